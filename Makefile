@@ -1,0 +1,48 @@
+# kamopt: `make demo` plans the sample company, `make test` runs every test.
+# The virtual environment is created on first use; nothing else is needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CASE   ?= data/sample
+SCENARIO ?= data/scenarios/base.yml
+OUT    ?= results/sample
+
+# Keep Jupyter, IPython and matplotlib state inside the project, not in $HOME.
+export JUPYTER_CONFIG_DIR  := $(CURDIR)/build/jupyter/config
+export JUPYTER_DATA_DIR    := $(CURDIR)/build/jupyter/data
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/build/jupyter/runtime
+export IPYTHONDIR          := $(CURDIR)/build/ipython
+export MPLCONFIGDIR        := $(CURDIR)/build/mpl
+export MPLBACKEND          := Agg
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lab app report bench lint clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kamopt plan $(CASE) --scenario $(SCENARIO) --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/ruff check kamopt tests benchmarks
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env tests kamopt notebooks
+
+lab: $(STAMP)
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name kamopt --display-name "Python (kamopt)"
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check kamopt tests benchmarks
+
+clean:
+	rm -rf build results .pytest_cache

@@ -1,0 +1,26 @@
+"""kamopt: decision support for Key Account Management.
+
+Which customers become key accounts, what is done for them, how it is carried
+out and who leads them: answered by a mixed-integer programme over the
+customer portfolio, within the capacity of managers and departments.
+
+The public names are few; everything else is reachable through the modules
+(``kamopt.io``, ``kamopt.model``, ``kamopt.solve``, ...).
+"""
+
+from .case import Case
+from .errors import CaseError, InfeasibleError, KamoptError, ScenarioError
+from .io import load_case, save_case
+from .scenario import Scenario
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Case",
+    "CaseError",
+    "InfeasibleError",
+    "KamoptError",
+    "Scenario",
+    "load_case",
+    "save_case",
+]

@@ -1,0 +1,90 @@
+"""The typed case: the input tables, indexed by their ids.
+
+A :class:`Case` is what :func:`kamopt.load_case` returns. Its tables are pandas
+DataFrames indexed by their id columns (``customer_id``, ``manager_id``,
+``activity_id``, ``department``); ``responses`` keeps a plain index with the
+columns ``customer_id, level, hours, realization``. Text columns are ``str``
+with ``""`` for empty; a manager's ``industries`` is a tuple of names.
+Columns not in the format are kept, after the known ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Case:
+    customers: pd.DataFrame
+    managers: pd.DataFrame
+    activities: pd.DataFrame
+    departments: pd.DataFrame
+    responses: pd.DataFrame
+    source: str = field(default="", compare=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Case):
+            return NotImplemented
+        return all(
+            getattr(self, name).equals(getattr(other, name))
+            for name in ("customers", "managers", "activities", "departments", "responses")
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The five tables by name, in the order of the case format."""
+        return {
+            "customers": self.customers,
+            "managers": self.managers,
+            "activities": self.activities,
+            "departments": self.departments,
+            "responses": self.responses,
+        }
+
+    def summary(self) -> dict[str, float | int]:
+        """Counts and totals a user checks first.
+
+        ``hours_needed`` is the KAM hours a year if every candidate became a
+        key account at standard coverage; ``hours_available`` is the managers'
+        capacity.
+        """
+        c, m = self.customers, self.managers
+        return {
+            "customers": len(c),
+            "managers": len(m),
+            "executives": int((m["role"] == "executive").sum()),
+            "activities": len(self.activities),
+            "departments": len(self.departments),
+            "responses": len(self.responses),
+            "must": int((c["status"] == "must").sum()),
+            "exclude": int((c["status"] == "exclude").sum()),
+            "revenue": float(c["revenue"].sum()),
+            "contribution": float((c["revenue"] * c["margin"]).sum()),
+            "potential": float(c["potential"].sum()),
+            "hours_needed": float(c["kam_hours"].sum()),
+            "hours_available": float(m["capacity_hours"].sum()),
+            "department_hours": float(self.departments["capacity_hours"].sum())
+            if len(self.departments)
+            else 0.0,
+        }
+
+    def describe(self) -> str:
+        """A short human summary of the case, as ``kamopt check`` prints it."""
+        s = self.summary()
+        lines = [
+            f"Case {self.source or '(in memory)'}: valid",
+            f"  customers        {s['customers']:>10,}   ({s['must']} must, {s['exclude']} exclude)",
+            f"  managers         {s['managers']:>10,}   ({s['executives']} from top management)",
+            f"  activities       {s['activities']:>10,}",
+            f"  departments      {s['departments']:>10,}",
+            f"  revenue          {s['revenue']:>14,.0f} EUR a year",
+            f"  contribution     {s['contribution']:>14,.0f} EUR a year (revenue x margin)",
+            f"  potential        {s['potential']:>14,.0f} EUR a year (cross-selling)",
+            f"  KAM hours needed {s['hours_needed']:>14,.0f} h at standard coverage, all candidates",
+            f"  KAM hours avail. {s['hours_available']:>14,.0f} h ({s['hours_available'] / max(s['hours_needed'], 1e-9):.0%} of needed)",
+        ]
+        return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""The ``kamopt`` command line.
+
+Exit status: 0 done, 2 bad input (file, row, column named), 3 a scenario that
+cannot be met (with a diagnosis), 4 the solver failed, 1 anything else.
+No traceback reaches the user unless ``KAMOPT_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from .errors import KamoptError
+
+
+def _load(args) -> tuple:
+    from .io import load_case
+    from .scenario import Scenario
+
+    case = load_case(args.case)
+    scenario = Scenario.from_yaml(args.scenario) if getattr(args, "scenario", None) else Scenario()
+    return case, scenario
+
+
+def cmd_check(args) -> int:
+    from .io import load_case
+    from .validate import check_against_scenario
+
+    case = load_case(args.case)
+    if args.scenario:
+        from .scenario import Scenario
+
+        check_against_scenario(case, Scenario.from_yaml(args.scenario))
+    print(case.describe())
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from .sample import write_sample
+
+    path = write_sample(args.out, customers=args.customers, managers=args.managers, seed=args.seed)
+    print(f"Wrote a sample company with {args.customers} customers and {args.managers} managers to {path}")
+    return 0
+
+
+def cmd_plan(args) -> int:
+    from .plan import plan
+    from .report import print_headline, write_plan_outputs
+
+    case, scenario = _load(args)
+    if args.time_limit is not None:
+        scenario = scenario.replace(time_limit=args.time_limit)
+    if args.mip_gap is not None:
+        scenario = scenario.replace(mip_gap=args.mip_gap)
+    if args.solver is not None:
+        scenario = scenario.replace(solver=args.solver)
+    result = plan(case, scenario)
+    write_plan_outputs(result, args.out, excel=args.excel)
+    print_headline(result, args.out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kamopt",
+        description="Key Account Management decision support: which customers, what, how, who.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = add("check", cmd_check, "Validate a case and summarise it.")
+    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("--scenario", help="also check the case against this scenario (YAML)")
+
+    sp = add("plan", cmd_plan, "Plan the key accounts of a case and write plan.csv and summary.json.")
+    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("--out", required=True, help="output folder (created; replaced as a whole)")
+    sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
+    sp.add_argument("--time-limit", type=float, help="seconds for the solver (overrides the scenario)")
+    sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop (overrides the scenario)")
+    sp.add_argument("--solver", choices=("highs", "cbc"), help="solver (default: HiGHS)")
+    sp.add_argument("--excel", action="store_true", help="also write plan.xlsx")
+
+    sp = add("sample", cmd_sample, "Generate a sample company (a case folder).")
+    sp.add_argument("out", help="folder to write")
+    sp.add_argument("--customers", type=int, default=250)
+    sp.add_argument("--managers", type=int, default=14)
+    sp.add_argument("--seed", type=int, default=7)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KamoptError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: never a traceback at a user
+        if os.environ.get("KAMOPT_DEBUG"):
+            raise
+        print(
+            f"kamopt: internal error: {type(exc).__name__}: {exc}\n"
+            "Please report it with the command you ran (set KAMOPT_DEBUG=1 for details).",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Errors live here, and they carry data.
+
+Every error a user can meet is a :class:`KamoptError`. Each says what was
+expected, what was given and where (file, row as seen in Excel with the header
+as row 1, column); an infeasible scenario says which requirement cannot be met
+and by how much. The command line prints ``str(error)`` and exits with
+``error.exit_code``; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as the user sees it.
+
+    Examples
+    --------
+    >>> str(Problem("customers.csv", "must be a number in [0, 1]", row=7, column="margin", value="1.7"))
+    "customers.csv, row 7, column 'margin': got '1.7'; must be a number in [0, 1]"
+    >>> str(Problem("managers.csv", "file is missing; it is required"))
+    'managers.csv: file is missing; it is required'
+    """
+
+    file: str
+    expected: str
+    row: int | None = None
+    column: str | None = None
+    value: object = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        got = "" if self.value is None else f"got {_show(self.value)}; "
+        return f"{', '.join(where)}: {got}{self.expected}"
+
+
+def _show(value: object) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class KamoptError(Exception):
+    """Base class of every error kamopt reports to a user."""
+
+    exit_code = 1
+
+
+class InputError(KamoptError):
+    """Bad input: a case or scenario with one or more problems (exit status 2).
+
+    All problems found are kept in :attr:`problems`, not only the first.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem, title: str = "The input has problems"):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        self.title = title
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        head = f"{self.title} ({n} problem{'s' if n != 1 else ''}):"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+class CaseError(InputError):
+    """A case folder or workbook that cannot be used as it is."""
+
+
+class ScenarioError(InputError):
+    """A scenario file or value that cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A requirement that cannot be met, and by how much.
+
+    Examples
+    --------
+    >>> print(Shortfall("the 3 'must' accounts of tier 3", "KAM hours", 2310, 1600,
+    ...       "managers of seniority 3 have 1,600 h"))
+    the 3 'must' accounts of tier 3 need at least 2,310 KAM hours; managers of seniority 3 have 1,600 h (short by 710)
+    """
+
+    requirement: str
+    unit: str
+    needed: float
+    available: float
+    detail: str = ""
+
+    @property
+    def short_by(self) -> float:
+        return self.needed - self.available
+
+    def __str__(self) -> str:
+        have = self.detail or f"only {_num(self.available)} {self.unit} are available"
+        return (
+            f"{self.requirement} need at least {_num(self.needed)} {self.unit}; "
+            f"{have} (short by {_num(self.short_by)})"
+        )
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-6 or abs(x) >= 100 else f"{x:,.2f}"
+
+
+class InfeasibleError(KamoptError):
+    """A scenario that cannot be met (exit status 3), with its diagnosis."""
+
+    exit_code = 3
+
+    def __init__(self, shortfalls: list[Shortfall] | None = None, conflicts: list[str] | None = None):
+        self.shortfalls = list(shortfalls or [])
+        self.conflicts = list(conflicts or [])
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lines = ["The scenario cannot be met:"]
+        lines += [f"  - {s}" for s in self.shortfalls]
+        if self.conflicts:
+            lines.append("  These groups of requirements conflict: " + ", ".join(self.conflicts))
+        if len(lines) == 1:
+            lines.append("  the solver proved that no plan meets all requirements.")
+        return "\n".join(lines)
+
+
+class SolverError(KamoptError):
+    """The solver failed or stopped without a plan (exit status 4)."""
+
+    exit_code = 4

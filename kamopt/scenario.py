@@ -1,0 +1,315 @@
+"""Scenarios: the assumptions of a plan, as a frozen dataclass read from YAML.
+
+Every key is optional (spec section 2). Unknown keys are rejected with the
+closest known key suggested; values are range-checked and all problems are
+reported together.
+
+>>> s = Scenario.from_dict({"realization": 0.25, "budget": 2e6})
+>>> s.realization, s.budget, s.level_names
+(0.25, 2000000.0, ('light', 'standard', 'intensive'))
+>>> Scenario.from_dict({"realisation": 0.25})
+Traceback (most recent call last):
+kamopt.errors.ScenarioError: The scenario has problems (1 problem):
+  - scenario, column 'realisation': unknown key; did you mean 'realization'?
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem, ScenarioError
+
+
+@dataclass(frozen=True)
+class Level:
+    """A coverage level: hours factor (phi) and realization factor (rho)."""
+
+    name: str
+    hours_factor: float
+    realization_factor: float
+
+
+DEFAULT_LEVELS = (
+    Level("light", 0.5, 0.6),
+    Level("standard", 1.0, 1.0),
+    Level("intensive", 1.5, 1.2),
+)
+
+
+@dataclass(frozen=True)
+class Hire:
+    """``count`` new key account managers of one profile (scenario ``hires``)."""
+
+    count: int = 1
+    seniority: int = 2
+    capacity_hours: float = 1400.0
+    hourly_cost: float = 95.0
+    industries: tuple[str, ...] = ()
+    region: str = ""
+    prefix: str = "NEW"
+
+
+SOLVERS = ("highs", "cbc")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The assumptions of one plan. Every field has the spec's default."""
+
+    name: str = "base"
+    description: str = ""
+    realization: float = 0.30
+    retention: float = 0.05
+    levels: tuple[Level, ...] = DEFAULT_LEVELS
+    industry_fit: float = 0.10
+    continuity_bonus: float = 0.0
+    capacity_scale: float = 1.0
+    budget: float | None = None
+    min_key_accounts: int | None = None
+    max_key_accounts: int | None = None
+    time_limit: float = 60.0
+    mip_gap: float = 0.001
+    solver: str = "highs"
+    #: managers who are not available in this scenario ("what if M03 leaves?")
+    unavailable_managers: tuple[str, ...] = ()
+    #: new key account managers added in this scenario
+    hires: tuple[Hire, ...] = ()
+    #: customers fixed in or out by this scenario, on top of the case's status
+    must: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    extras: dict = field(default_factory=dict, compare=False, repr=False)
+
+    # ------------------------------------------------------------------ checks
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ScenarioError(problems, title="The scenario has problems")
+
+    def problems(self, file: str = "scenario") -> list[Problem]:
+        p: list[Problem] = []
+
+        def bad(key: str, value: object, expected: str) -> None:
+            p.append(Problem(file, expected, column=key, value=value))
+
+        for key, lo, hi in (
+            ("realization", 0, 1),
+            ("retention", 0, 1),
+            ("industry_fit", 0, 10),
+            ("mip_gap", 0, 1),
+        ):
+            v = getattr(self, key)
+            if not _is_num(v) or not lo <= v <= hi:
+                bad(key, v, f"must be a number in [{lo}, {hi}]")
+        for key in ("continuity_bonus", "capacity_scale"):
+            v = getattr(self, key)
+            if not _is_num(v) or v < 0:
+                bad(key, v, "must be a number >= 0")
+        if not _is_num(self.time_limit) or self.time_limit <= 0:
+            bad("time_limit", self.time_limit, "must be a number of seconds > 0")
+        if self.budget is not None and (not _is_num(self.budget) or self.budget < 0):
+            bad("budget", self.budget, "must be a number >= 0 (EUR a year) or empty")
+        for key in ("min_key_accounts", "max_key_accounts"):
+            v = getattr(self, key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                bad(key, v, "must be a whole number >= 0 or empty")
+        lo, hi = self.min_key_accounts, self.max_key_accounts
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            bad("min_key_accounts", lo, f"must not exceed max_key_accounts ({hi})")
+        if self.solver not in SOLVERS:
+            bad("solver", self.solver, "must be one of 'highs', 'cbc'")
+        if not self.levels:
+            bad("levels", "[]", "must name at least one coverage level")
+        seen: set[str] = set()
+        for lv in self.levels:
+            if not isinstance(lv, Level):
+                bad("levels", lv, "each level needs name, hours_factor, realization_factor")
+                continue
+            if lv.name in seen:
+                bad("levels", lv.name, "level names must be unique")
+            seen.add(lv.name)
+            if not _is_num(lv.hours_factor) or lv.hours_factor <= 0:
+                bad(f"levels.{lv.name}.hours_factor", lv.hours_factor, "must be a number > 0")
+            if not _is_num(lv.realization_factor) or lv.realization_factor < 0:
+                bad(
+                    f"levels.{lv.name}.realization_factor",
+                    lv.realization_factor,
+                    "must be a number >= 0",
+                )
+        for h in self.hires:
+            if not isinstance(h, Hire):
+                bad("hires", h, "each hire needs count, seniority, capacity_hours, hourly_cost")
+                continue
+            if not isinstance(h.count, int) or h.count < 0:
+                bad("hires.count", h.count, "must be a whole number >= 0")
+            if h.seniority not in (1, 2, 3):
+                bad("hires.seniority", h.seniority, "must be 1, 2 or 3")
+            if not _is_num(h.capacity_hours) or h.capacity_hours < 0:
+                bad("hires.capacity_hours", h.capacity_hours, "must be a number >= 0")
+            if not _is_num(h.hourly_cost) or h.hourly_cost < 0:
+                bad("hires.hourly_cost", h.hourly_cost, "must be a number >= 0")
+        both = set(self.must) & set(self.exclude)
+        if both:
+            bad("must", sorted(both)[0], "a customer cannot be both 'must' and 'exclude'")
+        return p
+
+    # ------------------------------------------------------------- properties
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(lv.name for lv in self.levels)
+
+    def replace(self, **changes) -> Scenario:
+        """A copy with some fields changed (the scenario itself is frozen)."""
+        return dataclasses.replace(self, **changes)
+
+    # -------------------------------------------------------------------- I/O
+    @classmethod
+    def from_dict(cls, data: dict | None, file: str = "scenario") -> Scenario:
+        """Build a scenario from plain data (as read from YAML)."""
+        data = dict(data or {})
+        known = [f.name for f in dataclasses.fields(cls) if f.name != "extras"]
+        problems: list[Problem] = []
+        kwargs: dict = {}
+        for key, value in data.items():
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+                problems.append(Problem(file, "unknown key" + hint, column=str(key)))
+                continue
+            try:
+                kwargs[key] = _convert(key, value)
+            except (TypeError, ValueError) as exc:
+                problems.append(Problem(file, str(exc), column=key, value=value))
+        if problems:
+            raise ScenarioError(problems, title="The scenario has problems")
+        try:
+            return cls(**kwargs)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                [dataclasses.replace(p, file=file) for p in exc.problems],
+                title="The scenario has problems",
+            ) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Scenario:
+        """Read a scenario file (``yaml.safe_load``); the name defaults to the file stem."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError(Problem(str(path), "file not found")) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(Problem(str(path), f"cannot be read as UTF-8 text ({exc})")) from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            row = mark.line + 1 if mark is not None else None
+            raise ScenarioError(
+                Problem(str(path), f"is not valid YAML ({getattr(exc, 'problem', exc)})", row=row)
+            ) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ScenarioError(
+                Problem(str(path), "must be a mapping of key: value lines", value=type(data).__name__)
+            )
+        data.setdefault("name", path.stem)
+        return cls.from_dict(data, file=str(path))
+
+    def to_dict(self) -> dict:
+        """Plain data that :meth:`from_dict` reads back to an equal scenario."""
+        out: dict = {}
+        for f in dataclasses.fields(self):
+            if f.name == "extras":
+                continue
+            v = getattr(self, f.name)
+            if f.name == "levels":
+                v = [dataclasses.asdict(lv) for lv in v]
+            elif f.name == "hires":
+                v = [{**dataclasses.asdict(h), "industries": list(h.industries)} for h in v]
+            elif isinstance(v, tuple):
+                v = list(v)
+            out[f.name] = v
+        return out
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        """The scenario as YAML text; written to ``path`` when given."""
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def _is_num(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+_FLOATS = {
+    "realization",
+    "retention",
+    "industry_fit",
+    "continuity_bonus",
+    "capacity_scale",
+    "budget",
+    "time_limit",
+    "mip_gap",
+}
+
+
+def _convert(key: str, value: object) -> object:
+    if key in _FLOATS:
+        if value is None and key == "budget":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a number")
+        return float(value)
+    if key in ("min_key_accounts", "max_key_accounts"):
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+    if key == "levels":
+        if not isinstance(value, list):
+            raise ValueError("must be a list of {name, hours_factor, realization_factor}")
+        levels = []
+        for item in value:
+            if not isinstance(item, dict) or set(item) != {"name", "hours_factor", "realization_factor"}:
+                raise ValueError(
+                    "each level must have exactly name, hours_factor, realization_factor"
+                )
+            levels.append(
+                Level(str(item["name"]), item["hours_factor"], item["realization_factor"])
+            )
+        return tuple(levels)
+    if key == "hires":
+        if not isinstance(value, list):
+            raise ValueError("must be a list of hires")
+        hires = []
+        allowed = {f.name for f in dataclasses.fields(Hire)}
+        for item in value:
+            if not isinstance(item, dict) or not set(item) <= allowed:
+                raise ValueError(f"each hire may have only {', '.join(sorted(allowed))}")
+            item = dict(item)
+            if "industries" in item:
+                ind = item["industries"]
+                item["industries"] = tuple(ind.split(";") if isinstance(ind, str) else ind)
+            hires.append(Hire(**item))
+        return tuple(hires)
+    if key in ("unavailable_managers", "must", "exclude"):
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list):
+            raise ValueError("must be a list of ids")
+        return tuple(str(v) for v in value)
+    if key in ("name", "description", "solver"):
+        return "" if value is None else str(value)
+    return value
