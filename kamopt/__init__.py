@@ -11,6 +11,7 @@ The public names are few; everything else is reachable through the modules
 from .case import Case
 from .errors import CaseError, InfeasibleError, KamoptError, ScenarioError
 from .io import load_case, save_case
+from .plan import Plan, plan
 from .scenario import Scenario
 
 __version__ = "0.1.0"
@@ -20,7 +21,10 @@ __all__ = [
     "CaseError",
     "InfeasibleError",
     "KamoptError",
+    "Plan",
     "Scenario",
+    "ScenarioError",
     "load_case",
+    "plan",
     "save_case",
 ]

@@ -116,14 +116,21 @@ class InfeasibleError(KamoptError):
 
     exit_code = 3
 
-    def __init__(self, shortfalls: list[Shortfall] | None = None, conflicts: list[str] | None = None):
+    def __init__(
+        self,
+        shortfalls: list[Shortfall] | None = None,
+        conflicts: list[str] | None = None,
+        reasons: list[str] | None = None,
+    ):
         self.shortfalls = list(shortfalls or [])
         self.conflicts = list(conflicts or [])
+        self.reasons = list(reasons or [])
         super().__init__(str(self))
 
     def __str__(self) -> str:
         lines = ["The scenario cannot be met:"]
         lines += [f"  - {s}" for s in self.shortfalls]
+        lines += [f"  - {r}" for r in self.reasons]
         if self.conflicts:
             lines.append("  These groups of requirements conflict: " + ", ".join(self.conflicts))
         if len(lines) == 1:

@@ -3,39 +3,118 @@
 ``load_case`` reads what real users export (plain UTF-8 CSV and the CSV that
 German Excel writes), matches column names without regard to case and
 spaces, fills defaults, keeps extra columns and reports every problem at once.
+
+This module knows files: encodings, separators, workbooks. Turning cells into
+typed values and checking them against the case format happens in one place,
+:mod:`kamopt.validate`.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
+import io
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .case import Case
-from .schema import TABLES
+from .errors import CaseError, Problem
+from .schema import TABLES, TABLES_BY_NAME
+from .validate import (
+    ProblemLog,
+    RawTable,
+    build_case,
+    format_number_de,
+    raw_from_grid,
+    text_array,
+)
+
+DIALECTS = ("plain", "excel-de")
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: What :func:`_read_csv` returns for a file with nothing in it.
+_EMPTY = RawTable("", [], [], np.array([], dtype=np.int64))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# ------------------------------------------------------------------- writing
 def _to_frame(case: Case, name: str) -> pd.DataFrame:
     """A case table as a flat frame with the id as first column."""
     df = case.tables[name]
-    table = next(t for t in TABLES if t.name == name)
+    table = TABLES_BY_NAME[name]
     out = df.reset_index() if table.id else df.copy()
     if "industries" in out.columns:
         out["industries"] = out["industries"].map(lambda v: ";".join(v))
     return out
 
 
-def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Path:
-    """Write ``case`` as a folder of CSVs (``dialect="plain"``) or, when
-    ``path`` ends in ``.xlsx``, as one workbook with one sheet per table.
+def _csv_text_de(name: str, df: pd.DataFrame) -> str:
+    """One table as German Excel writes it: ``;``, decimal comma, thousands dots."""
+    kinds = {c.name: c.kind for c in TABLES_BY_NAME[name].columns}
+    columns = []
+    for col in df.columns:
+        values = df[col].tolist()
+        if kinds.get(col) in ("number", "integer"):
+            columns.append([format_number_de(v) for v in values])
+        else:
+            columns.append(["" if v is None else str(v) for v in values])
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow([str(c) for c in df.columns])
+    writer.writerows(zip(*columns, strict=True))
+    return buf.getvalue()
 
+
+def _encode_cp1252(name: str, text: str) -> bytes:
+    try:
+        return text.encode("cp1252")
+    except UnicodeEncodeError as exc:
+        row = text.count("\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{name}.csv, row {row}: {text[exc.start : exc.end]!r} cannot be written in the "
+            "cp1252 encoding that German Excel uses; save with dialect='plain' (UTF-8) or "
+            "as .xlsx instead."
+        ) from None
+
+
+def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Path:
+    """Write a case as a folder of CSVs, or as one workbook when ``path`` ends in ``.xlsx``.
+
+    Parameters
+    ----------
+    case
+        The case to write.
+    path
+        The folder to write (replaced as a whole), or an ``.xlsx`` file with
+        one sheet per table.
+    dialect
+        For a folder: ``"plain"`` (UTF-8, ``,``, decimal point) or
+        ``"excel-de"`` (what German Excel writes: cp1252, ``;``, decimal comma,
+        thousands dots for numbers of 1,000 and more, CRLF line ends).
+        Ignored for a workbook.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Notes
+    -----
     The folder is written to a temporary sibling and moved into place, so a
     failure never leaves half a case behind. Empty optional tables are not
-    written.
+    written. A manager's ``industries`` are joined with ``;``.
     """
+    if dialect not in DIALECTS:
+        raise ValueError(
+            "The 'dialect' parameter of save_case must be 'plain' or 'excel-de'. "
+            f"Got {dialect!r} instead."
+        )
     path = Path(path)
     frames = {
         name: _to_frame(case, name)
@@ -55,13 +134,19 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
             if os.path.exists(tmp):
                 os.remove(tmp)
         return path
-    if dialect != "plain":
-        raise ValueError(f"The 'dialect' parameter of save_case must be 'plain'. Got {dialect!r} instead.")
+    encoded: dict[str, bytes] = {}
+    if dialect == "excel-de":
+        encoded = {
+            name: _encode_cp1252(name, _csv_text_de(name, df)) for name, df in frames.items()
+        }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         for name, df in frames.items():
-            df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
+            if dialect == "excel-de":
+                (tmp / f"{name}.csv").write_bytes(encoded[name])
+            else:
+                df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -71,5 +156,333 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
     return path
 
 
-def load_case(path: str | os.PathLike) -> Case:  # pragma: no cover - replaced by the loader
-    raise NotImplementedError
+# ------------------------------------------------------------------- reading
+def load_case(path: str | os.PathLike) -> Case:
+    """Read a case: a folder of CSV files or one ``.xlsx`` workbook.
+
+    Parameters
+    ----------
+    path
+        A folder with ``customers.csv`` and ``managers.csv`` (and optionally
+        ``activities.csv``, ``departments.csv``, ``responses.csv``), or a
+        workbook with one sheet per table, named like the files without
+        ``.csv``. File and sheet names are matched without regard to case.
+
+    Returns
+    -------
+    Case
+        The typed tables, indexed by their id columns in file order;
+        ``source`` is ``path`` as given.
+
+    Raises
+    ------
+    CaseError
+        With every problem found, each naming the file, the row as Excel shows
+        it, the column, the value and what was expected.
+
+    Notes
+    -----
+    Each CSV file's dialect is detected on its own: the encoding is UTF-8
+    (with or without BOM; UTF-16 with a BOM also works), else cp1252; the
+    separator is whichever of ``;``, ``,`` and tab the header line has most of
+    (a first line ``sep=;`` sets it). A ``,`` file writes numbers as
+    ``1234.5`` (or ``1,234.5``); a ``;`` or tab file as German Excel does,
+    ``1.234,5`` (see :mod:`kamopt.validate` for the exact rule). Blank rows and
+    blank trailing columns are ignored. A present optional table with a
+    header but no rows is an empty table; an entirely empty optional file
+    counts as not given. The files are only read, never changed.
+    """
+    source = os.fspath(path)
+    title = f"The case {source or repr(source)} has problems"
+    p = Path(source)
+    if not source.strip() or not p.exists():
+        raise CaseError(
+            Problem(
+                source or "''",
+                "does not exist; expected a case folder of CSV files or an .xlsx workbook",
+            ),
+            title=title,
+        )
+    log = ProblemLog()
+    if p.is_dir():
+        raws, labels = _read_folder(p, log)
+    elif p.suffix.lower() in _WORKBOOK_SUFFIXES:
+        raws, labels = _read_workbook(p, log)
+    else:
+        raise CaseError(Problem(p.name, _not_a_case(p)), title=title)
+    return build_case(raws, source, labels, log)
+
+
+def _not_a_case(p: Path) -> str:
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        return (
+            "is one CSV file; a case is the folder that holds customers.csv and "
+            f"managers.csv: pass '{p.parent}' instead"
+        )
+    if suffix == ".xls":
+        return "is an old .xls workbook; save it as .xlsx (Excel Workbook) and pass that"
+    return "is not a folder of CSV files or an .xlsx workbook"
+
+
+# ------------------------------------------------------------------ a folder
+def _read_folder(folder: Path, log: ProblemLog) -> tuple[dict[str, RawTable], dict[str, str]]:
+    try:
+        files = sorted(f for f in folder.iterdir() if f.is_file())
+    except OSError as exc:
+        log.add(Problem(folder.name, f"cannot be listed ({exc.strerror})"))
+        return {}, {}
+    raws: dict[str, RawTable] = {}
+    labels: dict[str, str] = {}
+    for table in TABLES:
+        matches = [f for f in files if f.name.lower() == table.file]
+        exact = [f for f in matches if f.name == table.file]
+        chosen = exact[0] if exact else (matches[0] if len(matches) == 1 else None)
+        labels[table.name] = chosen.name if chosen else table.file
+        if chosen is None and len(matches) > 1:
+            log.add(
+                Problem(
+                    table.file,
+                    "several files match (" + ", ".join(f.name for f in matches) + "); keep one",
+                )
+            )
+            continue
+        if chosen is None:
+            if table.required:
+                log.add(
+                    Problem(
+                        table.file,
+                        "file is missing; it is required" + _folder_hint(table.file, files),
+                    )
+                )
+            continue
+        raw = _read_csv(chosen, chosen.name, log)
+        if raw is _EMPTY:
+            if table.required:
+                log.add(
+                    Problem(
+                        chosen.name,
+                        "file is empty; expected a header row naming the columns ("
+                        + ", ".join(c.name for c in table.columns if c.required)
+                        + ", ...) and one row per "
+                        + table.name.rstrip("s"),
+                        row=1,
+                    )
+                )
+            continue
+        if raw is not None:
+            raws[table.name] = raw
+    return raws, labels
+
+
+def _folder_hint(wanted: str, files: list[Path]) -> str:
+    csvs = [f.name for f in files if f.suffix.lower() == ".csv"]
+    close = difflib.get_close_matches(wanted, csvs, n=1, cutoff=0.7)
+    if close:
+        return f"; did you mean '{close[0]}'? (rename it to {wanted})"
+    books = [f.name for f in files if f.suffix.lower() in _WORKBOOK_SUFFIXES]
+    if books and not csvs:
+        return f"; the folder holds {books[0]}: pass the workbook itself"
+    if csvs:
+        shown = ", ".join(csvs[:8]) + (", ..." if len(csvs) > 8 else "")
+        return f" (the folder holds {shown})"
+    return " (the folder holds no CSV files)"
+
+
+def _decode(data: bytes) -> tuple[str | None, str]:
+    """The text of a CSV file and the encoding used, or ``None`` and why not."""
+    if data.startswith(b"PK\x03\x04"):
+        return None, "is an Excel workbook with a .csv name, not CSV text; save it as CSV"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return None, "is an old Excel (.xls) file with a .csv name, not CSV text; save it as CSV"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    else:
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                continue
+    return None, (
+        "cannot be read as text: it is neither UTF-8 nor Windows-1252 (cp1252); "
+        "save it from Excel as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt)'"
+    )
+
+
+def _sniff(line: str) -> str:
+    """The separator of a header line: the most frequent of ``;``, ``,`` and tab.
+
+    >>> _sniff("customer_id;name;revenue"), _sniff("customer_id,name"), _sniff("x")
+    (';', ',', ',')
+    """
+    counts = {sep: line.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def _read_csv(path: Path, label: str, log: ProblemLog) -> RawTable | None:
+    """One CSV file as a :class:`RawTable`.
+
+    Returns ``None`` (with problems logged) if unreadable, :data:`_EMPTY` if
+    the file holds nothing but blank lines.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        log.add(Problem(label, f"cannot be read ({exc.strerror or exc})"))
+        return None
+    text, why = _decode(data)
+    if text is None:
+        log.add(Problem(label, why))
+        return None
+    text = text.rstrip("\x1a")  # an old end-of-file mark
+    bad = _CONTROL.search(text)
+    if bad:
+        row = text.count("\n", 0, bad.start()) + 1
+        log.add(
+            Problem(label, "contains binary data, not CSV text; save the table as CSV", row=row)
+        )
+        return None
+    first, _, rest = text.partition("\n")
+    m = re.fullmatch(r'"?sep=(.)"?\s*', first, flags=re.IGNORECASE)
+    if m:
+        sep, text = m.group(1), rest
+    else:
+        sep = _sniff(first)
+    try:
+        grid = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        return _EMPTY
+    except (pd.errors.ParserError, ValueError, csv.Error):
+        grid = _read_ragged(text, sep, label, log)
+        if grid is None:
+            return None
+    if isinstance(grid, pd.DataFrame):
+        rows = np.arange(1, len(grid) + 1, dtype=np.int64)
+        grid = [grid[c].to_numpy(dtype=object) for c in grid.columns]
+    else:
+        rows = np.arange(1, len(grid[0]) + 1 if grid else 1, dtype=np.int64)
+    raw = raw_from_grid(grid, rows, label, sep)
+    return _EMPTY if raw is None else raw
+
+
+def _read_ragged(text: str, sep: str, label: str, log: ProblemLog) -> list[np.ndarray] | None:
+    """Read a CSV whose rows have more values than its header, reporting those rows."""
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    except csv.Error as exc:
+        log.add(Problem(label, f"cannot be read as CSV ({exc})"))
+        return None
+    width = next((len(r) for r in records if any(v.strip() for v in r)), 0)
+    shown = {";": "';'", ",": "','", "\t": "a tab"}.get(sep, repr(sep))
+    bad_rows, bad_values = [], []
+    for i, r in enumerate(records):
+        if len(r) > width:
+            extra = r[width:]
+            if any(v.strip() for v in extra):
+                bad_rows.append(i + 1)
+                bad_values.append(sep.join(extra))
+            del r[width:]
+        elif len(r) < width:
+            r.extend([""] * (width - len(r)))
+    if bad_rows:
+        log.cells(
+            label,
+            None,
+            bad_rows,
+            bad_values,
+            f"has more values than the header has columns ({width}); a value that contains "
+            f"{shown} must be put in double quotes",
+        )
+    return [text_array(col) for col in zip(*records, strict=True)]
+
+
+# --------------------------------------------------------------- a workbook
+def _cell_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], dict[str, str]]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    book = path.name
+    labels = {t.name: f"{book}[{t.name}]" for t in TABLES}
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        log.add(Problem(book, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"))
+        return {}, labels
+    raws: dict[str, RawTable] = {}
+    try:
+        sheets = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows")]
+        for table in TABLES:
+            matches = [ws for ws in sheets if ws.title.strip().lower() == table.name]
+            if len(matches) > 1:
+                log.add(
+                    Problem(
+                        labels[table.name],
+                        "several sheets match ("
+                        + ", ".join(repr(ws.title) for ws in matches)
+                        + "); keep one",
+                    )
+                )
+                continue
+            if not matches:
+                if table.required:
+                    titles = ", ".join(repr(ws.title) for ws in sheets)
+                    log.add(
+                        Problem(
+                            labels[table.name],
+                            f"sheet '{table.name}' is missing; it is required "
+                            f"(the workbook has {titles or 'no sheets'})",
+                        )
+                    )
+                continue
+            ws = matches[0]
+            label = labels[table.name] = f"{book}[{ws.title}]"
+            records = [
+                [_cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)
+            ]
+            width = max((len(r) for r in records), default=0)
+            for r in records:
+                r.extend([""] * (width - len(r)))
+            grid = [text_array(c) for c in zip(*records, strict=True)]
+            raw = raw_from_grid(grid, np.arange(1, len(records) + 1, dtype=np.int64), label, "")
+            if raw is None:
+                if table.required:
+                    log.add(
+                        Problem(
+                            label,
+                            "sheet is empty; expected a header row and one row per "
+                            + table.name.rstrip("s"),
+                            row=1,
+                        )
+                    )
+                continue
+            raws[table.name] = raw
+    finally:
+        wb.close()
+    return raws, labels

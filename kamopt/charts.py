@@ -1,0 +1,596 @@
+"""Charts for notebooks, the app and reports (matplotlib, no pyplot state).
+
+Every chart is one function that takes the frames of the package, draws on a
+given ``ax`` or on a new figure, and returns the :class:`~matplotlib.figure.Figure`.
+New figures are made with :class:`matplotlib.figure.Figure`, not ``pyplot``:
+nothing is left open in a notebook loop, a returned figure is shown once by
+Jupyter, and tests need no display.
+
+Adding a chart
+--------------
+Charts share a small style, so that every figure reads the same when
+projected::
+
+    def manager_utilisation(load, ax=None):
+        with _style():
+            fig, ax = _figure(ax)
+            ...                                    # draw with PALETTE colours
+            _eur_axis(ax.yaxis)                    # "250 k€", "1.2 M€"
+            _titles(ax, "Manager utilisation", "hours a year")
+        return fig
+
+* :func:`_style` - rc settings (14 pt text, light grid, no top/right spines);
+  wrap the whole body, text picks up its size when it is created.
+* :func:`_figure` - a new constrained-layout figure or the figure of ``ax``.
+* :func:`_fmt_eur` / :func:`_eur_axis` - EUR tick labels with k€ / M€;
+  :func:`_fmt_hours` / :func:`_hours_axis` - hours with thousands separators.
+* :data:`PALETTE` - the Okabe-Ito colour-blind-safe colours by name.
+* :func:`_legend_outside` - a legend right of the axes, off the data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
+
+from .portfolio import DEVELOP, KEY_ACCOUNT_CANDIDATE, MAINTAIN, QUADRANTS, STANDARD
+
+__all__ = ["PALETTE", "QUADRANT_COLORS", "concentration_chart", "portfolio_matrix"]
+
+# -- shared style ---------------------------------------------------------------
+
+#: Okabe & Ito (2008) colours, distinguishable with the common colour-vision
+#: deficiencies and in greyscale by lightness.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#8C8C8C",
+}
+
+QUADRANT_COLORS = {
+    KEY_ACCOUNT_CANDIDATE: PALETTE["vermillion"],
+    DEVELOP: PALETTE["blue"],
+    MAINTAIN: PALETTE["green"],
+    STANDARD: PALETTE["grey"],
+}
+
+_RC = {
+    "font.size": 14,
+    "axes.titlesize": 17,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 14,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 13,
+    "legend.title_fontsize": 13,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E3E3E3",
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "axes.prop_cycle": mpl.cycler(
+        color=[PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky")]
+    ),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "savefig.facecolor": "white",
+}
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """The shared rc settings; wrap a chart's whole body in ``with _style():``."""
+    with mpl.rc_context(_RC):
+        yield
+
+
+def _figure(ax: Axes | None = None, figsize: tuple[float, float] = (12, 7.5)) -> tuple[Figure, Axes]:
+    """A new figure with one axes (constrained layout), or the root figure of ``ax``."""
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.add_subplot()
+    return ax.get_figure(root=True), ax
+
+
+def _fmt_eur(x: float, pos: int | None = None) -> str:
+    """EUR for a tick or a label: at most three significant digits, k€ / M€.
+
+    >>> [_fmt_eur(v) for v in (0, 850, 2_500, 48_213, 250_000, 1_200_000, 35e6, 2.5e9)]
+    ['0 €', '850 €', '2.5 k€', '48 k€', '250 k€', '1.2 M€', '35 M€', '2,500 M€']
+    >>> _fmt_eur(-1_500)
+    '−1.5 k€'
+    """
+    sign = "−" if x < 0 else ""
+    v = abs(float(x))
+    if v >= 1e6:
+        scaled, unit = v / 1e6, "M€"
+    elif v >= 1e3:
+        scaled, unit = v / 1e3, "k€"
+    else:
+        return f"{sign}{v:,.0f} €"
+    text = f"{scaled:,.0f}" if scaled >= 10 else f"{scaled:.1f}".removesuffix(".0")
+    return f"{sign}{text} {unit}"
+
+
+def _eur_axis(axis: Axis) -> None:
+    """EUR tick labels (``_fmt_eur``) on an x or y axis, no minor labels."""
+    axis.set_major_formatter(FuncFormatter(_fmt_eur))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _fmt_hours(x: float, pos: int | None = None) -> str:
+    """Hours with thousands separators.
+
+    >>> _fmt_hours(12_500), _fmt_hours(37.5)
+    ('12,500 h', '38 h')
+    """
+    return f"{x:,.0f} h"
+
+
+def _hours_axis(axis: Axis) -> None:
+    """Hour tick labels (``_fmt_hours``) on an x or y axis."""
+    axis.set_major_formatter(FuncFormatter(_fmt_hours))
+
+
+def _titles(ax: Axes, title: str, subtitle: str | None = None) -> None:
+    """A bold title and, under it, a smaller grey line that says what is shown."""
+    ax.set_title(title, pad=32 if subtitle else 12)  # the centre title: ax.get_title() finds it
+    ax.title.set_horizontalalignment("left")
+    ax.title.set_x(0.0)
+    if subtitle:
+        ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=13, color="#555555",
+                va="bottom", ha="left")
+
+
+def _legend_outside(ax: Axes, sections: list[tuple[str, list, list[str]]]) -> Legend:
+    """One legend right of the axes, off the data, in sections with bold headings.
+
+    ``sections`` is a list of ``(heading, handles, labels)``; an empty heading
+    adds no heading line. One legend (not several) so that constrained layout
+    makes room for it.
+    """
+    handles: list = []
+    labels: list[str] = []
+    heads: list[int] = []
+    for heading, hs, ls in sections:
+        if heading:
+            if handles:
+                handles.append(Line2D([], [], linestyle="none"))
+                labels.append(" ")
+            heads.append(len(labels))
+            handles.append(Line2D([], [], linestyle="none"))
+            labels.append(heading)
+        handles += list(hs)
+        labels += list(ls)
+    leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                    borderaxespad=0, handlelength=1.6, handletextpad=0.7, labelspacing=0.7)
+    texts = leg.get_texts()
+    for i in heads:
+        texts[i].set_fontweight("bold")
+    return leg
+
+
+def _dot(color: str, size: float = 12, **kw: object) -> Line2D:
+    """A legend handle: one round marker of ``size`` points (scatter ``s`` is its square)."""
+    return Line2D([], [], linestyle="none", marker="o", markersize=size, color=color, **kw)
+
+
+# -- portfolio ------------------------------------------------------------------
+
+_CORNERS = {  # quadrant: (x, y, ha, va) in axes fraction
+    KEY_ACCOUNT_CANDIDATE: (0.99, 0.99, "right", "top"),
+    DEVELOP: (0.01, 0.99, "left", "top"),
+    MAINTAIN: (0.99, 0.01, "right", "bottom"),
+    STANDARD: (0.01, 0.01, "left", "bottom"),
+}
+
+_MAX_BUBBLE = 900.0  # points^2: area of the largest bubble
+_MIN_BUBBLE = 20.0
+
+
+def portfolio_matrix(
+    pf: pd.DataFrame,
+    key_accounts: Iterable[object] | None = None,
+    ax: Axes | None = None,
+    label_top: int = 8,
+    *,
+    size: str = "kam_hours",
+    scale: str = "auto",
+    title: str = "Customer portfolio",
+) -> Figure:
+    """Bubble chart of the customer portfolio: importance against potential.
+
+    x is economic importance (current contribution, EUR a year), y economic
+    potential (contribution cross-selling could add, EUR a year); bubble area
+    is proportional to ``size`` (KAM hours a year by default), colour is the
+    quadrant. Dashed lines are the thresholds of ``pf.attrs["thresholds"]``.
+
+    Parameters
+    ----------
+    pf : pandas.DataFrame
+        A result of :func:`kamopt.portfolio.portfolio`.
+    key_accounts : iterable of customer ids, optional
+        The key accounts of a plan, e.g. ``plan.index[plan["key_account"] == 1]``;
+        ringed in black and counted in the legend. Every id must be in ``pf``.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    label_top : int
+        Label this many customers by name, the largest by
+        ``importance + potential_value``.
+    size : str
+        Column for the bubble area, ``"kam_hours"`` or ``"revenue"``.
+    scale : {"auto", "log", "linear"}
+        ``"log"``: log axes; where values (or the threshold) fall below a
+        round floor, e.g. customers with no potential, a symmetric log scale,
+        linear from 0 to the floor, so they are shown at 0. ``"auto"``: log
+        on an axis whose data are long-tailed (largest > 20 x median),
+        linear otherwise.
+    title : str
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``pf`` is empty, lacks columns or thresholds, or a key account is
+        not in ``pf``.
+    """
+    _check_columns(pf, ("importance", "potential_value", "quadrant", size), "portfolio_matrix")
+    thresholds = pf.attrs.get("thresholds")
+    if not thresholds:
+        raise ValueError(
+            "The 'pf' parameter of portfolio_matrix must carry attrs['thresholds'] as "
+            "portfolio() sets them. Got a DataFrame without them instead."
+        )
+    if scale not in ("auto", "log", "linear"):
+        raise ValueError(
+            "The 'scale' parameter of portfolio_matrix must be 'auto', 'log' or 'linear'. "
+            f"Got {scale!r} instead."
+        )
+    if pf.empty:
+        raise ValueError(
+            "The 'pf' parameter of portfolio_matrix must hold at least one customer. "
+            "Got none instead."
+        )
+    kas = _key_accounts(pf, key_accounts)
+    x, y = pf["importance"].astype(float), pf["potential_value"].astype(float)
+    sizes = _bubble_sizes(pf[size].astype(float))
+    t_x, t_y = float(thresholds["importance"]), float(thresholds["potential_value"])
+
+    with _style():
+        fig, ax = _figure(ax, (14, 8.5))
+        notes = [_scale_axis(ax, axis, values, t, scale)
+                 for axis, values, t in ((ax.xaxis, x, t_x), (ax.yaxis, y, t_y))]
+
+        for q in QUADRANTS:
+            m = (pf["quadrant"] == q).to_numpy()
+            ax.scatter(x[m], y[m], s=sizes[m], color=QUADRANT_COLORS[q], alpha=0.65,
+                       edgecolors="white", linewidths=0.7, zorder=2)
+        if len(kas):
+            ax.scatter(x[kas], y[kas], s=sizes[kas] + 60, facecolors="none",
+                       edgecolors=PALETTE["black"], linewidths=2.2, zorder=3)
+
+        line = {"color": "#444444", "linestyle": (0, (5, 4)), "linewidth": 1.4, "zorder": 1}
+        ax.axvline(t_x, **line)
+        ax.axhline(t_y, **line)
+        ax.annotate(f"threshold {_fmt_eur(t_x)}", (t_x, 0), xycoords=("data", "axes fraction"),
+                    xytext=(4, 4), textcoords="offset points", rotation=90, ha="left",
+                    va="bottom", fontsize=12, color="#444444")
+        ax.annotate(f"threshold {_fmt_eur(t_y)}", (1, t_y), xycoords=("axes fraction", "data"),
+                    xytext=(-4, 4), textcoords="offset points", ha="right", va="bottom",
+                    fontsize=12, color="#444444")
+        for q, (cx, cy, ha, va) in _CORNERS.items():
+            ax.text(cx, cy, q.upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=13,
+                    fontweight="bold", color=QUADRANT_COLORS[q], zorder=4,
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "alpha": 0.85,
+                          "edgecolor": "none"})
+
+        ax.set_xlabel("Economic importance: current contribution (revenue × margin), "
+                      f"EUR a year{notes[0]}")
+        ax.set_ylabel(f"Economic potential: cross-selling contribution,\nEUR a year{notes[1]}")
+        r_x = thresholds.get("importance_rule", "given")
+        r_y = thresholds.get("potential_rule", "given")
+        rule = r_x if r_x == r_y else f"importance {r_x}, potential {r_y}"
+        unit = "KAM hours a year" if "hours" in size else f"{size.replace('_', ' ')}, EUR a year"
+        _titles(ax, title, f"{len(pf):,} customers · bubble area = {unit} · "
+                f"thresholds: {rule}")
+
+        counts = pf["quadrant"].value_counts()
+        sections = [("Quadrant (customers)",
+                     [_dot(QUADRANT_COLORS[q], alpha=0.65) for q in QUADRANTS],
+                     [f"{q} ({int(counts.get(q, 0)):,})" for q in QUADRANTS])]
+        if len(kas):
+            sections.append(("Plan", [_dot("none", 14, markeredgecolor=PALETTE["black"],
+                                           markeredgewidth=2.2)],
+                             [f"key account ({len(kas):,})"]))
+        sections.append(_size_section(pf[size].astype(float), unit))
+        _legend_outside(ax, sections)
+        _label_largest(fig, ax, pf, x, y, sizes, label_top)
+    return fig
+
+
+def _check_columns(pf: pd.DataFrame, cols: Iterable[str], func: str) -> None:
+    missing = [c for c in cols if c not in pf]
+    if missing:
+        raise ValueError(
+            f"The 'pf' parameter of {func} must be a result of portfolio(). "
+            f"Got a DataFrame without {', '.join(map(repr, missing))} instead."
+        )
+
+
+def _key_accounts(pf: pd.DataFrame, key_accounts: Iterable[object] | None) -> pd.Index:
+    if key_accounts is None:
+        return pf.index[:0]
+    ids = [key_accounts] if isinstance(key_accounts, str) else list(key_accounts)
+    kas = pd.Index(ids).unique()
+    unknown = kas.difference(pf.index)
+    if len(unknown):
+        shown = ", ".join(repr(i) for i in list(unknown)[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(
+            "The 'key_accounts' parameter of portfolio_matrix must hold customer ids of 'pf'. "
+            f"Got unknown ids {shown}{more} instead."
+        )
+    return pf.index[pf.index.isin(kas)]
+
+
+def _bubble_sizes(values: pd.Series) -> pd.Series:
+    top = values.max()
+    if not np.isfinite(top) or top <= 0:
+        return pd.Series(80.0, index=values.index)
+    return (values.clip(lower=0) / top * _MAX_BUBBLE).clip(lower=_MIN_BUBBLE)
+
+
+def _long_tailed(values: pd.Series) -> bool:
+    pos = values[values > 0]
+    return len(pos) > 0 and pos.max() > 20 * max(pos.median(), 1e-12)
+
+
+def _scale_axis(ax: Axes, axis: Axis, values: pd.Series, threshold: float, scale: str) -> str:
+    """Set a log, symmetric-log or linear scale with room for bubbles; return a label note.
+
+    Log when long-tailed. The floor is the power of ten under the smallest
+    positive value (under the 2nd percentile if the smallest is a stray value
+    100 x below it). Values below the floor, such as 0, make it a symmetric
+    log scale: linear from 0 to the floor, logarithmic above, so a customer
+    with 0 is drawn at 0.
+    """
+    set_scale, set_lim = (ax.set_xscale, ax.set_xlim) if axis is ax.xaxis else (
+        ax.set_yscale, ax.set_ylim)
+    top = max(float(values.max()), threshold, 1.0)
+    pos = values[values > 0]
+    if scale == "linear" or len(pos) == 0 or (scale == "auto" and not _long_tailed(values)):
+        set_lim(-0.04 * top, top * 1.12)
+        _eur_axis(axis)
+        return ""
+    low = float(pos.min())
+    if low < float(pos.quantile(0.02)) / 100:  # a stray tiny value: do not let it set the floor
+        low = float(pos.quantile(0.02))
+    floor = 10.0 ** np.floor(np.log10(low))
+    if (values < floor).any() or threshold < floor:
+        set_scale("symlog", linthresh=floor, linscale=0.5)
+        set_lim(-0.8 * floor, top * 2.0)
+        decades = floor * 10.0 ** np.arange(0, np.ceil(np.log10(top * 2.0 / floor)) + 1)
+        axis.set_major_locator(FixedLocator([0.0, *decades]))
+        minors = (decades[:, None] * np.arange(2, 10)).ravel()
+        axis.set_minor_locator(FixedLocator(minors))
+        note = f", log scale above {_fmt_eur(floor)}"
+    else:
+        set_scale("log")
+        set_lim(float(pos.min()) / 1.6, top * 2.0)
+        note = ", log scale"
+    _eur_axis(axis)
+    return note
+
+
+def _size_section(values: pd.Series, unit: str) -> tuple[str, list, list[str]]:
+    """Legend section with three reference bubbles (round values up to the largest)."""
+    top = float(values.max())
+    if not np.isfinite(top) or top <= 0:
+        return ("", [], [])
+    refs = sorted({_round1(top * f) for f in (0.1, 0.4, 1.0)} - {0.0})
+    fmt = _fmt_hours if "hours" in unit else _fmt_eur
+    handles = [_dot("#BBBBBB", np.sqrt(max(r / top * _MAX_BUBBLE, _MIN_BUBBLE)),
+                    markeredgecolor="#666666") for r in refs]
+    return ("Bubble area: " + unit, handles, [fmt(r) for r in refs])
+
+
+def _round1(v: float) -> float:
+    """Round to one significant digit: 1234 -> 1000, 0.047 -> 0.05."""
+    if v <= 0:
+        return 0.0
+    mag = 10.0 ** np.floor(np.log10(v))
+    return float(np.round(v / mag) * mag)
+
+
+_LEGAL_FORM = r"\s*,?\s+(GmbH & Co\. KGaA|GmbH & Co\. KG|AG & Co\. KG|gGmbH|GmbH|mbH|KGaA|AG|KG|SE|OHG|e\.\s?K\.|e\.\s?V\.|Ltd\.?|Inc\.?|S\.A\.|S\.p\.A\.|B\.V\.)$"
+
+
+def _short_name(name: object, width: int = 26) -> str:
+    """A label for a customer: legal form dropped, cut at ``width`` characters.
+
+    >>> _short_name("Pfälzer Steuerungstechnik GmbH & Co. KG")
+    'Pfälzer Steuerungstechnik'
+    >>> _short_name("Zimmermann & Kühn Werkzeugmaschinenfabrik AG")
+    'Zimmermann & Kühn Werkzeu…'
+    """
+    text = re.sub(_LEGAL_FORM, "", str(name)).strip() or str(name)
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _label_largest(fig: Figure, ax: Axes, pf: pd.DataFrame, x: pd.Series, y: pd.Series,
+                   sizes: pd.Series, n: int) -> None:
+    """Name the ``n`` largest customers (importance + potential).
+
+    Each label tries eight directions around its bubble at three distances
+    (with a thin leader line), and takes the one that covers least of the
+    other labels and bubbles, crosses no other leader line and stays inside
+    the axes.
+    """
+    if n <= 0 or pf.empty:
+        return
+    top = (x + y).nlargest(n).index
+    names = pf["name"] if "name" in pf else pd.Series(pf.index.astype(str), index=pf.index)
+    fig.draw_without_rendering()  # settle the layout so data -> pixel is final
+    pt = fig.dpi / 72.0
+    centres = ax.transData.transform(np.column_stack([x, y]))
+    radii = np.sqrt(sizes.to_numpy() / np.pi) * pt
+    bubbles = np.column_stack([centres - radii[:, None], centres + radii[:, None]])
+    where = pd.Series(np.arange(len(pf)), index=pf.index)
+    frame = ax.get_window_extent()
+    placed = [np.array(t.get_window_extent().extents) for t in ax.texts]  # corners, thresholds
+    leaders: list[tuple[float, float, float, float]] = []
+    fs = 12
+    for cid in top:
+        i = where[cid]
+        cx, cy = centres[i]
+        text = _short_name(names[cid] or cid)
+        w, h = 0.6 * fs * pt * len(text) + 4 * pt, 1.35 * fs * pt
+        r = radii[i] + 3 * pt
+        d = r * 0.7071
+        options = [  # (dx, dy) of the box's lower-left corner from the centre, penalty
+            (dx * k, dy * k, pen)
+            for k, pen in ((1.0, 0.0), (2.2, 0.03 * w * h), (3.6, 0.06 * w * h))  # near to far
+            for dx, dy in ((r, 0), (-r, 0), (d, d), (d, -d), (-d, d), (-d, -d), (0, r), (0, -r))
+        ]
+        best: tuple[float, np.ndarray] | None = None
+        for ox, oy, pen in options:
+            dx = ox if ox > 0.1 else (ox - w if ox < -0.1 else -w / 2)
+            dy = oy if oy > 0.1 else (oy - h if oy < -0.1 else -h / 2)
+            box = np.array([cx + dx, cy + dy, cx + dx + w, cy + dy + h])
+            inside = (box[0] >= frame.x0 and box[2] <= frame.x1
+                      and box[1] >= frame.y0 and box[3] <= frame.y1)
+            cover = _overlaps(box, bubbles)
+            cover[i] = 0.0
+            leader = (cx, cy, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            crossings = sum(_crosses(leader, other) for other in leaders) if pen else 0
+            score = (cover.sum() + 4 * sum(_overlaps(box, p[None, :])[0] for p in placed)
+                     + pen + 0.1 * crossings * w * h + (0.0 if inside else 1e12))
+            if best is None or score < best[0] - 1e-6:
+                best = (score, box, leader if pen else None)
+        assert best is not None
+        _, box, leader = best
+        placed.append(box)
+        if leader is not None:
+            leaders.append(leader)
+        ax.annotate(text, (x[cid], y[cid]), xytext=((box[0] + 2 * pt - cx) / pt,
+                                                    ((box[1] + box[3]) / 2 - cy) / pt),
+                    textcoords="offset points", ha="left", va="center", fontsize=fs, zorder=5,
+                    bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "alpha": 0.75,
+                          "edgecolor": "none"},
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.9,
+                                "shrinkA": 0, "shrinkB": radii[i] / pt})
+
+
+def _crosses(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether segments a and b, each (x0, y0, x1, y1), cross."""
+
+    def side(p: tuple[float, float], q: tuple[float, float], r: tuple[float, float]) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    p1, p2, p3, p4 = (a[0], a[1]), (a[2], a[3]), (b[0], b[1]), (b[2], b[3])
+    return (side(p3, p4, p1) * side(p3, p4, p2) < 0) and (side(p1, p2, p3) * side(p1, p2, p4) < 0)
+
+
+def _overlaps(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Overlapping area of ``box`` (x0, y0, x1, y1) with each row of ``boxes``."""
+    w = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    h = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+
+# -- concentration --------------------------------------------------------------
+
+
+def concentration_chart(curve: pd.DataFrame, ax: Axes | None = None, *, line: float = 0.8,
+                        title: str = "Revenue concentration") -> Figure:
+    """Concentration curve: share of revenue made by the largest customers.
+
+    The diagonal is a portfolio where every customer has the same revenue;
+    the further the curve bows above it, the more revenue depends on a few
+    customers. The share of customers that makes ``line`` (80 %) of revenue
+    is marked: the largest customers down to the one that crosses the line,
+    the A class of :func:`kamopt.portfolio.abc_classes`.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        A result of :func:`kamopt.portfolio.concentration_curve`.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure.
+    line : float
+        The revenue share to mark, in (0, 1].
+    title : str
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    cols = ("share_of_customers", "share_of_revenue")
+    missing = [c for c in cols if c not in curve]
+    if missing or len(curve) < 2:
+        raise ValueError(
+            "The 'curve' parameter of concentration_chart must be a result of "
+            "concentration_curve(). Got a DataFrame with columns "
+            f"{list(curve.columns)} and {len(curve)} rows instead."
+        )
+    if not 0 < line <= 1:
+        raise ValueError(
+            f"The 'line' parameter of concentration_chart must be in (0, 1]. Got {line!r} instead."
+        )
+    xs = curve["share_of_customers"].to_numpy(float)
+    ys = curve["share_of_revenue"].to_numpy(float)
+    n = len(curve) - 1
+    k = int(np.argmax(ys >= line - 1e-9))  # customers needed to reach the line
+    x_line = xs[k]
+    g = float(2 * np.trapezoid(ys, xs) - 1)
+
+    with _style():
+        fig, ax = _figure(ax, (8.5, 8))
+        ax.plot([0, 1], [0, 1], color=PALETTE["grey"], linestyle=(0, (5, 4)), linewidth=1.6,
+                label="every customer the same revenue")
+        ax.fill_between(xs, xs, ys, color=PALETTE["blue"], alpha=0.12, linewidth=0)
+        ax.plot(xs, ys, color=PALETTE["blue"], linewidth=2.8,
+                label="our customers, largest first")
+        ax.plot([x_line, x_line, 0], [0, line, line], color=PALETTE["vermillion"],
+                linestyle=":", linewidth=2)
+        ax.scatter([x_line], [line], s=70, color=PALETTE["vermillion"], zorder=3)
+        ax.annotate(
+            f"{k:,} of {n:,} customers ({x_line:.0%})\nmake {line:.0%} of revenue",
+            (x_line, line), xytext=(18 if x_line <= 0.5 else -18, -18),
+            textcoords="offset points", ha="left" if x_line <= 0.5 else "right", va="top",
+            fontsize=14, color=PALETTE["vermillion"], fontweight="bold",
+        )
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_aspect("equal")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_xlabel("Share of customers, largest revenue first")
+        ax.set_ylabel("Share of total revenue")
+        _titles(ax, title, f"{n:,} customers · Gini coefficient {g:.2f}")
+        ax.legend(loc="lower right")
+    return fig

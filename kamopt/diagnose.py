@@ -1,0 +1,210 @@
+"""Why a scenario cannot be met, in the user's terms.
+
+:func:`precheck` catches the common causes before the solver runs (``must``
+accounts that need more hours, money or places than there are), each with
+the amount it is short by. When the solver still proves a scenario
+infeasible, :func:`explain_infeasible` finds a minimal set of requirement
+groups that conflict (a deletion filter over the groups: manager capacity,
+department capacity, budget, the number of key accounts, the ``must``
+accounts) and, where a group is one number (budget, bounds), how far it would
+have to move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .case import Case
+from .errors import InfeasibleError, Shortfall
+from .model import KamModel
+from .prepare import coverage_options, effective_managers, effective_status
+from .scenario import Scenario
+
+
+def _h(x: float) -> str:
+    return f"{x:,.0f} h"
+
+
+def precheck(case: Case, scenario: Scenario) -> None:
+    """Raise :class:`InfeasibleError` for requirements that clearly cannot be met."""
+    managers = effective_managers(case, scenario)
+    status = effective_status(case, scenario)
+    c = case.customers
+    must = c.index[(status == "must").to_numpy()]
+    shortfalls: list[Shortfall] = []
+    reasons: list[str] = []
+    opts = coverage_options(case, scenario, must)
+    min_hours = opts.groupby("customer_id")["hours"].min().reindex(must)
+    tier = c.loc[must, "tier"]
+    sen = managers["seniority"].to_numpy()
+    cap = managers["capacity"].to_numpy(float)
+
+    # each must account needs an eligible manager with room for it
+    for cid in must:
+        t = int(tier[cid])
+        eligible = sen >= t
+        if not eligible.any():
+            reasons.append(
+                f"'must' account {cid} (tier {t}) needs a lead manager of seniority >= {t}; "
+                f"no available manager has it"
+            )
+        elif min_hours[cid] > cap[eligible].max() + 1e-9:
+            shortfalls.append(Shortfall(
+                f"'must' account {cid} (tier {t}) alone", "h of one manager's year",
+                float(min_hours[cid]), float(cap[eligible].max()),
+                f"the largest capacity of an eligible manager is {_h(cap[eligible].max())}"))
+    if reasons:
+        raise InfeasibleError(shortfalls, reasons=reasons)
+
+    # hours of the must accounts of tier >= t against managers of seniority >= t
+    for t in (3, 2, 1):
+        sel = tier >= t
+        if not sel.any():
+            continue
+        need = float(min_hours[sel.to_numpy()].sum())
+        have = float(cap[sen >= t].sum())
+        if need > have + 1e-6:
+            what = f"tier {t}" if t == 3 else f"tier {t} or higher" if t > 1 else "any tier"
+            who = f"managers of seniority {t}" + (" or higher" if t < 3 else "")
+            if t == 1:
+                who = "all available managers"
+            shortfalls.append(Shortfall(
+                f"the {int(sel.sum())} 'must' accounts of {what}", "h at the lightest level",
+                need, have, f"{who} have {_h(have)}"))
+            break  # the tightest tier says it; the looser ones repeat it
+
+    sc = scenario
+    n_must = len(must)
+    if sc.max_key_accounts is not None and n_must > sc.max_key_accounts:
+        shortfalls.append(Shortfall(f"the {n_must} 'must' accounts", "key-account places",
+                                    n_must, sc.max_key_accounts,
+                                    f"max_key_accounts allows {sc.max_key_accounts}"))
+    if sc.budget is not None and n_must:
+        # cheapest eligible rate for each must account, times its lightest hours
+        rate = np.array([managers["hourly_cost"].to_numpy(float)[sen >= int(tier[i])].min()
+                         for i in must])
+        need = float((rate * min_hours.to_numpy()).sum())
+        if need > sc.budget + 1e-6:
+            shortfalls.append(Shortfall(f"the {n_must} 'must' accounts", "EUR a year of KAM cost",
+                                        need, sc.budget, f"the budget is {sc.budget:,.0f} EUR"))
+    if sc.min_key_accounts:
+        possible = c.index[(status != "exclude").to_numpy()
+                           & (c["tier"].to_numpy() <= (sen.max() if len(sen) else 0))]
+        k = sc.min_key_accounts
+        if k > len(possible):
+            shortfalls.append(Shortfall(
+                f"min_key_accounts = {k} key accounts", "customers that can be key accounts",
+                k, len(possible),
+                f"only {len(possible)} customers are neither excluded nor without an eligible manager"))
+        else:
+            all_opts = coverage_options(case, sc, possible)
+            light = all_opts.groupby("customer_id")["hours"].min()
+            need = float(np.sort(light.to_numpy())[:k].sum())
+            have = float(cap.sum())
+            if need > have + 1e-6:
+                shortfalls.append(Shortfall(
+                    f"min_key_accounts = {k} key accounts", "h at the lightest level",
+                    need, have, f"all available managers have {_h(have)}"))
+    if shortfalls:
+        raise InfeasibleError(shortfalls)
+
+
+# groups of rows that a user can relax, with words for them
+GROUPS = {
+    "capacity": "manager capacity (capacity[...])",
+    "department": "department capacity (department[...])",
+    "budget": "the budget",
+    "key_account_count": "the number of key accounts (min/max_key_accounts)",
+    "must": "the 'must' accounts",
+}
+
+
+def explain_infeasible(km: KamModel, time_limit: float = 10.0) -> InfeasibleError:
+    """A minimal set of conflicting requirement groups, found by re-solving.
+
+    Each group is dropped in turn; a group whose removal still leaves the
+    model infeasible is not needed for the conflict and stays dropped. What
+    remains is a minimal conflicting set of groups.
+    """
+    from .solve import highs_model, run_highs
+
+    lp = km.lp
+    arr = lp.arrays()
+    h = highs_model(lp)
+    import highspy
+
+    inf = highspy.kHighsInf
+    h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), np.zeros(lp.n_cols))
+
+    def rows_of(group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if group == "must":
+            b = lp.rows.get("key_account")
+            if b is None:
+                return np.zeros(0, np.int32), np.zeros(0), np.zeros(0)
+            r = np.arange(b.start, b.start + b.size)
+            r = r[arr["row_lo"][r] > 0]
+            return r.astype(np.int32), np.full(len(r), -inf), arr["row_hi"][r]
+        b = lp.rows.get(group)
+        if b is None:
+            return np.zeros(0, np.int32), np.zeros(0), np.zeros(0)
+        r = np.arange(b.start, b.start + b.size, dtype=np.int32)
+        return r, np.full(len(r), -inf), np.full(len(r), inf)
+
+    def set_group(group: str, relaxed: bool) -> None:
+        r, lo, hi = rows_of(group)
+        if len(r) == 0:
+            return
+        if relaxed:
+            h.changeRowsBounds(len(r), r, lo, hi)
+        else:
+            lo0 = np.where(np.isinf(arr["row_lo"][r]), -inf, arr["row_lo"][r])
+            hi0 = np.where(np.isinf(arr["row_hi"][r]), inf, arr["row_hi"][r])
+            h.changeRowsBounds(len(r), r, lo0, hi0)
+
+    present = [g for g in GROUPS if len(rows_of(g)[0])]
+    needed: list[str] = []
+    for g in present:
+        set_group(g, True)
+        sol = run_highs(h, time_limit, 1.0)
+        if sol.status == "infeasible":
+            continue  # still infeasible without g: g is not needed for the conflict
+        set_group(g, False)
+        needed.append(g)
+    shortfalls: list[Shortfall] = []
+    if "budget" in needed and km.data.scenario.budget is not None:
+        need = _min_budget(km)
+        if need is not None:
+            shortfalls.append(Shortfall("the other requirements", "EUR a year",
+                                        need, km.data.scenario.budget,
+                                        f"the budget is {km.data.scenario.budget:,.0f} EUR"))
+    return InfeasibleError(shortfalls, conflicts=[GROUPS[g] for g in needed])
+
+
+def _min_budget(km: KamModel) -> float | None:
+    """The least budget with which all other requirements can be met."""
+    from .solve import highs_model, run_highs
+
+    lp = km.lp
+    h = highs_model(lp)
+    b = lp.rows["budget"]
+    import highspy
+
+    h.changeRowBounds(int(b.start), -highspy.kHighsInf, highspy.kHighsInf)
+    A = lp.matrix().tocsr()
+    s, e = A.indptr[b.start], A.indptr[b.start + 1]
+    cost = np.zeros(lp.n_cols)
+    cost[A.indices[s:e]] = -A.data[s:e]  # maximise -cost = minimise cost
+    h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), cost)
+    sol = run_highs(h, 10.0, 1e-4)
+    if not sol.ok:
+        return None
+    return float(-sol.objective)
+
+
+def infeasibility_table(err: InfeasibleError) -> pd.DataFrame:
+    """The shortfalls of an :class:`InfeasibleError` as a table (for notebooks and widgets)."""
+    return pd.DataFrame(
+        [{"requirement": s.requirement, "unit": s.unit, "needed": s.needed,
+          "available": s.available, "short_by": s.short_by} for s in err.shortfalls]
+    )

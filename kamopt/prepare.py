@@ -1,0 +1,320 @@
+"""Stage 1 of the pipeline: from (case, scenario) to the data that define the model.
+
+Everything the optimisation needs is computed here, vectorised with pandas and
+numpy, before any variable exists:
+
+* the managers available in the scenario (leavers removed, hires added,
+  capacity scaled),
+* each customer's effective status (case status overridden by the scenario),
+* the coverage *options* (customer, level) with their hours and realised share,
+* the *eligible pairs* (customer, manager) with seniority >= tier, with their
+  industry fit and continuity,
+* the *activity options* (customer, activity) that can ever pay,
+* and the exact pruning of customers who cannot contribute.
+
+The economic coefficients are the objective terms of spec section 3, one
+column per term, so that the model, the plan and the explanations use the
+same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .case import Case
+from .errors import Problem, ScenarioError
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """The index sets and coefficients of one planning problem.
+
+    Attributes
+    ----------
+    customers : DataFrame indexed by customer_id, all customers of the case,
+        with ``status`` (effective), ``in_model`` and ``out_reason``.
+    managers : DataFrame indexed by manager_id, the managers available in the
+        scenario, ``capacity`` already scaled by ``capacity_scale``.
+    options : DataFrame with columns customer_id, level, hours, realization,
+        value (EUR a year of z[i,l]), only for customers in the model.
+    pairs : DataFrame with columns customer_id, manager_id, fit, continuity,
+        value (EUR a year of x[i,j]), hourly_cost.
+    acts : DataFrame with columns customer_id, activity_id, value, cost,
+        kam_hours, department, dept_hours.
+    departments : Series of capacity hours by department.
+    """
+
+    case: Case
+    scenario: Scenario
+    customers: pd.DataFrame
+    managers: pd.DataFrame
+    options: pd.DataFrame
+    pairs: pd.DataFrame
+    acts: pd.DataFrame
+    departments: pd.Series
+
+    @property
+    def model_customers(self) -> pd.Index:
+        return self.customers.index[self.customers["in_model"]]
+
+
+def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
+    """The managers available in ``scenario``: leavers removed, hires added.
+
+    ``capacity`` is ``capacity_hours * capacity_scale``. Hires get ids such as
+    ``NEW1``, ``NEW2`` (the hire's ``prefix`` and a running number).
+    """
+    m = case.managers
+    unknown = [j for j in scenario.unavailable_managers if j not in m.index]
+    if unknown:
+        raise ScenarioError(
+            Problem(scenario.name or "scenario", "is not a manager of the case",
+                    column="unavailable_managers", value=unknown[0])
+        )
+    m = m.drop(index=list(scenario.unavailable_managers))
+    rows = []
+    n = 0
+    for hire in scenario.hires:
+        for _ in range(hire.count):
+            n += 1
+            rows.append(
+                {
+                    "manager_id": f"{hire.prefix}{n}",
+                    "name": f"New KAM {n}",
+                    "region": hire.region,
+                    "industries": tuple(hire.industries),
+                    "seniority": int(hire.seniority),
+                    "capacity_hours": float(hire.capacity_hours),
+                    "hourly_cost": float(hire.hourly_cost),
+                    "role": "kam",
+                }
+            )
+    if rows:
+        hires = pd.DataFrame(rows).set_index("manager_id")
+        clash = hires.index.intersection(m.index)
+        if len(clash):
+            raise ScenarioError(
+                Problem(scenario.name or "scenario",
+                        "a hire's id clashes with a manager of the case; set the hire's 'prefix'",
+                        column="hires", value=clash[0])
+            )
+        m = pd.concat([m, hires.astype({"seniority": "int64"})])
+    m = m.copy()
+    m["capacity"] = m["capacity_hours"].astype(float) * scenario.capacity_scale
+    return m
+
+
+def effective_status(case: Case, scenario: Scenario) -> pd.Series:
+    """Each customer's status: the case's, overridden by the scenario's must/exclude."""
+    status = case.customers["status"].astype(str).copy()
+    for key in ("must", "exclude"):
+        ids = list(getattr(scenario, key))
+        unknown = [i for i in ids if i not in status.index]
+        if unknown:
+            raise ScenarioError(
+                Problem(scenario.name or "scenario", "is not a customer of the case",
+                        column=key, value=unknown[0])
+            )
+        status.loc[ids] = key
+    return status
+
+
+def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.DataFrame:
+    """Coverage options (customer, level): hours a year and share of potential realised.
+
+    Without responses.csv an account's options are the scenario's levels
+    (hours = phi * kam_hours, realization = alpha * rho). Where responses.csv
+    has rows for an account, they replace the levels for that account.
+    """
+    c = case.customers.loc[customers]
+    lv = pd.DataFrame(
+        [(x.name, x.hours_factor, x.realization_factor) for x in scenario.levels],
+        columns=["level", "phi", "rho"],
+    )
+    resp = case.responses
+    has_resp = c.index.isin(resp["customer_id"]) if len(resp) else np.zeros(len(c), bool)
+    std = c.index[~has_resp]
+    opts = pd.DataFrame(
+        {
+            "customer_id": np.repeat(std.to_numpy(), len(lv)),
+            "level": np.tile(lv["level"].to_numpy(), len(std)),
+            "hours": np.outer(c.loc[std, "kam_hours"].to_numpy(float), lv["phi"]).ravel(),
+            "realization": np.tile(lv["rho"].to_numpy(float) * scenario.realization, len(std)),
+        }
+    )
+    if has_resp.any():
+        r = resp[resp["customer_id"].isin(c.index[has_resp])]
+        opts = pd.concat([opts, r[["customer_id", "level", "hours", "realization"]]])
+        order = {name: k for k, name in enumerate(scenario.level_names)}
+        opts = opts.assign(_o=opts["level"].map(order).fillna(len(order)))
+        opts = opts.sort_values(["customer_id", "_o"], kind="stable").drop(columns="_o")
+    opts = opts.reset_index(drop=True)
+    cc = case.customers.loc[opts["customer_id"]]
+    opts["value"] = cc["margin"].to_numpy() * (
+        opts["realization"].to_numpy() * cc["potential"].to_numpy()
+        + scenario.retention * cc["revenue"].to_numpy()
+    )
+    return opts
+
+
+def eligible_pairs(
+    case: Case, scenario: Scenario, managers: pd.DataFrame, customers: pd.Index
+) -> pd.DataFrame:
+    """The (customer, manager) pairs with seniority >= tier, and their x-terms.
+
+    Built tier by tier with numpy (no loop over all customers x managers).
+    ``fit`` is whether the customer's industry is one of the manager's;
+    ``continuity`` whether the manager serves the customer today.
+    """
+    c = case.customers.loc[customers]
+    parts = []
+    for tier, group in c.groupby("tier", sort=True):
+        ms = managers.index[managers["seniority"].to_numpy() >= tier]
+        if len(ms) == 0 or len(group) == 0:
+            continue
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": np.repeat(group.index.to_numpy(), len(ms)),
+                    "manager_id": np.tile(ms.to_numpy(), len(group)),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {"customer_id": pd.Series(dtype=str), "manager_id": pd.Series(dtype=str),
+             "fit": pd.Series(dtype=bool), "continuity": pd.Series(dtype=bool),
+             "value": pd.Series(dtype=float), "hourly_cost": pd.Series(dtype=float)}
+        )
+    pairs = pd.concat(parts, ignore_index=True)
+    # industry fit through a (manager x industry) boolean matrix
+    ind = managers["industries"].explode().dropna()
+    ind = ind[ind.astype(str) != ""]
+    cust_ind = case.customers.loc[pairs["customer_id"], "industry"].to_numpy()
+    codes, uniques = pd.factorize(pd.concat([ind.astype(str), pd.Series(cust_ind)], ignore_index=True))
+    mi = pd.Index(managers.index)
+    mat = np.zeros((len(mi), len(uniques) + 1), dtype=bool)
+    mat[mi.get_indexer(ind.index), codes[: len(ind)]] = True
+    pj = mi.get_indexer(pairs["manager_id"])
+    pairs["fit"] = mat[pj, codes[len(ind):]] & (cust_ind != "")
+    cur = case.customers.loc[pairs["customer_id"], "current_manager"].to_numpy()
+    pairs["continuity"] = cur == pairs["manager_id"].to_numpy()
+    cc = case.customers.loc[pairs["customer_id"]]
+    pairs["value"] = (
+        pairs["fit"].to_numpy()
+        * cc["margin"].to_numpy()
+        * scenario.realization
+        * scenario.industry_fit
+        * cc["potential"].to_numpy()
+        + pairs["continuity"].to_numpy() * scenario.continuity_bonus
+    )
+    pairs["hourly_cost"] = managers["hourly_cost"].to_numpy(float)[pj]
+    return pairs
+
+
+def activity_options(case: Case, customers: pd.Index, min_cost_rate: pd.Series) -> pd.DataFrame:
+    """(customer, activity) options whose value can exceed their cost.
+
+    An activity for a customer is worth considering only when
+    ``margin * uplift * potential > cost + kam_hours * cheapest hourly rate``;
+    the others can never raise the objective (they only use capacity), so
+    leaving them out is exact.
+    """
+    a = case.activities
+    cols = ["customer_id", "activity_id", "value", "cost", "kam_hours", "department", "dept_hours"]
+    if len(a) == 0 or len(customers) == 0:
+        return pd.DataFrame({k: pd.Series(dtype=float if k in ("value", "cost", "kam_hours", "dept_hours") else str) for k in cols})
+    c = case.customers.loc[customers]
+    value = np.outer(c["margin"].to_numpy() * c["potential"].to_numpy(), a["uplift"].to_numpy(float))
+    cost = a["cost"].to_numpy(float)[None, :] + np.outer(
+        min_cost_rate.reindex(customers).to_numpy(float), a["kam_hours"].to_numpy(float)
+    )
+    ii, kk = np.nonzero(value > cost + 1e-9)
+    out = pd.DataFrame(
+        {
+            "customer_id": customers.to_numpy()[ii],
+            "activity_id": a.index.to_numpy()[kk],
+            "value": value[ii, kk],
+            "cost": a["cost"].to_numpy(float)[kk],
+            "kam_hours": a["kam_hours"].to_numpy(float)[kk],
+            "department": a["department"].to_numpy()[kk],
+            "dept_hours": a["dept_hours"].to_numpy(float)[kk],
+        }
+    )
+    return out
+
+
+def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
+    """Compute the model's index sets and coefficients for ``case`` under ``scenario``.
+
+    With ``prune=True`` a customer whose best possible net contribution as a
+    key account is <= 0 (and who is not ``must``) is left out of the model.
+    This is exact: such an account can be dropped from any plan without
+    breaking a constraint or lowering the objective. It is not applied when
+    ``min_key_accounts`` is set, because then an unprofitable account may be
+    needed to reach the minimum.
+    """
+    managers = effective_managers(case, scenario)
+    status = effective_status(case, scenario)
+    cust = case.customers[["tier"]].copy()
+    cust["status"] = status
+    cust["out_reason"] = ""
+    cust.loc[status == "exclude", "out_reason"] = "excluded"
+    candidates = cust.index[status != "exclude"]
+
+    options = coverage_options(case, scenario, candidates)
+    pairs = eligible_pairs(case, scenario, managers, candidates)
+    no_mgr = candidates.difference(pd.Index(pairs["customer_id"].unique()))
+    cust.loc[no_mgr, "out_reason"] = "no eligible manager"
+
+    # cheapest eligible rate per customer, to bound activity costs from below
+    min_rate = pairs.groupby("customer_id", sort=False)["hourly_cost"].min()
+    acts = activity_options(case, candidates.difference(no_mgr), min_rate)
+
+    keep = candidates.difference(no_mgr)
+    if prune and not scenario.min_key_accounts:
+        best = best_net(options, pairs, acts)
+        unprofitable = best.index[(best <= 1e-9).to_numpy()]
+        unprofitable = unprofitable[(status.loc[unprofitable] != "must").to_numpy()]
+        cust.loc[unprofitable, "out_reason"] = "cannot pay for its KAM hours"
+        keep = keep.difference(unprofitable)
+    keep = case.customers.index[case.customers.index.isin(keep)]  # file order
+    cust["in_model"] = cust.index.isin(keep)
+
+    options = options[options["customer_id"].isin(keep)].reset_index(drop=True)
+    pairs = pairs[pairs["customer_id"].isin(keep)].reset_index(drop=True)
+    acts = acts[acts["customer_id"].isin(keep)].reset_index(drop=True)
+    deps = case.departments["capacity_hours"].astype(float)
+    return ModelData(case, scenario, cust, managers, options, pairs, acts, deps)
+
+
+def best_net(options: pd.DataFrame, pairs: pd.DataFrame, acts: pd.DataFrame) -> pd.Series:
+    """Upper bound of each customer's net contribution as a key account.
+
+    For each (customer, level, eligible manager): the level's value, plus the
+    pair's fit/continuity value, minus the hours at that manager's rate; the
+    best of these plus every activity that could pay. Exact for the pruning
+    rule in :func:`prepare` (an upper bound, attained when capacity allows).
+    """
+    if len(options) == 0 or len(pairs) == 0:
+        return pd.Series(dtype=float)
+    # one pass per level (not a merge of all options with all pairs, which grows
+    # as customers x managers x levels): best over managers of
+    # (pair value - rate * hours at that level)
+    best = None
+    for _, opt in options.groupby("level", sort=False):
+        o = opt.set_index("customer_id")
+        p = pairs[pairs["customer_id"].isin(o.index)]
+        hours = o["hours"].reindex(p["customer_id"]).to_numpy()
+        net = p["value"].to_numpy() - p["hourly_cost"].to_numpy() * hours
+        b = pd.Series(net).groupby(p["customer_id"].to_numpy(), sort=False).max()
+        b = b.add(o["value"].reindex(b.index))
+        best = b if best is None else best.combine(b, max, fill_value=-np.inf)
+    if len(acts):
+        extra = (acts["value"] - acts["cost"]).clip(lower=0).groupby(acts["customer_id"]).sum()
+        best = best.add(extra, fill_value=0.0)
+    return best

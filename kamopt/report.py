@@ -1,0 +1,125 @@
+"""Stage 5: writing a plan out (CSV, JSON, Excel) and printing its headline.
+
+Outputs are written to a temporary folder beside the target and moved into
+place only when all of them are complete, so a failure never leaves a
+half-written plan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .plan import Plan
+
+
+def _jsonable(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def summary_dict(plan: Plan) -> dict:
+    out = {k: _jsonable(v) for k, v in plan.summary().items()}
+    out["scenario"] = plan.scenario.to_dict()
+    out["case"] = plan.case.source
+    return out
+
+
+def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
+    """Write ``plan.csv``, ``summary.json`` (and ``plan.xlsx``) into ``out``."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp.", dir=out.parent))
+    try:
+        table = plan.table()
+        table.to_csv(tmp / "plan.csv", index=False, float_format="%.2f", encoding="utf-8")
+        (tmp / "summary.json").write_text(json.dumps(summary_dict(plan), indent=2,
+                                                     ensure_ascii=False), encoding="utf-8")
+        plan.managers.reset_index().to_csv(tmp / "managers.csv", index=False, float_format="%.2f")
+        if len(plan.departments):
+            plan.departments.reset_index().to_csv(tmp / "departments.csv", index=False,
+                                                  float_format="%.2f")
+        if excel:
+            plan_to_excel(plan, tmp / "plan.xlsx")
+        out.mkdir(parents=True, exist_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def headline(plan: Plan) -> str:
+    """The figures printed after ``kamopt plan``."""
+    k = plan.kpis
+    gap = "proven optimal" if plan.status == "optimal" else "stopped at the time limit"
+    lines = [
+        f"Key-account plan ({plan.scenario.name}): {plan.status}, {gap}, gap {k['mip_gap']:.2%}",
+        f"  key accounts      {k['key_accounts']:>12,} of {k['customers']:,} customers"
+        f" ({k['executive_accounts']} led by top management)",
+        f"  net contribution  {k['objective']:>12,.0f} EUR a year",
+        f"    from potential  {k['value_from_potential']:>12,.0f} EUR a year",
+        f"    from retention  {k['value_from_retention']:>12,.0f} EUR a year",
+        f"    cost            {k['cost']:>12,.0f} EUR a year",
+        f"  KAM hours         {k['hours_used']:>12,.0f} of {k['hours_available']:,.0f} h"
+        f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
+        f"  activities run    {k['activities_run']:>12,}",
+        f"  solved in {k['solve_seconds']:.2f} s ({k['solver']}), total {k.get('total_seconds', 0):.2f} s",
+    ]
+    return "\n".join(lines)
+
+
+def print_headline(plan: Plan, out=None) -> None:
+    print(headline(plan))
+    if out is not None:
+        print(f"  written to {out}/plan.csv and {out}/summary.json")
+
+
+def plan_to_excel(plan: Plan, path) -> None:
+    """One sheet per table, with number formats, frozen headers and widths set."""
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    sheets = {
+        "Summary": pd.DataFrame(
+            [(k, _jsonable(v)) for k, v in summary_dict(plan).items() if k != "scenario"],
+            columns=["figure", "value"]),
+        "Accounts": plan.accounts.reset_index(),
+        "Managers": plan.managers.reset_index(),
+        "Departments": plan.departments.reset_index(),
+        "Scenario": pd.DataFrame([(k, str(v)) for k, v in plan.scenario.to_dict().items()],
+                                 columns=["key", "value"]),
+    }
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, df in sheets.items():
+                df.to_excel(xw, sheet_name=name, index=False)
+                ws = xw.sheets[name]
+                ws.freeze_panes = "A2"
+                for j, col in enumerate(df.columns, start=1):
+                    letter = get_column_letter(j)
+                    width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
+                    ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
+                    fmt = None
+                    if col in ("utilisation",) or col.startswith("share"):
+                        fmt = "0.0%"
+                    elif pd.api.types.is_float_dtype(df[col]):
+                        fmt = "#,##0"
+                    if fmt:
+                        for cell in ws[letter][1:]:
+                            cell.number_format = fmt
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -1,0 +1,270 @@
+"""Stage 3: solve a :class:`~kamopt.model.LinearModel` with HiGHS (default) or CBC.
+
+HiGHS gets the whole matrix in one ``passModel`` call (PuLP's own HiGHS
+interface adds one column and row at a time, which is 40x slower at scale).
+CBC, bundled with PuLP, is the fallback, through :func:`to_pulp`, which also
+writes LP files whose names read like the business (``capacity[M07]``).
+
+Every solver outcome is mapped to one of four statuses, decided from the
+solver's own model status, primal solution and bounds (never from PuLP's
+summary, which calls a time-limited HiGHS run "Optimal"):
+
+``optimal``     proven optimal within ``mip_gap``;
+``feasible``    stopped at the time limit with a plan and a proven gap;
+``infeasible``  no plan meets all requirements;
+``error``       anything else (no plan).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import LinearModel
+
+STATUSES = ("optimal", "feasible", "infeasible", "error")
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A solver outcome. ``values`` is None unless ``status`` is optimal/feasible."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+    values: np.ndarray | None = None
+    message: str = ""
+    row_duals: np.ndarray | None = None
+    col_duals: np.ndarray | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """Relative gap ``|bound - objective| / max(|objective|, 1)``.
+
+    >>> relative_gap(100.0, 101.0)
+    0.01
+    >>> relative_gap(0.0, 0.0)
+    0.0
+    """
+    if objective is None or bound is None or not math.isfinite(bound):
+        return math.inf
+    return abs(bound - objective) / max(abs(objective), 1.0)
+
+
+def solve(
+    lp: LinearModel,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    mip_gap: float = 1e-3,
+    relax: bool = False,
+    threads: int | None = None,
+) -> Solution:
+    """Solve ``lp`` (maximise). ``relax=True`` drops integrality (an LP, with duals)."""
+    if solver == "highs":
+        return _solve_highs(lp, time_limit, mip_gap, relax, threads)
+    if solver == "cbc":
+        return _solve_cbc(lp, time_limit, mip_gap, relax)
+    raise ValueError(f"The 'solver' parameter of solve must be 'highs' or 'cbc'. Got {solver!r} instead.")
+
+
+# -------------------------------------------------------------------- HiGHS
+_BANNER_SHOWN = False
+
+
+def new_highs():
+    """A silent ``highspy.Highs`` (HiGHS prints a banner on the C level once a process)."""
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def highs_model(lp: LinearModel, relax: bool = False):
+    """A ``highspy.Highs`` instance holding ``lp`` (one ``passModel`` call)."""
+    import highspy
+
+    arr = lp.arrays()
+    A = lp.matrix()
+    h = new_highs()
+    model = highspy.HighsLp()
+    model.num_col_ = lp.n_cols
+    model.num_row_ = lp.n_rows
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.col_cost_ = arr["obj"]
+    model.col_lower_ = arr["lb"]
+    model.col_upper_ = np.where(np.isinf(arr["ub"]), highspy.kHighsInf, arr["ub"])
+    model.row_lower_ = np.where(np.isinf(arr["row_lo"]), -highspy.kHighsInf, arr["row_lo"])
+    model.row_upper_ = np.where(np.isinf(arr["row_hi"]), highspy.kHighsInf, arr["row_hi"])
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr
+    model.a_matrix_.index_ = A.indices
+    model.a_matrix_.value_ = A.data
+    if not relax and arr["integer"].any():
+        model.integrality_ = [
+            highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+            for b in arr["integer"]
+        ]
+    h.passModel(model)
+    return h
+
+
+def run_highs(h, time_limit: float, mip_gap: float, threads: int | None = None,
+              is_mip: bool = True) -> Solution:
+    """Run a prepared ``highspy.Highs`` and read its outcome honestly."""
+    import highspy
+
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("random_seed", 0)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    S = highspy.HighsModelStatus
+    if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        return Solution("infeasible", None, None, None, seconds, "highs",
+                        message=h.modelStatusToString(ms))
+    if not has_primal:
+        return Solution("error", None, None, None, seconds, "highs",
+                        message=f"HiGHS stopped without a plan: {h.modelStatusToString(ms)}")
+    obj = float(info.objective_function_value)
+    sol = h.getSolution()
+    values = np.asarray(sol.col_value, dtype=float)
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        gap = relative_gap(obj, bound)
+        row_duals = col_duals = None
+    else:
+        bound, gap = obj, 0.0
+        row_duals = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
+        col_duals = np.asarray(sol.col_dual, dtype=float) if sol.dual_valid else None
+    if ms == S.kOptimal and gap <= mip_gap + 1e-9:
+        status = "optimal"
+    elif ms in (S.kOptimal, S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt,
+                S.kObjectiveBound, S.kObjectiveTarget, S.kHighsInterrupt, S.kMemoryLimit):
+        status = "feasible"
+    else:
+        return Solution("error", None, None, None, seconds, "highs",
+                        message=f"HiGHS: {h.modelStatusToString(ms)}")
+    return Solution(status, obj, bound, gap, seconds, "highs", values,
+                    message=h.modelStatusToString(ms), row_duals=row_duals, col_duals=col_duals)
+
+
+def _solve_highs(lp: LinearModel, time_limit, mip_gap, relax, threads) -> Solution:
+    if lp.n_cols == 0:
+        return _empty(lp, "highs")
+    h = highs_model(lp, relax=relax)
+    is_mip = not relax and bool(lp.arrays()["integer"].any())
+    return run_highs(h, time_limit, mip_gap, threads, is_mip=is_mip)
+
+
+def _empty(lp: LinearModel, solver: str) -> Solution:
+    """A model with no columns: feasible iff every row admits 0."""
+    arr = lp.arrays()
+    ok = bool(np.all(arr["row_lo"] <= 1e-9) and np.all(arr["row_hi"] >= -1e-9))
+    if not ok:
+        return Solution("infeasible", None, None, None, 0.0, solver)
+    return Solution("optimal", 0.0, 0.0, 0.0, 0.0, solver, np.zeros(0))
+
+
+# --------------------------------------------------------------- PuLP / CBC
+def to_pulp(lp: LinearModel, relax: bool = False, name: str = "kam_plan"):
+    """The model as a ``pulp.LpProblem`` with readable names (for CBC and LP files)."""
+    import pulp
+
+    arr = lp.arrays()
+    names = [_pulp_name(n) for n in lp.col_names()]
+    prob = pulp.LpProblem(name, pulp.LpMaximize)
+    cat = lambda k: pulp.LpInteger if (k and not relax) else pulp.LpContinuous  # noqa: E731
+    variables = [
+        pulp.LpVariable(n, lowBound=lo, upBound=None if math.isinf(up) else up, cat=cat(k))
+        for n, lo, up, k in zip(names, arr["lb"], arr["ub"], arr["integer"], strict=True)
+    ]
+    prob.setObjective(pulp.LpAffineExpression(
+        [(variables[j], c) for j, c in enumerate(arr["obj"]) if c != 0]))
+    A = lp.matrix().tocsr()
+    for r, rname in enumerate(lp.row_names()):
+        lo_r, hi_r = arr["row_lo"][r], arr["row_hi"][r]
+        s, e = A.indptr[r], A.indptr[r + 1]
+        expr = pulp.LpAffineExpression(
+            [(variables[j], v) for j, v in zip(A.indices[s:e], A.data[s:e], strict=True)])
+        rn = _pulp_name(rname)
+        if lo_r == hi_r:
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, rhs=hi_r), rn)
+            continue
+        if math.isfinite(hi_r):
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=hi_r), rn)
+        if math.isfinite(lo_r):
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=lo_r), rn + "_min")
+    return prob, variables
+
+
+def _pulp_name(name: str) -> str:
+    # PuLP replaces characters like '-' and ' ' in names; keep brackets readable
+    return name.replace(" ", "_").replace("-", "_")
+
+
+def write_lp(lp: LinearModel, path) -> None:
+    """Write the model as an LP file with business names (``capacity[M07]``)."""
+    prob, _ = to_pulp(lp)
+    prob.writeLP(str(path))
+
+
+def _solve_cbc(lp: LinearModel, time_limit, mip_gap, relax) -> Solution:
+    import pulp
+
+    if lp.n_cols == 0:
+        return _empty(lp, "cbc")
+    prob, variables = to_pulp(lp, relax=relax)
+    cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=mip_gap)
+    t0 = time.perf_counter()
+    try:
+        prob.solve(cmd)
+    except pulp.PulpSolverError as exc:
+        return Solution("error", None, None, None, time.perf_counter() - t0, "cbc", message=str(exc))
+    seconds = time.perf_counter() - t0
+    st, sst = prob.status, prob.sol_status
+    if st == pulp.LpStatusInfeasible or sst == pulp.LpSolutionInfeasible:
+        return Solution("infeasible", None, None, None, seconds, "cbc")
+    if sst not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return Solution("error", None, None, None, seconds, "cbc",
+                        message=f"CBC: {pulp.LpStatus.get(st, st)}")
+    values = np.array([v.varValue or 0.0 for v in variables])
+    obj = float(pulp.value(prob.objective) or 0.0)
+    if sst == pulp.LpSolutionOptimal:
+        # CBC does not hand its final bound to PuLP; an optimal status means
+        # proven within gapRel, which is the gap we can report.
+        return Solution("optimal", obj, None, float(mip_gap) if not relax else 0.0, seconds, "cbc",
+                        values, message="Optimal")
+    return Solution("feasible", obj, None, None, seconds, "cbc", values,
+                    message="stopped at the limit with a plan; gap unknown")

@@ -1,0 +1,227 @@
+"""The key-account plan: hand-checkable cases, brute force, invariants, diagnoses."""
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kamopt.errors import InfeasibleError
+from kamopt.plan import plan
+from kamopt.scenario import Level, Scenario
+from kamopt.testing import assert_plan_sound, brute_force, tiny_case
+
+ONE_LEVEL = (Level("standard", 1.0, 1.0),)
+
+
+def one_customer(**kw):
+    base = dict(customer_id="A", revenue=1_000_000, margin=0.3, potential=1_000_000, kam_hours=100)
+    return {**base, **kw}
+
+
+def test_a_profitable_customer_becomes_a_key_account_with_hand_computed_value():
+    # value = 0.3 * (0.3 * 1e6 + 0.05 * 1e6) = 105,000; cost = 100 h * 100 EUR = 10,000
+    case = tiny_case([one_customer()], [dict(manager_id="M1", capacity_hours=500, hourly_cost=100)])
+    p = plan(case, Scenario(levels=ONE_LEVEL))
+    assert p.status == "optimal"
+    row = p.accounts.loc["A"]
+    assert (row["key_account"], row["manager_id"], row["level"]) == (1, "M1", "standard")
+    assert row["value"] == pytest.approx(105_000)
+    assert row["cost"] == pytest.approx(10_000)
+    assert p.objective == pytest.approx(95_000)
+    assert_plan_sound(p)
+
+
+def test_an_unprofitable_customer_is_not_a_key_account_and_is_pruned():
+    # value 0.3 * (0.3 * 1e4 + 0.05 * 1e4) = 1,050 < cost 10,000
+    case = tiny_case([one_customer(potential=10_000, revenue=10_000)],
+                     [dict(manager_id="M1", capacity_hours=500, hourly_cost=100)])
+    p = plan(case, Scenario(levels=ONE_LEVEL))
+    assert p.accounts.loc["A", "key_account"] == 0
+    assert p.accounts.loc["A", "out_reason"] == "cannot pay for its KAM hours"
+    assert p.objective == 0
+
+
+def test_capacity_picks_the_customer_worth_more_per_hour():
+    # both need 100 h, only 100 h exist: B (potential 2e6) beats A (1e6)
+    case = tiny_case([one_customer(), one_customer(customer_id="B", potential=2_000_000)],
+                     [dict(manager_id="M1", capacity_hours=100, hourly_cost=0)])
+    p = plan(case, Scenario(levels=ONE_LEVEL))
+    assert list(p.key_accounts) == ["B"]
+    assert p.managers.loc["M1", "hours_used"] == pytest.approx(100)
+
+
+def test_seniority_must_cover_the_tier():
+    case = tiny_case([one_customer(tier=3)],
+                     [dict(manager_id="M1", capacity_hours=500, seniority=2),
+                      dict(manager_id="M2", capacity_hours=500, seniority=3, hourly_cost=50)])
+    p = plan(case, Scenario(levels=ONE_LEVEL))
+    assert p.accounts.loc["A", "manager_id"] == "M2"
+
+
+def test_industry_fit_and_continuity_choose_the_lead_manager():
+    # equal managers except M2 has the customer's industry: fit adds 0.3*0.3*0.1*1e6 = 9,000
+    case = tiny_case([one_customer(industry="Chemie", current_manager="M1")],
+                     [dict(manager_id="M1", capacity_hours=500),
+                      dict(manager_id="M2", capacity_hours=500, industries="Chemie")])
+    assert plan(case, Scenario(levels=ONE_LEVEL)).accounts.loc["A", "manager_id"] == "M2"
+    # a continuity bonus above the fit value keeps the current manager
+    p = plan(case, Scenario(levels=ONE_LEVEL, continuity_bonus=10_000))
+    assert p.accounts.loc["A", "manager_id"] == "M1"
+    assert p.accounts.loc["A", "value_continuity"] == 10_000
+
+
+def test_must_and_exclude_are_honoured_even_when_they_cost():
+    case = tiny_case(
+        [one_customer(status="exclude"), one_customer(customer_id="B", potential=0, revenue=1000,
+                                                      status="must")],
+        [dict(manager_id="M1", capacity_hours=500, hourly_cost=100)])
+    p = plan(case, Scenario(levels=ONE_LEVEL))
+    assert list(p.key_accounts) == ["B"]
+    assert p.objective < 0
+    assert_plan_sound(p)
+
+
+def test_activities_run_only_within_department_capacity():
+    # the activity adds 0.3 * 0.1 * 1e6 = 30,000 for 2,000 cost; the department fits one
+    acts = [dict(activity_id="L1", kind="logistics", cost=2000, uplift=0.1, department="Logistik",
+                 dept_hours=50)]
+    case = tiny_case([one_customer(), one_customer(customer_id="B", potential=900_000)],
+                     [dict(manager_id="M1", capacity_hours=1000)],
+                     activities=acts, departments=[dict(department="Logistik", capacity_hours=60)])
+    p = plan(case, Scenario(levels=ONE_LEVEL))
+    assert p.accounts.loc["A", "activities"] == "L1"
+    assert p.accounts.loc["B", "activities"] == ""
+    assert p.departments.loc["Logistik", "hours_used"] == 50
+    assert_plan_sound(p)
+
+
+def test_budget_and_key_account_bounds_bind():
+    customers = [one_customer(customer_id=c, potential=p) for c, p in
+                 (("A", 1e6), ("B", 8e5), ("C", 6e5))]
+    case = tiny_case(customers, [dict(manager_id="M1", capacity_hours=1000, hourly_cost=100)])
+    assert len(plan(case, Scenario(levels=ONE_LEVEL)).key_accounts) == 3
+    assert len(plan(case, Scenario(levels=ONE_LEVEL, budget=20_000)).key_accounts) == 2
+    assert len(plan(case, Scenario(levels=ONE_LEVEL, max_key_accounts=1)).key_accounts) == 1
+
+
+def test_responses_replace_the_levels_for_that_account():
+    case = tiny_case([one_customer()], [dict(manager_id="M1", capacity_hours=500, hourly_cost=100)],
+                     responses=[dict(customer_id="A", level="standard", hours=50, realization=0.5)])
+    p = plan(case, Scenario(levels=ONE_LEVEL))
+    # value = 0.3 * (0.5 * 1e6 + 0.05 * 1e6) = 165,000; cost = 50 h * 100
+    assert p.accounts.loc["A", "hours"] == 50
+    assert p.objective == pytest.approx(160_000)
+
+
+def test_cbc_gives_the_same_optimum_as_highs():
+    customers = [one_customer(customer_id=f"C{i}", potential=2e5 * (i + 1), kam_hours=80 + 10 * i)
+                 for i in range(6)]
+    case = tiny_case(customers, [dict(manager_id="M1", capacity_hours=300, hourly_cost=90),
+                                 dict(manager_id="M2", capacity_hours=200, hourly_cost=60)])
+    a = plan(case, Scenario(mip_gap=0))
+    b = plan(case, Scenario(mip_gap=0, solver="cbc"))
+    assert a.objective == pytest.approx(b.objective, rel=1e-6)
+
+
+# ------------------------------------------------------------ infeasibility
+def test_must_accounts_beyond_senior_capacity_are_explained_with_the_shortfall():
+    customers = [one_customer(customer_id=f"T{i}", tier=3, kam_hours=400, status="must")
+                 for i in range(3)]
+    case = tiny_case(customers, [dict(manager_id="S1", seniority=3, capacity_hours=500),
+                                 dict(manager_id="J1", seniority=1, capacity_hours=5000)])
+    # lightest level: 0.5 * 400 h = 200 h each -> 600 h needed, 500 h available
+    with pytest.raises(InfeasibleError, match=r"3 'must' accounts of tier 3 need at least 600 h"
+                       r".*managers of seniority 3 have 500 h \(short by 100\)"):
+        plan(case, Scenario())
+
+
+def test_a_must_account_without_an_eligible_manager_is_named():
+    case = tiny_case([one_customer(tier=3, status="must")], [dict(manager_id="M1", capacity_hours=9)])
+    with pytest.raises(InfeasibleError, match=r"'must' account A \(tier 3\) needs a lead manager"):
+        plan(case, Scenario())
+
+
+def test_must_accounts_over_budget_are_explained():
+    case = tiny_case([one_customer(status="must")],
+                     [dict(manager_id="M1", capacity_hours=500, hourly_cost=100)])
+    with pytest.raises(InfeasibleError, match=r"need at least 5,000 EUR.*budget is 1,000 EUR"):
+        plan(case, Scenario(budget=1000))
+
+
+def test_a_conflict_found_only_by_the_solver_names_the_groups():
+    # two must accounts of 100 h each and two managers of 150 h: the total fits (300 h)
+    # but no manager can take both, and one account cannot be split
+    customers = [one_customer(customer_id=c, status="must", kam_hours=200) for c in "AB"]
+    case = tiny_case(customers + [one_customer(customer_id="C", status="must", kam_hours=200)],
+                     [dict(manager_id="M1", capacity_hours=150), dict(manager_id="M2", capacity_hours=160)])
+    with pytest.raises(InfeasibleError, match=r"conflict: manager capacity.*'must' accounts"):
+        plan(case, Scenario(levels=(Level("light", 0.5, 0.6),)))
+
+
+# --------------------------------------------------- brute force, invariants
+@st.composite
+def small_cases(draw):
+    n = draw(st.integers(1, 4))
+    m = draw(st.integers(1, 2))
+    managers = [dict(manager_id=f"M{j}", seniority=draw(st.integers(1, 3)),
+                     capacity_hours=draw(st.sampled_from([0, 80, 150, 300, 600])),
+                     hourly_cost=draw(st.sampled_from([0, 50, 120])),
+                     industries=draw(st.sampled_from(["", "Auto", "Auto;Chemie"])))
+                for j in range(m)]
+    customers = [dict(customer_id=f"K{i}", revenue=draw(st.sampled_from([0, 1e5, 1e6])),
+                      margin=draw(st.sampled_from([0.1, 0.3])),
+                      potential=draw(st.sampled_from([0, 2e5, 1e6, 3e6])),
+                      kam_hours=draw(st.sampled_from([40, 100, 250])),
+                      tier=draw(st.integers(1, 3)),
+                      industry=draw(st.sampled_from(["", "Auto", "Chemie"])),
+                      current_manager=draw(st.sampled_from(["", "M0"])),
+                      status=draw(st.sampled_from(["", "", "", "must", "exclude"])))
+                 for i in range(n)]
+    k = draw(st.integers(0, 2))
+    activities = [dict(activity_id=f"A{k_}", kind="logistics", cost=draw(st.sampled_from([0, 5000])),
+                       kam_hours=draw(st.sampled_from([0, 20])),
+                       uplift=draw(st.sampled_from([0.02, 0.1])),
+                       department=draw(st.sampled_from(["", "Log"])),
+                       dept_hours=draw(st.sampled_from([10, 60])))
+                  for k_ in range(k)]
+    departments = [dict(department="Log", capacity_hours=draw(st.sampled_from([0, 60, 120])))]
+    responses = []
+    if draw(st.booleans()):
+        responses = [dict(customer_id="K0", level="standard", hours=draw(st.sampled_from([30, 200])),
+                          realization=draw(st.sampled_from([0.1, 0.5])))]
+    levels = (Level("light", 0.5, 0.6), Level("standard", 1.0, 1.0))
+    lo = draw(st.sampled_from([None, None, 1, 2]))
+    hi = draw(st.sampled_from([None, None, 1, 3]))
+    if lo is not None and hi is not None and lo > hi:
+        lo = None
+    scenario = Scenario(
+        levels=levels, mip_gap=0.0,
+        budget=draw(st.sampled_from([None, None, 20_000, 60_000])),
+        min_key_accounts=lo, max_key_accounts=hi,
+        continuity_bonus=draw(st.sampled_from([0, 10_000])),
+        capacity_scale=draw(st.sampled_from([1.0, 0.5])),
+    )
+    case = tiny_case(customers, managers, activities, departments, responses)
+    return case, scenario
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases())
+def test_the_optimum_equals_brute_force_and_every_plan_keeps_the_invariants(cs):
+    case, scenario = cs
+    best = brute_force(case, scenario)
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            plan(case, scenario)
+        return
+    p = plan(case, scenario)
+    assert p.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
+    assert_plan_sound(p)
+    ka = p.accounts[p.accounts["key_account"] == 1]
+    status = case.customers["status"]
+    assert set(status.index[status == "must"]) <= set(ka.index)
+    assert not set(status.index[status == "exclude"]) & set(ka.index)
+    if scenario.budget is not None:
+        assert p.kpis["cost"] <= scenario.budget + 1e-6
+    assert math.isclose(p.kpis["hours_used"], ka["hours"].sum())
