@@ -17,7 +17,7 @@ export MPLCONFIGDIR        := $(CURDIR)/build/mpl
 export MPLBACKEND          := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lab app report bench lint clean venv
+.PHONY: demo test lab app report bench lint clean venv browser
 
 venv: $(STAMP)
 
@@ -30,13 +30,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/kamopt plan $(CASE) --scenario $(SCENARIO) --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check kamopt tests benchmarks
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env tests kamopt notebooks
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name kamopt --display-name "Python (kamopt)"
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1
+
+# Debian's Chromium for the browser test of the app (never a downloaded browser).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium' for the browser test"; fi; }
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

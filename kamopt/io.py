@@ -140,7 +140,7 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
             name: _encode_cp1252(name, _csv_text_de(name, df)) for name, df in frames.items()
         }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = staging_dir(path)
     try:
         for name, df in frames.items():
             if dialect == "excel-de":
@@ -154,6 +154,20 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
         if tmp.exists():
             shutil.rmtree(tmp)
     return path
+
+
+def staging_dir(target: Path) -> Path:
+    """A temporary folder beside ``target``, to be moved into place when complete.
+
+    Its permissions follow the umask like any folder the user creates
+    (``mkdtemp`` alone would leave it readable by its owner only).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp.", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    return tmp
 
 
 # ------------------------------------------------------------------- reading

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .io import staging_dir
 from .plan import Plan
 
 
@@ -37,8 +38,7 @@ def summary_dict(plan: Plan) -> dict:
 def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
     """Write ``plan.csv``, ``summary.json`` (and ``plan.xlsx``) into ``out``."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp.", dir=out.parent))
+    tmp = staging_dir(out)
     try:
         table = plan.table()
         table.to_csv(tmp / "plan.csv", index=False, float_format="%.2f", encoding="utf-8")

@@ -1,0 +1,129 @@
+"""Every path of `kamopt plan`: outputs, exit status, messages, no half-written output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kamopt.cli import main
+from kamopt.io import save_case
+from kamopt.sample import make_case
+
+SPEC_SUMMARY_KEYS = {"status", "objective", "mip_gap", "solve_seconds", "key_accounts",
+                     "hours_used", "hours_available", "cost"}
+SPEC_PLAN_COLUMNS = ["customer_id", "key_account", "level", "manager_id", "hours", "activities",
+                     "value", "cost", "net"]
+
+
+@pytest.fixture(scope="module")
+def small_case(tmp_path_factory) -> Path:
+    return save_case(make_case(customers=40, managers=5, seed=3),
+                     tmp_path_factory.mktemp("case") / "small")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    """The installed console command, as a user runs it."""
+    exe = Path(sys.executable).with_name("kamopt")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_plan_writes_the_spec_outputs_and_exits_0(small_case, tmp_path):
+    out = tmp_path / "out"
+    r = run("plan", str(small_case), "--out", str(out), "--excel")
+    assert r.returncode == 0, r.stderr
+    assert "key accounts" in r.stdout and "net contribution" in r.stdout
+    table = pd.read_csv(out / "plan.csv", keep_default_na=False)
+    assert list(table.columns) == SPEC_PLAN_COLUMNS
+    assert len(table) == 40
+    summary = json.loads((out / "summary.json").read_text())
+    assert SPEC_SUMMARY_KEYS <= set(summary)
+    assert summary["status"] in ("optimal", "feasible")
+    assert summary["key_accounts"] == int(table["key_account"].sum())
+    assert summary["objective"] == pytest.approx(table["net"].sum(), abs=0.01 * 40)
+    assert (out / "plan.xlsx").exists()
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temp folder left
+
+
+def test_plan_with_a_scenario_file(small_case, tmp_path):
+    sc = tmp_path / "cut.yml"
+    sc.write_text("name: cut\ncapacity_scale: 0.5\nmip_gap: 0.01\n")
+    r = run("plan", str(small_case), "--out", str(tmp_path / "o"), "--scenario", str(sc))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["scenario"]["capacity_scale"] == 0.5
+    assert summary["hours_used"] <= summary["hours_available"] + 1e-6
+
+
+def test_bad_input_exits_2_names_file_row_column_and_writes_nothing(small_case, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in small_case.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    text = (broken / "customers.csv").read_text().splitlines()
+    header = text[0].split(",")
+    row = text[3].split(",")
+    row[header.index("margin")] = "1.7"
+    text[3] = ",".join(row)
+    (broken / "customers.csv").write_text("\n".join(text) + "\n")
+    before = (broken / "customers.csv").read_bytes()
+    out = tmp_path / "out"
+    r = run("plan", str(broken), "--out", str(out))
+    assert r.returncode == 2
+    assert "customers.csv, row 4, column 'margin'" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not out.exists()
+    assert (broken / "customers.csv").read_bytes() == before
+
+
+def test_missing_case_and_bad_scenario_exit_2(small_case, tmp_path):
+    r = run("plan", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    sc = tmp_path / "typo.yml"
+    sc.write_text("capacity_scal: 0.5\n")
+    r = run("plan", str(small_case), "--out", str(tmp_path / "o"), "--scenario", str(sc))
+    assert r.returncode == 2
+    assert "did you mean 'capacity_scale'" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_impossible_scenario_exits_3_with_the_shortfall(small_case, tmp_path):
+    sc = tmp_path / "many.yml"
+    sc.write_text("min_key_accounts: 39\ncapacity_scale: 0.1\n")
+    r = run("plan", str(small_case), "--out", str(tmp_path / "o"), "--scenario", str(sc))
+    assert r.returncode == 3, r.stderr
+    assert "cannot be met" in r.stderr and "short by" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_manager_in_scenario_exits_2(small_case, tmp_path):
+    sc = tmp_path / "leave.yml"
+    sc.write_text("unavailable_managers: [M99]\n")
+    r = run("plan", str(small_case), "--out", str(tmp_path / "o"), "--scenario", str(sc))
+    assert r.returncode == 2
+    assert "M99" in r.stderr
+
+
+def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys, small_case, tmp_path):
+    # `kamopt.plan` is the function (the public name); the module is in sys.modules
+    planner = sys.modules["kamopt.plan"]
+
+    def boom(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(planner, "plan", boom)
+    code = main(["plan", str(small_case), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and "internal error" in err and "Traceback" not in err
+
+
+def test_sample_command_writes_a_loadable_case(tmp_path):
+    r = run("sample", str(tmp_path / "s"), "--customers", "20", "--managers", "3", "--seed", "1")
+    assert r.returncode == 0, r.stderr
+    r = run("check", str(tmp_path / "s"))
+    assert r.returncode == 0 and "valid" in r.stdout
