@@ -48,8 +48,8 @@ class Case:
     def summary(self) -> dict[str, float | int]:
         """Counts and totals a user checks first.
 
-        ``hours_needed`` is the KAM hours a year if every candidate became a
-        key account at standard coverage; ``hours_available`` is the managers'
+        ``hours_needed`` is the KAM hours a year if every candidate (every
+        customer not excluded) became a key account at standard coverage; ``hours_available`` is the managers'
         capacity.
         """
         c, m = self.customers, self.managers
@@ -65,7 +65,7 @@ class Case:
             "revenue": float(c["revenue"].sum()),
             "contribution": float((c["revenue"] * c["margin"]).sum()),
             "potential": float(c["potential"].sum()),
-            "hours_needed": float(c["kam_hours"].sum()),
+            "hours_needed": float(c.loc[c["status"] != "exclude", "kam_hours"].sum()),
             "hours_available": float(m["capacity_hours"].sum()),
             "department_hours": float(self.departments["capacity_hours"].sum())
             if len(self.departments)

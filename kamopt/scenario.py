@@ -300,6 +300,9 @@ def _convert(key: str, value: object) -> object:
             if "industries" in item:
                 ind = item["industries"]
                 item["industries"] = tuple(ind.split(";") if isinstance(ind, str) else ind)
+            for key in ("capacity_hours", "hourly_cost"):
+                if isinstance(item.get(key), int) and not isinstance(item.get(key), bool):
+                    item[key] = float(item[key])
             hires.append(Hire(**item))
         return tuple(hires)
     if key in ("unavailable_managers", "must", "exclude"):
