@@ -34,6 +34,9 @@ test: $(STAMP) browser
 	$(BIN)/ruff check kamopt tests benchmarks
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env tests kamopt notebooks
 
+app: $(STAMP)
+	$(BIN)/voila notebooks/03_scenario_explorer.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1
+
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name kamopt --display-name "Python (kamopt)"
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1

@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--customers", type=int, default=250)
     sp.add_argument("--managers", type=int, default=14)
     sp.add_argument("--seed", type=int, default=7)
+
+    from .frontier import add_frontier_command
+    from .store import add_compare_command
+
+    add_compare_command(sub)
+    add_frontier_command(sub)
     return p
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .case import Case
+from .colgen import PRICING_THRESHOLD, full_size, solve_by_pricing
 from .errors import KamoptError, SolverError
 from .model import KamModel, build
 from .prepare import effective_managers, effective_status, prepare
@@ -124,10 +125,15 @@ def plan(case: Case, scenario: Scenario | None = None, *, prune: bool = True) ->
     check_against_scenario(case, scenario)
     precheck(case, scenario)
     data = prepare(case, scenario, prune=prune)
-    km = build(data)
-    t_build = time.perf_counter() - t0
-    sol = solve(km.lp, solver=scenario.solver, time_limit=scenario.time_limit,
-                mip_gap=scenario.mip_gap)
+    if scenario.solver == "highs" and full_size(data) > PRICING_THRESHOLD:
+        # large case: price (customer, manager) pairs in on the LP (kamopt.colgen)
+        t_build = time.perf_counter() - t0
+        km, sol = solve_by_pricing(data, scenario.time_limit, scenario.mip_gap)
+    else:
+        km = build(data)
+        t_build = time.perf_counter() - t0
+        sol = solve(km.lp, solver=scenario.solver, time_limit=scenario.time_limit,
+                    mip_gap=scenario.mip_gap)
     if sol.status == "infeasible":
         raise explain_infeasible(km)
     if not sol.ok:

@@ -1,0 +1,156 @@
+"""The explorer as an app: Voila serves notebooks/03_scenario_explorer.ipynb, a real
+headless Chromium (Debian's, driven by Playwright) switches a manager off, and the
+key-account figures shown must become the package's for that scenario.
+
+Skips only where Chromium is not installed and ``CI`` is unset; in CI a missing
+browser fails the test (``apt-get install -y chromium`` is a step of ``make test``).
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "03_scenario_explorer.ipynb"
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "build" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+GAP = 0.01
+
+
+def _require_browser():
+    if Path(CHROMIUM).exists():
+        return
+    msg = (f"{CHROMIUM} is not installed (apt-get update && apt-get install -y chromium "
+           "chromium-driver)")
+    if os.environ.get("CI"):
+        pytest.fail("In CI the browser test must run: " + msg)
+    pytest.skip(msg)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app():
+    _require_browser()
+    port = _free_port()
+    build = ROOT / "build"
+    env = {**os.environ,
+           "JUPYTER_CONFIG_DIR": str(build / "jupyter" / "config"),
+           "JUPYTER_DATA_DIR": str(build / "jupyter" / "data"),
+           "JUPYTER_RUNTIME_DIR": str(build / "jupyter" / "runtime"),
+           "IPYTHONDIR": str(build / "ipython"), "MPLCONFIGDIR": str(build / "mpl"),
+           "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    log = open(build / "voila-test.log", "w") if build.is_dir() else subprocess.DEVNULL
+    voila = [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", f"--port={port}",
+             "--Voila.ip=127.0.0.1"]
+    proc = subprocess.Popen(voila, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # its own process group
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"voila exited with {proc.returncode}; see build/voila-test.log")
+            try:  # any HTTP answer (Voila says 403 to /api) means it listens
+                urllib.request.urlopen(url + "api", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("voila did not answer within 60 s")
+                time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        if log is not subprocess.DEVNULL:
+            log.close()
+
+
+def _shown(page, key: str) -> float:
+    return float(page.locator(f".kamopt-kpi-{key} .kamopt-value").get_attribute("data-value"))
+
+
+def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app):
+    from playwright.sync_api import sync_playwright
+
+    from kamopt import load_case
+    from kamopt.plan import plan
+    from kamopt.session import explorer_scenario
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    case = load_case(ROOT / "data" / "sample")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.goto(app, timeout=90_000)
+            status = page.locator(".kamopt-status").first
+            status.wait_for(timeout=90_000)
+            page.wait_for_function(
+                "() => /^(optimal|feasible)/.test("
+                "document.querySelector('.kamopt-status').innerText)", timeout=90_000)
+            before = _shown(page, "key-accounts"), _shown(page, "objective")
+            page.screenshot(path=str(SHOTS / "app_initial.png"), full_page=False)
+
+            page.get_by_role("tab", name="Managers & hires").click()
+            select = page.locator(".kamopt-control-unavailable-managers select")
+            option = select.locator("option", has_text="M11 ·")
+            select.select_option(label=option.inner_text().strip())
+            page.wait_for_function(
+                "([o]) => { const v = document.querySelector("
+                "'.kamopt-kpi-objective .kamopt-value'); const s = document.querySelector("
+                "'.kamopt-status').innerText; return v && /^(optimal|feasible)/.test(s) && "
+                "Number(v.dataset.value) !== o; }", arg=[before[1]], timeout=60_000)
+            shown_ka, shown_obj = _shown(page, "key-accounts"), _shown(page, "objective")
+            shown_hours = _shown(page, "hours-available")
+            text = status.inner_text()
+            page.screenshot(path=str(SHOTS / "app_m11_away.png"), full_page=False)
+            page.screenshot(path=str(SHOTS / "app_m11_away_full.png"), full_page=True)
+        finally:
+            browser.close()
+
+    expected = plan(case, explorer_scenario(unavailable_managers=("M11",)))
+    assert text.startswith("optimal"), text
+    assert re.search(r"proven within \d+\.\d\d%", text)
+    # two plans within a 1% gap of the same optimum differ by at most 1% of it
+    bound = expected.kpis["bound"]
+    assert abs(shown_obj - expected.objective) <= GAP * bound + 1, (shown_obj, expected.objective)
+    assert shown_obj <= bound * (1 + 1e-9) + 1
+    assert shown_hours == pytest.approx(expected.kpis["hours_available"])
+    assert abs(shown_ka - expected.kpis["key_accounts"]) <= 0.1 * expected.kpis["key_accounts"]
+    assert shown_obj < before[1]
+    assert (SHOTS / "app_m11_away.png").stat().st_size > 20_000
+
+
+def test_the_skip_rule_fails_in_ci_when_the_browser_is_missing(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="In CI the browser test must run"):
+        _require_browser()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="is not installed"):
+        _require_browser()
+
+

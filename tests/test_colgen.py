@@ -1,0 +1,57 @@
+"""Pricing pairs in for large cases: the bound holds for the full model, the plan is sound."""
+
+import numpy as np
+import pytest
+
+from kamopt.colgen import full_size, initial_pairs, solve_by_pricing
+from kamopt.model import build
+from kamopt.plan import read_plan
+from kamopt.prepare import prepare
+from kamopt.sample import make_case
+from kamopt.scenario import Scenario
+from kamopt.solve import solve
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_priced_plan_is_within_the_gap_of_the_full_optimum_and_its_bound_holds(seed):
+    case = make_case(customers=70, managers=7, seed=seed)
+    scenario = Scenario(mip_gap=0.01)
+    d = prepare(case, scenario)
+    full_km = build(d)
+    full = solve(full_km.lp, time_limit=60, mip_gap=1e-6)
+    full_lp = solve(full_km.lp, relax=True)
+    assert full.status == "optimal"
+    km, sol = solve_by_pricing(d, time_limit=30, mip_gap=0.01, k=2)
+    assert sol.ok
+    assert sol.objective <= full.objective * (1 + 1e-7) + 1e-6
+    # the bound it reports is a bound of the *full* LP, hence of the full MIP
+    assert sol.bound >= full_lp.objective * (1 - 1e-7) - 1e-6
+    assert sol.bound >= full.objective
+    if sol.status == "optimal":
+        assert sol.objective >= full.objective / (1 + 0.01) - 1e-6
+    p = read_plan(km, sol)
+    p.verify()
+
+
+def test_the_start_set_keeps_every_pair_of_must_accounts_and_k_per_customer():
+    case = make_case(customers=40, managers=8, seed=4)
+    d = prepare(case, Scenario())
+    keep = initial_pairs(d, 2)
+    per = d.pairs[keep].groupby("customer_id").size()
+    must = case.customers.index[case.customers["status"] == "must"]
+    for cid, n in per.items():
+        total = int((d.pairs["customer_id"] == cid).sum())
+        assert n == (total if cid in must else min(2, total))
+    assert full_size(d) == len(build(d).g)
+
+
+def test_plan_uses_pricing_for_large_cases_and_stays_sound(monkeypatch):
+    import sys
+
+    planner = sys.modules["kamopt.plan"]
+    monkeypatch.setattr(planner, "PRICING_THRESHOLD", 100)
+    case = make_case(customers=60, managers=6, seed=5)
+    p = planner.plan(case, Scenario(mip_gap=0.01, time_limit=30))
+    assert "priced" in p.solution.message
+    p.verify()
+    assert np.isfinite(p.kpis["bound"]) and p.kpis["bound"] >= p.objective

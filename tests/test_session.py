@@ -1,0 +1,117 @@
+"""PlanSession: the same plans as plan(), within the gap, with the model built once."""
+
+import pytest
+
+from kamopt.errors import InfeasibleError
+from kamopt.plan import plan
+from kamopt.scenario import Hire, Level, Scenario
+from kamopt.session import PlanSession, explorer_scenario
+from kamopt.testing import assert_plan_sound, brute_force, tiny_case
+
+GAP = 0.01
+
+
+def _close(a, b, gap=GAP):
+    """Two plans each within ``gap`` of the optimum differ by at most ``gap`` of it."""
+    pa, pb = a, b
+    top = max(pa.kpis["bound"] or pa.objective, pb.kpis["bound"] or pb.objective)
+    return abs(pa.objective - pb.objective) <= gap * abs(top) + 1e-6
+
+
+@pytest.fixture(scope="module")
+def sample_case():
+    from kamopt import load_case
+
+    return load_case("data/sample")
+
+
+@pytest.fixture(scope="module")
+def small_case():
+    from kamopt.sample import make_case
+
+    return make_case(customers=60, managers=5, seed=3)
+
+
+def test_session_matches_plan_for_several_scenarios_and_builds_once(small_case):
+    session = PlanSession(small_case)
+    m = small_case.managers.index
+    c = small_case.customers.index
+    variants = [
+        {},
+        {"capacity_scale": 0.7},
+        {"realization": 0.2, "retention": 0.08},
+        {"industry_fit": 0.3, "continuity_bonus": 4000},
+        {"budget": 300_000.0},
+        {"max_key_accounts": 8},
+        {"unavailable_managers": (m[0],)},
+        {"exclude": (c[0], c[1]), "must": (c[2],)},
+        {"min_key_accounts": 20},
+    ]
+    rebuilt = []
+    for v in variants:
+        sc = explorer_scenario(**v)
+        got = session.solve(sc)
+        rebuilt.append(session.info["rebuilt"])
+        ref = plan(small_case, sc)
+        assert got.status == "optimal", v
+        assert _close(got, ref), (v, got.objective, ref.objective)
+        got.verify()
+        assert_plan_sound(got)
+        assert got.kpis["hours_available"] == pytest.approx(ref.kpis["hours_available"])
+        assert list(got.managers.index) == list(ref.managers.index)
+        assert (got.accounts["status"] == ref.accounts["status"]).all()
+        assert (got.accounts["out_reason"] == ref.accounts["out_reason"]).all()
+    assert rebuilt == [True] + [False] * (len(variants) - 1)
+
+
+def test_session_on_the_sample_company_matches_plan(sample_case):
+    session = PlanSession(sample_case)
+    for v in ({}, {"realization": 0.25}, {"unavailable_managers": ("M11",)}):
+        sc = explorer_scenario(time_limit=30, **v)  # a busy machine must not decide the test
+        got = session.solve(sc)
+        ref = plan(sample_case, sc)
+        assert got.status == ref.status == "optimal"
+        assert _close(got, ref), (v, got.objective, ref.objective)
+        got.verify()
+    assert "M11" not in got.managers.index
+    assert not (got.accounts["manager_id"] == "M11").any()
+
+
+def test_a_hire_rebuilds_and_the_previous_plan_starts_the_new_one(small_case):
+    session = PlanSession(small_case)
+    first = session.solve(explorer_scenario())
+    sc = explorer_scenario(hires=(Hire(count=2, seniority=3, capacity_hours=800,
+                                        hourly_cost=60),))
+    more = session.solve(sc)
+    assert session.info["rebuilt"] is True
+    assert session.info["warm_start"] is not None
+    assert session.info["warm_start"] >= first.objective - 1e-6  # the old plan is still feasible
+    assert {"NEW1", "NEW2"} <= set(more.managers.index)
+    assert more.objective >= first.objective - 1e-6
+    assert _close(more, plan(small_case, sc))
+    more.verify()
+
+
+def test_session_agrees_with_brute_force_on_tiny_cases():
+    one = (Level("standard", 1.0, 1.0),)
+    case = tiny_case(
+        [dict(customer_id=k, revenue=r, margin=0.3, potential=p, kam_hours=h)
+         for k, r, p, h in (("A", 1e6, 1e6, 100), ("B", 5e5, 2e6, 120), ("C", 2e6, 1e5, 80))],
+        [dict(manager_id="M1", capacity_hours=150, hourly_cost=80),
+         dict(manager_id="M2", capacity_hours=100, hourly_cost=120)])
+    session = PlanSession(case)
+    for v in ({}, {"capacity_scale": 0.5}, {"unavailable_managers": ("M1",)},
+              {"budget": 9000.0}, {"exclude": ("B",)}):
+        sc = Scenario(levels=one, mip_gap=1e-6, **v)
+        best = brute_force(case, sc)
+        assert session.solve(sc).objective == pytest.approx(best, rel=1e-6), v
+
+
+def test_an_infeasible_scenario_raises_with_its_diagnosis_and_the_session_goes_on(small_case):
+    session = PlanSession(small_case)
+    session.solve(explorer_scenario())
+    n = len(small_case.customers)
+    with pytest.raises(InfeasibleError, match="min_key_accounts"):
+        session.solve(explorer_scenario(min_key_accounts=n))
+    again = session.solve(explorer_scenario(capacity_scale=0.9))
+    again.verify()

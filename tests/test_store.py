@@ -1,0 +1,124 @@
+"""Saved scenarios: save, list, load, delete, compare, and `kamopt compare`."""
+
+import argparse
+import json
+
+import pytest
+
+from kamopt.session import PlanSession, explorer_scenario
+from kamopt.store import (
+    NotASavedScenario,
+    add_compare_command,
+    compare,
+    delete_scenario,
+    list_scenarios,
+    load_scenario,
+    save_scenario,
+)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    from kamopt.sample import make_case
+
+    case = make_case(customers=60, managers=5, seed=3)
+    root = tmp_path_factory.mktemp("scenarios")
+    session = PlanSession(case)
+    base = session.solve(explorer_scenario())
+    away = case.managers.index[2]
+    leaves = session.solve(explorer_scenario(unavailable_managers=(away,)))
+    save_scenario(base, "base", root=root)
+    save_scenario(leaves, "manager-leaves", root=root)
+    return root, base, leaves, away
+
+
+def test_a_saved_scenario_reads_back_as_it_was_saved(saved):
+    root, base, _, _ = saved
+    folder = root / "base"
+    assert {"scenario.yml", "plan.csv", "summary.json", "managers.csv"} <= {
+        p.name for p in folder.iterdir()}
+    back = load_scenario("base", root=root)  # by name, as after a kernel restart
+    assert back.scenario == base.scenario.replace(name="base")
+    assert back.summary["objective"] == pytest.approx(base.objective)
+    assert back.plan["key_account"].sum() == base.kpis["key_accounts"]
+    assert list(back.plan.index) == list(base.accounts.index)
+
+
+def test_list_and_delete(saved, tmp_path):
+    root, base, _, _ = saved
+    listed = list_scenarios(root)
+    assert list(listed.index) == ["base", "manager-leaves"]
+    assert listed.loc["base", "objective"] == pytest.approx(base.objective)
+    save_scenario(base, "scratch", root=tmp_path)
+    assert list(list_scenarios(tmp_path).index) == ["scratch"]
+    delete_scenario("scratch", root=tmp_path)
+    assert list(list_scenarios(tmp_path).index) == []
+    assert list(list_scenarios(tmp_path / "nothing-here").index) == []
+
+
+def test_names_must_be_safe_folder_names(saved, tmp_path):
+    _, base, _, _ = saved
+    with pytest.raises(ValueError, match="The 'name' parameter of save_scenario"):
+        save_scenario(base, "../escape", root=tmp_path)
+
+
+def test_compare_shows_kpis_entries_exits_manager_changes_and_utilisation(saved):
+    root, base, leaves, away = saved
+    cmp = compare([root / "base", root / "manager-leaves"])
+    assert list(cmp.kpis.columns) == ["base", "manager-leaves"]
+    assert cmp.kpis.loc["objective", "base"] == pytest.approx(base.objective)
+    assert cmp.kpis.loc["objective_change", "manager-leaves"] == pytest.approx(
+        leaves.objective - base.objective)
+    was = set(base.key_accounts)
+    now = set(leaves.key_accounts)
+    ch = cmp.key_account_changes
+    assert set(ch.loc[ch["change"] == "enters", "customer_id"]) == now - was
+    assert set(ch.loc[ch["change"] == "leaves", "customer_id"]) == was - now
+    led_by_away = set(base.accounts.index[base.accounts["manager_id"] == away]) & now
+    moved = set(cmp.manager_changes["customer_id"])
+    assert led_by_away <= moved  # every account the leaver kept has a new manager
+    assert (cmp.manager_changes["manager_before"] != cmp.manager_changes["manager_after"]).all()
+    assert cmp.utilisation.loc[away, "base"] == pytest.approx(base.managers.loc[away, "utilisation"],
+                                                              abs=1e-2)
+    assert cmp.utilisation[["manager-leaves"]].loc[away].isna().all()
+    assert set(cmp.to_dict()) == {"kpis", "key_account_changes", "manager_changes", "utilisation"}
+
+
+def _cli(argv):
+    from kamopt.errors import KamoptError
+
+    parser = argparse.ArgumentParser(prog="kamopt")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_compare_command(sub)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args), None
+    except KamoptError as exc:
+        return exc.exit_code, str(exc)
+
+
+def test_the_compare_command_prints_the_table(saved, capsys):
+    root, base, _, _ = saved
+    code, _ = _cli(["compare", str(root / "base"), str(root / "manager-leaves")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "manager-leaves" in out and "objective" in out
+    assert f"{base.objective:,.0f}" in out
+    assert "enter key-account status" in out and "Utilisation per manager" in out
+
+
+def test_a_folder_that_is_not_a_saved_scenario_exits_2_with_a_clear_message(saved, tmp_path):
+    root, _, _, _ = saved
+    (tmp_path / "plan.csv").write_text("customer_id\n")
+    code, msg = _cli(["compare", str(root / "base"), str(tmp_path)])
+    assert code == 2
+    assert "is not a saved scenario" in msg and "scenario.yml" in msg
+    code, msg = _cli(["compare", str(tmp_path / "missing")])
+    assert code == 2 and "no such folder" in msg
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in ("scenario.yml", "plan.csv"):
+        (bad / f).write_text("x: [\n")
+    (bad / "summary.json").write_text(json.dumps({}))
+    with pytest.raises(NotASavedScenario, match="is not a saved scenario"):
+        load_scenario(bad)
