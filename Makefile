@@ -37,6 +37,9 @@ test: $(STAMP) browser
 app: $(STAMP)
 	$(BIN)/voila notebooks/03_scenario_explorer.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1
 
+report: $(STAMP)
+	$(BIN)/kamopt report $(CASE) --scenario $(SCENARIO) --out $(OUT)/report.html
+
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name kamopt --display-name "Python (kamopt)"
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1

@@ -94,10 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=7)
 
     from .frontier import add_frontier_command
+    from .htmlreport import add_report_command
     from .store import add_compare_command
 
     add_compare_command(sub)
     add_frontier_command(sub)
+    add_report_command(sub)
     return p
 
 

@@ -131,3 +131,96 @@ def test_style_is_scoped_to_the_chart():
     with _style():
         assert matplotlib.rcParams["font.size"] == 14
     assert matplotlib.rcParams["font.size"] == before
+
+
+# -- plan charts ------------------------------------------------------------------
+
+from kamopt.charts import (  # noqa: E402
+    _fmt_eur1,
+    bridge_chart,
+    comparison_chart,
+    department_load,
+    manager_utilisation,
+)
+
+
+def plan_managers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"name": ["Dr. Anna Chef", "Bernd Kam", "Carla Kam"],
+         "role": ["executive", "kam", "kam"],
+         "capacity": [200.0, 1_400.0, 1_000.0], "hours_used": [150.0, 1_400.0, 500.0]},
+        index=pd.Index(["M01", "M02", "M03"], name="manager_id"))
+
+
+def bars(ax) -> list:
+    return [p for p in ax.patches if abs(p.get_width()) > 0 and abs(p.get_height()) > 0]
+
+
+def subtitle(ax) -> str:
+    return next(t.get_text() for t in ax.texts if t.get_position() == (0, 1.02))
+
+
+def test_manager_utilisation_draws_a_bar_per_manager_with_capacity_and_executives():
+    fig = manager_utilisation(plan_managers())
+    ax = fig.axes[0]
+    assert ax.get_title() == "Manager utilisation"
+    assert [round(b.get_width()) for b in bars(ax)] == [150, 1_400, 500]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "M01  Dr. Anna Chef  (exec.)" and labels[1] == "M02  Bernd Kam"
+    assert [t.get_text() for t in ax.texts if t.get_text().endswith("%")] == ["75%", "100%", "50%"]
+    assert subtitle(ax) == "hours used by the plan vs capacity: 2,050 of 2,600 h (79%)"
+    assert {"executive", "capacity"} <= set(legend_texts(fig))
+    assert bars(ax)[0].get_facecolor() != bars(ax)[1].get_facecolor()
+    fig.savefig(__import__("io").BytesIO(), format="png")
+
+
+def test_manager_utilisation_shows_the_busiest_of_many():
+    m = pd.concat([plan_managers()] * 20)
+    m.index = [f"M{i:03d}" for i in range(len(m))]
+    ax = manager_utilisation(m, top=10).axes[0]
+    assert len(ax.get_yticklabels()) == 10
+    assert "the 10 busiest of 60 managers" in subtitle(ax)
+
+
+def test_department_load_compares_used_with_capacity():
+    d = pd.DataFrame({"capacity": [920.0, 390.0], "hours_used": [460.0, 390.0]},
+                     index=pd.Index(["Logistik", "Schulung"], name="department"))
+    fig = department_load(d)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Department load"
+    assert "460 of 920 h (50%)" in [t.get_text() for t in ax.texts]
+    assert sorted(round(b.get_width()) for b in bars(ax)) == [390, 390, 460, 920]
+    with pytest.raises(ValueError, match="plan.departments"):
+        department_load(d.iloc[:0])
+
+
+def test_bridge_chart_steps_add_up_to_the_end():
+    br = pd.DataFrame({"step": ["rule", "dropped", "added", "levels", "optimised plan"],
+                       "amount": [5e6, -0.5e6, 2e6, 0.7e6, 7.2e6],
+                       "kind": ["total", "change", "change", "change", "total"]})
+    ax = bridge_chart(br).axes[0]
+    bs = bars(ax)
+    assert len(bs) == 5
+    # each change bar starts where the running total stands
+    assert [round(b.get_y() + (b.get_height() if b.get_height() < 0 else 0)) for b in bs[1:4]] == [
+        4_500_000, 4_500_000, 6_500_000]
+    assert round(bs[-1].get_height()) == 7_200_000
+    texts = [t.get_text() for t in ax.texts]
+    assert {"5.0 M€", "−500 k€", "+2.0 M€", "+700 k€", "7.2 M€"} <= set(texts)
+    assert "5.0 M€ → 7.2 M€, +2.2 M€ (+44%)" in subtitle(ax)
+    with pytest.raises(ValueError, match="start and end with a 'total'"):
+        bridge_chart(br.iloc[:-1])
+
+
+def test_comparison_chart_highlights_the_optimised_plan():
+    t = pd.DataFrame({"net": [10e6, 4e6], "key_accounts": [120, 70],
+                      "uplift_pct": [0.0, 1.5]}, index=pd.Index(["optimised", "today"], name="plan"))
+    ax = comparison_chart(t).axes[0]
+    texts = [x.get_text() for x in ax.texts]
+    assert "10.0 M€ · 120 key accounts" in texts and "4.0 M€ · 70 key accounts · optimised +150%" in texts
+    b = bars(ax)
+    assert b[0].get_facecolor() != b[1].get_facecolor()
+
+
+def test_fmt_eur1_is_precise_enough_for_totals():
+    assert _fmt_eur1(10_106_857) == "10.1 M€" and _fmt_eur1(-44_398) == "−44 k€"

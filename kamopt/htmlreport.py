@@ -1,0 +1,289 @@
+"""A report without code: the key-account plan notebook, run and exported to HTML.
+
+:func:`render_report` copies ``notebooks/02_key_account_plan.ipynb``, replaces
+its ``parameters`` cell (the papermill convention: the cell tagged
+``parameters``) with the case and scenario given, runs it in a fresh kernel
+(``nbconvert``'s ``ExecutePreprocessor``) and exports HTML without the input
+cells. Charts are the notebook's static PNG outputs, embedded in the page; the
+file is written atomically (a temporary file beside it, then renamed).
+
+The module also keeps the notebooks' outputs policy (``docs/notebooks.md``):
+:func:`strip_outputs` and :func:`refresh_notebook`, reachable as::
+
+    python -m kamopt.htmlreport refresh notebooks/01_portfolio.ipynb
+
+which runs a notebook and writes it back with every output stripped except the
+cells marked ``# NBVAL_CHECK_OUTPUT``, whose outputs are the reference that
+``pytest --nbval-lax`` compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import KamoptError
+
+__all__ = [
+    "NOTEBOOK",
+    "add_report_command",
+    "inject_parameters",
+    "is_checked",
+    "refresh_notebook",
+    "render_report",
+    "strip_outputs",
+]
+
+#: the notebook the report runs (in the source tree, beside the package)
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_key_account_plan.ipynb"
+
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def is_checked(source: str) -> bool:
+    r"""Whether a cell's output is compared by nbval: a comment line that is exactly the marker.
+
+    >>> is_checked("# NBVAL_CHECK_OUTPUT\nprint(1)"), is_checked("# NBVAL_CHECK_OUTPUT: headline")
+    (True, False)
+    """
+    return any(line.strip().startswith("#") and line.strip().lstrip("#").strip()
+               == "NBVAL_CHECK_OUTPUT" for line in source.splitlines())
+
+
+class ReportError(KamoptError):
+    """The report could not be made (a missing notebook, or the notebook failed)."""
+
+    exit_code = 1
+
+
+# ------------------------------------------------------------- parameters
+def _parameters_cell(nb) -> int:
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return i
+    raise ReportError("The notebook has no cell tagged 'parameters'.")
+
+
+def inject_parameters(nb, **params):
+    """A copy of ``nb`` whose ``parameters`` cell assigns ``params`` (others keep their default).
+
+    The cell is replaced by one assignment per name, in the order of the
+    original cell, followed by any new names; values are written with
+    ``repr`` (str, numbers, bools, None).
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'CASE = "../data/sample"\\nMIP_GAP = 0.01  # a comment', metadata={"tags": ["parameters"]})])
+    >>> print(inject_parameters(nb, CASE="/data/x").cells[0].source)
+    # Parameters injected by kamopt report
+    CASE = '/data/x'
+    MIP_GAP = 0.01
+    """
+    nb = copy.deepcopy(nb)
+    i = _parameters_cell(nb)
+    source = nb.cells[i].source
+    lines = ["# Parameters injected by kamopt report"]
+    seen = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            name = node.targets[0].id
+            seen.add(name)
+            if name in params:
+                lines.append(f"{name} = {params[name]!r}")
+            else:
+                lines.append(f"{name} = {ast.get_source_segment(source, node.value)}")
+    for name, value in params.items():
+        if name not in seen:
+            lines.append(f"{name} = {value!r}")
+    cell = nb.cells[i]
+    cell.source = "\n".join(lines)
+    tags = list(cell.metadata.get("tags", []))
+    cell.metadata["tags"] = tags + (["injected-parameters"] if "injected-parameters" not in tags
+                                    else [])
+    cell.outputs = []
+    cell.execution_count = None
+    return nb
+
+
+# -------------------------------------------------------------- execution
+def _execute(nb, cwd: Path, timeout: int):
+    from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
+
+    ep = ExecutePreprocessor(timeout=timeout, kernel_name="python3")
+    try:
+        ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
+    except CellExecutionError as exc:
+        text = str(exc)
+        raise ReportError("The report notebook failed:\n" + text[-3000:]) from None
+    return nb
+
+
+def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: float | None = None,
+                  hire: bool = True, timeout: int = 900, notebook=None) -> Path:
+    """Run the key-account plan notebook on a case and write it as HTML without code.
+
+    Parameters
+    ----------
+    case_path : case folder or workbook.
+    scenario_path : scenario YAML, or None for the default assumptions.
+    out_html : the HTML file to write (its folder is created).
+    mip_gap : relative MIP gap for the plan; None keeps the scenario's own.
+    hire : also value one more KAM by re-planning (one more solve).
+    timeout : seconds allowed per notebook cell.
+    notebook : another notebook with a ``parameters`` cell (default :data:`NOTEBOOK`).
+
+    Returns the path written. Raises :class:`ReportError` if the notebook is
+    missing or a cell fails (its error is in the message).
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    if out_html is None:
+        raise ValueError("The 'out_html' parameter of render_report must name the file to write.")
+    src = Path(notebook) if notebook is not None else NOTEBOOK
+    if not src.is_file():
+        raise ReportError(f"The report notebook {src} is missing; the report runs from a "
+                          "source checkout of kamopt (pip install -e .).")
+    case_path = Path(case_path).resolve()
+    if not case_path.exists():
+        raise ReportError(f"The case {case_path} does not exist.")
+    if scenario_path is not None:
+        scenario_path = Path(scenario_path).resolve()
+        if not scenario_path.is_file():
+            raise ReportError(f"The scenario {scenario_path} does not exist.")
+    nb = nbformat.read(src, as_version=4)
+    nb = inject_parameters(nb, CASE=str(case_path),
+                           SCENARIO=None if scenario_path is None else str(scenario_path),
+                           MIP_GAP=mip_gap, HIRE=bool(hire))
+    nb = _execute(nb, src.parent, timeout)
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.register_preprocessor(_remove_tagged_cells(), enabled=True)
+    title = f"Key-account plan: {case_path.name}"
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(body)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove_tagged_cells():
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    return TagRemovePreprocessor(remove_cell_tags={"report-skip", "parameters",
+                                                   "injected-parameters"}, enabled=True)
+
+
+# ------------------------------------------------------ outputs policy
+def strip_outputs(nb, keep_checked: bool = True):
+    """A copy of ``nb`` with outputs and execution counts removed.
+
+    Cells with a line ``# NBVAL_CHECK_OUTPUT`` (the whole comment, as nbval
+    reads it; see :func:`is_checked`) keep their outputs
+    and execution count when ``keep_checked`` (nbval compares only cells that
+    were run). Notebook metadata other than kernelspec and language_info is
+    dropped, and so is cell metadata other than tags.
+    """
+    nb = copy.deepcopy(nb)
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags")
+        cell.metadata = {"tags": tags} if tags else {}
+        if cell.cell_type != "code":
+            continue
+        if keep_checked and is_checked(cell.source):
+            continue
+        cell.outputs = []
+        cell.execution_count = None
+    return nb
+
+
+def refresh_notebook(path, timeout: int = 900) -> Path:
+    """Run a notebook in a fresh kernel and write it back stripped (see :func:`strip_outputs`)."""
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    nb = _execute(strip_outputs(nb, keep_checked=False), path.parent.resolve(), timeout)
+    nb = strip_outputs(nb, keep_checked=True)
+    # execution counts of the kept cells: 1, 2, ... in order, independent of the run
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.execution_count is not None:
+            n += 1
+            cell.execution_count = n
+            for out in cell.outputs:
+                if "execution_count" in out:
+                    out["execution_count"] = n
+    nbformat.validate(nb)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+    return path
+
+
+# ----------------------------------------------------------------- CLI
+def cmd_report(args) -> int:
+    out = render_report(args.case, args.scenario, args.out, mip_gap=args.mip_gap,
+                        hire=not args.no_hire)
+    print(f"Wrote the report to {out}")
+    return 0
+
+
+def add_report_command(subparsers) -> argparse.ArgumentParser:
+    """Register ``kamopt report CASE --scenario FILE --out FILE.html`` on ``subparsers``."""
+    help_ = "Run the key-account plan notebook on a case and write an HTML report without code."
+    sp = subparsers.add_parser("report", help=help_, description=help_)
+    sp.set_defaults(func=cmd_report)
+    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("--out", required=True, help="the HTML file to write")
+    sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
+    sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop "
+                    "(overrides the scenario; 0.01 makes the sample ~6x faster)")
+    sp.add_argument("--no-hire", action="store_true",
+                    help="skip valuing one more KAM (saves one solve)")
+    return sp
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kamopt.htmlreport refresh NOTEBOOK...`` (the notebooks policy)."""
+    p = argparse.ArgumentParser(prog="python -m kamopt.htmlreport")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("refresh", help="run notebooks and write them back stripped "
+                       "(outputs kept only in '# NBVAL_CHECK_OUTPUT' cells)")
+    r.add_argument("notebooks", nargs="+")
+    add_report_command(sub)
+    args = p.parse_args(argv)
+    if args.command == "refresh":
+        for path in args.notebooks:
+            print(f"refreshed {refresh_notebook(path)}")
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

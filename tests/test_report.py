@@ -1,0 +1,114 @@
+"""The HTML report without code, and the notebooks' outputs policy (docs/notebooks.md)."""
+
+import argparse
+import re
+import stat
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kamopt.htmlreport import (
+    NOTEBOOK,
+    ReportError,
+    add_report_command,
+    inject_parameters,
+    is_checked,
+    render_report,
+    strip_outputs,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """The report of the sample, rendered once for every test here (~10 s)."""
+    out = tmp_path_factory.mktemp("report") / "sub" / "report.html"
+    path = render_report(ROOT / "data" / "sample", ROOT / "data" / "scenarios" / "base.yml", out,
+                         mip_gap=0.01)
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_the_report_is_written_atomically_and_readable(report):
+    path, html = report
+    assert path.is_file() and html.lstrip().lower().startswith("<!doctype html>")
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]  # no temporary file left
+    assert path.stat().st_mode & stat.S_IRGRP  # not the 0600 of a temporary file
+
+
+def test_the_report_has_every_chart_as_a_static_png_and_no_code(report):
+    _, html = report
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 5
+    assert "application/vnd.jupyter.widget" not in html
+    assert not re.search(r'class="[^"]*(jp-InputArea-editor|jp-InputPrompt)', html)  # no code
+    assert "from kamopt" not in html and "plan(case, scenario)" not in html
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html  # no error output
+
+
+def test_the_report_tells_the_story_of_the_injected_case(report):
+    _, html = report
+    data = str((ROOT / "data" / "sample").resolve())
+    assert f"Case {data}: valid" in html  # the parameters were injected
+    for heading in ("Optimised vs rules of thumb", "What is one more hour worth?",
+                    "Why is a customer a key account, or not?", "What it means"):
+        assert heading in html
+    assert "all checks passed" in html
+    assert "In formulas" not in html  # LaTeX cells are for the notebook, not the report
+
+
+def test_inject_parameters_replaces_only_the_parameters_cell():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    out = inject_parameters(nb, CASE="/x/case", SCENARIO=None)
+    changed = [i for i, (a, b) in enumerate(zip(nb.cells, out.cells, strict=True))
+               if a.source != b.source]
+    assert len(changed) == 1
+    cell = out.cells[changed[0]]
+    assert "CASE = '/x/case'" in cell.source and "SCENARIO = None" in cell.source
+    assert "MIP_GAP = 0.01" in cell.source  # not given: the notebook's default
+    assert "injected-parameters" in cell.metadata["tags"]
+    assert nb.cells[changed[0]].source.count("CASE =") == 1  # the original is untouched
+
+
+def test_render_report_says_what_is_missing(tmp_path):
+    with pytest.raises(ReportError, match="does not exist"):
+        render_report(tmp_path / "nope", None, tmp_path / "r.html")
+    with pytest.raises(ReportError, match="is missing"):
+        render_report(ROOT / "data" / "sample", None, tmp_path / "r.html",
+                      notebook=tmp_path / "none.ipynb")
+
+
+def test_the_report_command_registers_on_the_cli():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="command")
+    add_report_command(sub)
+    args = p.parse_args(["report", "data/sample", "--scenario", "s.yml", "--out", "r.html"])
+    assert (args.case, args.scenario, args.out, args.mip_gap) == ("data/sample", "s.yml", "r.html",
+                                                                   None)
+    assert args.func.__name__ == "cmd_report"
+
+
+# ------------------------------------------------------------ notebook policy
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_stripped(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if is_checked(cell.source):
+            assert cell.outputs and cell.execution_count is not None, "the reference output"
+            assert all(o.output_type == "stream" for o in cell.outputs)
+        else:
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+    assert strip_outputs(nb) == nb  # refresh_notebook would not change it
+
+
+@pytest.mark.parametrize("name", ["01_portfolio.ipynb", "02_key_account_plan.ipynb"])
+def test_the_story_notebooks_check_a_headline_and_take_parameters(name):
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    assert sum(is_checked(c.source) for c in nb.cells if c.cell_type == "code") >= 1
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and 'CASE = "../data/sample"' in params[0].source
+    assert any("assert " in c.source for c in nb.cells if c.cell_type == "code")
