@@ -4,8 +4,10 @@
     .venv/bin/python benchmarks/run.py --sizes sample 1000x40
 
 Each size runs in its own process (so peak memory is its own) and reports:
-build (prepare + build the model), solve (HiGHS through kamopt), HiGHS alone on
-the same model written to MPS (the floor), peak memory, status and gap.
+build (prepare + every model build, including those inside the pricing loop
+of kamopt.colgen), solve (the rest of kamopt.plan), HiGHS alone on the model
+kamopt solved, written to MPS (the floor), and for priced cases HiGHS alone on
+the full model (what one gets without pricing), peak memory, status and gap.
 The sample company is also timed end to end (load from disk, build, solve,
 plan), median of several runs.
 """
@@ -38,14 +40,28 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}").strip()
 
 
-def one(size: str, gap: float, time_limit: float, repeats: int) -> dict:
+def _highs_alone(lp, time_limit: float, gap: float) -> dict:
+    """HiGHS by itself on ``lp`` written to MPS and read back (no kamopt in the loop)."""
     import highspy
 
+    from kamopt.solve import highs_model, new_highs, run_highs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        mps = os.path.join(tmp, "model.mps")
+        highs_model(lp).writeModel(mps)
+        h = new_highs()
+        h.readModel(mps)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        s = run_highs(h, time_limit, gap)
+    return {"seconds": s.seconds, "status": s.status, "gap": s.gap, "objective": s.objective}
+
+
+def one(size: str, gap: float, time_limit: float, repeats: int) -> dict:
+    import kamopt.colgen as colgen
     from kamopt import Scenario, load_case, plan
     from kamopt.model import build
     from kamopt.prepare import prepare
     from kamopt.sample import make_case
-    from kamopt.solve import highs_model, run_highs, solve
 
     n, m = SIZES[size]
     scenario = Scenario(mip_gap=gap, time_limit=time_limit)
@@ -62,29 +78,43 @@ def one(size: str, gap: float, time_limit: float, repeats: int) -> dict:
         case = load_case(ROOT / "data" / "sample")
     else:
         case = make_case(customers=n, managers=m, seed=1)
+    # time every model build, also those inside the pricing loop
+    build_time = [0.0]
+    real_build = colgen.build
+
+    def timed_build(*a, **k):
+        t = time.perf_counter()
+        r = real_build(*a, **k)
+        build_time[0] += time.perf_counter() - t
+        return r
+
+    colgen.build = timed_build
     t0 = time.perf_counter()
+    p = plan(case, scenario)
+    total = time.perf_counter() - t0
+    km = p.model
+    t1 = time.perf_counter()
     data = prepare(case, scenario)
-    km = build(data)
-    out["build_seconds"] = time.perf_counter() - t0
+    out["prepare_seconds"] = time.perf_counter() - t1
+    out["full_size"] = colgen.full_size(data)
+    out["priced"] = "priced" in p.solution.message
+    if not out["priced"]:
+        t1 = time.perf_counter()
+        build(data)
+        build_time[0] = time.perf_counter() - t1
+    out["build_seconds"] = out["prepare_seconds"] + build_time[0]
+    out["total_seconds"] = total
+    out["solve_seconds"] = total - out["build_seconds"]
+    out["build_share"] = out["build_seconds"] / total
     out["customers_in_model"] = int(data.customers["in_model"].sum())
     out["columns"], out["rows"] = km.lp.n_cols, km.lp.n_rows
     out["integer_columns"] = int(km.lp.arrays()["integer"].sum())
-    sol = solve(km.lp, time_limit=time_limit, mip_gap=gap)
-    out.update(status=sol.status, objective=sol.objective, gap=sol.gap,
-               solve_seconds=sol.seconds)
-    # the floor: HiGHS alone, reading the same model from an MPS file
-    with tempfile.TemporaryDirectory() as tmp:
-        mps = os.path.join(tmp, "model.mps")
-        highs_model(km.lp).writeModel(mps)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.readModel(mps)
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        s2 = run_highs(h, time_limit, gap)
-        out.update(highs_alone_seconds=s2.seconds, highs_alone_status=s2.status,
-                   highs_alone_gap=s2.gap)
+    out.update(status=p.status, objective=p.objective, gap=p.kpis["mip_gap"],
+               bound=p.kpis["bound"], message=p.solution.message)
+    out["highs_alone_same_model"] = _highs_alone(km.lp, time_limit, gap)
+    if out["priced"] and out["full_size"] <= 2_000_000:
+        out["highs_alone_full_model"] = _highs_alone(build(data).lp, time_limit, gap)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out["build_share"] = out["build_seconds"] / (out["build_seconds"] + out["solve_seconds"])
     return out
 
 
@@ -92,7 +122,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="*", default=list(SIZES))
     ap.add_argument("--gap", type=float, default=None, help="default: 0.001 sample, 0.01 others")
-    ap.add_argument("--time-limit", type=float, default=120)
+    ap.add_argument("--time-limit", type=float, default=60)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "results.json")

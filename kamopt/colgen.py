@@ -228,7 +228,7 @@ def _fixed_to(km: KamModel, values: np.ndarray):
 
 
 def fix_and_solve(km: KamModel, lp_values: np.ndarray, time_limit: float,
-                  mip_gap: float) -> Solution:
+                  mip_gap: float, max_free: int = 3000) -> Solution:
     """Relax-and-fix: keep every integer decision the LP already took, solve for the rest.
 
     In an assignment LP almost every account is integral; only a few (about
@@ -243,6 +243,9 @@ def fix_and_solve(km: KamModel, lp_values: np.ndarray, time_limit: float,
     free[km.z[d.options["customer_id"].isin(split).to_numpy()]] = True
     free[km.x[d.pairs["customer_id"].isin(split).to_numpy()]] = True
     free[km.a[d.acts["customer_id"].isin(split).to_numpy() | frac(lp_values[km.a])]] = True
+    if (km.lp.arrays()["integer"] & free).sum() > max_free:
+        return Solution("error", None, None, None, 0.0, "highs",
+                        message=f"more than {max_free} decisions left free; not tried")
     ints = np.flatnonzero(km.lp.arrays()["integer"] & ~free)
     v = lp_values[ints]
     zero = ints[v <= 0.5]
@@ -261,10 +264,11 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     """Large-neighbourhood search: re-plan the accounts of a few managers at a time.
 
     All decisions are fixed to the incumbent except those of the customers
-    who are led by ``size`` managers (picked at random, with the fullest more
-    often) or are not key accounts but eligible for one of them; that small
-    MIP is solved and kept when better. Stops at ``deadline`` (perf_counter)
-    or when the objective reaches ``target``.
+    led by ``size`` managers picked at random, and of the customers who are
+    not key accounts but whom the LP (``wanted``, its column values) put at
+    least partly with one of those managers; that small MIP is solved and
+    kept when better. Stops at ``deadline`` (perf_counter) or when the
+    objective reaches ``target``.
     """
     d = km.data
     obj = km.lp.arrays()["obj"]
@@ -277,14 +281,14 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     best = float(obj @ values)
     stall = 0
     size = size or max(4, len(mgr) // 15)
-    # customers worth trying: those the LP wanted at least in part (all if not given)
-    wanted_c = set(d.customers.index) if wanted is None else set(
-        d.options["customer_id"].to_numpy()[wanted[km.z] > 1e-6])
+    # (customer, manager) pairs worth trying: those the LP used at least in part
+    lp_pair = np.ones(len(pair_c), bool) if wanted is None else wanted[km.x] > 1e-6
     while time.perf_counter() < deadline and best < target and stall < 3 * len(mgr):
-        pick = set(rng.choice(mgr, size=min(size, len(mgr)), replace=False))
+        pick = list(rng.choice(mgr, size=min(size, len(mgr)), replace=False))
         led = values[km.x] > 0.5
-        inm = np.isin(pair_m, list(pick))
-        cust = set(pair_c[inm & led]) | (set(pair_c[inm]) & wanted_c) - set(pair_c[led & ~inm])
+        inm = np.isin(pair_m, pick)
+        key_accounts = set(pair_c[led])
+        cust = set(pair_c[inm & led]) | (set(pair_c[inm & lp_pair]) - key_accounts)
         free = np.zeros(km.lp.n_cols, dtype=bool)
         free[km.z[d.options["customer_id"].isin(cust).to_numpy()]] = True
         free[km.x[np.isin(pair_c, list(cust)) & inm]] = True
@@ -295,7 +299,7 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
         left = deadline - time.perf_counter()
         if left <= 0.2:
             break
-        sol = run_highs(h, min(left, 5.0), 1e-4)
+        sol = run_highs(h, min(left, 2.0), 1e-4)
         if sol.ok and sol.objective > best + 1e-6 * max(1.0, abs(best)):
             values, best, stall = sol.values, sol.objective, 0
         else:
@@ -341,7 +345,7 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     start = max(starts, key=lambda x: float(obj @ x)) if starts else None
     if start is not None and np.isfinite(lp_bound):
         target = lp_bound / (1 + mip_gap)
-        deadline = t0 + 0.8 * time_limit
+        deadline = t0 + 0.9 * time_limit
         start = improve_by_neighbourhoods(km, start, deadline, target, wanted=lp.values)
         value = float(km.lp.arrays()["obj"] @ start)
         if relative_gap(value, lp_bound) <= mip_gap:
