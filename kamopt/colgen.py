@@ -56,9 +56,10 @@ def initial_pairs(d: ModelData, k: int = 6) -> np.ndarray:
     cap = d.managers["capacity"].reindex(p["manager_id"]).to_numpy(float)
     score = p["value"].to_numpy() - p["hourly_cost"].to_numpy() * hours + 1e-3 * cap
     score = score + p["continuity"].to_numpy() * 1e9  # keep today's manager in the start set
-    order = np.lexsort((-score, p["customer_id"].to_numpy()))
+    _, ci, _ = _codes(d)
+    order = np.lexsort((-score, ci))
     rank = np.empty(len(p), dtype=np.int64)
-    grp = p["customer_id"].to_numpy()[order]
+    grp = ci[order]
     starts = np.r_[0, np.flatnonzero(grp[1:] != grp[:-1]) + 1]
     pos = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     rank[order] = pos
@@ -72,6 +73,13 @@ def restrict(d: ModelData, keep: np.ndarray) -> ModelData:
     return dataclasses.replace(d, pairs=d.pairs[keep].reset_index(drop=True))
 
 
+def _codes(d: ModelData) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Integer codes of the pairs' customers and managers (pricing works on these)."""
+    cust = pd.Index(d.customers.index)
+    return (cust, cust.get_indexer(d.pairs["customer_id"]),
+            pd.Index(d.managers.index).get_indexer(d.pairs["manager_id"]))
+
+
 def price_pairs(d: ModelData, km: KamModel, duals: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """Reduced cost of adding each candidate pair (index into ``d.pairs``), vectorised.
 
@@ -79,49 +87,63 @@ def price_pairs(d: ModelData, km: KamModel, duals: np.ndarray, candidates: np.nd
     value ``pair value - rate_j H_il`` against the duals of level_lead[i,l],
     capacity[j] and the budget; plus, for each activity of i with KAM hours,
     the best of 0 and its own reduced cost (it can ride on the pair).
+    Works on integer codes and dense (customer x level) arrays, so pricing
+    millions of pairs takes seconds and little memory.
     """
     lp = km.lp
-    p = d.pairs.iloc[candidates]
-    rate = p["hourly_cost"].to_numpy()
-
-    def row_duals(block: str, labels: pd.DataFrame, keys: list[str]) -> np.ndarray:
-        b = lp.rows.get(block)
-        if b is None:
-            return np.zeros(len(labels))
-        y = pd.Series(duals[b.slice], index=pd.MultiIndex.from_frame(b.labels[keys])
-                      if len(keys) > 1 else pd.Index(b.labels[keys[0]]))
-        idx = pd.MultiIndex.from_frame(labels[keys]) if len(keys) > 1 else pd.Index(labels[keys[0]])
-        return y.reindex(idx).fillna(0.0).to_numpy()
-
-    cap_dual = row_duals("capacity", p, ["manager_id"])
+    cust, ci_all, mj_all = _codes(d)
+    ci, mj = ci_all[candidates], mj_all[candidates]
+    rate = d.pairs["hourly_cost"].to_numpy()[candidates]
+    value = d.pairs["value"].to_numpy()[candidates]
+    cap = lp.rows["capacity"]
+    cap_dual = np.zeros(len(d.managers))
+    cap_dual[pd.Index(d.managers.index).get_indexer(cap.labels["manager_id"])] = duals[cap.slice]
     bud = lp.rows.get("budget")
     budget_dual = float(duals[bud.start]) if bud is not None else 0.0
-    # best level: merge candidate pairs with the customer's options
-    po = p[["customer_id"]].reset_index(names="cand").reset_index(names="k").merge(
-        d.options[["customer_id", "level", "hours"]].reset_index(names="o"), on="customer_id")
-    o_dual = row_duals("level_lead", d.options.loc[po["o"]].reset_index(drop=True),
-                       ["customer_id", "level"])
-    kk = po["k"].to_numpy()
-    h = po["hours"].to_numpy()
-    rc_level = (p["value"].to_numpy()[kk] - rate[kk] * h - o_dual - h * cap_dual[kk]
-                - rate[kk] * h * budget_dual)
-    rc = pd.Series(rc_level).groupby(kk).max().reindex(np.arange(len(p))).fillna(-np.inf).to_numpy(copy=True)
-    # activities that could ride on the pair
+    # dense (customer x option rank) arrays of hours and level_lead duals
+    o = d.options
+    oc = cust.get_indexer(o["customer_id"])
+    rank = o.groupby("customer_id", sort=False).cumcount().to_numpy()
+    n_l = int(rank.max()) + 1 if len(rank) else 1
+    hours = np.full((len(cust), n_l), np.nan)
+    hours[oc, rank] = o["hours"].to_numpy()
+    ll = lp.rows["level_lead"]  # one row per option, in the order of d.options
+    o_dual = np.zeros((len(cust), n_l))
+    o_dual[oc, rank] = duals[ll.slice]
+    H = hours[ci]  # (candidates x levels)
+    rc_level = (value[:, None] - rate[:, None] * H - o_dual[ci] - H * cap_dual[mj][:, None]
+                - rate[:, None] * H * budget_dual)
+    rc = np.nanmax(np.where(np.isnan(H), -np.inf, rc_level), axis=1)
     acts = d.acts[d.acts["kam_hours"] > 0]
     if len(acts) and "r" in km.ql.columns:  # tight form: one b[i,j,k] per activity
-        pa = p[["customer_id"]].reset_index(drop=True).reset_index(names="k").merge(
-            acts[["customer_id", "activity_id", "kam_hours"]], on="customer_id")
-        a_dual = row_duals("activity_lead", pa, ["customer_id", "activity_id"])
-        kh = pa["kam_hours"].to_numpy()
-        k2 = pa["k"].to_numpy()
-        rc_b = -rate[k2] * kh - a_dual - kh * cap_dual[k2] - rate[k2] * kh * budget_dual
-        rc += pd.Series(np.maximum(rc_b, 0)).groupby(k2).sum().reindex(
-            np.arange(len(p))).fillna(0.0).to_numpy()
+        al = lp.rows["activity_lead"]
+        a_dual = pd.Series(duals[al.slice], index=pd.MultiIndex.from_frame(
+            al.labels[["customer_id", "activity_id"]]))
+        ad = a_dual.reindex(pd.MultiIndex.from_frame(acts[["customer_id", "activity_id"]]))
+        ac = cust.get_indexer(acts["customer_id"])
+        kh = acts["kam_hours"].to_numpy()
+        ad = ad.fillna(0.0).to_numpy()
+        # candidates x activities of the same customer, through a CSR-like grouping
+        order = np.argsort(ac, kind="stable")
+        starts = np.searchsorted(ac[order], np.arange(len(cust)))
+        ends = np.searchsorted(ac[order], np.arange(len(cust)), side="right")
+        n_per = (ends - starts)[ci]
+        k2 = np.repeat(np.arange(len(ci)), n_per)
+        offs = np.arange(len(k2)) - np.repeat(np.cumsum(n_per) - n_per, n_per)
+        r = order[np.repeat(starts[ci], n_per) + offs]
+        rc_b = (-rate[k2] * kh[r] - ad[r] - kh[r] * cap_dual[mj[k2]]
+                - rate[k2] * kh[r] * budget_dual)
+        rc += np.bincount(k2, weights=np.maximum(rc_b, 0), minlength=len(ci))
     elif len(acts):  # compact form: q[i,j] <= A_i x[i,j]
         ah = acts.groupby("customer_id")["kam_hours"].sum()
-        h_dual = row_duals("activity_hours", p, ["customer_id"])
-        rc_q = -rate - h_dual - cap_dual - rate * budget_dual
-        rc += np.maximum(rc_q, 0) * ah.reindex(p["customer_id"]).fillna(0.0).to_numpy()
+        hb = lp.rows.get("activity_hours")
+        h_dual = np.zeros(len(cust))
+        if hb is not None:
+            h_dual[cust.get_indexer(hb.labels["customer_id"])] = duals[hb.slice]
+        a_hours = np.zeros(len(cust))
+        a_hours[cust.get_indexer(ah.index)] = ah.to_numpy()
+        rc_q = -rate - h_dual[ci] - cap_dual[mj] - rate * budget_dual
+        rc += np.maximum(rc_q, 0) * a_hours[ci]
     return rc
 
 
@@ -312,29 +334,36 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     """Plan a large case: price pairs in on the LP, then solve the MIP on them."""
     t0 = time.perf_counter()
     keep = initial_pairs(d, k)
+    _, pair_ci, _ = _codes(d)
     lp_bound = np.inf
     for _ in range(max_rounds):
         km = build(restrict(d, keep))
         lp = solve(km.lp, relax=True, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
         if lp.status == "infeasible" and not keep.all():
-            keep[:] = True  # the restriction itself may be what is infeasible
+            k *= 2  # the restriction itself may be what is infeasible: widen it
+            keep |= initial_pairs(d, k)
             continue
+        if lp.status == "infeasible":
+            return km, lp  # the full model is infeasible: the caller explains it
         if not lp.ok or lp.row_duals is None:
-            km = build(d)
-            return km, solve(km.lp, time_limit=time_limit, mip_gap=mip_gap)
+            return km, dataclasses.replace(
+                lp, status="error", values=None, seconds=time.perf_counter() - t0,
+                message=f"the LP relaxation over {int(keep.sum()):,} (customer, manager) pairs "
+                        f"({km.lp.n_cols:,} columns) did not finish within the time limit of "
+                        f"{time_limit:g} s; give the scenario a larger time_limit")
         cand = np.flatnonzero(~keep)
         rc = price_pairs(d, km, lp.row_duals, cand) if len(cand) else np.zeros(0)
         # Lagrangian bound of the full LP: each customer takes at most one
         # (manager, level), so no left-out pair can add more than its reduced cost
-        best_rc = pd.Series(rc).groupby(d.pairs["customer_id"].to_numpy()[cand]).max()
-        lp_bound = min(lp_bound, lp.objective + float(best_rc.clip(lower=0).sum()))
+        best_rc = np.zeros(len(d.customers))
+        np.maximum.at(best_rc, pair_ci[cand], np.maximum(rc, 0))
+        lp_bound = min(lp_bound, lp.objective + float(best_rc.sum()))
         pos = rc > 1e-9 * max(1.0, abs(lp.objective))
         if not pos.any() or relative_gap(lp.objective, lp_bound) <= mip_gap / 4:
             break
         # the best few per customer
-        c = pd.DataFrame({"cand": cand[pos], "rc": rc[pos],
-                          "customer_id": d.pairs["customer_id"].to_numpy()[cand[pos]]})
-        c = c.sort_values("rc", ascending=False).groupby("customer_id").head(add_per_customer)
+        c = pd.DataFrame({"cand": cand[pos], "rc": rc[pos], "ci": pair_ci[cand[pos]]})
+        c = c.sort_values("rc", ascending=False).groupby("ci").head(add_per_customer)
         keep[c["cand"].to_numpy()] = True
     h = highs_model(km.lp)
     obj = km.lp.arrays()["obj"]

@@ -55,3 +55,20 @@ def test_plan_uses_pricing_for_large_cases_and_stays_sound(monkeypatch):
     assert "priced" in p.solution.message
     p.verify()
     assert np.isfinite(p.kpis["bound"]) and p.kpis["bound"] >= p.objective
+
+
+def test_an_infeasible_large_case_is_still_explained(monkeypatch):
+    import sys
+
+    from kamopt.errors import InfeasibleError
+    from kamopt.scenario import Level
+    from kamopt.testing import tiny_case
+
+    planner = sys.modules["kamopt.plan"]
+    monkeypatch.setattr(planner, "PRICING_THRESHOLD", 0)
+    must = dict(revenue=1e6, margin=0.3, potential=1e6, kam_hours=200, status="must")
+    case = tiny_case([dict(customer_id=c, **must) for c in "ABC"],
+                     [dict(manager_id="M1", capacity_hours=150),
+                      dict(manager_id="M2", capacity_hours=160)])
+    with pytest.raises(InfeasibleError, match="manager capacity"):
+        planner.plan(case, Scenario(levels=(Level("light", 0.5, 0.6),)))
