@@ -46,6 +46,10 @@ def cmd_sample(args) -> int:
 
 
 def cmd_plan(args) -> int:
+    if getattr(args, "years", None) and args.years > 1:
+        from .midterm import cmd_midterm
+
+        return cmd_midterm(args)
     from .plan import plan
     from .report import print_headline, write_plan_outputs
 
@@ -86,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop (overrides the scenario)")
     sp.add_argument("--solver", choices=("highs", "cbc"), help="solver (default: HiGHS)")
     sp.add_argument("--excel", action="store_true", help="also write plan.xlsx")
+    sp.add_argument("--years", type=int, help="plan over several years (kamopt.midterm); default 1")
+    sp.add_argument("--assumptions", help="mid-term assumptions (YAML), used with --years > 1")
 
     sp = add("sample", cmd_sample, "Generate a sample company (a case folder).")
     sp.add_argument("out", help="folder to write")
@@ -95,11 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .frontier import add_frontier_command
     from .htmlreport import add_report_command
+    from .midterm import add_midterm_command
     from .store import add_compare_command
 
     add_compare_command(sub)
     add_frontier_command(sub)
     add_report_command(sub)
+    add_midterm_command(sub)
     return p
 
 

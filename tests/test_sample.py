@@ -275,4 +275,15 @@ def test_scenarios_load(name, default):
 
 
 def test_no_other_scenario_files():
-    assert {p.stem for p in SCENARIOS.glob("*.yml")} == EXPECTED_SCENARIOS
+    # midterm_*.yml hold the mid-term assumptions (kamopt.midterm), not one-year scenarios
+    one_year = {p.stem for p in SCENARIOS.glob("*.yml") if not p.stem.startswith("midterm_")}
+    assert one_year == EXPECTED_SCENARIOS
+
+
+def test_midterm_assumption_files_load():
+    from kamopt.midterm import MidtermAssumptions
+
+    files = list(SCENARIOS.glob("midterm_*.yml"))
+    assert files
+    for path in files:
+        MidtermAssumptions.from_yaml(path)

@@ -1,0 +1,1734 @@
+"""The mid-term plan: key accounts, coverage, lead managers, programmes and hires over T years.
+
+``plan_midterm(case, scenario, years=3)`` extends the one-year plan
+(:func:`kamopt.plan`) to a horizon of several years. It reuses
+:func:`kamopt.prepare.prepare` (``prune=False``) for the index sets and
+coefficients of one year and builds one :class:`~kamopt.model.LinearModel`
+with a copy of the one-year rules per year, tied together by
+
+* the **ramp-up** of realised potential over the years an account is served
+  (``ramp``, e.g. 40% / 75% / 100%),
+* **churn**: current revenue erodes by ``churn_without_kam`` a year, by
+  ``churn_with_kam`` in the years an account is a key account (first-order
+  linearisation, see docs/midterm.md),
+* **order-intake targets** per year (company, region or industry), hard or
+  soft with a shortfall penalty,
+* **capacity over time**: per-year manager capacity (leavers, part-time),
+  **hires** of a profile in a year (yearly cost, part productive in the
+  hiring year), and **handover hours** a new lead manager spends learning an
+  account,
+* **discounting** to a net present value.
+
+With ``years=1`` and :meth:`MidtermAssumptions.neutral` the model is the
+one-year model (same optimum), which the tests check.
+
+The multi-year assumptions live in their own YAML file
+(``data/scenarios/midterm_base.yml``), read by :meth:`MidtermAssumptions.from_yaml`:
+
+>>> a = MidtermAssumptions.from_dict({"years": 2, "ramp": [0.5, 1.0]})
+>>> a.years, a.ramp, a.target_mode
+(2, (0.5, 1.0), 'soft')
+>>> MidtermAssumptions.from_dict({"discount": 0.08})
+Traceback (most recent call last):
+kamopt.errors.ScenarioError: The mid-term assumptions have problems (1 problem):
+  - midterm, column 'discount': unknown key; did you mean 'discount_rate'?
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .case import Case
+from .errors import CaseError, InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
+from .model import INF, LinearModel
+from .prepare import ModelData, prepare
+from .scenario import Hire, Scenario
+from .solve import Solution, solve
+
+TOL = 1e-6
+HIRE_PREFIX = "HIRE-"
+
+
+# ------------------------------------------------------------------ assumptions
+@dataclass(frozen=True)
+class HireProfile:
+    """A profile of key account manager that can be hired during the horizon.
+
+    ``cost_per_year`` is paid in every year from the hiring year on, whether
+    the hours are used or not; ``ramp_up`` is the share of ``capacity_hours``
+    productive in the hiring year (full capacity from the next year on).
+    ``max_hires`` bounds how many of this profile can be hired over the horizon.
+    """
+
+    name: str = "kam"
+    seniority: int = 2
+    capacity_hours: float = 1400.0
+    cost_per_year: float = 140000.0
+    hourly_cost: float = 0.0
+    ramp_up: float = 0.5
+    industries: tuple[str, ...] = ()
+    region: str = ""
+    max_hires: int = 2
+
+
+TARGET_MODES = ("hard", "soft")
+
+
+@dataclass(frozen=True)
+class MidtermAssumptions:
+    """The assumptions of a multi-year plan (on top of a :class:`~kamopt.Scenario`).
+
+    Attributes
+    ----------
+    years : horizon T (the ``years`` argument of :func:`plan_midterm` overrides it).
+    start_year : calendar year of the first plan year.
+    ramp : share of an account's realised potential reached in its 1st, 2nd, ...
+        year of key-account service (non-decreasing; the last value holds on).
+    churn_without_kam, churn_with_kam : share of current revenue lost a year
+        without / with key-account status; their difference replaces the
+        scenario's ``retention``.
+    discount_rate : yearly rate for the net present value (year 1 undiscounted).
+    target_mode : ``hard`` (targets must be met) or ``soft`` (shortfall allowed
+        at ``shortfall_penalty`` EUR per EUR short).
+    handover_hours : hours a manager spends learning an account he or she
+        starts to lead (also when it changes hands).
+    hire_profiles : profiles that can be hired (:class:`HireProfile`).
+    """
+
+    years: int = 3
+    start_year: int = 2027
+    ramp: tuple[float, ...] = (0.4, 0.75, 1.0)
+    churn_without_kam: float = 0.08
+    churn_with_kam: float = 0.03
+    discount_rate: float = 0.08
+    target_mode: str = "soft"
+    shortfall_penalty: float = 0.5
+    handover_hours: float = 40.0
+    hire_profiles: tuple[HireProfile, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ScenarioError(problems, title="The mid-term assumptions have problems")
+
+    def problems(self, file: str = "midterm") -> list[Problem]:
+        p: list[Problem] = []
+
+        def bad(key, value, expected):
+            p.append(Problem(file, expected, column=key, value=value))
+
+        if not _is_int(self.years) or not 1 <= self.years <= 10:
+            bad("years", self.years, "must be a whole number in [1, 10]")
+        if not _is_int(self.start_year) or not 1900 <= self.start_year <= 2200:
+            bad("start_year", self.start_year, "must be a calendar year such as 2027")
+        r = self.ramp
+        if (not r or not all(_is_num(v) and 0 <= v <= 1 for v in r)
+                or any(b < a for a, b in zip(r, r[1:], strict=False))):
+            bad("ramp", list(r), "must be a non-empty, non-decreasing list of shares in [0, 1]")
+        for key in ("churn_without_kam", "churn_with_kam", "discount_rate"):
+            v = getattr(self, key)
+            if not _is_num(v) or not 0 <= v < 1:
+                bad(key, v, "must be a number in [0, 1)")
+        if (_is_num(self.churn_with_kam) and _is_num(self.churn_without_kam)
+                and self.churn_with_kam > self.churn_without_kam):
+            bad("churn_with_kam", self.churn_with_kam,
+                "must not exceed churn_without_kam (key-account status reduces churn)")
+        if self.target_mode not in TARGET_MODES:
+            bad("target_mode", self.target_mode, "must be 'hard' or 'soft'")
+        for key in ("shortfall_penalty", "handover_hours"):
+            v = getattr(self, key)
+            if not _is_num(v) or v < 0:
+                bad(key, v, "must be a number >= 0")
+        names = [h.name for h in self.hire_profiles]
+        for h in self.hire_profiles:
+            where = f"hire_profiles[{h.name}]"
+            if not h.name or names.count(h.name) > 1:
+                bad(where, h.name, "needs a unique, non-empty 'name'")
+            if not _is_int(h.seniority) or not 1 <= h.seniority <= 3:
+                bad(where + ".seniority", h.seniority, "must be 1, 2 or 3")
+            for key in ("capacity_hours", "cost_per_year", "hourly_cost"):
+                v = getattr(h, key)
+                if not _is_num(v) or v < 0:
+                    bad(f"{where}.{key}", v, "must be a number >= 0")
+            if not _is_num(h.ramp_up) or not 0 <= h.ramp_up <= 1:
+                bad(where + ".ramp_up", h.ramp_up, "must be a share in [0, 1]")
+            if not _is_int(h.max_hires) or not 0 <= h.max_hires <= 20:
+                bad(where + ".max_hires", h.max_hires, "must be a whole number in [0, 20]")
+        return p
+
+    # -------------------------------------------------------------- loading
+    def replace(self, **changes) -> MidtermAssumptions:
+        """A copy with ``changes`` applied (and checked)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def neutral(cls, scenario: Scenario, **changes) -> MidtermAssumptions:
+        """Assumptions under which ``years=1`` gives the one-year plan of ``scenario``.
+
+        No ramp-up, churn difference equal to the scenario's ``retention``, no
+        handover hours, no hires.
+
+        >>> MidtermAssumptions.neutral(Scenario(retention=0.05)).churn_without_kam
+        0.05
+        """
+        base = dict(ramp=(1.0,), churn_without_kam=float(scenario.retention), churn_with_kam=0.0,
+                    handover_hours=0.0, hire_profiles=())
+        base.update(changes)
+        return cls(**base)
+
+    @classmethod
+    def from_dict(cls, data: dict | None, file: str = "midterm") -> MidtermAssumptions:
+        """Assumptions from a plain dict (YAML); unknown keys name the closest known one."""
+        data = dict(data or {})
+        known = [f.name for f in dataclasses.fields(cls)]
+        problems = []
+        for key in list(data):
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+                problems.append(Problem(file, "unknown key" + hint, column=str(key)))
+                data.pop(key)
+        if "ramp" in data:
+            data["ramp"] = tuple(data["ramp"]) if isinstance(data["ramp"], list | tuple) else (
+                data["ramp"],)
+        profiles = []
+        hk = [f.name for f in dataclasses.fields(HireProfile)]
+        for n, item in enumerate(data.pop("hire_profiles", None) or []):
+            if not isinstance(item, dict):
+                problems.append(Problem(file, "must be a mapping of profile keys",
+                                        column=f"hire_profiles[{n}]", value=item))
+                continue
+            item = dict(item)
+            for key in list(item):
+                if key not in hk:
+                    close = difflib.get_close_matches(str(key), hk, n=1, cutoff=0.6)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    problems.append(Problem(file, "unknown key" + hint,
+                                            column=f"hire_profiles[{n}].{key}"))
+                    item.pop(key)
+            ind = item.get("industries", ())
+            item["industries"] = tuple(ind.split(";") if isinstance(ind, str) else ind)
+            profiles.append(HireProfile(**item))
+        data["hire_profiles"] = tuple(profiles)
+        try:
+            out = cls(**data)
+        except ScenarioError as exc:
+            problems += [dataclasses.replace(q, file=file) for q in exc.problems]
+            out = None
+        if problems:
+            raise ScenarioError(problems, title="The mid-term assumptions have problems")
+        return out
+
+    @classmethod
+    def from_yaml(cls, path) -> MidtermAssumptions:
+        """Read ``path`` (YAML); errors name the file and the key."""
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ScenarioError(Problem(path.name, f"cannot be read as YAML: {exc}"),
+                                title="The mid-term assumptions have problems") from None
+        if data is not None and not isinstance(data, dict):
+            raise ScenarioError(Problem(path.name, "must be a mapping of keys to values"),
+                                title="The mid-term assumptions have problems")
+        return cls.from_dict(data, file=path.name)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["ramp"] = list(self.ramp)
+        d["hire_profiles"] = [{**dataclasses.asdict(h), "industries": list(h.industries)}
+                              for h in self.hire_profiles]
+        return d
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) \
+        and math.isfinite(float(v))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+# ------------------------------------------------------------- optional inputs
+TARGET_COLUMNS = ("year", "scope", "order_intake")
+CAPACITY_COLUMNS = ("manager_id", "year", "capacity_hours")
+
+
+def _read_optional_csv(folder, name: str, columns: tuple[str, ...]) -> pd.DataFrame | None:
+    path = Path(folder) / name if folder else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except Exception as exc:  # noqa: BLE001 - any parse failure is bad input
+        raise CaseError(Problem(name, f"cannot be read as CSV: {exc}")) from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise CaseError([Problem(name, "required column is missing", column=c) for c in missing])
+    return df
+
+
+def _number(text: str) -> float | None:
+    t = str(text).strip().replace(" ", "")
+    if "," in t and "." not in t:
+        t = t.replace(",", ".")
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def parse_targets(df: pd.DataFrame, case: Case, file: str = "targets.csv") -> pd.DataFrame:
+    """Check a targets table (columns year, scope, order_intake) against ``case``.
+
+    ``scope`` is ``company``, ``region:<name>`` or ``industry:<name>`` with a
+    region or industry of the case's customers. Raises
+    :class:`~kamopt.errors.CaseError` naming file, row (header = row 1),
+    column and value.
+
+    >>> from kamopt.testing import tiny_case
+    >>> case = tiny_case([{"customer_id": "A", "revenue": 1e6, "margin": 0.3, "potential": 1e5,
+    ...                    "kam_hours": 50, "region": "Süd"}],
+    ...                  [{"manager_id": "M1", "capacity_hours": 100}])
+    >>> parse_targets(pd.DataFrame({"year": ["2027"], "scope": ["region:Nord"],
+    ...                             "order_intake": ["1e6"]}), case)
+    Traceback (most recent call last):
+    kamopt.errors.CaseError: The input has problems (1 problem):
+      - targets.csv, row 2, column 'scope': got 'region:Nord'; must be 'company', 'region:<name>' or 'industry:<name>' with a region or industry of the customers (regions: Süd)
+    """
+    c = case.customers
+    regions = sorted(set(c["region"].astype(str)) - {""})
+    industries = sorted(set(c["industry"].astype(str)) - {""})
+    problems, rows = [], []
+    for n, rec in enumerate(df.to_dict("records")):
+        row = n + 2
+        year = _number(rec["year"])
+        if year is None or year != int(year):
+            problems.append(Problem(file, "must be a whole calendar year such as 2027", row=row,
+                                    column="year", value=rec["year"]))
+        scope = str(rec["scope"]).strip()
+        kind, _, name = scope.partition(":")
+        ok = scope == "company" or (kind == "region" and name in regions) or (
+            kind == "industry" and name in industries)
+        if not ok:
+            known = (f"regions: {', '.join(regions)}" if kind == "region"
+                     else f"industries: {', '.join(industries)}" if kind == "industry" else
+                     "e.g. company, region:Süd")
+            problems.append(Problem(
+                file, "must be 'company', 'region:<name>' or 'industry:<name>' with a region or "
+                f"industry of the customers ({known})", row=row, column="scope", value=rec["scope"]))
+        amount = _number(rec["order_intake"])
+        if amount is None or amount < 0:
+            problems.append(Problem(file, "must be a number >= 0 (EUR a year)", row=row,
+                                    column="order_intake", value=rec["order_intake"]))
+        rows.append((None if year is None else int(year), scope, amount))
+    out = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+    dup = out.duplicated(["year", "scope"], keep="first")
+    for n in np.flatnonzero(dup.to_numpy()):
+        problems.append(Problem(file, "a second target for the same year and scope", row=n + 2,
+                                column="scope", value=out.at[n, "scope"]))
+    if problems:
+        raise CaseError(problems)
+    return out.astype({"year": "int64", "order_intake": float})
+
+
+def parse_capacity_by_year(df: pd.DataFrame, case: Case,
+                           file: str = "capacity_by_year.csv") -> pd.DataFrame:
+    """Check a per-year capacity table (manager_id, year, capacity_hours) against ``case``.
+
+    A row replaces that manager's ``capacity_hours`` in that year (0 for a
+    leaver, less for part-time); years without a row keep managers.csv's figure.
+    """
+    problems, rows = [], []
+    for n, rec in enumerate(df.to_dict("records")):
+        row = n + 2
+        mid = str(rec["manager_id"]).strip()
+        if mid not in case.managers.index:
+            close = difflib.get_close_matches(mid, list(case.managers.index), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(Problem(file, "is not a manager of managers.csv" + hint, row=row,
+                                    column="manager_id", value=rec["manager_id"]))
+        year = _number(rec["year"])
+        if year is None or year != int(year):
+            problems.append(Problem(file, "must be a whole calendar year such as 2027", row=row,
+                                    column="year", value=rec["year"]))
+        hours = _number(rec["capacity_hours"])
+        if hours is None or hours < 0:
+            problems.append(Problem(file, "must be a number of hours >= 0", row=row,
+                                    column="capacity_hours", value=rec["capacity_hours"]))
+        rows.append((mid, None if year is None else int(year), hours))
+    out = pd.DataFrame(rows, columns=list(CAPACITY_COLUMNS))
+    dup = out.duplicated(["manager_id", "year"], keep="first")
+    for n in np.flatnonzero(dup.to_numpy()):
+        problems.append(Problem(file, "a second row for the same manager and year", row=n + 2,
+                                column="manager_id", value=out.at[n, "manager_id"]))
+    if problems:
+        raise CaseError(problems)
+    return out.astype({"year": "int64", "capacity_hours": float})
+
+
+def load_targets(case: Case, folder=None) -> pd.DataFrame:
+    """``targets.csv`` of the case folder (``case.source`` unless ``folder``), or an empty table."""
+    df = _read_optional_csv(folder or case.source, "targets.csv", TARGET_COLUMNS)
+    if df is None:
+        return pd.DataFrame({"year": pd.Series(dtype="int64"), "scope": pd.Series(dtype=str),
+                             "order_intake": pd.Series(dtype=float)})
+    return parse_targets(df, case)
+
+
+def load_capacity_by_year(case: Case, folder=None) -> pd.DataFrame:
+    """``capacity_by_year.csv`` of the case folder, or an empty table."""
+    df = _read_optional_csv(folder or case.source, "capacity_by_year.csv", CAPACITY_COLUMNS)
+    if df is None:
+        return pd.DataFrame({"manager_id": pd.Series(dtype=str), "year": pd.Series(dtype="int64"),
+                             "capacity_hours": pd.Series(dtype=float)})
+    return parse_capacity_by_year(df, case)
+
+
+# ------------------------------------------------------------------ the model
+@dataclass
+class MidtermModel:
+    """The built multi-year model: one year's data, the programme and its column ids."""
+
+    data: ModelData
+    assumptions: MidtermAssumptions
+    years: list[int]
+    lp: LinearModel
+    hires: pd.DataFrame  # index hire manager_id: profile, slot, capacity, cost_per_year, ramp_up
+    targets: pd.DataFrame  # year, scope, order_intake, constant (intake not decided), row
+    capacity: pd.DataFrame  # managers x years: capacity hours (hires: full capacity)
+    cols: dict = field(default_factory=dict)  # block name -> (labels frame with 't', column ids)
+
+
+def _with_hires(scenario: Scenario, a: MidtermAssumptions) -> Scenario:
+    extra = tuple(Hire(count=h.max_hires, seniority=h.seniority, capacity_hours=h.capacity_hours,
+                       hourly_cost=h.hourly_cost, industries=tuple(h.industries), region=h.region,
+                       prefix="_mt_hire_") for h in a.hire_profiles if h.max_hires > 0)
+    return scenario.replace(hires=tuple(scenario.hires) + extra)
+
+
+def prepare_midterm(case: Case, scenario: Scenario, a: MidtermAssumptions):
+    """One year's :class:`ModelData` with the hire slots as managers named ``HIRE-<profile>-<n>``."""
+    d = prepare(case, _with_hires(scenario, a), prune=False)
+    old = [m for m in d.managers.index if str(m).startswith("_mt_hire_")]
+    slots = [(h, k) for h in a.hire_profiles for k in range(1, h.max_hires + 1)]
+    rename = {o: f"{HIRE_PREFIX}{h.name}-{k}" for o, (h, k) in zip(old, slots, strict=True)}
+    managers = d.managers.rename(index=rename)
+    pairs = d.pairs.assign(manager_id=d.pairs["manager_id"].replace(rename))
+    hires = pd.DataFrame(
+        [{"manager_id": rename[o], "profile": h.name, "slot": k,
+          "capacity": h.capacity_hours * scenario.capacity_scale, "cost_per_year": h.cost_per_year,
+          "ramp_up": h.ramp_up} for o, (h, k) in zip(old, slots, strict=True)],
+        columns=["manager_id", "profile", "slot", "capacity", "cost_per_year", "ramp_up"],
+    ).set_index("manager_id")
+    managers.loc[hires.index, "name"] = [f"New KAM ({p} {k})" for p, k in
+                                         zip(hires["profile"], hires["slot"], strict=True)]
+    return dataclasses.replace(d, managers=managers, pairs=pairs), hires
+
+
+def _per_year(frame: pd.DataFrame, years: list[int], name: str = "year") -> pd.DataFrame:
+    """``frame`` repeated once per year, with a ``t`` (0-based) and ``year`` column."""
+    n = len(frame)
+    out = pd.concat([frame.reset_index(drop=True)] * len(years), ignore_index=True)
+    out["t"] = np.repeat(np.arange(len(years)), n)
+    out[name] = np.repeat(np.asarray(years), n)
+    return out
+
+
+class _Builder:
+    """Builds the multi-year model, one method per business rule."""
+
+    def __init__(self, d: ModelData, a: MidtermAssumptions, years: list[int], hires: pd.DataFrame,
+                 capacity: pd.DataFrame, targets: pd.DataFrame):
+        self.d, self.a, self.years, self.hires = d, a, years, hires
+        self.T = len(years)
+        self.cap, self.targets = capacity, targets
+        self.m = LinearModel()
+        self.disc = 1.0 / (1.0 + a.discount_rate) ** np.arange(self.T)
+        self.cols: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
+        c = d.case.customers
+        self.margin = c["margin"].astype(float)
+        self.revenue = c["revenue"].astype(float)
+        self.potential = c["potential"].astype(float)
+
+    # ------------------------------------------------------------ variables
+    def var(self, name, labels, obj, lb=0.0, ub=1.0, integer=False):
+        pretty = labels.drop(columns=[k for k in labels.columns if k in ("t", "o", "p", "r", "i")])
+        ids = self.m.add_vars(name, pretty, obj=obj, lb=lb, ub=ub, integer=integer)
+        self.cols[name] = (labels.reset_index(drop=True), ids)
+        return ids
+
+    def rows(self, name, labels, lo=-INF, hi=INF):
+        pretty = labels.drop(columns=[k for k in labels.columns if k in ("t", "o", "p", "r", "i")])
+        return self.m.add_rows(name, pretty, lo=lo, hi=hi)
+
+    def add_variables(self) -> None:
+        d, a, T, yrs = self.d, self.a, self.T, self.years
+        o, p, acts = d.options, d.pairs, d.acts
+        c0, c1 = a.churn_without_kam, a.churn_with_kam
+        cust = d.model_customers
+        self.cust = cust
+        # z[i,l,t]: key account at level l in year t. Its retention gain persists:
+        # being a key account in year s protects (c0-c1) * rev * (1-c0)^(t-1) in every t >= s.
+        zl = _per_year(o[["customer_id", "level"]].reset_index(names="o"), yrs)
+        rev = self.revenue.reindex(zl["customer_id"]).to_numpy()
+        mar = self.margin.reindex(zl["customer_id"]).to_numpy()
+        keep_share = np.array([sum(self.disc[u] * (1 - c0) ** u for u in range(t, T))
+                               for t in range(T)])
+        self.z = self.var("z", zl, obj=mar * (c0 - c1) * rev * keep_share[zl["t"].to_numpy()],
+                          integer=True)
+        self.zl = zl
+        # e[i,l,t,k]: option (i,l) in year t in its k-th year of service (k <= min(t+1, K))
+        K = len(a.ramp)
+        ramp = np.asarray(a.ramp, float)
+        parts = [zl.assign(k=k) for k in range(1, K + 1)]
+        el = pd.concat(parts, ignore_index=True)
+        el = el[el["k"] <= np.minimum(el["t"] + 1, K)].reset_index(drop=True)
+        real = o["realization"].to_numpy()[el["o"].to_numpy()]
+        pot = self.potential.reindex(el["customer_id"]).to_numpy()
+        mar = self.margin.reindex(el["customer_id"]).to_numpy()
+        el["intake"] = real * pot * ramp[el["k"].to_numpy() - 1]
+        self.e = self.var("e", el[["customer_id", "level", "year", "k", "o", "t"]],
+                          obj=self.disc[el["t"].to_numpy()] * mar * el["intake"].to_numpy())
+        self.el = el
+        # u[i,t,k]: account i is in its k-th year of service in year t (binary)
+        ul = el[["customer_id", "year", "k", "t"]].drop_duplicates(
+            ["customer_id", "t", "k"]).reset_index(drop=True)
+        self.u = self.var("u", ul, obj=0.0, integer=True)
+        self.ul = ul
+        # x[i,j,t]: j leads i in year t; fit and continuity as in the one-year model
+        xl = _per_year(p[["customer_id", "manager_id"]].reset_index(names="p"), yrs)
+        pv = p["value"].to_numpy()[xl["p"].to_numpy()]
+        self.x = self.var("x", xl, obj=self.disc[xl["t"].to_numpy()] * pv, integer=True)
+        self.xl = xl
+        sc = d.scenario
+        fitp = p["fit"].to_numpy(float) * sc.realization * sc.industry_fit \
+            * self.potential.reindex(p["customer_id"]).to_numpy()
+        self.x_intake = fitp[xl["p"].to_numpy()]
+        # g[i,j,l,t]: share of option (i,l) led by j in year t (tight lead link, no big-M)
+        po = p[["customer_id"]].reset_index(names="p").merge(
+            o[["customer_id", "level", "hours"]].reset_index(names="o"), on="customer_id")
+        po["manager_id"] = p["manager_id"].to_numpy()[po["p"].to_numpy()]
+        gl = _per_year(po[["customer_id", "manager_id", "level", "p", "o"]], yrs)
+        gl["hours"] = o["hours"].to_numpy()[gl["o"].to_numpy()]
+        rate = p["hourly_cost"].to_numpy()[gl["p"].to_numpy()]
+        self.g = self.var("g", gl[["customer_id", "manager_id", "level", "year", "p", "o", "t"]],
+                          obj=-self.disc[gl["t"].to_numpy()] * rate * gl["hours"].to_numpy())
+        self.gl = gl
+        # q[i,j,t]: the account's activity hours, carried by its lead manager (compact form)
+        self.act_hours = acts[acts["kam_hours"] > 0].groupby("customer_id")["kam_hours"].sum()
+        qp = p[p["customer_id"].isin(self.act_hours.index)][["customer_id", "manager_id"]]
+        ql = _per_year(qp.reset_index(names="p"), yrs)
+        rate = p["hourly_cost"].to_numpy()[ql["p"].to_numpy()]
+        self.q = self.var("q", ql, obj=-self.disc[ql["t"].to_numpy()] * rate, ub=INF)
+        self.ql = ql
+        # a[i,k,t]: activity k runs for i in year t
+        al = _per_year(acts[["customer_id", "activity_id"]].reset_index(names="r"), yrs)
+        av = (acts["value"] - acts["cost"]).to_numpy()[al["r"].to_numpy()]
+        self.a_ = self.var("a", al, obj=self.disc[al["t"].to_numpy()] * av, integer=True)
+        self.al = al
+        upl = d.case.activities["uplift"].astype(float).reindex(al["activity_id"]).to_numpy()
+        self.a_intake = upl * self.potential.reindex(al["customer_id"]).to_numpy()
+        # learn[i,j,t]: j starts to lead i in year t and spends handover hours on it
+        if a.handover_hours > 0:
+            rate = p["hourly_cost"].to_numpy()[xl["p"].to_numpy()]
+            self.learn = self.var("learn", xl, obj=-self.disc[xl["t"].to_numpy()] * rate
+                                  * a.handover_hours)
+        else:
+            self.learn = None
+        # w[n,t]: hire slot n is hired in year t; paid from then to the horizon's end
+        hl = _per_year(pd.DataFrame({"manager_id": self.hires.index}), yrs)
+        cost = self.hires["cost_per_year"].reindex(hl["manager_id"]).to_numpy()
+        tail = np.array([self.disc[t:].sum() for t in range(T)])
+        self.w = self.var("hire", hl, obj=-cost * tail[hl["t"].to_numpy()] if len(hl) else 0.0,
+                          integer=True)
+        self.hl = hl
+        # shortfall of each target
+        tg = self.targets
+        pen = a.shortfall_penalty * self.disc[tg["t"].to_numpy()] if len(tg) else 0.0
+        self.s = self.var("shortfall", tg[["scope", "year", "t"]], obj=-pen, lb=0.0,
+                          ub=0.0 if a.target_mode == "hard" else INF)
+
+    # ------------------------------------------------------------ the rules
+    def add_one_level_per_account(self) -> None:
+        """At most one coverage level per account and year; exactly one for ``must``."""
+        d = self.d
+        lab = _per_year(pd.DataFrame({"customer_id": self.cust}), self.years)
+        must = (d.customers.loc[lab["customer_id"], "status"] == "must").to_numpy()
+        rows = self.rows("key_account", lab, lo=np.where(must, 1.0, -INF), hi=1.0)
+        ci = self._cust_year_row(self.zl)
+        self.m.add_coefs(rows[ci], self.z, 1.0)
+
+    def _cust_year_row(self, labels: pd.DataFrame) -> np.ndarray:
+        """Position of (customer, t) in a per-year block of the model's customers."""
+        return (self.cust.get_indexer(labels["customer_id"]) + len(self.cust)
+                * labels["t"].to_numpy())
+
+    def add_lead_manager_links(self) -> None:
+        """One lead manager per key account and year: ``sum_j g = z`` and ``sum_l g = x``."""
+        gl, m = self.gl, self.m
+        no, npr = len(self.d.options), len(self.d.pairs)
+        rows = self.rows("level_lead", self.zl[["customer_id", "level", "year"]], lo=0.0, hi=0.0)
+        m.add_coefs(rows[gl["o"].to_numpy() + no * gl["t"].to_numpy()], self.g, 1.0)
+        m.add_coefs(rows, self.z, -1.0)
+        rows = self.rows("lead", self.xl[["customer_id", "manager_id", "year"]], lo=0.0, hi=0.0)
+        m.add_coefs(rows[gl["p"].to_numpy() + npr * gl["t"].to_numpy()], self.g, 1.0)
+        m.add_coefs(rows, self.x, -1.0)
+
+    def add_ramp_up(self) -> None:
+        """Realised potential ramps up with the years of service.
+
+        ``sum_k e[i,l,t,k] = z[i,l,t]``, ``sum_l e[i,l,t,k] = u[i,t,k]`` (so
+        ``e = z * u`` for integer z, u) and the service year cannot exceed the
+        years served so far: ``sum_k k u[i,t,k] <= sum_{s<=t} y[i,s]``.
+        """
+        m, el, ul = self.m, self.el, self.ul
+        no = len(self.d.options)
+        rows = self.rows("ramp_level", self.zl[["customer_id", "level", "year"]], lo=0.0, hi=0.0)
+        m.add_coefs(rows[el["o"].to_numpy() + no * el["t"].to_numpy()], self.e, 1.0)
+        m.add_coefs(rows, self.z, -1.0)
+        key = pd.MultiIndex.from_frame(ul[["customer_id", "t", "k"]])
+        rows = self.rows("ramp_year", ul[["customer_id", "year", "k"]], lo=0.0, hi=0.0)
+        m.add_coefs(rows[key.get_indexer(pd.MultiIndex.from_frame(el[["customer_id", "t", "k"]]))],
+                    self.e, 1.0)
+        m.add_coefs(rows, self.u, -1.0)
+        lab = _per_year(pd.DataFrame({"customer_id": self.cust}), self.years)
+        rows = self.rows("service_years", lab, hi=0.0)
+        m.add_coefs(rows[self._cust_year_row(ul)], self.u, ul["k"].to_numpy(float))
+        zl = self.zl
+        n = len(self.cust)
+        ci = self.cust.get_indexer(zl["customer_id"])
+        for t in range(self.T):  # z of year s counts in every year t >= s
+            sel = zl["t"].to_numpy() <= t
+            m.add_coefs(rows[ci[sel] + n * t], self.z[sel], -1.0)
+
+    def add_activity_hours(self) -> None:
+        """Activity hours go to the lead manager (compact form, as documented)."""
+        if len(self.ql) == 0:
+            return
+        m, ql, al, acts = self.m, self.ql, self.al, self.d.acts
+        cust = pd.Index(self.act_hours.index)
+        lab = _per_year(pd.DataFrame({"customer_id": cust}), self.years)
+        rows = self.rows("activity_hours", lab, lo=0.0, hi=0.0)
+        m.add_coefs(rows[cust.get_indexer(ql["customer_id"]) + len(cust) * ql["t"].to_numpy()],
+                    self.q, 1.0)
+        kh = acts["kam_hours"].to_numpy()[al["r"].to_numpy()]
+        sel = kh > 0
+        m.add_coefs(rows[cust.get_indexer(al["customer_id"][sel])
+                         + len(cust) * al["t"].to_numpy()[sel]], self.a_[sel], -kh[sel])
+        link = self.rows("activity_lead", ql[["customer_id", "manager_id", "year"]], hi=0.0)
+        m.add_coefs(link, self.q, 1.0)
+        npr = len(self.d.pairs)
+        m.add_coefs(link, self.x[ql["p"].to_numpy() + npr * ql["t"].to_numpy()],
+                    -self.act_hours.reindex(ql["customer_id"]).to_numpy())
+
+    def add_handover(self) -> None:
+        """``learn[i,j,t] >= x[i,j,t] - x[i,j,t-1]`` (year 0: the current manager)."""
+        if self.learn is None:
+            return
+        m, xl = self.m, self.xl
+        npr = len(self.d.pairs)
+        cont = self.d.pairs["continuity"].to_numpy(float)
+        t = xl["t"].to_numpy()
+        lo = np.where(t == 0, -cont[xl["p"].to_numpy()], 0.0)
+        rows = self.rows("handover", xl[["customer_id", "manager_id", "year"]], lo=lo)
+        m.add_coefs(rows, self.learn, 1.0)
+        m.add_coefs(rows, self.x, -1.0)
+        later = np.flatnonzero(t > 0)
+        m.add_coefs(rows[later], self.x[later - npr], 1.0)
+
+    def add_manager_capacity(self) -> None:
+        """``capacity[j,t]``: coverage, activity and handover hours within the year's capacity.
+
+        A hire's capacity is ``ramp_up`` of its hours in the hiring year and all
+        of them afterwards; before it is hired it has none.
+        """
+        m, gl, ql = self.m, self.gl, self.ql
+        mgr = pd.Index(self.d.managers.index)
+        lab = _per_year(pd.DataFrame({"manager_id": mgr}), self.years)
+        cap = self.cap.stack().reindex(pd.MultiIndex.from_frame(lab[["manager_id", "year"]]))
+        hi = np.where(lab["manager_id"].isin(self.hires.index), 0.0, cap.to_numpy(float))
+        rows = self.rows("capacity", lab, hi=hi)
+        nm = len(mgr)
+        pj = mgr.get_indexer(self.d.pairs["manager_id"])
+        m.add_coefs(rows[pj[gl["p"].to_numpy()] + nm * gl["t"].to_numpy()], self.g,
+                    gl["hours"].to_numpy())
+        m.add_coefs(rows[pj[ql["p"].to_numpy()] + nm * ql["t"].to_numpy()], self.q, 1.0)
+        if self.learn is not None:
+            xl = self.xl
+            m.add_coefs(rows[pj[xl["p"].to_numpy()] + nm * xl["t"].to_numpy()], self.learn,
+                        self.a.handover_hours)
+        hl = self.hl
+        if len(hl):
+            h = self.hires.reindex(hl["manager_id"])
+            hj = mgr.get_indexer(hl["manager_id"])
+            ht = hl["t"].to_numpy()
+            for t in range(self.T):  # hired in year s <= t gives capacity in year t
+                sel = ht <= t
+                share = np.where(ht[sel] == t, h["ramp_up"].to_numpy()[sel], 1.0)
+                m.add_coefs(rows[hj[sel] + nm * t], self.w[sel],
+                            -share * h["capacity"].to_numpy()[sel])
+
+    def add_hiring_rules(self) -> None:
+        """A slot is hired at most once; slots of a profile are filled in order; a hire
+        leads accounts only once hired."""
+        hl = self.hl
+        if len(hl) == 0:
+            return
+        m, hires = self.m, self.hires
+        idx = pd.Index(hires.index)
+        rows = self.rows("hire_once", pd.DataFrame({"manager_id": idx}), hi=1.0)
+        m.add_coefs(rows[idx.get_indexer(hl["manager_id"])], self.w, 1.0)
+        # symmetry: slot k+1 of a profile hired by year t only if slot k is
+        nxt = hires.reset_index()
+        nxt["next"] = nxt.groupby("profile")["manager_id"].shift(-1)
+        pairs = nxt.dropna(subset=["next"])
+        if len(pairs):
+            lab = _per_year(pairs[["next", "manager_id"]].rename(
+                columns={"next": "manager_id", "manager_id": "after"}), self.years)
+            rows = self.rows("hire_order", lab, hi=0.0)
+            pos = {(mid, t): n for n, (mid, t) in enumerate(zip(hl["manager_id"], hl["t"],
+                                                                strict=True))}
+            ri, ci, vi = [], [], []
+            for r, (mid, after, t) in enumerate(zip(lab["manager_id"], lab["after"], lab["t"],
+                                                    strict=True)):
+                for s in range(t + 1):
+                    ri += [r, r]
+                    ci += [pos[(mid, s)], pos[(after, s)]]
+                    vi += [1.0, -1.0]
+            m.add_coefs(rows[np.array(ri)], self.w[np.array(ci)], np.array(vi))
+        # a hire leads an account only once hired: x[i,n,t] <= sum_{s<=t} w[n,s]
+        # (one row per pair, not one big-M row per hire: much tighter)
+        xl = self.xl
+        sel = np.flatnonzero(xl["manager_id"].isin(idx).to_numpy())
+        if len(sel) == 0:
+            return
+        lab = xl.loc[sel, ["customer_id", "manager_id", "year", "t"]].reset_index(drop=True)
+        rows = self.rows("hired_before_leading", lab, hi=0.0)
+        m.add_coefs(rows, self.x[sel], 1.0)
+        hpos = pd.Series(np.arange(len(hl)), index=pd.MultiIndex.from_frame(hl[["manager_id", "t"]]))
+        for s_ in range(self.T):
+            later = np.flatnonzero(lab["t"].to_numpy() >= s_)
+            cols = hpos.reindex(pd.MultiIndex.from_arrays(
+                [lab["manager_id"].to_numpy()[later], np.full(len(later), s_)])).to_numpy()
+            m.add_coefs(rows[later], self.w[cols.astype(int)], -1.0)
+
+    def add_activity_needs_key_account(self) -> None:
+        """An activity runs in a year only for a key account of that year."""
+        al = self.al
+        if len(al) == 0:
+            return
+        m = self.m
+        rows = self.rows("activity_for_key_account", al[["customer_id", "activity_id", "year"]],
+                         hi=0.0)
+        m.add_coefs(rows, self.a_, 1.0)
+        zl = self.zl.reset_index(names="zc")[["customer_id", "t", "zc"]]
+        ra = al[["customer_id", "t"]].reset_index(names="ar").merge(zl, on=["customer_id", "t"])
+        m.add_coefs(rows[ra["ar"].to_numpy()], self.z[ra["zc"].to_numpy()], -1.0)
+
+    def add_department_capacity(self) -> None:
+        """Each department's hours for key-account activities within its capacity, per year."""
+        dep, al, acts = self.d.departments, self.al, self.d.acts
+        dept = acts["department"].astype(str).to_numpy()[al["r"].to_numpy()]
+        used = dept != ""
+        if len(dep) == 0 or not used.any():
+            return
+        deps = pd.Index(dep.index)
+        lab = _per_year(pd.DataFrame({"department": deps}), self.years)
+        rows = self.rows("department", lab, hi=np.tile(dep.to_numpy(float), self.T))
+        dh = acts["dept_hours"].to_numpy()[al["r"].to_numpy()]
+        self.m.add_coefs(rows[deps.get_indexer(dept[used]) + len(deps) * al["t"].to_numpy()[used]],
+                         self.a_[used], dh[used])
+
+    def add_budget(self) -> None:
+        """Per year: manager-hour cost, activity cost and hire cost within the scenario's budget."""
+        budget = self.d.scenario.budget
+        if budget is None:
+            return
+        lab = pd.DataFrame({"year": self.years, "t": range(self.T)})
+        rows = self.rows("budget", lab, hi=budget)
+        p, m = self.d.pairs, self.m
+        gl, ql, al = self.gl, self.ql, self.al
+        m.add_coefs(rows[gl["t"].to_numpy()], self.g,
+                    p["hourly_cost"].to_numpy()[gl["p"].to_numpy()] * gl["hours"].to_numpy())
+        m.add_coefs(rows[ql["t"].to_numpy()], self.q, p["hourly_cost"].to_numpy()[ql["p"].to_numpy()])
+        m.add_coefs(rows[al["t"].to_numpy()], self.a_, self.d.acts["cost"].to_numpy()[al["r"].to_numpy()])
+        if self.learn is not None:
+            xl = self.xl
+            m.add_coefs(rows[xl["t"].to_numpy()], self.learn,
+                        p["hourly_cost"].to_numpy()[xl["p"].to_numpy()] * self.a.handover_hours)
+        hl = self.hl
+        for t in range(self.T):
+            sel = hl["t"].to_numpy() <= t
+            m.add_coefs(np.full(sel.sum(), rows[t]), self.w[sel],
+                        self.hires["cost_per_year"].reindex(hl["manager_id"][sel]).to_numpy())
+
+    def add_key_account_bounds(self) -> None:
+        """Per year: ``min_key_accounts <= key accounts <= max_key_accounts``."""
+        s = self.d.scenario
+        if s.min_key_accounts is None and s.max_key_accounts is None:
+            return
+        lo = -INF if s.min_key_accounts is None else float(s.min_key_accounts)
+        hi = INF if s.max_key_accounts is None else float(s.max_key_accounts)
+        rows = self.rows("key_account_count", pd.DataFrame({"year": self.years}), lo=lo, hi=hi)
+        self.m.add_coefs(rows[self.zl["t"].to_numpy()], self.z, 1.0)
+
+    def add_intake_targets(self) -> None:
+        """``intake_target[scope,year]``: expected order intake + shortfall >= target.
+
+        The intake not decided by the plan (every customer's revenue eroding at
+        ``churn_without_kam``) is moved to the right-hand side.
+        """
+        tg = self.targets
+        if len(tg) == 0:
+            return
+        m = self.m
+        rows = self.rows("intake_target", tg[["scope", "year", "t"]],
+                         lo=(tg["order_intake"] - tg["constant"]).to_numpy())
+        m.add_coefs(rows, self.s, 1.0)
+        c = self.d.case.customers
+        c0, c1 = self.a.churn_without_kam, self.a.churn_with_kam
+        for r, (scope, t) in enumerate(zip(tg["scope"], tg["t"], strict=True)):
+            inside = _in_scope(c, scope)
+            # retention: z of year s <= t
+            zl = self.zl
+            sel = (zl["t"].to_numpy() <= t) & inside.reindex(zl["customer_id"]).to_numpy()
+            coef = (c0 - c1) * self.revenue.reindex(zl["customer_id"][sel]).to_numpy() \
+                * (1 - c0) ** t
+            m.add_coefs(np.full(sel.sum(), rows[r]), self.z[sel], coef)
+            for lab, ids, val in ((self.el, self.e, self.el["intake"].to_numpy()),
+                                  (self.xl, self.x, self.x_intake),
+                                  (self.al, self.a_, self.a_intake)):
+                sel = (lab["t"].to_numpy() == t) & inside.reindex(lab["customer_id"]).to_numpy()
+                sel &= val != 0
+                m.add_coefs(np.full(sel.sum(), rows[r]), ids[sel], val[sel])
+
+    # ------------------------------------------------------------ a start
+    def vector(self, dec: pd.DataFrame, hired: dict) -> np.ndarray:
+        """The column values of a plan given as decisions.
+
+        ``dec``: one row per (customer_id, t) that is a key account, with
+        ``level``, ``manager_id`` and ``activities`` (a tuple of activity ids);
+        ``hired``: {hire manager_id: t}. Used for the warm start.
+        """
+        v = np.zeros(self.m.n_cols)
+        a = self.a
+        if len(dec):
+            dec = dec.sort_values(["customer_id", "t"]).reset_index(drop=True)
+            dec["n"] = dec.groupby("customer_id").cumcount() + 1
+            dec["k"] = np.minimum(dec["n"], len(a.ramp))
+
+            def put(lab, ids, keys, frame, value=1.0):
+                idx = pd.MultiIndex.from_frame(lab[keys]).get_indexer(
+                    pd.MultiIndex.from_frame(frame[keys]))
+                ok = idx >= 0
+                v[ids[idx[ok]]] = np.asarray(value)[ok] if np.ndim(value) else value
+
+            put(self.zl, self.z, ["customer_id", "level", "t"], dec)
+            put(self.xl, self.x, ["customer_id", "manager_id", "t"], dec)
+            put(self.gl, self.g, ["customer_id", "manager_id", "level", "t"], dec)
+            put(self.el, self.e, ["customer_id", "level", "t", "k"], dec)
+            put(self.ul, self.u, ["customer_id", "t", "k"], dec)
+            acts = dec[["customer_id", "t", "manager_id", "activities"]].explode("activities")
+            acts = acts.dropna(subset=["activities"]).rename(columns={"activities": "activity_id"})
+            if len(acts):
+                put(self.al, self.a_, ["customer_id", "activity_id", "t"], acts)
+                kh = self.d.case.activities["kam_hours"].astype(float)
+                acts = acts.assign(h=kh.reindex(acts["activity_id"]).to_numpy())
+                hq = acts.groupby(["customer_id", "manager_id", "t"], as_index=False)["h"].sum()
+                hq = hq[hq["h"] > 0]
+                put(self.ql, self.q, ["customer_id", "manager_id", "t"], hq, hq["h"].to_numpy())
+            if self.learn is not None:
+                prev = dec.assign(t=dec["t"] + 1)[["customer_id", "t", "manager_id"]]
+                cur = self.d.case.customers["current_manager"].astype(str)
+                first = pd.DataFrame({"customer_id": cur.index, "t": 0, "manager_id": cur.values})
+                prev = pd.concat([prev, first[first["manager_id"] != ""]])
+                kept = dec.merge(prev, on=["customer_id", "t", "manager_id"], how="left",
+                                 indicator=True)["_merge"].eq("both").to_numpy()
+                put(self.xl, self.learn, ["customer_id", "manager_id", "t"], dec[~kept])
+        if hired:
+            hf = pd.DataFrame({"manager_id": list(hired), "t": list(hired.values())})
+            idx = pd.MultiIndex.from_frame(self.hl[["manager_id", "t"]]).get_indexer(
+                pd.MultiIndex.from_frame(hf))
+            v[self.w[idx[idx >= 0]]] = 1.0
+        if "intake_target" in self.m.rows and len(self.s):
+            blk = self.m.rows["intake_target"]
+            act = self.m.matrix()[blk.slice] @ v
+            lo = self.m.arrays()["row_lo"][blk.slice]
+            v[self.s] = np.maximum(lo - act, 0.0)
+        return v
+
+    def build(self) -> LinearModel:
+        self.add_variables()
+        for rule in (self.add_one_level_per_account, self.add_lead_manager_links,
+                     self.add_ramp_up, self.add_activity_hours, self.add_handover,
+                     self.add_manager_capacity, self.add_hiring_rules,
+                     self.add_activity_needs_key_account, self.add_department_capacity,
+                     self.add_budget, self.add_key_account_bounds, self.add_intake_targets):
+            rule()
+        return self.m
+
+
+def _in_scope(customers: pd.DataFrame, scope: str) -> pd.Series:
+    if scope == "company":
+        return pd.Series(True, index=customers.index)
+    kind, _, name = scope.partition(":")
+    return customers[kind].astype(str) == name
+
+
+def baseline_intake(case: Case, a: MidtermAssumptions, t: int) -> pd.Series:
+    """Each customer's order intake in plan year ``t`` (0-based) without key-account management.
+
+    ``revenue * (1 - churn_without_kam) ** (t + 1)``.
+    """
+    return case.customers["revenue"].astype(float) * (1 - a.churn_without_kam) ** (t + 1)
+
+
+def _capacity_table(d: ModelData, hires: pd.DataFrame, capacity_by_year: pd.DataFrame,
+                    years: list[int]) -> pd.DataFrame:
+    mg = d.managers
+    cap = pd.DataFrame({y: mg["capacity"].astype(float) for y in years})
+    scale = d.scenario.capacity_scale
+    for rec in capacity_by_year.itertuples(index=False):
+        if rec.manager_id in cap.index and rec.year in cap.columns:
+            cap.at[rec.manager_id, rec.year] = float(rec.capacity_hours) * scale
+    if len(hires):
+        cap.loc[hires.index] = np.outer(hires["capacity"].to_numpy(), np.ones(len(years)))
+    cap.columns.name = "year"
+    cap.index.name = "manager_id"
+    return cap
+
+
+def build_midterm(case: Case, scenario: Scenario, a: MidtermAssumptions, years: int,
+                  targets: pd.DataFrame, capacity_by_year: pd.DataFrame) -> MidtermModel:
+    """Build the multi-year model (stage 2 of :func:`plan_midterm`), callable alone."""
+    d, hires = prepare_midterm(case, scenario, a)
+    yrs = [a.start_year + t for t in range(years)]
+    tg = targets[targets["year"].isin(yrs)].reset_index(drop=True).copy()
+    tg["t"] = tg["year"] - a.start_year
+    tg["constant"] = [float(baseline_intake(case, a, t)[_in_scope(case.customers, s)].sum())
+                      for s, t in zip(tg["scope"], tg["t"], strict=True)]
+    cap = _capacity_table(d, hires, capacity_by_year, yrs)
+    b = _Builder(d, a, yrs, hires, cap, tg)
+    lp = b.build()
+    mm = MidtermModel(d, a, yrs, lp, hires, tg, cap, cols=b.cols)
+    mm._builder = b  # the per-block intake coefficients, for reading the plan
+    return mm
+
+
+# ------------------------------------------------------------------ the plan
+@dataclass
+class MidtermPlan:
+    """A multi-year plan and its figures.
+
+    Attributes
+    ----------
+    accounts : one row per (year, customer_id): ``key_account``, ``level``,
+        ``manager_id``, ``hours`` (coverage + activities + handover),
+        ``handover_hours``, ``activities``, ``service_year``, ``ramp``,
+        ``intake`` (expected order intake, EUR), ``intake_retained``,
+        ``intake_potential``, ``value``, ``cost``, ``net`` (EUR of that year).
+    years : one row per year: ``intake``, ``target``, ``shortfall``,
+        ``target_met``, ``key_accounts``, ``hires``, ``value``, ``cost``,
+        ``hire_cost``, ``net``, ``discount``, ``net_present``.
+    targets : every target (year, scope) with ``intake``, ``shortfall``, ``met``.
+    hires : the hiring plan: ``manager_id``, ``profile``, ``year``, ``capacity``,
+        ``cost_per_year``.
+    changes : lead-manager changes: ``customer_id``, ``year``, ``from_manager``,
+        ``to_manager`` (year 1 against the case's current manager).
+    managers : one row per (year, manager_id): ``capacity``, ``hours_used``,
+        ``utilisation``, ``accounts``.
+    kpis : ``npv`` (net present value of the plan's contribution), ``objective``
+        (npv minus shortfall penalties), ``mip_gap``, ``solve_seconds``, ...
+    """
+
+    case: Case
+    scenario: Scenario
+    assumptions: MidtermAssumptions
+    status: str
+    accounts: pd.DataFrame
+    years: pd.DataFrame
+    targets: pd.DataFrame
+    hires: pd.DataFrame
+    changes: pd.DataFrame
+    managers: pd.DataFrame
+    kpis: dict
+    model: MidtermModel | None = field(default=None, repr=False, compare=False)
+    solution: Solution | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def objective(self) -> float:
+        return self.kpis["objective"]
+
+    def relationships(self) -> pd.DataFrame:
+        """Lead manager per key account (rows) and year (columns); '' where not a key account."""
+        acc = self.accounts
+        return (acc.pivot(index="customer_id", columns="year", values="manager_id")
+                .loc[lambda df: (df != "").any(axis=1)])
+
+    def summary(self) -> dict:
+        return {"status": self.status, **self.kpis,
+                "years": _records(self.years), "hires": _records(self.hires)}
+
+    def to_excel(self, path) -> None:
+        """One sheet per table: Summary, Years, Targets, Accounts, Relationships, Changes,
+        Hires, Managers, Assumptions."""
+        from openpyxl.utils import get_column_letter
+
+        path = Path(path)
+        sheets = {
+            "Summary": pd.DataFrame([(k, v) for k, v in self.kpis.items()],
+                                    columns=["figure", "value"]),
+            "Years": self.years.reset_index(),
+            "Targets": self.targets,
+            "Accounts": self.accounts,
+            "Relationships": self.relationships().reset_index(),
+            "Changes": self.changes,
+            "Hires": self.hires,
+            "Managers": self.managers,
+            "Assumptions": pd.DataFrame([(k, str(v)) for k, v in self.assumptions.to_dict().items()],
+                                        columns=["key", "value"]),
+        }
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                for name, df in sheets.items():
+                    df = df.copy()
+                    df.columns = [str(c) for c in df.columns]
+                    df.to_excel(xw, sheet_name=name, index=False)
+                    ws = xw.sheets[name]
+                    ws.freeze_panes = "A2"
+                    for j, col in enumerate(df.columns, start=1):
+                        letter = get_column_letter(j)
+                        width = max([len(col)] + [len(str(v)) for v in df[col].head(200)])
+                        ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
+                        if col == "utilisation":
+                            fmt = "0.0%"
+                        elif pd.api.types.is_float_dtype(df[col]):
+                            fmt = "#,##0"
+                        else:
+                            continue
+                        for cell in ws[letter][1:]:
+                            cell.number_format = fmt
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def __repr__(self) -> str:
+        k = self.kpis
+        met = int(self.years["target_met"].sum()) if len(self.years) else 0
+        return (f"MidtermPlan({self.status}, {len(self.years)} years, NPV {k['npv']:,.0f} EUR, "
+                f"targets met in {met} of {int(self.years['target'].notna().sum())} years, "
+                f"{len(self.hires)} hires, gap {k['mip_gap']:.2%})")
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    out = df.reset_index() if df.index.name else df
+    recs = out.to_dict("records")
+    return [{k: _plain(v) for k, v in r.items()} for r in recs]
+
+
+def _plain(v):
+    if isinstance(v, float | np.floating):
+        return None if not math.isfinite(float(v)) else float(v)
+    if isinstance(v, np.integer | np.bool_):
+        return v.item()
+    if v is pd.NA or v is None:
+        return None
+    return v
+
+
+def read_midterm(mm: MidtermModel, sol: Solution, case: Case, scenario: Scenario) -> MidtermPlan:
+    """Turn a plan-bearing solve into the tables of a :class:`MidtermPlan`."""
+    if not sol.ok or sol.values is None:
+        raise SolverError(f"No plan to read: the solve ended '{sol.status}'. {sol.message}")
+    b, v, a, d = mm._builder, sol.values, mm.assumptions, mm.data
+    c = case.customers
+    yrs, T = mm.years, len(mm.years)
+    on = lambda ids: v[ids] > 0.5  # noqa: E731
+
+    base = pd.DataFrame({"year": np.repeat(yrs, len(c)), "customer_id": np.tile(c.index, T)})
+    key = pd.MultiIndex.from_frame(base[["year", "customer_id"]])
+
+    def per(lab, mask, col, how="first"):
+        s = lab.loc[mask].groupby(["year", "customer_id"])[col]
+        s = s.first() if how == "first" else s.sum()
+        return s.reindex(key)
+
+    z_on = on(b.z)
+    base["level"] = per(b.zl, z_on, "level").fillna("").astype(str).to_numpy()
+    base["key_account"] = (base["level"] != "").astype(int)
+    x_on = on(b.x)
+    base["manager_id"] = per(b.xl, x_on, "manager_id").fillna("").astype(str).to_numpy()
+    al = b.al.assign(on=on(b.a_))
+    base["activities"] = (al[al["on"]].groupby(["year", "customer_id"])["activity_id"]
+                          .agg(";".join).reindex(key).fillna("").astype(str).to_numpy())
+    u_on = on(b.u)
+    base["service_year"] = per(b.ul, u_on, "k").fillna(0).astype(int).to_numpy()
+    ramp = np.asarray(a.ramp)
+    base["ramp"] = np.where(base["service_year"] > 0,
+                            ramp[np.clip(base["service_year"].to_numpy() - 1, 0, len(ramp) - 1)],
+                            0.0)
+    # hours: level hours + activity hours + handover hours
+    zl = b.zl.assign(hours=d.options["hours"].to_numpy()[b.zl["o"].to_numpy()])
+    lvl_hours = per(zl, z_on, "hours").fillna(0.0).to_numpy()
+    acts = d.acts
+    al["kam_hours"] = acts["kam_hours"].to_numpy()[al["r"].to_numpy()]
+    al["cost"] = acts["cost"].to_numpy()[al["r"].to_numpy()]
+    al["value"] = acts["value"].to_numpy()[al["r"].to_numpy()]
+    al["intake"] = b.a_intake
+    act_on = al["on"].to_numpy()
+    act_hours = per(al, act_on, "kam_hours", "sum").fillna(0.0).to_numpy()
+    if b.learn is not None:
+        learn_on = v[b.learn] > 0.5
+        xlh = b.xl.assign(h=a.handover_hours)
+        handover = per(xlh, learn_on, "h", "sum").fillna(0.0).to_numpy()
+    else:
+        handover = np.zeros(len(base))
+    base["handover_hours"] = handover
+    base["hours"] = lvl_hours + act_hours + handover
+    # intake
+    c0, c1 = a.churn_without_kam, a.churn_with_kam
+    t_idx = base["year"].to_numpy() - a.start_year
+    rev = c["revenue"].to_numpy(float)[np.tile(np.arange(len(c)), T)]
+    served = base.groupby("customer_id", sort=False)["key_account"].cumsum().to_numpy()
+    base["intake_retained"] = rev * (1 - c0) ** (t_idx + 1) + (c0 - c1) * rev * (1 - c0) ** t_idx \
+        * served
+    el = b.el.assign(on=on(b.e))
+    pot_level = per(el, el["on"].to_numpy(), "intake", "sum").fillna(0.0).to_numpy()
+    xl = b.xl.assign(intake=b.x_intake, value=d.pairs["value"].to_numpy()[b.xl["p"].to_numpy()],
+                     rate=d.pairs["hourly_cost"].to_numpy()[b.xl["p"].to_numpy()])
+    pot_fit = per(xl, x_on, "intake", "sum").fillna(0.0).to_numpy()
+    pot_act = per(al, act_on, "intake", "sum").fillna(0.0).to_numpy()
+    base["intake_potential"] = pot_level + pot_fit + pot_act
+    base["intake"] = base["intake_retained"] + base["intake_potential"]
+    # value and cost of the year (EUR of that year, undiscounted)
+    mar = c["margin"].to_numpy(float)[np.tile(np.arange(len(c)), T)]
+    cont = per(xl, x_on, "value", "sum").fillna(0.0).to_numpy() - mar * pot_fit
+    base["value"] = mar * ((c0 - c1) * rev * (1 - c0) ** t_idx * served + base["intake_potential"]
+                           ) + cont
+    rate = per(xl, x_on, "rate").fillna(0.0).to_numpy()
+    base["cost"] = rate * base["hours"].to_numpy() + per(al, act_on, "cost", "sum").fillna(0.0)\
+        .to_numpy()
+    base["net"] = base["value"] - base["cost"]
+    for col in ("region", "industry", "tier", "current_manager"):
+        base[col] = c[col].to_numpy()[np.tile(np.arange(len(c)), T)]
+
+    # hires
+    hl = b.hl.assign(on=on(b.w) if len(b.hl) else np.zeros(0, bool))
+    hired = hl[hl["on"]]
+    hires = pd.DataFrame({
+        "manager_id": hired["manager_id"].to_numpy(),
+        "profile": mm.hires["profile"].reindex(hired["manager_id"]).to_numpy(),
+        "year": hired["year"].to_numpy(),
+        "capacity": mm.hires["capacity"].reindex(hired["manager_id"]).to_numpy(float),
+        "ramp_up": mm.hires["ramp_up"].reindex(hired["manager_id"]).to_numpy(float),
+        "cost_per_year": mm.hires["cost_per_year"].reindex(hired["manager_id"]).to_numpy(float),
+    })
+    hire_year = dict(zip(hires["manager_id"], hires["year"], strict=True))
+
+    # managers by year
+    cap = mm.capacity.copy()
+    for mid in mm.hires.index:
+        y0 = hire_year.get(mid)
+        cap.loc[mid] = [0.0 if y0 is None or y < y0 else
+                        cap.at[mid, y] * (mm.hires.at[mid, "ramp_up"] if y == y0 else 1.0)
+                        for y in yrs]
+    mlab = cap.stack().rename("capacity").reset_index()
+    ka_rows = base[base["key_account"] == 1]
+    used = ka_rows.groupby(["manager_id", "year"])["hours"].sum()
+    cnt = ka_rows.groupby(["manager_id", "year"]).size()
+    mk = pd.MultiIndex.from_frame(mlab[["manager_id", "year"]])
+    mlab["hours_used"] = used.reindex(mk).fillna(0.0).to_numpy()
+    mlab["utilisation"] = np.where(mlab["capacity"] > 0,
+                                   mlab["hours_used"] / mlab["capacity"].where(mlab["capacity"] > 0, 1),
+                                   0.0)
+    mlab["accounts"] = cnt.reindex(mk).fillna(0).astype(int).to_numpy()
+    mlab["hired"] = mlab["manager_id"].isin(mm.hires.index)
+    mlab = mlab[~mlab["hired"] | mlab["manager_id"].isin(hires["manager_id"])].drop(columns="hired")
+    mlab = mlab.sort_values(["year", "manager_id"]).reset_index(drop=True)
+
+    # lead-manager changes (year 1 against the case's current manager)
+    rel = base.pivot(index="customer_id", columns="year", values="manager_id").reindex(c.index)
+    prev = c["current_manager"].astype(str).fillna("")
+    ch = []
+    for y in yrs:
+        now = rel[y]
+        moved = (now != "") & (prev != "") & (now != prev)
+        for cid in c.index[moved.to_numpy()]:
+            ch.append((cid, y, prev[cid], now[cid]))
+        prev = now.where(now != "", prev)  # an account that pauses keeps its last manager
+    changes = pd.DataFrame(ch, columns=["customer_id", "year", "from_manager", "to_manager"])
+
+    # targets and years
+    tg = mm.targets.copy()
+    if len(tg):
+        tg["intake"] = [float(base.loc[(base["year"] == y).to_numpy()
+                                       & _in_scope(c, s).reindex(base["customer_id"]).to_numpy(),
+                                       "intake"].sum())
+                        for s, y in zip(tg["scope"], tg["year"], strict=True)]
+        tg["shortfall"] = np.maximum(tg["order_intake"] - tg["intake"], 0.0)
+        tg["shortfall"] = tg["shortfall"].where(tg["shortfall"] > 1e-6 * tg["order_intake"], 0.0)
+        tg["met"] = tg["shortfall"] <= 0
+    else:
+        tg = tg.assign(intake=pd.Series(dtype=float), shortfall=pd.Series(dtype=float),
+                       met=pd.Series(dtype=bool))
+    tg = tg[["year", "scope", "order_intake", "intake", "shortfall", "met"]]
+
+    disc = 1.0 / (1.0 + a.discount_rate) ** np.arange(T)
+    by = base.groupby("year")
+    yt = pd.DataFrame(index=pd.Index(yrs, name="year"))
+    yt["intake"] = by["intake"].sum()
+    yt["intake_retained"] = by["intake_retained"].sum()
+    yt["intake_potential"] = by["intake_potential"].sum()
+    comp = tg[tg["scope"] == "company"].set_index("year")
+    yt["target"] = comp["order_intake"].reindex(yt.index)
+    yt["shortfall"] = comp["shortfall"].reindex(yt.index)
+    yt["target_met"] = comp["met"].reindex(yt.index).astype("boolean")
+    yt["targets_met"] = [bool(tg.loc[tg["year"] == y, "met"].all()) for y in yrs]
+    yt["key_accounts"] = by["key_account"].sum()
+    yt["changes"] = changes.groupby("year").size().reindex(yt.index).fillna(0).astype(int)
+    yt["hires"] = hires.groupby("year").size().reindex(yt.index).fillna(0).astype(int)
+    yt["hours_used"] = by["hours"].sum()
+    yt["hours_available"] = mlab.groupby("year")["capacity"].sum().reindex(yt.index)
+    yt["activities_run"] = [int(sum(len([k for k in s.split(";") if k])
+                                    for s in base.loc[base["year"] == y, "activities"]))
+                            for y in yrs]
+    yt["value"] = by["value"].sum()
+    yt["cost_kam"] = by["cost"].sum()
+    yt["hire_cost"] = [float(hires.loc[hires["year"] <= y, "cost_per_year"].sum()) for y in yrs]
+    yt["cost"] = yt["cost_kam"] + yt["hire_cost"]
+    yt["net"] = yt["value"] - yt["cost"]
+    yt["discount"] = disc
+    yt["net_present"] = yt["net"] * yt["discount"]
+    penalty = float((tg.groupby("year")["shortfall"].sum().reindex(yt.index).fillna(0.0)
+                     * a.shortfall_penalty * disc).sum()) if a.target_mode == "soft" else 0.0
+    npv = float(yt["net_present"].sum())
+    kpis = {
+        "npv": npv,
+        "objective": npv - penalty,
+        "shortfall_penalty": penalty,
+        "solver_objective": sol.objective,
+        "bound": sol.bound,
+        "mip_gap": 0.0 if sol.gap is None else float(sol.gap),
+        "solver": sol.solver,
+        "solve_seconds": sol.seconds,
+        "years": T,
+        "start_year": a.start_year,
+        "hires": int(len(hires)),
+        "changes": int(len(changes)),
+        "targets_met": bool(tg["met"].all()) if len(tg) else True,
+        "total_shortfall": float(tg["shortfall"].sum()) if len(tg) else 0.0,
+        "columns": mm.lp.n_cols,
+        "rows": mm.lp.n_rows,
+    }
+    return MidtermPlan(case, scenario, a, sol.status, base, yt, tg.reset_index(drop=True), hires,
+                       changes, mlab, kpis, model=mm, solution=sol)
+
+
+def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None = None,
+                 targets: pd.DataFrame | None = None, *,
+                 assumptions: MidtermAssumptions | None = None,
+                 capacity_by_year: pd.DataFrame | None = None,
+                 warm_start: bool | MidtermPlan = True) -> MidtermPlan:
+    """Plan key accounts, coverage, lead managers, programmes and hires over ``years`` years.
+
+    Parameters
+    ----------
+    case, scenario : as for :func:`kamopt.plan` (the scenario's ``time_limit``
+        and ``mip_gap`` apply to the whole horizon).
+    years : horizon T; default ``assumptions.years``.
+    targets : order-intake targets (year, scope, order_intake); None reads
+        ``targets.csv`` from the case folder if there (an empty frame: no targets).
+    assumptions : :class:`MidtermAssumptions`; default the dataclass defaults.
+    capacity_by_year : per-year capacities (manager_id, year, capacity_hours);
+        None reads ``capacity_by_year.csv`` from the case folder if there.
+    warm_start : True: start HiGHS from the one-year plan repeated over the
+        horizon (see :func:`_start_from_one_year`); a :class:`MidtermPlan` of
+        the same case and horizon: start from its decisions (so that a re-solve
+        with a relaxed target is never worse than the plan it relaxes, even
+        when both stop at the time limit); False: no start. The optimum does
+        not depend on it.
+
+    Raises
+    ------
+    InfeasibleError
+        Hard targets that cannot be met, with each year's shortfall (found by
+        re-solving with the targets soft), or other requirements that cannot be met.
+    """
+    from .validate import check_against_scenario
+
+    scenario = scenario or Scenario()
+    a = assumptions or MidtermAssumptions()
+    years = a.years if years is None else years
+    if not _is_int(years) or not 1 <= years <= 10:
+        raise ScenarioError(Problem("midterm", "must be a whole number in [1, 10]",
+                                    column="years", value=years))
+    a = a.replace(years=years)
+    if targets is None:
+        targets = load_targets(case)
+    elif not isinstance(targets, pd.DataFrame) or not set(TARGET_COLUMNS) <= set(targets.columns):
+        raise ScenarioError(Problem("targets", "must be a DataFrame with columns year, scope, "
+                                    "order_intake", value=type(targets).__name__))
+    else:
+        targets = parse_targets(targets[list(TARGET_COLUMNS)].astype(str), case, file="targets")
+    if capacity_by_year is None:
+        capacity_by_year = load_capacity_by_year(case)
+    t0 = time.perf_counter()
+    check_against_scenario(case, scenario)
+    mm = build_midterm(case, scenario, a, years, targets, capacity_by_year)
+    t_build = time.perf_counter() - t0
+    start = None
+    if isinstance(warm_start, MidtermPlan) and scenario.solver == "highs":
+        start = _start_from_plan(mm, warm_start)
+    elif warm_start is True and years > 1 and scenario.solver == "highs":
+        start = _best_start(mm, [
+            _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm)])
+    if start is not None:
+        scenario = scenario.replace(time_limit=max(
+            scenario.time_limit - (time.perf_counter() - t0 - t_build), 1.0))
+    t_start = time.perf_counter() - t0 - t_build
+    sol = _solve(mm, scenario, start)
+    if sol.status == "infeasible":
+        raise _explain_infeasible(case, scenario, a, years, targets, capacity_by_year)
+    if not sol.ok and a.target_mode == "hard" and len(mm.targets):
+        # not proven impossible: say how close a plan with soft targets gets
+        err = _explain_infeasible(case, scenario, a, years, targets, capacity_by_year)
+        lines = shortfall_messages(err) or [str(err)]
+        raise SolverError(
+            f"No plan that meets every order-intake target was found within the time limit "
+            f"({scenario.time_limit:.0f} s; not proven impossible: {sol.message}). With the "
+            "targets soft, " + "; ".join(lines))
+    if not sol.ok:
+        raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}")
+    mp = read_midterm(mm, sol, case, scenario)
+    mp.kpis["build_seconds"] = t_build
+    mp.kpis["start_seconds"] = t_start
+    mp.kpis["total_seconds"] = time.perf_counter() - t0
+    return mp
+
+
+def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None) -> Solution:
+    """Solve with HiGHS (from ``start``, if any), or with the scenario's solver (CBC).
+
+    With HiGHS and more than one year, three steps within the time limit
+    (*relax and fix*):
+
+    1. the LP relaxation (its optimum bounds the plan's value);
+    2. the MIP restricted to the decisions the LP or the start uses (every
+       integer column at 0 in both is fixed at 0), from the start: a small
+       MIP that finds good plans fast (HiGHS alone found none on the sample
+       company within a minute);
+    3. the full MIP from the best plan found, which gives the status, bound
+       and gap reported (``feasible`` when the time limit stops it first).
+    """
+    if scenario.solver != "highs" or (start is None and len(mm.years) == 1):
+        return solve(mm.lp, solver=scenario.solver, time_limit=scenario.time_limit,
+                     mip_gap=scenario.mip_gap)
+    from .solve import highs_model, relative_gap, run_highs
+
+    t0 = time.perf_counter()
+    arr = mm.lp.arrays()
+    left = lambda: max(scenario.time_limit - (time.perf_counter() - t0), 1.0)  # noqa: E731
+    relaxed = run_highs(highs_model(mm.lp, relax=True), left(), scenario.mip_gap, is_mip=False)
+    if relaxed.status == "infeasible":
+        return dataclasses.replace(relaxed, seconds=time.perf_counter() - t0)
+    best = start
+    if relaxed.ok:
+        used = relaxed.values > 1e-6 if start is None else (relaxed.values > 1e-6) | (start > 0.5)
+        fix = np.flatnonzero(arr["integer"] & ~used)
+        h = highs_model(mm.lp)
+        zeros = np.zeros(len(fix))
+        h.changeColsBounds(len(fix), fix.astype(np.int32), zeros, zeros)
+        if start is not None:
+            _set_start(h, start)
+        sub = run_highs(h, left() * 0.6, scenario.mip_gap / 4, is_mip=True)
+        if sub.ok and (start is None or sub.objective > float(arr["obj"] @ start)):
+            best = sub.values
+    h = highs_model(mm.lp)
+    if best is not None:
+        _set_start(h, best)
+    sol = run_highs(h, left(), scenario.mip_gap, is_mip=True)
+    if sol.ok and relaxed.ok and (sol.bound is None or relaxed.objective < sol.bound):
+        # the LP optimum is a valid bound too; HiGHS may stop before its own is as good
+        gap = relative_gap(sol.objective, relaxed.objective)
+        status = "optimal" if gap <= scenario.mip_gap + 1e-9 else sol.status
+        sol = dataclasses.replace(sol, bound=relaxed.objective, gap=gap, status=status)
+    return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
+
+
+def _set_start(h, x: np.ndarray) -> None:
+    import highspy
+
+    hs = highspy.HighsSolution()
+    hs.col_value = x
+    hs.value_valid = True
+    h.setSolution(hs)
+
+
+def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:
+    """The start that keeps every constraint and has the highest objective."""
+    arr = mm.lp.arrays()
+    A = mm.lp.matrix()
+    best, best_obj = None, -np.inf
+    for x in starts:
+        if x is None:
+            continue
+        act = A @ x
+        tol = 1e-6 * (1 + np.abs(act))
+        if np.any(act < arr["row_lo"] - tol) or np.any(act > arr["row_hi"] + tol):
+            continue
+        obj = float(arr["obj"] @ x)
+        if obj > best_obj:
+            best, best_obj = x, obj
+    return best
+
+
+def _start_from_plan(mm: MidtermModel, mp: MidtermPlan) -> np.ndarray:
+    """The column values of ``mp``'s decisions in the model ``mm`` (a warm start)."""
+    acc = mp.accounts[mp.accounts["key_account"] == 1]
+    dec = pd.DataFrame({
+        "customer_id": acc["customer_id"].to_numpy(),
+        "t": acc["year"].to_numpy() - mm.assumptions.start_year,
+        "level": acc["level"].to_numpy(),
+        "manager_id": acc["manager_id"].to_numpy(),
+        "activities": [tuple(k for k in s_.split(";") if k) for s_ in acc["activities"]],
+    })
+    dec = dec[(dec["t"] >= 0) & (dec["t"] < len(mm.years))]
+    hired = {m: int(y) - mm.assumptions.start_year for m, y in
+             zip(mp.hires["manager_id"], mp.hires["year"], strict=True)}
+    return mm._builder.vector(dec, hired)
+
+
+def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np.ndarray | None:
+    """A warm start: the one-year plan of the first year, kept over the horizon.
+
+    The one-year model is solved with the horizon's mean ramp factor (so that
+    accounts that pay off over the horizon are taken on) and a quarter of the
+    time limit; its key accounts, levels, lead managers, activities and hires
+    are repeated in every year. Where a manager's capacity falls in a later
+    year (capacity_by_year), the accounts he or she cannot carry are dropped
+    that year, the least valuable first. HiGHS checks the start and ignores it
+    if it breaks a constraint; it never changes the optimum, only the time to it.
+    """
+    T = len(mm.years)
+    ramp = np.asarray(a.ramp, float)
+    mean = float(ramp[np.minimum(np.arange(T), len(ramp) - 1)].mean())
+    # handover hours spread over the horizon (they fall in one year only) and
+    # hires at their mean productive share: the repeated plan then fills the
+    # later years; the first year is trimmed to fit below
+    hp = tuple(dataclasses.replace(h, ramp_up=(h.ramp_up + T - 1) / T) for h in a.hire_profiles)
+    a1 = a.replace(ramp=(mean,), years=1, handover_hours=a.handover_hours / T, hire_profiles=hp)
+    sc1 = scenario.replace(time_limit=max(scenario.time_limit / 4, 1.0))
+    # every manager at his or her lowest capacity over the horizon, so that the
+    # one-year plan fits every year
+    scale = scenario.capacity_scale or 1.0
+    low = (mm.capacity.drop(index=mm.hires.index).min(axis=1) / scale).rename("capacity_hours")
+    low = low.reset_index().assign(year=a.start_year)[["manager_id", "year", "capacity_hours"]]
+    try:
+        m1 = build_midterm(case, sc1, a1, 1, targets, low)
+        s1 = solve(m1.lp, time_limit=sc1.time_limit, mip_gap=max(scenario.mip_gap, 0.01))
+    except Exception:  # noqa: BLE001 - a start is optional
+        return None
+    if not s1.ok:
+        return None
+    b1, v = m1._builder, s1.values
+    zl = b1.zl[v[b1.z] > 0.5][["customer_id", "level"]]
+    xl = b1.xl[v[b1.x] > 0.5][["customer_id", "manager_id"]]
+    al = b1.al[v[b1.a_] > 0.5]
+    acts = al.groupby("customer_id")["activity_id"].agg(tuple)
+    dec0 = zl.merge(xl, on="customer_id")
+    dec0["activities"] = [acts.get(cid, ()) for cid in dec0["customer_id"]]
+    hours = m1.data.options.set_index(["customer_id", "level"])["hours"]
+    dec0["hours"] = hours.reindex(pd.MultiIndex.from_frame(dec0[["customer_id", "level"]])).to_numpy()
+    kh = case.activities["kam_hours"].astype(float) if len(case.activities) else pd.Series(dtype=float)
+    dec0["hours"] += [float(kh.reindex(list(t)).sum()) for t in dec0["activities"]]
+    must = set(m1.data.customers.index[m1.data.customers["status"] == "must"])
+    val = dict(zip(m1.data.options["customer_id"], m1.data.options["value"], strict=False))
+    hl = b1.hl[v[b1.w] > 0.5] if len(b1.hl) else b1.hl
+    hired = {mid: 0 for mid in hl["manager_id"]}
+    cur = case.customers["current_manager"].astype(str)
+    hire_cap = {m: mm.hires.at[m, "capacity"] * mm.hires.at[m, "ramp_up"] for m in hired}
+    parts = []
+    prev = dict(zip(cur.index, cur, strict=True))  # lead of the year before
+    for t, y in enumerate(mm.years):  # each year: the plan, trimmed to that year's capacity
+        d = dec0.assign(t=t)
+        new = np.array([prev.get(cid, "") != j for cid, j in
+                        zip(d["customer_id"], d["manager_id"], strict=True)])
+        d["hours"] = d["hours"] + np.where(new, a.handover_hours, 0.0)
+        cap = mm.capacity[y].copy()
+        for m in hired:
+            cap[m] = hire_cap[m] if t == 0 else mm.hires.at[m, "capacity"]
+        for j, grp in d.groupby("manager_id"):
+            over = grp["hours"].sum() - cap.get(j, 0.0)
+            if over <= 1e-9:
+                continue
+            drop = grp[~grp["customer_id"].isin(must)].assign(
+                v=lambda g: g["customer_id"].map(val)).sort_values("v")
+            cut = drop["customer_id"][drop["hours"].cumsum().shift(fill_value=0) < over]
+            d = d[~((d["manager_id"] == j) & d["customer_id"].isin(cut))]
+            over -= float(drop.loc[drop["customer_id"].isin(cut), "hours"].sum())
+            if over > 1e-9:  # must accounts left over: hand them to whoever has room
+                d = _move_must_accounts(d, j, over, cap, mm, a.handover_hours)
+        parts.append(d)
+        prev = dict(zip(d["customer_id"], d["manager_id"], strict=True))
+    dec = pd.concat(parts, ignore_index=True)
+    return mm._builder.vector(dec, hired)
+
+
+def _move_must_accounts(d, j, over, cap, mm, handover) -> pd.DataFrame:
+    """Move ``must`` accounts of ``j`` to eligible managers with spare hours (for the start)."""
+    pairs = mm.data.pairs
+    d = d.copy()
+    for cid in d.loc[d["manager_id"] == j].sort_values("hours", ascending=False)["customer_id"]:
+        if over <= 1e-9:
+            break
+        need = float(d.loc[d["customer_id"] == cid, "hours"].iloc[0]) + handover
+        used = d.groupby("manager_id")["hours"].sum()
+        cands = pairs.loc[(pairs["customer_id"] == cid) & (pairs["manager_id"] != j)
+                          & ~pairs["manager_id"].isin(mm.hires.index), "manager_id"]
+        spare = cap.reindex(cands).fillna(0.0) - used.reindex(cands).fillna(0.0).to_numpy()
+        spare = spare[spare >= need]
+        if len(spare) == 0:
+            continue
+        d.loc[d["customer_id"] == cid, ["manager_id", "hours"]] = [spare.idxmax(), need]
+        over -= need - handover
+    return d
+
+
+def _meur(x: float) -> str:
+    return f"{x / 1e6:,.1f} M EUR"
+
+
+def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> InfeasibleError:
+    """Re-solve with soft targets: each year's best reachable intake and shortfall."""
+    if a.target_mode != "hard" or len(targets) == 0:
+        return InfeasibleError(reasons=["no plan meets the scenario's requirements in every year "
+                                        "(must accounts, budget, key-account bounds)"])
+    try:
+        soft = plan_midterm(case, scenario, years, targets,
+                            assumptions=a.replace(target_mode="soft", shortfall_penalty=1e3),
+                            capacity_by_year=capacity_by_year)
+    except InfeasibleError as exc:
+        return exc
+    short = []
+    for r in soft.targets.itertuples():
+        if r.shortfall > 0:
+            scope = "" if r.scope == "company" else f" for {r.scope.replace(':', ' ')}"
+            short.append(Shortfall(
+                f"the order-intake target{scope} of {r.year} ({_meur(r.order_intake)})",
+                "EUR", r.order_intake, r.intake,
+                f"the best plan reaches {_meur(r.intake)}"))
+    err = InfeasibleError(shortfalls=short)
+    err.midterm_plan = soft
+    return err
+
+
+def shortfall_messages(err: InfeasibleError) -> list[str]:
+    """One line per target: "the order-intake target of 2028 (41.0 M EUR) cannot be met: ..."."""
+    return [f"{s.requirement} cannot be met: {s.detail} (short by {_meur(s.short_by)})"
+            for s in err.shortfalls]
+
+
+# ------------------------------------------------------------ tables for a reader
+def by_year(mp: MidtermPlan) -> pd.DataFrame:
+    """The plan by year in M EUR and counts: intake vs target, and what it takes.
+
+    Columns: intake, target, shortfall (M EUR), met, key_accounts (and by
+    level), activities, hires, hours_used, hours_available, cost_kam,
+    hire_cost, net (M EUR).
+    """
+    y = mp.years
+    acc = mp.accounts[mp.accounts["key_account"] == 1]
+    levels = acc.groupby(["year", "level"]).size().unstack(fill_value=0)
+    out = pd.DataFrame(index=y.index)
+    for col in ("intake", "target", "shortfall"):
+        out[f"{col} (M EUR)"] = y[col] / 1e6
+    out["met"] = y["target_met"]
+    out["key accounts"] = y["key_accounts"]
+    for lv in levels.columns:
+        out[f"  {lv}"] = levels[lv].reindex(y.index).fillna(0).astype(int)
+    out["activities"] = y["activities_run"]
+    out["new hires"] = y["hires"]
+    out["manager changes"] = y["changes"]
+    out["hours used"] = y["hours_used"]
+    out["hours available"] = y["hours_available"]
+    out["KAM cost (M EUR)"] = y["cost_kam"] / 1e6
+    out["hire cost (M EUR)"] = y["hire_cost"] / 1e6
+    out["net (M EUR)"] = y["net"] / 1e6
+    return out
+
+
+def compare(plans: dict[str, MidtermPlan]) -> pd.DataFrame:
+    """Headline figures of several plans side by side (one column a plan)."""
+    rows = {}
+    for name, mp in plans.items():
+        y = mp.years
+        r = {"status": mp.status, "gap": f"{mp.kpis['mip_gap']:.1%}",
+             "NPV (M EUR)": mp.kpis["npv"] / 1e6,
+             "hires": mp.kpis["hires"],
+             "manager changes": mp.kpis["changes"]}
+        for yr in y.index:
+            r[f"intake {yr} (M EUR)"] = y.at[yr, "intake"] / 1e6
+        for yr in y.index:
+            r[f"key accounts {yr}"] = int(y.at[yr, "key_accounts"])
+        rows[name] = r
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ the chart
+def intake_chart(mp: MidtermPlan, ax=None):
+    """Expected order intake by year (retained revenue + realised potential) against targets."""
+    from .charts import PALETTE, _eur_axis, _figure, _legend_outside, _style, _titles
+
+    y = mp.years
+    with _style():
+        fig, ax = _figure(ax, figsize=(12, 6.5))
+        xs = np.arange(len(y))
+        ax.bar(xs, y["intake_retained"], width=0.6, color=PALETTE["sky"],
+               label="retained revenue")
+        ax.bar(xs, y["intake_potential"], width=0.6, bottom=y["intake_retained"],
+               color=PALETTE["blue"], label="realised potential")
+        has_target = y["target"].notna().to_numpy()
+        if has_target.any():
+            ax.hlines(y["target"][has_target], xs[has_target] - 0.38, xs[has_target] + 0.38,
+                      colors=PALETTE["vermillion"], linewidths=3.5, zorder=3, label="target")
+        for xi, (_, r) in zip(xs, y.iterrows(), strict=True):
+            top = r["intake"] if pd.isna(r["target"]) else max(r["target"], r["intake"])
+            short = r["shortfall"] if pd.notna(r["shortfall"]) else 0.0
+            text = f"{r['intake'] / 1e6:,.1f} M€"
+            if pd.notna(r["target"]):
+                text += (f"\ntarget {r['target'] / 1e6:,.0f} M€ met" if short <= 0
+                         else f"\nshort by {short / 1e6:,.1f} M€")
+            ax.annotate(text, (xi, top), xytext=(0, 8), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=13,
+                        color=PALETTE["vermillion"] if short > 0 else PALETTE["black"])
+        ax.set_xticks(xs, [str(v) for v in y.index])
+        top = np.nanmax(np.r_[y["intake"].to_numpy(), y["target"].to_numpy(float)])
+        ax.set_ylim(0, top * 1.18)
+        _eur_axis(ax.yaxis)
+        _titles(ax, "Expected order intake against target",
+                f"EUR a year, {mp.scenario.name} scenario; plan {mp.status}, "
+                f"gap {mp.kpis['mip_gap']:.1%}")
+        handles, labels = ax.get_legend_handles_labels()
+        _legend_outside(ax, [("", handles, labels)])
+    return fig
+
+
+# ------------------------------------------------------------ command line
+def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
+    """Write plan_by_year.csv, intake.csv, hires.csv, changes.csv, summary.json atomically."""
+    from .io import staging_dir
+
+    out = Path(out)
+    tmp = staging_dir(out)
+    try:
+        cols = ["year", "customer_id", "key_account", "level", "manager_id", "hours",
+                "activities", "service_year", "intake", "value", "cost", "net"]
+        mp.accounts[cols].to_csv(tmp / "plan_by_year.csv", index=False, float_format="%.2f")
+        mp.years.reset_index().to_csv(tmp / "intake.csv", index=False, float_format="%.2f")
+        mp.hires.to_csv(tmp / "hires.csv", index=False, float_format="%.2f")
+        mp.changes.to_csv(tmp / "changes.csv", index=False)
+        mp.targets.to_csv(tmp / "targets.csv", index=False, float_format="%.2f")
+        summary = {k: _plain(v) for k, v in mp.kpis.items()}
+        summary = {"status": mp.status, **summary, "assumptions": mp.assumptions.to_dict(),
+                   "scenario": mp.scenario.to_dict(), "case": mp.case.source}
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                          encoding="utf-8")
+        if excel:
+            mp.to_excel(tmp / "midterm.xlsx")
+        out.mkdir(parents=True, exist_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def headline(mp: MidtermPlan) -> str:
+    """The figures printed after ``kamopt midterm``."""
+    k = mp.kpis
+    gap = f"{k['mip_gap']:.2%}" if math.isfinite(k["mip_gap"]) else "unknown"
+    lines = [f"Mid-term plan ({mp.scenario.name}, {k['years']} years): {mp.status}, "
+             f"gap {gap}, solved in {k['solve_seconds']:.1f} s",
+             f"  {'year':<6}{'intake':>12}{'target':>12}{'short':>10}{'KAs':>6}{'hires':>6}"
+             f"{'net':>12}"]
+    for y, r in mp.years.iterrows():
+        tgt = "-" if pd.isna(r["target"]) else f"{r['target'] / 1e6:,.1f} M"
+        sh = "-" if pd.isna(r["shortfall"]) else f"{r['shortfall'] / 1e6:,.1f} M"
+        lines.append(f"  {y:<6}{r['intake'] / 1e6:>10,.1f} M{tgt:>12}{sh:>10}"
+                     f"{int(r['key_accounts']):>6}{int(r['hires']):>6}{r['net'] / 1e6:>10,.2f} M")
+    lines.append(f"  net present value {k['npv']:,.0f} EUR; {k['hires']} hires; "
+                 f"{k['changes']} lead-manager changes")
+    return "\n".join(lines)
+
+
+def cmd_midterm(args) -> int:
+    """``kamopt midterm`` (and ``kamopt plan --years T`` with T > 1).
+
+    Reads ``args.case``, ``args.out`` and, where present, ``years``,
+    ``scenario``, ``assumptions``, ``target_mode``, ``time_limit``, ``mip_gap``,
+    ``excel``. Exit 0 with the plan written; hard targets proven out of reach
+    print one line per target and exit 3.
+    """
+    import sys
+
+    from .io import load_case
+
+    opt = lambda name: getattr(args, name, None)  # noqa: E731
+    case = load_case(args.case)
+    scenario = Scenario.from_yaml(opt("scenario")) if opt("scenario") else Scenario()
+    a = (MidtermAssumptions.from_yaml(opt("assumptions")) if opt("assumptions")
+         else MidtermAssumptions())
+    if opt("target_mode"):
+        a = a.replace(target_mode=opt("target_mode"))
+    if opt("time_limit") is not None:
+        scenario = scenario.replace(time_limit=opt("time_limit"))
+    if opt("mip_gap") is not None:
+        scenario = scenario.replace(mip_gap=opt("mip_gap"))
+    try:
+        mp = plan_midterm(case, scenario, years=opt("years"), assumptions=a)
+    except InfeasibleError as err:
+        if err.shortfalls:
+            print("\n".join(shortfall_messages(err)), file=sys.stderr)
+            return err.exit_code
+        raise
+    write_midterm_outputs(mp, args.out, excel=bool(opt("excel")))
+    print(headline(mp))
+    print(f"  written to {args.out}/ (plan_by_year.csv, intake.csv, hires.csv, summary.json)")
+    return 0
+
+
+def add_midterm_command(subparsers) -> None:
+    """Register ``kamopt midterm CASE --years T --out DIR [--scenario F] [--assumptions F]``."""
+    sp = subparsers.add_parser(
+        "midterm", help="Plan key accounts and hires over several years against order-intake targets.",
+        description="Plan key accounts and hires over several years against order-intake targets.")
+    sp.set_defaults(func=cmd_midterm)
+    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook (targets.csv and "
+                    "capacity_by_year.csv are read from the folder if there)")
+    sp.add_argument("--years", type=int, default=None, help="horizon in years (default: assumptions)")
+    sp.add_argument("--out", required=True, help="output folder (created; files replaced)")
+    sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
+    sp.add_argument("--assumptions", help="mid-term assumptions (YAML), e.g. "
+                    "data/scenarios/midterm_base.yml")
+    sp.add_argument("--target-mode", choices=TARGET_MODES, help="override the assumptions' target_mode")
+    sp.add_argument("--time-limit", type=float, help="seconds for the solver")
+    sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop")
+    sp.add_argument("--excel", action="store_true", help="also write midterm.xlsx")

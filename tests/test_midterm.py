@@ -1,0 +1,460 @@
+"""The mid-term plan (kamopt.midterm): brute force on tiny cases, T = 1 against the one-year
+plan, invariants, inputs and their errors, outputs and the command line."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamopt
+from kamopt.errors import CaseError, InfeasibleError, ScenarioError
+from kamopt.midterm import (
+    HireProfile,
+    MidtermAssumptions,
+    by_year,
+    compare,
+    intake_chart,
+    load_capacity_by_year,
+    load_targets,
+    parse_capacity_by_year,
+    parse_targets,
+    plan_midterm,
+)
+from kamopt.sample import make_case
+from kamopt.scenario import Level, Scenario
+from kamopt.testing import tiny_case
+
+NO_TARGETS = pd.DataFrame({"year": [], "scope": [], "order_intake": []})
+NO_CAPACITY = pd.DataFrame({"manager_id": [], "year": [], "capacity_hours": []})
+EXACT = Scenario(mip_gap=0.0, time_limit=60)
+
+
+# ------------------------------------------------------------------ tiny cases
+def random_case(rng, n_customers=2, n_managers=2, activity=True):
+    customers = []
+    for k in range(n_customers):
+        customers.append({
+            "customer_id": f"K{k + 1}", "name": f"Kunde {k + 1}",
+            "region": ["Süd", "Nord"][k % 2], "industry": ["Chemie", "Bau"][int(rng.integers(2))],
+            "revenue": float(rng.integers(2, 30)) * 1e5, "margin": float(rng.uniform(0.15, 0.4)),
+            "potential": float(rng.integers(1, 20)) * 1e5,
+            "kam_hours": float(rng.integers(4, 16)) * 10, "tier": int(rng.integers(1, 3)),
+            "current_manager": "" if rng.random() < 0.5 else f"M{int(rng.integers(n_managers)) + 1}",
+        })
+    managers = [{"manager_id": f"M{j + 1}", "industries": "Chemie" if j == 0 else "Bau",
+                 "seniority": int(rng.integers(1, 3)),
+                 "capacity_hours": float(rng.integers(6, 25)) * 10,
+                 "hourly_cost": float(rng.integers(60, 140))} for j in range(n_managers)]
+    acts = deps = None
+    if activity:
+        acts = [{"activity_id": "A1", "name": "EDI", "kind": "integration", "cost": 2000.0,
+                 "kam_hours": 10.0, "uplift": 0.08, "department": "IT", "dept_hours": 30.0}]
+        deps = [{"department": "IT", "capacity_hours": 40.0}]
+    return tiny_case(customers, managers, activities=acts, departments=deps)
+
+
+TWO_LEVELS = Scenario(levels=(Level("light", 0.5, 0.6), Level("standard", 1.0, 1.0)),
+                      mip_gap=0.0, time_limit=60)
+
+
+def brute_force(case, scenario, a, years, targets=NO_TARGETS, capacity=NO_CAPACITY):
+    """The best plan by enumeration, from the documented economics (not from the model)."""
+    c, m = case.customers, case.managers
+    acts = case.activities
+    hires = [(f"HIRE-{h.name}-{k}", h) for h in a.hire_profiles for k in range(1, h.max_hires + 1)]
+    mgr = {j: dict(seniority=r.seniority, rate=r.hourly_cost, industries=r.industries,
+                   cap=r.capacity_hours) for j, r in m.iterrows()}
+    for j, h in hires:
+        mgr[j] = dict(seniority=h.seniority, rate=h.hourly_cost, industries=h.industries,
+                      cap=h.capacity_hours)
+    c0, c1 = a.churn_without_kam, a.churn_with_kam
+    alpha, delta = scenario.realization, scenario.industry_fit
+    levels = scenario.levels
+    act_ids = list(acts.index)
+    capt = {(r.manager_id, int(r.year)): float(r.capacity_hours) for r in capacity.itertuples()}
+
+    def options(cid):
+        out = [None]
+        for lv in levels:
+            for j in mgr:
+                if mgr[j]["seniority"] < c.at[cid, "tier"]:
+                    continue
+                for n in range(len(act_ids) + 1):
+                    for sub in itertools.combinations(act_ids, n):
+                        out.append((lv, j, sub))
+        return out
+
+    per_year = list(itertools.product(*[options(cid) for cid in c.index]))
+    cust = c.to_dict("index")
+    actd = acts.to_dict("index")
+    depd = deps_capacity = {d: r["capacity_hours"] for d, r in case.departments.iterrows()}
+    tg = [(int(r.year), r.scope, r.order_intake) for r in targets.itertuples()]
+    del deps_capacity
+    hire_plans = list(itertools.product(*[[None, *range(years)] for _ in hires]))
+    best = -math.inf
+    for hp in hire_plans:
+        hired = {j: t for (j, _), t in zip(hires, hp, strict=True) if t is not None}
+        for plan in itertools.product(per_year, repeat=years):
+            obj = evaluate(plan, hired, cust, mgr, actd, a, scenario, years, tg, capt,
+                           depd, dict(hires), c0, c1, alpha, delta)
+            if obj is not None and obj > best:
+                best = obj
+    return best
+
+
+def evaluate(plan, hired, cust, mgr, acts, a, sc, years, targets, capt, deps, hires, c0, c1,
+             alpha, delta):
+    """The objective of one plan (None if it breaks a requirement)."""
+    ids = list(cust)
+    served = dict.fromkeys(ids, 0)
+    prev = {cid: (cust[cid]["current_manager"] or None) for cid in ids}
+    total = 0.0
+    for t in range(years):
+        y = a.start_year + t
+        disc = 1 / (1 + a.discount_rate) ** t
+        hours = dict.fromkeys(mgr, 0.0)
+        dep = dict.fromkeys(deps, 0.0)
+        net = 0.0
+        intake = {}
+        for cid, choice in zip(ids, plan[t], strict=True):
+            row = cust[cid]
+            if row["status"] == "must" and choice is None:
+                return None
+            now = None
+            pot = 0.0
+            if choice is not None:
+                served[cid] += 1
+                lv, j, sub = choice
+                now = j
+                k = min(served[cid], len(a.ramp))
+                h = lv.hours_factor * row["kam_hours"] + (a.handover_hours if prev[cid] != j else 0)
+                pot = alpha * lv.realization_factor * row["potential"] * a.ramp[k - 1]
+                if row["industry"] in mgr[j]["industries"]:
+                    pot += alpha * delta * row["potential"]
+                cost = 0.0
+                for act in sub:
+                    ad = acts[act]
+                    h += ad["kam_hours"]
+                    pot += ad["uplift"] * row["potential"]
+                    cost += ad["cost"]
+                    dep[ad["department"]] += ad["dept_hours"]
+                hours[j] += h
+                net -= cost + mgr[j]["rate"] * h
+                if row["current_manager"] == j:
+                    net += sc.continuity_bonus
+            keep = (c0 - c1) * row["revenue"] * (1 - c0) ** t * served[cid]
+            net += row["margin"] * (keep + pot)
+            intake[cid] = row["revenue"] * (1 - c0) ** (t + 1) + keep + pot
+            prev[cid] = now
+        for j, used in hours.items():
+            if j in hires:
+                cap = (0.0 if j not in hired or hired[j] > t else
+                       mgr[j]["cap"] * (hires[j].ramp_up if hired[j] == t else 1.0))
+            else:
+                cap = capt.get((j, y), mgr[j]["cap"])
+            if used > cap + 1e-6:
+                return None
+        for d, used in dep.items():
+            if used > deps[d] + 1e-6:
+                return None
+        net -= sum(hires[j].cost_per_year for j, th in hired.items() if th <= t)
+        for year, scope, amount in targets:
+            if year != y:
+                continue
+            kind, _, name = scope.partition(":")
+            got = sum(intake[cid] for cid in ids if scope == "company" or cust[cid][kind] == name)
+            short = max(amount - got, 0.0)
+            if a.target_mode == "hard" and short > 1e-6:
+                return None
+            net -= a.shortfall_penalty * short
+        total += disc * net
+    return total
+
+
+HIRE = HireProfile(name="jr", seniority=2, capacity_hours=150, cost_per_year=9000, hourly_cost=40,
+                   ramp_up=0.5, industries=("Bau",), max_hires=1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_brute_force_two_years(seed):
+    rng = np.random.default_rng(seed)
+    case = random_case(rng, n_customers=2, n_managers=1, activity=seed % 2 == 0)
+    a = MidtermAssumptions(ramp=(0.4, 1.0), churn_without_kam=0.1, churn_with_kam=0.02,
+                           discount_rate=0.1, handover_hours=float(rng.integers(0, 3)) * 20,
+                           hire_profiles=(HIRE,) if seed % 3 != 2 else (), target_mode="soft",
+                           shortfall_penalty=0.4, start_year=2027)
+    total = case.customers["revenue"].sum()
+    targets = pd.DataFrame({"year": [2027, 2028], "scope": ["company", "region:Süd"],
+                            "order_intake": [total * 0.95, total * 0.6]})
+    mp = plan_midterm(case, TWO_LEVELS, 2, targets, assumptions=a, capacity_by_year=NO_CAPACITY)
+    best = brute_force(case, TWO_LEVELS, a.replace(years=2), 2, targets)
+    assert mp.status == "optimal"
+    assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
+    assert mp.kpis["solver_objective"] == pytest.approx(mp.objective, rel=1e-6, abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_brute_force_three_years_with_a_leaver_and_hard_target(seed):
+    rng = np.random.default_rng(100 + seed)
+    case = random_case(rng, n_customers=2, n_managers=1, activity=False)
+    a = MidtermAssumptions(ramp=(0.4, 0.75, 1.0), handover_hours=20, hire_profiles=(HIRE,),
+                           target_mode="hard", start_year=2030)
+    cap = pd.DataFrame({"manager_id": ["M1"], "year": [2032], "capacity_hours": [0.0]})
+    base = (case.customers["revenue"] * 0.92 ** 3).sum()
+    targets = pd.DataFrame({"year": [2032], "scope": ["company"], "order_intake": [base * 1.001]})
+    best = brute_force(case, TWO_LEVELS, a, 3, targets, cap)
+    if best == -math.inf:
+        with pytest.raises(InfeasibleError):
+            plan_midterm(case, TWO_LEVELS, 3, targets, assumptions=a, capacity_by_year=cap)
+        return
+    mp = plan_midterm(case, TWO_LEVELS, 3, targets, assumptions=a, capacity_by_year=cap)
+    assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
+    assert bool(mp.targets["met"].all())
+    # M1 leaves in 2032: leads nothing that year
+    assert not (mp.accounts.query("year == 2032")["manager_id"] == "M1").any()
+
+
+# ------------------------------------------------------- T = 1 is the one-year plan
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_year_equals_the_one_year_plan(seed):
+    case = make_case(customers=25, managers=4, seed=seed)
+    sc = Scenario(mip_gap=0.0, time_limit=60, continuity_bonus=500.0)
+    one = kamopt.plan(case, sc)
+    mp = plan_midterm(case, sc, 1, NO_TARGETS, assumptions=MidtermAssumptions.neutral(sc),
+                      capacity_by_year=NO_CAPACITY)
+    assert mp.status == "optimal"
+    assert mp.objective == pytest.approx(one.objective, rel=1e-6)
+    assert mp.years.loc[2027, "key_accounts"] == one.kpis["key_accounts"]
+
+
+# ------------------------------------------------------------------ invariants
+@pytest.fixture(scope="module")
+def small_plan():
+    case = make_case(customers=16, managers=4, seed=11)
+    a = MidtermAssumptions(hire_profiles=(HireProfile(name="sr", seniority=3, capacity_hours=800,
+                                                      cost_per_year=30000, max_hires=2),),
+                           target_mode="hard")
+    first = case.managers.index[2]
+    cap = pd.DataFrame({"manager_id": [first, first], "year": [2028, 2029],
+                        "capacity_hours": [100.0, 0.0]})
+    total = (case.customers["revenue"] * 0.92 ** 3).sum()
+    targets = pd.DataFrame({"year": [2029], "scope": ["company"], "order_intake": [total * 1.02]})
+    sc = Scenario(mip_gap=0.002, time_limit=20)
+    return plan_midterm(case, sc, 3, targets, assumptions=a, capacity_by_year=cap), cap
+
+
+def test_invariants(small_plan):
+    mp, cap = small_plan
+    acc = mp.accounts
+    ka = acc[acc["key_account"] == 1]
+    # one lead manager per key account and year, none for the others
+    assert (ka["manager_id"] != "").all()
+    assert (acc.loc[acc["key_account"] == 0, "manager_id"] == "").all()
+    assert not acc.duplicated(["year", "customer_id"]).any()
+    # capacity per manager and year never exceeded (hours recomputed from the accounts)
+    used = ka.groupby(["manager_id", "year"])["hours"].sum()
+    capacity = mp.managers.set_index(["manager_id", "year"])["capacity"]
+    assert (used <= capacity.reindex(used.index) + 1e-6).all()
+    for r in cap.itertuples():
+        assert used.get((r.manager_id, r.year), 0.0) <= r.capacity_hours + 1e-6
+    # hires lead accounts only from the year they are hired
+    hired = dict(zip(mp.hires["manager_id"], mp.hires["year"], strict=True))
+    by_hire = ka[ka["manager_id"].str.startswith("HIRE-")]
+    for r in by_hire.itertuples():
+        assert r.manager_id in hired and r.year >= hired[r.manager_id]
+    # hard targets are met
+    assert bool(mp.targets["met"].all())
+    assert (mp.years["intake"] >= mp.years["target"].fillna(0) - 1e-6).all()
+    # ramp: service years count up while an account stays a key account
+    k = ka.sort_values("year").groupby("customer_id")["service_year"]
+    assert (k.diff().dropna() >= 1).all()
+    # changes agree with the relationships
+    rel = mp.relationships()
+    for r in mp.changes.itertuples():
+        assert rel.at[r.customer_id, r.year] == r.to_manager
+    # the per-year figures add up to the NPV
+    assert mp.kpis["npv"] == pytest.approx((mp.years["net"] * mp.years["discount"]).sum())
+
+
+def test_excel_and_chart(small_plan, tmp_path):
+    mp, _ = small_plan
+    mp.to_excel(tmp_path / "m.xlsx")
+    sheets = pd.read_excel(tmp_path / "m.xlsx", sheet_name=None)
+    assert {"Years", "Targets", "Hires", "Changes", "Relationships", "Accounts"} <= set(sheets)
+    assert len(sheets["Accounts"]) == len(mp.accounts)
+    fig = intake_chart(mp)
+    assert fig.axes[0].get_title().startswith("Expected order intake")
+
+
+def test_reader_tables(small_plan):
+    mp, _ = small_plan
+    t = by_year(mp)
+    assert list(t.index) == [2027, 2028, 2029]
+    assert (t["key accounts"] == mp.years["key_accounts"]).all()
+    assert t["intake (M EUR)"].to_numpy() * 1e6 == pytest.approx(mp.years["intake"].to_numpy())
+    c = compare({"a": mp, "b": mp})
+    assert c.loc["NPV (M EUR)", "a"] == pytest.approx(mp.kpis["npv"] / 1e6)
+    assert c.loc["hires", "b"] == len(mp.hires)
+
+
+def test_relaxing_the_target_never_lowers_the_npv(small_plan):
+    """Re-planned without the target's penalty from the hard plan: never worse, and the
+    hard plan secures at least the target's intake."""
+    mp, cap = small_plan
+    soft = plan_midterm(mp.case, mp.scenario, 3, mp.targets[["year", "scope", "order_intake"]],
+                        assumptions=mp.assumptions.replace(target_mode="soft",
+                                                           shortfall_penalty=0.0),
+                        capacity_by_year=cap, warm_start=mp)
+    assert soft.kpis["npv"] >= mp.kpis["npv"] - 1e-6 * abs(mp.kpis["npv"])
+    assert mp.years.loc[2029, "intake"] >= mp.years.loc[2029, "target"] - 1e-6
+
+
+# ---------------------------------------------------------------- infeasible
+def test_hard_target_out_of_reach_says_by_how_much():
+    case = make_case(customers=12, managers=3, seed=5)
+    total = case.customers["revenue"].sum()
+    targets = pd.DataFrame({"year": [2028], "scope": ["company"], "order_intake": [total * 2]})
+    a = MidtermAssumptions(target_mode="hard")
+    with pytest.raises(InfeasibleError, match=r"order-intake target of 2028 .* the best plan "
+                       r"reaches .* M EUR \(short by") as info:
+        plan_midterm(case, EXACT, 2, targets, assumptions=a, capacity_by_year=NO_CAPACITY)
+    (s,) = info.value.shortfalls
+    assert s.needed == pytest.approx(total * 2)
+    assert 0 < s.available < s.needed
+
+
+# --------------------------------------------------------------------- inputs
+def test_targets_validation_names_file_row_column():
+    case = random_case(np.random.default_rng(0))
+    df = pd.DataFrame({"year": ["2027", "zwei", "2028", "2028"],
+                       "scope": ["company", "company", "industry:Textil", "company"],
+                       "order_intake": ["1e6", "5", "-3", "2e6"]})
+    with pytest.raises(CaseError) as info:
+        parse_targets(df, case)
+    text = str(info.value)
+    assert "targets.csv, row 3, column 'year': got 'zwei'" in text
+    assert "row 4, column 'scope': got 'industry:Textil'" in text
+    assert "industries: Bau" in text or "industries: Chemie" in text
+    assert "row 4, column 'order_intake': got '-3'" in text
+
+
+def test_duplicate_target_is_an_error():
+    case = random_case(np.random.default_rng(0))
+    df = pd.DataFrame({"year": ["2027", "2027"], "scope": ["company", "company"],
+                       "order_intake": ["1", "2"]})
+    with pytest.raises(CaseError, match=r"row 3, column 'scope'.*second target"):
+        parse_targets(df, case)
+
+
+def test_capacity_by_year_validation():
+    case = random_case(np.random.default_rng(0))
+    df = pd.DataFrame({"manager_id": ["M1", "M9"], "year": ["2027", "2028"],
+                       "capacity_hours": ["viel", "10"]})
+    with pytest.raises(CaseError) as info:
+        parse_capacity_by_year(df, case)
+    text = str(info.value)
+    assert "capacity_by_year.csv, row 2, column 'capacity_hours': got 'viel'" in text
+    assert "row 3, column 'manager_id': got 'M9'; is not a manager" in text
+
+
+def test_sample_company_inputs_load():
+    case = kamopt.load_case("data/sample")
+    tg = load_targets(case)
+    assert set(tg["scope"]) >= {"company"}
+    assert list(tg.loc[tg["scope"] == "company", "year"]) == [2027, 2028, 2029]
+    cap = load_capacity_by_year(case)
+    assert set(cap["manager_id"]) <= set(case.managers.index)
+    a = MidtermAssumptions.from_yaml("data/scenarios/midterm_base.yml")
+    assert a.years == 3 and len(a.hire_profiles) >= 1
+
+
+def test_assumptions_unknown_key_and_ranges(tmp_path):
+    p = tmp_path / "mt.yml"
+    p.write_text("yeras: 3\nramp: [0.8, 0.5]\nchurn_with_kam: 0.2\nchurn_without_kam: 0.1\n"
+                 "hire_profiles:\n  - {name: x, ramp_upp: 0.5}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        MidtermAssumptions.from_yaml(p)
+    text = str(info.value)
+    assert "mt.yml, column 'yeras': unknown key; did you mean 'years'?" in text
+    assert "column 'hire_profiles[0].ramp_upp': unknown key; did you mean 'ramp_up'?" in text
+    assert "column 'ramp'" in text and "non-decreasing" in text
+    assert "column 'churn_with_kam'" in text
+
+
+def test_years_argument_is_checked():
+    case = random_case(np.random.default_rng(0))
+    with pytest.raises(ScenarioError, match="column 'years': got 0"):
+        plan_midterm(case, EXACT, 0, NO_TARGETS, capacity_by_year=NO_CAPACITY)
+
+
+# --------------------------------------------------------------- command line
+def _cli(argv):
+    import argparse
+
+    from kamopt.midterm import add_midterm_command
+
+    parser = argparse.ArgumentParser(prog="kamopt")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_midterm_command(sub)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except kamopt.KamoptError as exc:
+        import sys
+
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+
+
+def _small_case_folder(tmp_path, target_factor):
+    case = make_case(customers=12, managers=3, seed=5)
+    folder = tmp_path / "case"
+    kamopt.save_case(case, folder)
+    total = case.customers["revenue"].sum()
+    (folder / "targets.csv").write_text(
+        f"year,scope,order_intake\n2027,company,{total * 0.9:.0f}\n"
+        f"2028,company,{total * target_factor:.0f}\n", encoding="utf-8")
+    (tmp_path / "sc.yml").write_text("mip_gap: 0\ntime_limit: 30\n", encoding="utf-8")
+    return folder
+
+
+def test_cli_writes_the_plan(tmp_path, capsys):
+    folder = _small_case_folder(tmp_path, 0.8)
+    out = tmp_path / "out"
+    rc = _cli(["midterm", str(folder), "--years", "2", "--out", str(out),
+               "--scenario", str(tmp_path / "sc.yml"), "--assumptions",
+               "data/scenarios/midterm_base.yml", "--excel"])
+    assert rc == 0
+    for f in ("plan_by_year.csv", "intake.csv", "hires.csv", "summary.json", "midterm.xlsx"):
+        assert (out / f).is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["years"] == 2
+    assert len(pd.read_csv(out / "plan_by_year.csv")) == 24
+    assert "Mid-term plan" in capsys.readouterr().out
+
+
+def test_cli_infeasible_hard_target_exit_3(tmp_path, capsys):
+    folder = _small_case_folder(tmp_path, 3.0)
+    out = tmp_path / "out"
+    rc = _cli(["midterm", str(folder), "--years", "2", "--out", str(out),
+               "--scenario", str(tmp_path / "sc.yml"), "--target-mode", "hard"])
+    assert rc == 3
+    err = capsys.readouterr().err
+    assert "the order-intake target of 2028" in err and "cannot be met: the best plan reaches" in err
+    assert "(short by" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_cli_bad_input_exit_2(tmp_path, capsys):
+    folder = _small_case_folder(tmp_path, 0.8)
+    (folder / "targets.csv").write_text("year,scope,order_intake\n2027,region:Mars,5\n",
+                                        encoding="utf-8")
+    rc = _cli(["midterm", str(folder), "--years", "2", "--out", str(tmp_path / "o")])
+    assert rc == 2
+    assert "targets.csv, row 2, column 'scope'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
