@@ -22,12 +22,11 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import KamoptError
+from .io import staged_file
 
 __all__ = [
     "NOTEBOOK",
@@ -170,23 +169,9 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     out = Path(out_html)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(body)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with staged_file(out) as tmp:
+        tmp.write_text(body, encoding="utf-8")
     return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _remove_tagged_cells():
@@ -238,11 +223,8 @@ def refresh_notebook(path, timeout: int = 900) -> Path:
                 if "execution_count" in out:
                     out["execution_count"] = n
     nbformat.validate(nb)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        nbformat.write(nb, f)
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
+    with staged_file(path) as tmp:
+        nbformat.write(nb, str(tmp))
     return path
 
 

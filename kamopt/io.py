@@ -19,6 +19,8 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -122,17 +124,9 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
         if name in ("customers", "managers") or len(df)
     }
     if path.suffix.lower() == ".xlsx":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
-        os.close(fd)
-        try:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                for name, df in frames.items():
-                    df.to_excel(xw, sheet_name=name, index=False)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with staged_file(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, df in frames.items():
+                df.to_excel(xw, sheet_name=name, index=False)
         return path
     encoded: dict[str, bytes] = {}
     if dialect == "excel-de":
@@ -156,6 +150,12 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def staging_dir(target: Path) -> Path:
     """A temporary folder beside ``target``, to be moved into place when complete.
 
@@ -164,10 +164,52 @@ def staging_dir(target: Path) -> Path:
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp.", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
+    tmp.chmod(0o777 & ~_umask())
     return tmp
+
+
+@contextmanager
+def staged_folder(out: str | os.PathLike) -> Iterator[Path]:
+    """Write files into a temporary folder; they are moved into ``out`` only if the block succeeds.
+
+    A failure inside the block leaves ``out`` as it was: never a half-written output.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> with staged_folder(root / "plan") as tmp:
+    ...     _ = (tmp / "a.csv").write_text("x")
+    >>> sorted(p.name for p in (root / "plan").iterdir())
+    ['a.csv']
+    """
+    out = Path(out)
+    tmp = staging_dir(out)
+    try:
+        yield tmp
+        out.mkdir(parents=True, exist_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def staged_file(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path``, moved onto it only if the block succeeds.
+
+    The temporary name keeps ``path``'s suffix (writers such as openpyxl look
+    at it) and the file gets the permissions the umask gives a new file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.tmp.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.chmod(0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------- reading

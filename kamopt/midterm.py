@@ -40,8 +40,6 @@ import dataclasses
 import difflib
 import json
 import math
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -988,9 +986,8 @@ class MidtermPlan:
     def to_excel(self, path) -> None:
         """One sheet per table: Summary, Years, Targets, Accounts, Relationships, Changes,
         Hires, Managers, Assumptions."""
-        from openpyxl.utils import get_column_letter
+        from .report import write_workbook
 
-        path = Path(path)
         sheets = {
             "Summary": pd.DataFrame([(k, v) for k, v in self.kpis.items()],
                                     columns=["figure", "value"]),
@@ -1004,31 +1001,7 @@ class MidtermPlan:
             "Assumptions": pd.DataFrame([(k, str(v)) for k, v in self.assumptions.to_dict().items()],
                                         columns=["key", "value"]),
         }
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                for name, df in sheets.items():
-                    df = df.copy()
-                    df.columns = [str(c) for c in df.columns]
-                    df.to_excel(xw, sheet_name=name, index=False)
-                    ws = xw.sheets[name]
-                    ws.freeze_panes = "A2"
-                    for j, col in enumerate(df.columns, start=1):
-                        letter = get_column_letter(j)
-                        width = max([len(col)] + [len(str(v)) for v in df[col].head(200)])
-                        ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
-                        if col == "utilisation":
-                            fmt = "0.0%"
-                        elif pd.api.types.is_float_dtype(df[col]):
-                            fmt = "#,##0"
-                        else:
-                            continue
-                        for cell in ws[letter][1:]:
-                            cell.number_format = fmt
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        write_workbook(sheets, path)
 
     def __repr__(self) -> str:
         k = self.kpis
@@ -1634,11 +1607,10 @@ def intake_chart(mp: MidtermPlan, ax=None):
 # ------------------------------------------------------------ command line
 def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
     """Write plan_by_year.csv, intake.csv, hires.csv, changes.csv, summary.json atomically."""
-    from .io import staging_dir
+    from .io import staged_folder
 
     out = Path(out)
-    tmp = staging_dir(out)
-    try:
+    with staged_folder(out) as tmp:
         cols = ["year", "customer_id", "key_account", "level", "manager_id", "hours",
                 "activities", "service_year", "intake", "value", "cost", "net"]
         mp.accounts[cols].to_csv(tmp / "plan_by_year.csv", index=False, float_format="%.2f")
@@ -1653,11 +1625,6 @@ def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
                                           encoding="utf-8")
         if excel:
             mp.to_excel(tmp / "midterm.xlsx")
-        out.mkdir(parents=True, exist_ok=True)
-        for f in tmp.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from .io import staging_dir
+from .io import staged_file, staged_folder
 from .plan import Plan
 
 
@@ -38,8 +35,7 @@ def summary_dict(plan: Plan) -> dict:
 def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
     """Write ``plan.csv``, ``summary.json`` (and ``plan.xlsx``) into ``out``."""
     out = Path(out)
-    tmp = staging_dir(out)
-    try:
+    with staged_folder(out) as tmp:
         table = plan.table()
         table.to_csv(tmp / "plan.csv", index=False, float_format="%.2f", encoding="utf-8")
         (tmp / "summary.json").write_text(json.dumps(summary_dict(plan), indent=2,
@@ -50,11 +46,6 @@ def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
                                                   float_format="%.2f")
         if excel:
             plan_to_excel(plan, tmp / "plan.xlsx")
-        out.mkdir(parents=True, exist_ok=True)
-        for f in tmp.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
@@ -86,9 +77,6 @@ def print_headline(plan: Plan, out=None) -> None:
 
 def plan_to_excel(plan: Plan, path) -> None:
     """One sheet per table, with number formats, frozen headers and widths set."""
-    from openpyxl.utils import get_column_letter
-
-    path = Path(path)
     sheets = {
         "Summary": pd.DataFrame(
             [(k, _jsonable(v)) for k, v in summary_dict(plan).items() if k != "scenario"],
@@ -99,27 +87,31 @@ def plan_to_excel(plan: Plan, path) -> None:
         "Scenario": pd.DataFrame([(k, str(v)) for k, v in plan.scenario.to_dict().items()],
                                  columns=["key", "value"]),
     }
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, df in sheets.items():
-                df.to_excel(xw, sheet_name=name, index=False)
-                ws = xw.sheets[name]
-                ws.freeze_panes = "A2"
-                for j, col in enumerate(df.columns, start=1):
-                    letter = get_column_letter(j)
-                    width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
-                    ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
-                    fmt = None
-                    if col in ("utilisation",) or col.startswith("share"):
-                        fmt = "0.0%"
-                    elif pd.api.types.is_float_dtype(df[col]):
-                        fmt = "#,##0"
-                    if fmt:
-                        for cell in ws[letter][1:]:
-                            cell.number_format = fmt
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_workbook(sheets, path)
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path) -> None:
+    """A workbook a consultant can hand on: one sheet per frame, frozen header row,
+    column widths set, EUR and hour figures as ``#,##0``, shares as ``0.0%``;
+    written beside ``path`` and moved into place when complete."""
+    from openpyxl.utils import get_column_letter
+
+    with staged_file(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df = df.copy()
+            df.columns = [str(c) for c in df.columns]
+            df.to_excel(xw, sheet_name=name, index=False)
+            ws = xw.sheets[name]
+            ws.freeze_panes = "A2"
+            for j, col in enumerate(df.columns, start=1):
+                letter = get_column_letter(j)
+                width = max([len(col)] + [len(str(v)) for v in df[col].head(200)])
+                ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
+                if col == "utilisation" or col.startswith("share"):
+                    fmt = "0.0%"
+                elif pd.api.types.is_float_dtype(df[col]):
+                    fmt = "#,##0"
+                else:
+                    continue
+                for cell in ws[letter][1:]:
+                    cell.number_format = fmt
