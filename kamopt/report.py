@@ -52,9 +52,10 @@ def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
 def headline(plan: Plan) -> str:
     """The figures printed after ``kamopt plan``."""
     k = plan.kpis
-    gap = "proven optimal" if plan.status == "optimal" else "stopped at the time limit"
+    how = "" if plan.status == "optimal" else "stopped at the time limit, "
     lines = [
-        f"Key-account plan ({plan.scenario.name}): {plan.status}, {gap}, gap {k['mip_gap']:.2%}",
+        f"Key-account plan ({plan.scenario.name}): {plan.status}, {how}"
+        f"proven within {k['mip_gap']:.2%} of the best possible plan",
         f"  key accounts      {k['key_accounts']:>12,} of {k['customers']:,} customers"
         f" ({k['executive_accounts']} led by top management)",
         f"  net contribution  {k['objective']:>12,.0f} EUR a year",
