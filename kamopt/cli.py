@@ -34,6 +34,15 @@ def cmd_check(args) -> int:
 
         check_against_scenario(case, Scenario.from_yaml(args.scenario))
     print(case.describe())
+    if os.path.isdir(args.case):  # the mid-term inputs, when the folder has them
+        from .midterm import load_capacity_by_year, load_targets
+
+        targets, capacity = load_targets(case), load_capacity_by_year(case)
+        if len(targets):
+            print(f"  order-intake targets {len(targets):>6}   (targets.csv, years "
+                  f"{targets['year'].min()}-{targets['year'].max()})")
+        if len(capacity):
+            print(f"  capacity by year     {len(capacity):>6}   (capacity_by_year.csv)")
     return 0
 
 

@@ -127,3 +127,18 @@ def test_sample_command_writes_a_loadable_case(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run("check", str(tmp_path / "s"))
     assert r.returncode == 0 and "valid" in r.stdout
+
+
+def test_check_validates_the_midterm_inputs_too(small_case, tmp_path):
+    case = tmp_path / "case"
+    case.mkdir()
+    for f in small_case.iterdir():
+        (case / f.name).write_bytes(f.read_bytes())
+    (case / "targets.csv").write_text("year,scope,order_intake\n2027,company,lots\n")
+    r = run("check", str(case))
+    assert r.returncode == 2
+    assert "targets.csv" in r.stderr and "row 2" in r.stderr and "order_intake" in r.stderr
+    assert "Traceback" not in r.stderr
+    (case / "targets.csv").write_text("year,scope,order_intake\n2027,company,1000000\n")
+    r = run("check", str(case))
+    assert r.returncode == 0 and "order-intake targets" in r.stdout
