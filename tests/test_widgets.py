@@ -108,3 +108,114 @@ def test_save_from_the_explorer(case, tmp_path):
     ex = ScenarioExplorer(case)
     folder = ex.save("mine", root=tmp_path)
     assert load_scenario(folder).summary["objective"] == pytest.approx(ex.plan.objective)
+
+
+# ------------------------------------------------------------------ the mid-term tab
+@pytest.fixture(scope="module")
+def small():
+    from kamopt.sample import make_case
+
+    return make_case(customers=30, managers=4, seed=1)
+
+
+def _targets(small, company=(23e6, 25e6, 26e6)):
+    import pandas as pd
+
+    region = small.customers["region"].iloc[0]
+    return pd.DataFrame({"year": [2027, 2028, 2029, 2028],
+                         "scope": ["company"] * 3 + [f"region:{region}"],
+                         "order_intake": [*company, 4e6]})
+
+
+def test_the_midterm_tab_plans_the_horizon_against_the_scaled_targets(small):
+    ex = ScenarioExplorer(small, solve=False, auto=False, targets=_targets(small))
+    assert ex.midterm_plan is None and "4 for 2027–2029" in ex.midterm_info.value
+    away = small.managers.index[0]
+    ex.set(unavailable_managers=(away,), capacity_scale=1.2)  # the one-year scenario carries over
+    c = ex.midterm_controls
+    c["years"].value = 2
+    c["target_scale"].value = 90
+    c["target_mode"].value = "soft"
+    c["shortfall_penalty"].value = 0.8
+    assert ex.midterm_plan is None  # nothing solves until the button
+    seen = []
+    ex.midterm_status.observe(lambda ch: seen.append(ch["new"]), names="value")
+    ex.midterm_button.click()
+    mp = ex.midterm_plan
+    assert seen[0] == SOLVING and ex.midterm_error is None, ex.midterm_status.value
+    assert list(mp.years.index) == [2027, 2028]
+    assert (mp.assumptions.years, mp.assumptions.target_mode,
+            mp.assumptions.shortfall_penalty) == (2, "soft", 0.8)
+    assert mp.scenario.unavailable_managers == (away,) and mp.scenario.capacity_scale == 1.2
+    assert away not in set(mp.managers["manager_id"])
+    assert mp.years["target"].tolist() == pytest.approx([0.9 * 23e6, 0.9 * 25e6])
+    assert set(mp.targets["year"]) == {2027, 2028}  # 2029 is beyond the horizon
+    table = ex.midterm_table.value
+    for year, r in mp.years.iterrows():
+        assert f"<td>{year}</td>" in table
+        assert f"{r['target']:,.0f}" in table and f"{r['shortfall']:,.0f}" in table
+        assert f"{r['intake']:,.0f}" in table
+    assert "region:" in table  # the region's target has its own row
+    assert ex.midterm_status.value.startswith(("optimal", "feasible"))
+    assert "gap" in ex.midterm_status.value and "2 years" in ex.midterm_status.value
+    assert "Hiring plan" in ex.midterm_hires.value
+    assert ex.midterm_chart.value[:4] == b"\x89PNG" and ex.midterm_chart.layout.display == ""
+    assert not ex.midterm_button.disabled
+    assert ex.plan is None  # the one-year plan was not touched
+
+
+def test_hard_targets_out_of_reach_show_their_diagnosis_in_the_tab(small):
+    ex = ScenarioExplorer(small, solve=False, auto=False, targets=_targets(small))
+    ex.midterm_controls["years"].value = 2
+    ex.midterm_button.click()
+    last = ex.midterm_plan
+    assert last is not None
+    ex.midterm_controls["target_mode"].value = "hard"
+    assert ex.midterm_controls["shortfall_penalty"].disabled
+    ex.midterm_controls["target_scale"].value = 200
+    ex.midterm_button.click()  # no exception escapes
+    assert type(ex.midterm_error).__name__ == "InfeasibleError"
+    status = ex.midterm_status.value
+    assert status.startswith("Infeasible") and "cannot be met" in status
+    assert "target of 2027" in status and "short by" in status
+    assert "best plan reaches" in ex.midterm_message.value
+    assert ex.midterm_plan is last  # the last mid-term plan stays on show
+    assert not ex.midterm_button.disabled
+    ex.midterm_controls["target_scale"].value = 50
+    ex.midterm_button.click()
+    assert ex.midterm_error is None and ex.midterm_message.value == ""
+    assert ex.midterm_plan.kpis["targets_met"]
+
+
+def test_a_case_without_targets_plans_without_them(small):
+    ex = ScenarioExplorer(small, solve=False, auto=False)
+    assert "has none" in ex.midterm_info.value
+    ex.midterm_controls["years"].value = 1
+    ex.midterm_button.click()
+    assert list(ex.midterm_plan.years.index) == [2027] and ex.midterm_error is None
+    assert ex.midterm_plan.years["target"].isna().all()
+    assert "no targets" in ex.midterm_status.value
+
+
+def test_bad_targets_and_solver_errors_are_shown_not_raised(small, monkeypatch):
+    import pandas as pd
+
+    import kamopt.widgets as widgets
+    from kamopt.errors import SolverError
+
+    bad = pd.DataFrame({"year": [2027], "scope": ["region:Atlantis"], "order_intake": [1.0]})
+    ex = ScenarioExplorer(small, solve=False, auto=False, targets=bad)
+    assert "region:Atlantis" in ex.midterm_message.value
+    ex.midterm_button.click()
+    assert ex.midterm_status.value.startswith("Cannot plan") and ex.midterm_plan is None
+
+    ex = ScenarioExplorer(small, solve=False, auto=False, targets=_targets(small))
+
+    def stuck(*args, **kwargs):
+        raise SolverError("no plan within the time limit")
+
+    monkeypatch.setattr(widgets, "plan_midterm", stuck)
+    ex.midterm_button.click()
+    assert ex.midterm_status.value.startswith("Cannot plan: SolverError")
+    assert "no plan within the time limit" in ex.midterm_message.value
+    assert not ex.midterm_button.disabled
