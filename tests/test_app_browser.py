@@ -1,6 +1,8 @@
 """The explorer as an app: Voila serves notebooks/03_scenario_explorer.ipynb, a real
 headless Chromium (Debian's, driven by Playwright) switches a manager off, and the
-key-account figures shown must become the package's for that scenario.
+key-account figures shown must become the package's for that scenario; then it saves
+that scenario, brings the manager back and hires one KAM, saves that too, and
+compares both side by side in the app.
 
 Skips only where Chromium is not installed and ``CI`` is unset; in CI a missing
 browser fails the test (``apt-get install -y chromium`` is a step of ``make test``).
@@ -92,6 +94,22 @@ def _shown(page, key: str) -> float:
     return float(page.locator(f".kamopt-kpi-{key} .kamopt-value").get_attribute("data-value"))
 
 
+def _save(page, name: str) -> None:
+    page.locator(".kamopt-save-name input").fill(name)
+    page.locator("button.kamopt-save").click()
+    page.wait_for_function(
+        "([n]) => document.querySelector('.kamopt-library-message').innerText"
+        ".includes('Saved ' + n)", arg=[name], timeout=30_000)
+
+
+def _wait_for_new_objective(page, old: float) -> None:
+    page.wait_for_function(
+        "([o]) => { const v = document.querySelector('.kamopt-kpi-objective .kamopt-value');"
+        " const s = document.querySelector('.kamopt-status').innerText;"
+        " return v && /^(optimal|feasible)/.test(s) && Number(v.dataset.value) !== o; }",
+        arg=[old], timeout=60_000)
+
+
 def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app):
     from playwright.sync_api import sync_playwright
 
@@ -128,6 +146,27 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app):
             text = status.inner_text()
             page.screenshot(path=str(SHOTS / "app_m11_away.png"), full_page=False)
             page.screenshot(path=str(SHOTS / "app_m11_away_full.png"), full_page=True)
+
+            # save it, bring M11 back and hire one KAM instead, save that, compare both
+            _save(page, "app_m11_away")
+            select.select_option([])
+            _wait_for_new_objective(page, shown_obj)
+            back_obj = _shown(page, "objective")
+            hires = page.locator(".kamopt-control-hires input")
+            hires.fill("1")
+            hires.press("Enter")
+            _wait_for_new_objective(page, back_obj)
+            hire_obj = _shown(page, "objective")
+            _save(page, "app_hire")
+            page.locator(".kamopt-compare-choice select").select_option(
+                ["app_m11_away", "app_hire"])
+            page.locator("button.kamopt-compare").click()
+            page.wait_for_function(
+                "() => document.querySelector('.kamopt-comparison').innerText"
+                ".includes('Side by side')", timeout=60_000)
+            compared = page.locator(".kamopt-comparison").inner_text()
+            page.locator(".kamopt-comparison").scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "app_compare.png"), full_page=False)
         finally:
             browser.close()
 
@@ -142,6 +181,22 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app):
     assert abs(shown_ka - expected.kpis["key_accounts"]) <= 0.1 * expected.kpis["key_accounts"]
     assert shown_obj < before[1]
     assert (SHOTS / "app_m11_away.png").stat().st_size > 20_000
+
+    # both scenarios were saved from the app and compared side by side
+    import json
+
+    from kamopt.store import compare
+
+    store = ROOT / "results" / "scenarios"
+    saved = {n: json.loads((store / n / "summary.json").read_text())
+             for n in ("app_m11_away", "app_hire")}
+    assert saved["app_m11_away"]["objective"] == pytest.approx(shown_obj, abs=1)
+    assert saved["app_hire"]["objective"] == pytest.approx(hire_obj, abs=1)
+    assert saved["app_hire"]["scenario"]["hires"][0]["count"] == 1
+    assert saved["app_m11_away"]["scenario"]["unavailable_managers"] == ["M11"]
+    assert "app_m11_away" in compared and "app_hire" in compared
+    c = compare([store / "app_m11_away", store / "app_hire"])
+    assert f"{c.kpis.loc['objective', 'app_hire']:,.0f}" in compared
 
 
 def test_the_skip_rule_fails_in_ci_when_the_browser_is_missing(monkeypatch):
