@@ -286,7 +286,8 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     """Large-neighbourhood search: re-plan the accounts of a few managers at a time.
 
     All decisions are fixed to the incumbent except those of the customers
-    led by ``size`` managers picked at random, and of the customers who are
+    led by ``size`` managers (half picked where the plan leaves hours unused,
+    half at random), and of the customers who are
     not key accounts but whom the LP (``wanted``, its column values) put at
     least partly with one of those managers; that small MIP is solved and
     kept when better. Stops at ``deadline`` (perf_counter) or when the
@@ -302,11 +303,21 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     pair_m = d.pairs["manager_id"].to_numpy()
     best = float(obj @ values)
     stall = 0
-    size = size or max(4, len(mgr) // 15)
+    size = size or max(4, len(mgr) // 25)  # measured: 6 of 150 beat 4, 10 and 20
     # (customer, manager) pairs worth trying: those the LP used at least in part
     lp_pair = np.ones(len(pair_c), bool) if wanted is None else wanted[km.x] > 1e-6
+    cap_block = km.lp.rows["capacity"]
+    cap_rows = km.lp.matrix().tocsr()[cap_block.slice]
+    capacity = np.maximum(km.lp.arrays()["row_hi"][cap_block.slice], 1e-9)
+    cap_mgr = cap_block.labels["manager_id"].to_numpy()
     while time.perf_counter() < deadline and best < target and stall < 3 * len(mgr):
-        pick = list(rng.choice(mgr, size=min(size, len(mgr)), replace=False))
+        # half the managers where the plan leaves hours unused, half at random
+        slack = np.clip(1 - (cap_rows @ values) / capacity, 0, 1) + 0.02
+        n = min(size, len(mgr))
+        guided = rng.choice(cap_mgr, size=max(1, n // 2), replace=False, p=slack / slack.sum())
+        rest = np.setdiff1d(mgr, guided)
+        pick = list(guided) + list(rng.choice(rest, size=min(n - len(guided), len(rest)),
+                                              replace=False))
         led = values[km.x] > 0.5
         inm = np.isin(pair_m, pick)
         key_accounts = set(pair_c[led])
@@ -374,17 +385,20 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     start = max(starts, key=lambda x: float(obj @ x)) if starts else None
     if start is not None and np.isfinite(lp_bound):
         target = lp_bound / (1 + mip_gap)
-        deadline = t0 + 0.9 * time_limit
+        deadline = t0 + 0.97 * time_limit
         start = improve_by_neighbourhoods(km, start, deadline, target, wanted=lp.values)
         value = float(km.lp.arrays()["obj"] @ start)
-        if relative_gap(value, lp_bound) <= mip_gap:
+        within = relative_gap(value, lp_bound) <= mip_gap
+        if within or time_limit - (time.perf_counter() - t0) < 2.0:
             final = run_highs(_fixed_to(km, start), 10.0, 0.0)  # exact values and a clean status
             if final.ok:
+                gap = relative_gap(final.objective, lp_bound)
                 return km, dataclasses.replace(
-                    final, status="optimal", gap=relative_gap(final.objective, lp_bound),
+                    final, status="optimal" if gap <= mip_gap + 1e-9 else "feasible", gap=gap,
                     bound=lp_bound, seconds=time.perf_counter() - t0,
-                    message=f"within {mip_gap:.2%} of the LP bound; priced {int(keep.sum()):,} "
-                            f"of {len(keep):,} pairs")
+                    message=(f"within {mip_gap:.2%} of the LP bound" if within else
+                             "time limit reached in the neighbourhood search")
+                    + f"; priced {int(keep.sum()):,} of {len(keep):,} pairs")
     if start is not None:
         import highspy
 
