@@ -51,6 +51,7 @@ from matplotlib.ticker import (
 )
 
 from .portfolio import DEVELOP, KEY_ACCOUNT_CANDIDATE, MAINTAIN, QUADRANTS, STANDARD
+from .units import amount
 
 __all__ = [
     "PALETTE",
@@ -134,16 +135,7 @@ def _fmt_eur(x: float, pos: int | None = None) -> str:
     >>> _fmt_eur(-1_500)
     '−1.5 k€'
     """
-    sign = "−" if x < 0 else ""
-    v = abs(float(x))
-    if v >= 1e6:
-        scaled, unit = v / 1e6, "M€"
-    elif v >= 1e3:
-        scaled, unit = v / 1e3, "k€"
-    else:
-        return f"{sign}{v:,.0f} €"
-    text = f"{scaled:,.0f}" if scaled >= 10 else f"{scaled:.1f}".removesuffix(".0")
-    return f"{sign}{text} {unit}"
+    return amount(x, "€", sep="")
 
 
 def _eur_axis(axis: Axis) -> None:

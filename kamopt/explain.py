@@ -61,6 +61,7 @@ from .plan import Plan
 from .plan import plan as make_plan
 from .prepare import effective_managers, prepare
 from .scenario import Hire
+from .units import amount
 
 __all__ = ["explain", "lp_duals", "marginal_values", "median_hire", "value_of_hire"]
 
@@ -258,16 +259,7 @@ def _eur(x: float) -> str:
     >>> _eur(412.4), _eur(85_300), _eur(1_234_000), _eur(-2_500)
     ('412 EUR', '85 k EUR', '1.2 M EUR', '-2.5 k EUR')
     """
-    sign = "-" if x < 0 else ""
-    v = abs(x)
-    if v >= 1e6:
-        s, u = v / 1e6, "M EUR"
-    elif v >= 1e3:
-        s, u = v / 1e3, "k EUR"
-    else:
-        return f"{sign}{v:,.0f} EUR"
-    t = f"{s:,.0f}" if s >= 10 else f"{s:.1f}".removesuffix(".0")
-    return f"{sign}{t} {u}"
+    return amount(x, "EUR", minus="-")
 
 
 def _best_options(p: Plan, pi: pd.Series, mu: float) -> tuple[pd.DataFrame, pd.Series]:
