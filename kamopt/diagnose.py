@@ -13,7 +13,6 @@ have to move.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .case import Case
 from .errors import InfeasibleError, Shortfall
@@ -201,10 +200,3 @@ def _min_budget(km: KamModel) -> float | None:
         return None
     return float(-sol.objective)
 
-
-def infeasibility_table(err: InfeasibleError) -> pd.DataFrame:
-    """The shortfalls of an :class:`InfeasibleError` as a table (for notebooks and widgets)."""
-    return pd.DataFrame(
-        [{"requirement": s.requirement, "unit": s.unit, "needed": s.needed,
-          "available": s.available, "short_by": s.short_by} for s in err.shortfalls]
-    )
