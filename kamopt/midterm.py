@@ -1267,17 +1267,18 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
     check_against_scenario(case, scenario)
     mm = build_midterm(case, scenario, a, years, targets, capacity_by_year)
     t_build = time.perf_counter() - t0
-    start = None
+    start, fallback = None, None
     if isinstance(warm_start, MidtermPlan) and scenario.solver == "highs":
         start = _start_from_plan(mm, warm_start)
     elif warm_start is True and years > 1 and scenario.solver == "highs":
-        start = _best_start(mm, [
-            _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm)])
+        def fallback(time_limit):
+            sc = scenario.replace(time_limit=time_limit)
+            return _start_from_one_year(case, sc, a, targets, capacity_by_year, mm)
     if start is not None:
         scenario = scenario.replace(time_limit=max(
             scenario.time_limit - (time.perf_counter() - t0 - t_build), 1.0))
     t_start = time.perf_counter() - t0 - t_build
-    sol = _solve(mm, scenario, start)
+    sol = _solve(mm, scenario, start, fallback)
     if sol.status == "infeasible":
         raise _explain_infeasible(case, scenario, a, years, targets, capacity_by_year)
     if not sol.ok and a.target_mode == "hard" and len(mm.targets):
@@ -1297,23 +1298,37 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
     return mp
 
 
-def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None) -> Solution:
+LNS_MIN_INTEGERS = 2000  # below this HiGHS alone is fast; the search only adds overhead
+LNS_SHARE = 0.6  # share of the time left after the LP given to the neighbourhood search
+
+
+def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
+           fallback=None) -> Solution:
     """Solve with HiGHS (from ``start``, if any), or with the scenario's solver (CBC).
 
-    With HiGHS and more than one year, three steps within the time limit
-    (*relax and fix*):
+    With HiGHS and more than one year, within the time limit:
 
     1. the LP relaxation (its optimum bounds the plan's value);
-    2. the MIP restricted to the decisions the LP or the start uses (every
-       integer column at 0 in both is fixed at 0), from the start: a small
-       MIP that finds good plans fast (HiGHS alone found none on the sample
-       company within a minute);
-    3. the full MIP from the best plan found, which gives the status, bound
-       and gap reported (``feasible`` when the time limit stops it first).
+    2. a plan rounded from the LP and repaired to fit the capacities
+       (:func:`kamopt.midterm_search.round_lp`); the better of it and
+       ``start`` (if ``start`` is None and the rounded plan breaks a
+       constraint, ``fallback(seconds)`` gives one: the one-year start);
+    3. on large models (more than ``LNS_MIN_INTEGERS`` integer columns) a
+       neighbourhood search (:func:`kamopt.midterm_search.improve_by_neighbourhoods`)
+       for ``LNS_SHARE`` of the time left, until the plan is within ``mip_gap``
+       of the LP bound;
+    4. the full MIP from the best plan found, for the rest of the time, which
+       gives the status, bound and gap reported (``feasible`` when the time
+       limit stops it first); skipped when the plan is already within
+       ``mip_gap`` of the LP bound.
+
+    The gap is against the better of HiGHS's bound and the LP bound, both
+    valid for the full model; the heuristics never change it.
     """
-    if scenario.solver != "highs" or (start is None and len(mm.years) == 1):
+    if scenario.solver != "highs" or (start is None and fallback is None and len(mm.years) == 1):
         return solve(mm.lp, solver=scenario.solver, time_limit=scenario.time_limit,
                      mip_gap=scenario.mip_gap)
+    from .midterm_search import improve_by_neighbourhoods, round_lp
     from .solve import highs_model, relative_gap, run_highs
 
     t0 = time.perf_counter()
@@ -1322,28 +1337,53 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None) -> So
     relaxed = run_highs(highs_model(mm.lp, relax=True), left(), scenario.mip_gap, is_mip=False)
     if relaxed.status == "infeasible":
         return dataclasses.replace(relaxed, seconds=time.perf_counter() - t0)
-    best = start
+    starts = [start]
     if relaxed.ok:
-        used = relaxed.values > 1e-6 if start is None else (relaxed.values > 1e-6) | (start > 0.5)
-        fix = np.flatnonzero(arr["integer"] & ~used)
-        h = highs_model(mm.lp)
-        zeros = np.zeros(len(fix))
-        h.changeColsBounds(len(fix), fix.astype(np.int32), zeros, zeros)
-        if start is not None:
-            _set_start(h, start)
-        sub = run_highs(h, left() * 0.6, scenario.mip_gap / 4, is_mip=True)
-        if sub.ok and (start is None or sub.objective > float(arr["obj"] @ start)):
-            best = sub.values
+        try:
+            starts.append(round_lp(mm, relaxed.values))
+        except Exception:  # noqa: BLE001 - a start is optional
+            pass
+    best = _best_start(mm, starts)
+    if best is None and fallback is not None:
+        best = _best_start(mm, [fallback(max(left() / 4, 1.0))])
+    bound = relaxed.objective if relaxed.ok else np.inf
+    notes = [f"LP bound {bound:,.0f} in {relaxed.seconds:.1f} s"] if relaxed.ok else []
+    if best is not None:
+        notes.append(f"start {float(arr['obj'] @ best):,.0f}")
+    if (best is not None and relaxed.ok and int(arr["integer"].sum()) > LNS_MIN_INTEGERS
+            and relative_gap(float(arr["obj"] @ best), bound) > scenario.mip_gap):
+        deadline = time.perf_counter() + LNS_SHARE * (left() - 1.0)
+        t_search = time.perf_counter()
+        best = improve_by_neighbourhoods(mm, best, deadline, bound / (1 + scenario.mip_gap),
+                                         wanted=relaxed.values)
+        notes.append(f"neighbourhood search {float(arr['obj'] @ best):,.0f} in "
+                     f"{time.perf_counter() - t_search:.1f} s")
+    if best is not None and relaxed.ok:
+        value = float(arr["obj"] @ best)
+        gap = relative_gap(value, bound)
+        if gap <= scenario.mip_gap + 1e-9:
+            return Solution("optimal", value, bound, gap, time.perf_counter() - t0, "highs",
+                            best, message="; ".join(notes))
     h = highs_model(mm.lp)
     if best is not None:
         _set_start(h, best)
     sol = run_highs(h, left(), scenario.mip_gap, is_mip=True)
+    if best is not None and sol.status != "infeasible" and (
+            not sol.ok or sol.objective < float(arr["obj"] @ best) - 1e-6 * abs(sol.objective)):
+        # HiGHS did not keep the start (it can drop one on tolerances): the plan found stands
+        value = float(arr["obj"] @ best)
+        own = sol.bound if sol.ok and sol.bound is not None else np.inf
+        sol = Solution("feasible", value, min(own, bound), relative_gap(value, min(own, bound)),
+                       sol.seconds, "highs", best, message="the plan of the neighbourhood search")
+    notes.append(f"full MIP {sol.objective:,.0f}, HiGHS bound "
+                 f"{sol.bound if sol.bound is not None else float('nan'):,.0f} ({sol.message})"
+                 if sol.ok else f"full MIP: {sol.message}")
     if sol.ok and relaxed.ok and (sol.bound is None or relaxed.objective < sol.bound):
         # the LP optimum is a valid bound too; HiGHS may stop before its own is as good
         gap = relative_gap(sol.objective, relaxed.objective)
         status = "optimal" if gap <= scenario.mip_gap + 1e-9 else sol.status
         sol = dataclasses.replace(sol, bound=relaxed.objective, gap=gap, status=status)
-    return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
+    return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes))
 
 
 def _set_start(h, x: np.ndarray) -> None:

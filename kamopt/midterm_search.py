@@ -1,0 +1,274 @@
+"""Good multi-year plans fast: relax-and-fix and a neighbourhood search over managers.
+
+The mid-term model's LP relaxation is nearly integral on the sample company
+(of 465 key-account years, 24 are split; 40 of 250 customers have a split lead
+manager), so a plan close to the LP bound exists; HiGHS alone spends the
+whole time limit in its root cuts and finds none. Two heuristics, both
+working on the full model with integer columns fixed by bounds (so every
+plan they return keeps every constraint, and the bound is never touched):
+
+* :func:`fix_and_solve`: keep every customer the LP decides integrally (all
+  years) as the LP has it; solve the MIP over the split customers.
+* :func:`improve_by_neighbourhoods`: re-plan, over all years, the customers of
+  a few managers at a time (half picked where the plan leaves hours unused,
+  half at random; a hire slot's hiring decision is free when the slot is
+  picked), keeping a neighbourhood's plan when it is better.
+
+They only change how fast a good plan is found, never the optimum or the
+bound (the caller reports the gap against the LP or HiGHS bound).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from .solve import Solution, highs_model, run_highs
+
+INTEGER_BLOCKS = ("z", "u", "x", "a")  # per customer; "hire" per manager
+
+
+def _customer_columns(mm) -> tuple[np.ndarray, np.ndarray]:
+    """Integer columns that belong to a customer, and that customer's position."""
+    b = mm._builder
+    cols, cust = [], []
+    for name in INTEGER_BLOCKS:
+        lab, ids = b.cols.get(name, (None, np.zeros(0, int)))
+        if lab is None or len(ids) == 0:
+            continue
+        cols.append(ids)
+        cust.append(b.cust.get_indexer(lab["customer_id"]))
+    return np.concatenate(cols), np.concatenate(cust)
+
+
+def _set_start(h, x: np.ndarray) -> None:
+    import highspy
+
+    hs = highspy.HighsSolution()
+    hs.col_value = x
+    hs.value_valid = True
+    h.setSolution(hs)
+
+
+def fix_and_solve(mm, lp_values: np.ndarray, time_limit: float, mip_gap: float) -> Solution:
+    """Relax-and-fix: the customers the LP decides integrally are kept as the LP has them.
+
+    A customer is *split* when any of its integer columns (key-account level,
+    service year, lead manager, activity; any year) is fractional in the LP.
+    Every other integer column is fixed to its (integral) LP value; hire
+    decisions that are integral in the LP are fixed too. The MIP over the
+    rest is small. A heuristic: its bound is not used.
+    """
+    arr = mm.lp.arrays()
+    ints = np.flatnonzero(arr["integer"])
+    frac = (lp_values > 1e-6) & (lp_values < 1 - 1e-6)
+    cols, cust = _customer_columns(mm)
+    split = np.zeros(len(mm._builder.cust), bool)
+    split[cust[frac[cols]]] = True
+    free = np.zeros(mm.lp.n_cols, bool)
+    free[cols[split[cust]]] = True
+    w = mm._builder.w
+    free[w[frac[w]]] = True
+    fix = ints[~free[ints]]
+    v = np.round(lp_values[fix])
+    h = highs_model(mm.lp)
+    h.changeColsBounds(len(fix), fix.astype(np.int32), v, v)
+    return run_highs(h, time_limit, mip_gap)
+
+
+def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: float,
+                              wanted: np.ndarray | None = None, seed: int = 0,
+                              size: int = 3, step_limit: float = 3.0,
+                              options: dict | None = None) -> np.ndarray:
+    """Large-neighbourhood search: re-plan the customers of ``size`` managers over all years.
+
+    Free in a neighbourhood: for every customer led by a picked manager in
+    any year of the plan, or put (partly) with one by the LP (``wanted``, its
+    column values), the key-account level, service year and activities of
+    every year and the lead manager among the picked managers and the ones
+    leading it in the plan; the hiring decision of a picked hire slot.
+    Everything else keeps the plan's value. Stops at ``deadline``
+    (perf_counter) or when the objective reaches ``target``.
+    """
+    b = mm._builder
+    arr = mm.lp.arrays()
+    obj = arr["obj"]
+    ints = np.flatnonzero(arr["integer"])
+    h = highs_model(mm.lp)
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
+    rng = np.random.default_rng(seed)
+    mgr = np.asarray(mm.data.managers.index)
+    xl = b.xl
+    x_c = b.cust.get_indexer(xl["customer_id"])
+    x_m = xl["manager_id"].to_numpy()
+    cols, cust = _customer_columns(mm)
+    not_x = ~np.isin(cols, b.x)
+    hire_m = b.hl["manager_id"].to_numpy()
+    lp_pair = np.ones(len(xl), bool) if wanted is None else wanted[b.x] > 1e-6
+    cap_block = mm.lp.rows["capacity"]
+    cap_rows = mm.lp.matrix().tocsr()[cap_block.slice]
+    cap_hi = mm.lp.arrays()["row_hi"][cap_block.slice]
+    cap_mgr = cap_block.labels["manager_id"].to_numpy()
+    pos = pd.Index(mgr).get_indexer(cap_mgr)
+    best = float(obj @ values)
+    stall = 0
+    size = min(size, len(mgr))
+    while time.perf_counter() < deadline and best < target and stall < 3 * len(mgr):
+        # unused hours per manager over the years (a hire slot's rows count its hired hours)
+        slack = np.zeros(len(mgr))
+        np.add.at(slack, pos, np.clip(cap_hi - cap_rows @ values, 0, None))
+        p = slack / max(slack.sum(), 1.0) + 0.02
+        guided = rng.choice(mgr, size=max(1, size // 2), replace=False, p=p / p.sum())
+        rest = np.setdiff1d(mgr, guided)
+        pick = np.r_[guided, rng.choice(rest, size=min(size - len(guided), len(rest)),
+                                        replace=False)]
+        led = values[b.x] > 0.5
+        inm = np.isin(x_m, pick)
+        chosen = np.zeros(len(b.cust), bool)
+        chosen[x_c[inm & (led | lp_pair)]] = True
+        leaders = set(zip(x_c[led], x_m[led], strict=True))
+        free = np.zeros(mm.lp.n_cols, bool)
+        free[cols[not_x & chosen[cust]]] = True
+        xfree = chosen[x_c] & (inm | np.array([(c, m) in leaders for c, m in
+                                               zip(x_c, x_m, strict=True)]))
+        free[b.x[xfree]] = True
+        free[b.w[np.isin(hire_m, pick)]] = True
+        lo = np.where(free[ints], 0.0, np.round(values[ints]))
+        hi = np.where(free[ints], 1.0, np.round(values[ints]))
+        h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
+        _set_start(h, values)
+        left = deadline - time.perf_counter()
+        if left <= 0.2:
+            break
+        sol = run_highs(h, min(left, step_limit), 1e-4)
+        if sol.ok and sol.objective > best + 1e-7 * max(1.0, abs(best)):
+            values, best, stall = sol.values, sol.objective, 0
+        else:
+            stall += 1
+    return values
+
+
+def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:
+    """A plan rounded from the LP solution, repaired year by year to fit capacities.
+
+    Each (customer, year) the LP makes at least half a key account gets its
+    level and lead manager of largest LP weight and the activities the LP runs
+    at least half; hires as the LP rounds them. Then, year by year (handover
+    hours depend on the year before), a manager over capacity drops accounts,
+    the least valuable per hour first (``must`` accounts move to a manager
+    with room), and a department over capacity drops activities the same way.
+    Returns the column vector (checked by the caller) or None.
+    """
+    b, d, a = mm._builder, mm.data, mm.assumptions
+    v = lp_values
+    zl = b.zl.assign(w=v[b.z])
+    y = zl.groupby(["customer_id", "t"])["w"].sum()
+    lvl = zl.loc[zl.groupby(["customer_id", "t"])["w"].idxmax(), ["customer_id", "t", "level"]]
+    dec = lvl.merge(y[y >= 0.5].reset_index()[["customer_id", "t"]], on=["customer_id", "t"])
+    xl = b.xl.assign(w=v[b.x])
+    mgr = xl.loc[xl.groupby(["customer_id", "t"])["w"].idxmax(), ["customer_id", "t", "manager_id"]]
+    dec = dec.merge(mgr, on=["customer_id", "t"])
+    al = b.al.assign(w=v[b.a_])
+    al = al[al["w"] >= 0.5]
+    acts = al.groupby(["customer_id", "t"])["activity_id"].agg(tuple)
+    dec["activities"] = [acts.get((c, t), ()) for c, t in zip(dec["customer_id"], dec["t"],
+                                                               strict=True)]
+    hl = b.hl.assign(w=v[b.w]) if len(b.hl) else b.hl.assign(w=0.0)
+    hl = hl[hl["w"] >= 0.5]
+    hired = dict(zip(hl["manager_id"], hl["t"], strict=True))
+    opts = d.options.set_index(["customer_id", "level"])
+    kh = d.acts.set_index(["customer_id", "activity_id"])
+    must = set(d.customers.index[d.customers["status"] == "must"])
+    dep_cap = d.departments
+    cur = d.case.customers["current_manager"].astype(str)
+    prev = {c: m for c, m in cur.items() if m}
+    eligible = d.pairs.groupby("customer_id")["manager_id"].agg(list)
+    parts = []
+    for t, year in enumerate(mm.years):
+        dt = dec[dec["t"] == t].copy()
+        if len(dt) == 0:
+            parts.append(dt)
+            prev = {}
+            continue
+        key = pd.MultiIndex.from_frame(dt[["customer_id", "level"]])
+        dt["hours"] = opts["hours"].reindex(key).to_numpy()
+        dt["value"] = opts["value"].reindex(key).to_numpy()
+        dt["act_hours"] = [float(kh["kam_hours"].reindex(
+            pd.MultiIndex.from_product([[c], list(ks)])).sum()) if ks else 0.0
+            for c, ks in zip(dt["customer_id"], dt["activities"], strict=True)]
+        dt["hand"] = [0.0 if prev.get(c) == m else a.handover_hours
+                      for c, m in zip(dt["customer_id"], dt["manager_id"], strict=True)]
+        dt["need"] = dt["hours"] + dt["act_hours"] + dt["hand"]
+        cap = mm.capacity[year].copy()
+        for n in mm.hires.index:
+            s = hired.get(n)
+            cap[n] = 0.0 if s is None or s > t else cap[n] * (
+                mm.hires.at[n, "ramp_up"] if s == t else 1.0)
+        dt = _fit_capacity(dt, cap, must, eligible, a.handover_hours, prev)
+        if dt is None:
+            return None
+        # departments: drop the activities worth least per department hour
+        if len(dep_cap):
+            dt = _fit_departments(dt, d, dep_cap)
+        parts.append(dt)
+        prev = dict(zip(dt["customer_id"], dt["manager_id"], strict=True))
+    out = pd.concat(parts, ignore_index=True)
+    return b.vector(out[["customer_id", "t", "level", "manager_id", "activities"]], hired)
+
+
+def _fit_capacity(dt, cap, must, eligible, handover, prev):
+    used = dt.groupby("manager_id")["need"].sum()
+    for j in used.index[used > cap.reindex(used.index).fillna(0.0) + 1e-6]:
+        over = float(dt.loc[dt["manager_id"] == j, "need"].sum() - cap.get(j, 0.0))
+        grp = dt[dt["manager_id"] == j].assign(r=lambda g: g["value"] / g["need"])
+        for idx in grp.sort_values("r").index:
+            if over <= 1e-6:
+                break
+            c = dt.at[idx, "customer_id"]
+            if c in must:
+                load = dt.groupby("manager_id")["need"].sum()
+                for m in eligible.get(c, []):
+                    need = dt.at[idx, "hours"] + dt.at[idx, "act_hours"] + (
+                        0.0 if prev.get(c) == m else handover)
+                    if m != j and cap.get(m, 0.0) - load.get(m, 0.0) >= need:
+                        over -= dt.at[idx, "need"]
+                        dt.loc[idx, ["manager_id", "need", "hand"]] = [m, need, need
+                                                                      - dt.at[idx, "hours"]
+                                                                      - dt.at[idx, "act_hours"]]
+                        break
+                continue
+            over -= dt.at[idx, "need"]
+            dt = dt.drop(index=idx)
+        if over > 1e-6:
+            return None
+    return dt
+
+
+def _fit_departments(dt, d, dep_cap):
+    acts = d.acts.set_index(["customer_id", "activity_id"])
+    rows = [(i, c, k) for i, (c, ks) in zip(dt.index, zip(dt["customer_id"], dt["activities"],
+                                                           strict=True), strict=True) for k in ks]
+    if not rows:
+        return dt
+    r = pd.DataFrame(rows, columns=["i", "customer_id", "activity_id"])
+    info = acts.reindex(pd.MultiIndex.from_frame(r[["customer_id", "activity_id"]]))
+    r["dept"] = info["department"].astype(str).to_numpy()
+    r["dh"] = info["dept_hours"].to_numpy(float)
+    r["gain"] = (info["value"] - info["cost"]).to_numpy(float) / np.maximum(r["dh"], 1e-9)
+    drop = set()
+    for dep, grp in r[r["dept"] != ""].groupby("dept"):
+        over = grp["dh"].sum() - float(dep_cap.get(dep, np.inf))
+        for _, row in grp.sort_values("gain").iterrows():
+            if over <= 1e-6:
+                break
+            drop.add((row["i"], row["activity_id"]))
+            over -= row["dh"]
+    if drop:
+        dt = dt.copy()
+        dt["activities"] = [tuple(k for k in ks if (i, k) not in drop)
+                            for i, ks in zip(dt.index, dt["activities"], strict=True)]
+        dt["need"] = dt["need"]  # activity hours only shrink: capacity still kept
+    return dt
