@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,17 +30,37 @@ from .errors import KamoptError
 from .io import staged_file
 
 __all__ = [
+    "INSTALLED_NOTEBOOK",
     "NOTEBOOK",
     "add_report_command",
     "inject_parameters",
     "is_checked",
     "refresh_notebook",
     "render_report",
+    "report_notebook",
     "strip_outputs",
 ]
 
-#: the notebook the report runs (in the source tree, beside the package)
+#: the notebook the report runs, in a source checkout (beside the package)
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_key_account_plan.ipynb"
+#: where an installed wheel puts it (pyproject.toml, ``[tool.setuptools.data-files]``)
+INSTALLED_NOTEBOOK = Path("share") / "kamopt" / "notebooks" / NOTEBOOK.name
+
+
+def report_notebook(prefixes: Sequence[str | Path] | None = None) -> Path | None:
+    """The plan notebook the report runs: the source checkout's, else an installed copy.
+
+    ``prefixes`` are the installation prefixes searched (default
+    ``sys.prefix`` and ``sys.base_prefix``). None when there is none.
+    """
+    if NOTEBOOK.is_file():
+        return NOTEBOOK
+    roots = [sys.prefix, sys.base_prefix] if prefixes is None else prefixes
+    for root in roots:
+        path = Path(root) / INSTALLED_NOTEBOOK
+        if path.is_file():
+            return path
+    return None
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
@@ -145,10 +166,13 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
 
     if out_html is None:
         raise ValueError("The 'out_html' parameter of render_report must name the file to write.")
-    src = Path(notebook) if notebook is not None else NOTEBOOK
+    src = Path(notebook) if notebook is not None else report_notebook()
+    if src is None:
+        raise ReportError(f"The report notebook {NOTEBOOK.name} is missing: it is neither in "
+                          f"a source checkout ({NOTEBOOK.parent}) nor installed under "
+                          f"{Path(sys.prefix) / INSTALLED_NOTEBOOK.parent}. Reinstall kamopt.")
     if not src.is_file():
-        raise ReportError(f"The report notebook {src} is missing; the report runs from a "
-                          "source checkout of kamopt (pip install -e .).")
+        raise ReportError(f"The report notebook {src} is missing.")
     case_path = Path(case_path).resolve()
     if not case_path.exists():
         raise ReportError(f"The case {case_path} does not exist.")

@@ -2,19 +2,26 @@
 
 import argparse
 import re
+import shutil
 import stat
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from kamopt import htmlreport
 from kamopt.htmlreport import (
+    INSTALLED_NOTEBOOK,
     NOTEBOOK,
     ReportError,
     add_report_command,
     inject_parameters,
     is_checked,
     render_report,
+    report_notebook,
     strip_outputs,
 )
 
@@ -77,6 +84,42 @@ def test_render_report_says_what_is_missing(tmp_path):
     with pytest.raises(ReportError, match="is missing"):
         render_report(ROOT / "data" / "sample", None, tmp_path / "r.html",
                       notebook=tmp_path / "none.ipynb")
+
+
+def test_an_installed_copy_of_the_notebook_is_found_without_a_source_checkout(
+        tmp_path, monkeypatch):
+    assert report_notebook() == NOTEBOOK  # a source checkout uses its own notebook
+    monkeypatch.setattr(htmlreport, "NOTEBOOK", tmp_path / "src" / NOTEBOOK.name)
+    assert report_notebook(prefixes=[tmp_path / "empty"]) is None
+    installed = tmp_path / "prefix" / INSTALLED_NOTEBOOK
+    installed.parent.mkdir(parents=True)
+    shutil.copy(NOTEBOOK, installed)
+    assert report_notebook(prefixes=[tmp_path / "empty", tmp_path / "prefix"]) == installed
+    monkeypatch.setattr(htmlreport.sys, "prefix", str(tmp_path / "empty"))
+    monkeypatch.setattr(htmlreport.sys, "base_prefix", str(tmp_path / "empty"))
+    with pytest.raises(ReportError, match="neither in a source checkout"):
+        render_report(ROOT / "data" / "sample", None, tmp_path / "r.html")
+
+
+def test_the_wheel_installs_the_report_notebook(tmp_path):
+    """A wheel carries the notebook as data for <prefix>/share/kamopt/notebooks (offline build)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "kamopt", src / "kamopt",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (src / "notebooks").mkdir()
+    shutil.copy(NOTEBOOK, src / "notebooks" / NOTEBOOK.name)
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps",
+                          "--no-build-isolation", "--no-index", "-q", "-w", str(tmp_path / "dist")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    (wheel,) = (tmp_path / "dist").glob("kamopt-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    data = [n for n in names if n.endswith(NOTEBOOK.name)]
+    assert data == [f"kamopt-0.1.0.data/data/{INSTALLED_NOTEBOOK.as_posix()}"], data
+    assert "kamopt/htmlreport.py" in names
 
 
 def test_the_report_command_registers_on_the_cli():
