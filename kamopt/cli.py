@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("plan", cmd_plan, "Plan the key accounts of a case and write plan.csv and summary.json.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
-    sp.add_argument("--out", required=True, help="output folder (created; replaced as a whole)")
+    sp.add_argument("--out", required=True,
+                    help="output folder (created if missing; the files kamopt writes replace "
+                         "those of the same name, others stay; a case folder is refused)")
+    sp.set_defaults(out_is_folder=True)
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
     sp.add_argument("--time-limit", type=float, help="seconds for the solver (overrides the scenario)")
     sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop (overrides the scenario)")
@@ -124,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "out_is_folder", False):
+            from .io import check_output_folder
+
+            check_output_folder(args.out)  # before any work, not after a long solve
         return int(args.func(args) or 0)
     except KamoptError as exc:
         print(str(exc), file=sys.stderr)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .case import Case
-from .errors import CaseError, Problem
+from .errors import CaseError, InputError, Problem
 from .schema import TABLES, TABLES_BY_NAME
 from .validate import (
     ProblemLog,
@@ -168,11 +168,41 @@ def staging_dir(target: Path) -> Path:
     return tmp
 
 
+def check_output_folder(out: str | os.PathLike) -> None:
+    """Refuse an output folder that is a file or holds a case (exit status 2).
+
+    Plan outputs include ``managers.csv`` and ``departments.csv``; written into
+    a case folder they would replace the user's input files. A case folder is
+    one with ``customers.csv`` (every case has it; no output is named so), so
+    a folder of earlier outputs can be written again.
+
+    >>> import tempfile
+    >>> case = Path(tempfile.mkdtemp())
+    >>> _ = (case / "customers.csv").write_text("customer_id")
+    >>> check_output_folder(case)
+    Traceback (most recent call last):
+    ...
+    kamopt.errors.InputError: The output folder cannot be used (1 problem):
+      - ...: holds a case (customers.csv); outputs are never written into a case folder, so that no input file is replaced: choose another output folder
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(Problem(str(out), "is a file; expected a folder for the outputs"),
+                         title="The output folder cannot be used")
+    if (out / TABLES_BY_NAME["customers"].file).is_file():
+        raise InputError(Problem(str(out), "holds a case (customers.csv); outputs are never "
+                                 "written into a case folder, so that no input file is "
+                                 "replaced: choose another output folder"),
+                         title="The output folder cannot be used")
+
+
 @contextmanager
 def staged_folder(out: str | os.PathLike) -> Iterator[Path]:
     """Write files into a temporary folder; they are moved into ``out`` only if the block succeeds.
 
     A failure inside the block leaves ``out`` as it was: never a half-written output.
+    An ``out`` that is a file or holds a case is refused first
+    (:func:`check_output_folder`).
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
@@ -182,6 +212,7 @@ def staged_folder(out: str | os.PathLike) -> Iterator[Path]:
     ['a.csv']
     """
     out = Path(out)
+    check_output_folder(out)
     tmp = staging_dir(out)
     try:
         yield tmp

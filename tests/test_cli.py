@@ -109,6 +109,39 @@ def test_unknown_manager_in_scenario_exits_2(small_case, tmp_path):
     assert "M99" in r.stderr
 
 
+def test_the_case_folder_is_refused_as_output_and_left_unchanged(small_case, tmp_path, capsys,
+                                                                monkeypatch):
+    def must_not_plan(*a, **k):
+        raise AssertionError("planned although the output folder is refused")
+
+    monkeypatch.setattr(sys.modules["kamopt.plan"], "plan", must_not_plan)
+    case = tmp_path / "case"
+    case.mkdir()
+    for f in small_case.iterdir():
+        (case / f.name).write_bytes(f.read_bytes())
+    before = {f.name: f.read_bytes() for f in case.iterdir()}
+    # the refusal comes before any solve
+    assert main(["plan", str(case), "--out", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert str(case) in err and "holds a case" in err
+    assert {f.name: f.read_bytes() for f in case.iterdir()} == before  # nothing changed or added
+    # and the writer refuses it too, whoever calls it
+    from kamopt.errors import InputError
+    from kamopt.io import staged_folder
+
+    with pytest.raises(InputError, match="holds a case"), staged_folder(case):
+        pass
+    assert {f.name: f.read_bytes() for f in case.iterdir()} == before
+
+
+def test_an_output_path_that_is_a_file_exits_2(small_case, tmp_path):
+    target = tmp_path / "plan.csv"
+    target.write_text("mine")
+    r = run("plan", str(small_case), "--out", str(target))
+    assert r.returncode == 2 and "is a file" in r.stderr and "Traceback" not in r.stderr
+    assert target.read_text() == "mine"
+
+
 def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys, small_case, tmp_path):
     # `kamopt.plan` is the function (the public name); the module is in sys.modules
     planner = sys.modules["kamopt.plan"]
@@ -142,3 +175,11 @@ def test_check_validates_the_midterm_inputs_too(small_case, tmp_path):
     (case / "targets.csv").write_text("year,scope,order_intake\n2027,company,1000000\n")
     r = run("check", str(case))
     assert r.returncode == 0 and "order-intake targets" in r.stdout
+
+
+def test_a_folder_of_earlier_outputs_can_be_written_again(small_case, tmp_path):
+    out = tmp_path / "o"
+    for _ in range(2):
+        r = run("plan", str(small_case), "--out", str(out), "--mip-gap", "0.05")
+        assert r.returncode == 0, r.stderr
+    assert {"plan.csv", "summary.json", "managers.csv"} <= {p.name for p in out.iterdir()}
