@@ -525,9 +525,16 @@ class _Builder:
         gl = _per_year(po[["customer_id", "manager_id", "level", "p", "o"]], yrs)
         gl["hours"] = o["hours"].to_numpy()[gl["o"].to_numpy()]
         rate = p["hourly_cost"].to_numpy()[gl["p"].to_numpy()]
+        fits = self._fits(gl)
         self.g = self.var("g", gl[["customer_id", "manager_id", "level", "year", "p", "o", "t"]],
-                          obj=-self.disc[gl["t"].to_numpy()] * rate * gl["hours"].to_numpy())
+                          obj=-self.disc[gl["t"].to_numpy()] * rate * gl["hours"].to_numpy(),
+                          ub=fits.astype(float))
         self.gl = gl
+        # a lead manager for whom no level of the account fits: x = 0 (exact, tightens the LP)
+        npr = len(p)
+        x_fits = np.zeros(len(xl), bool)
+        np.logical_or.at(x_fits, gl["p"].to_numpy() + npr * gl["t"].to_numpy(), fits)
+        self.m.ub[list(self.m.cols).index("x")][~x_fits] = 0.0
         # q[i,j,t]: the account's activity hours, carried by its lead manager (compact form)
         self.act_hours = acts[acts["kam_hours"] > 0].groupby("customer_id")["kam_hours"].sum()
         qp = p[p["customer_id"].isin(self.act_hours.index)][["customer_id", "manager_id"]]
@@ -561,6 +568,22 @@ class _Builder:
         pen = a.shortfall_penalty * self.disc[tg["t"].to_numpy()] if len(tg) else 0.0
         self.s = self.var("shortfall", tg[["scope", "year", "t"]], obj=-pen, lb=0.0,
                           ub=0.0 if a.target_mode == "hard" else INF)
+
+    def _fits(self, gl: pd.DataFrame) -> np.ndarray:
+        """Whether option (i, l) can be led by j in year t at all.
+
+        Not when its hours, plus the handover hours it must take in year 1
+        (j is not the current manager), exceed j's capacity that year (a hire
+        slot's full capacity): such a g is fixed at 0. Exact (every plan keeps
+        it) and it stops the LP relaxation from giving a manager a share of an
+        account that cannot fit.
+        """
+        cap = self.cap.stack().reindex(pd.MultiIndex.from_arrays(
+            [gl["manager_id"].to_numpy(), gl["year"].to_numpy()])).to_numpy(float)
+        cont = self.d.pairs["continuity"].to_numpy(bool)[gl["p"].to_numpy()]
+        forced = (gl["t"].to_numpy() == 0) & ~cont
+        need = gl["hours"].to_numpy() + self.a.handover_hours * forced
+        return need <= cap * (1 + 1e-9) + 1e-9
 
     # ------------------------------------------------------------ the rules
     def add_one_level_per_account(self) -> None:

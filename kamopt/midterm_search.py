@@ -116,6 +116,7 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: f
     best = float(obj @ values)
     stall = 0
     size = min(size, len(mgr))
+    max_size = max(size, len(mgr) // 2)
     while time.perf_counter() < deadline and best < target and stall < 3 * len(mgr):
         # unused hours per manager over the years (a hire slot's rows count its hired hours)
         slack = np.zeros(len(mgr))
@@ -148,6 +149,11 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: f
             values, best, stall = sol.values, sol.objective, 0
         else:
             stall += 1
+        # neighbourhoods grow while HiGHS proves them quickly, shrink when it cannot
+        if sol.status == "optimal" and sol.seconds < step_limit / 2:
+            size = min(size + 1, max_size)
+        elif sol.status != "optimal":
+            size = max(size - 1, 2)
     return values
 
 

@@ -314,6 +314,84 @@ def test_relaxing_the_target_never_lowers_the_npv(small_plan):
     assert mp.years.loc[2029, "intake"] >= mp.years.loc[2029, "target"] - 1e-6
 
 
+# ------------------------------------------------ the search (kamopt.midterm_search)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_brute_force_through_the_neighbourhood_search(seed, monkeypatch):
+    """With the search forced on tiny cases, the optimum is still found and proven."""
+    import kamopt.midterm as mt
+
+    monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+    rng = np.random.default_rng(seed)
+    case = random_case(rng, n_customers=2, n_managers=2, activity=True)
+    a = MidtermAssumptions(ramp=(0.4, 1.0), handover_hours=20, hire_profiles=(HIRE,),
+                           shortfall_penalty=0.4, start_year=2027)
+    total = case.customers["revenue"].sum()
+    targets = pd.DataFrame({"year": [2028], "scope": ["company"], "order_intake": [total]})
+    mp = plan_midterm(case, TWO_LEVELS, 2, targets, assumptions=a, capacity_by_year=NO_CAPACITY)
+    best = brute_force(case, TWO_LEVELS, a.replace(years=2), 2, targets)
+    assert mp.status == "optimal"
+    assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
+
+
+@pytest.fixture(scope="module")
+def mid_model():
+    from kamopt.midterm import build_midterm
+    from kamopt.solve import solve
+
+    case = make_case(customers=40, managers=6, seed=3)
+    a = MidtermAssumptions(handover_hours=30, hire_profiles=(
+        HireProfile(name="kam", seniority=2, capacity_hours=600, cost_per_year=40000,
+                    max_hires=2),))
+    total = (case.customers["revenue"] * 0.92 ** 3).sum()
+    targets = pd.DataFrame({"year": [2029], "scope": ["company"], "order_intake": [total * 1.03]})
+    mm = build_midterm(case, Scenario(), a, 3, parse_targets(targets.astype(str), case),
+                       NO_CAPACITY)
+    lp = solve(mm.lp, relax=True)
+    assert lp.status == "optimal"
+    return mm, lp
+
+
+def _keeps_every_constraint(mm, x):
+    arr = mm.lp.arrays()
+    act = mm.lp.matrix() @ x
+    tol = 1e-6 * (1 + np.abs(act))
+    ints = arr["integer"]
+    return (np.all(act >= arr["row_lo"] - tol) and np.all(act <= arr["row_hi"] + tol)
+            and np.all(x >= arr["lb"] - 1e-9) and np.all(x <= arr["ub"] + 1e-9)
+            and np.allclose(x[ints], np.round(x[ints]), atol=1e-6))
+
+
+def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
+    import time
+
+    from kamopt.midterm_search import improve_by_neighbourhoods, round_lp
+
+    mm, lp = mid_model
+    obj = mm.lp.arrays()["obj"]
+    start = round_lp(mm, lp.values)
+    assert start is not None and _keeps_every_constraint(mm, start)
+    assert obj @ start <= lp.objective + 1e-6 * abs(lp.objective)
+    better = improve_by_neighbourhoods(mm, start, time.perf_counter() + 3.0, lp.objective,
+                                       wanted=lp.values, size=2, step_limit=1.0)
+    assert _keeps_every_constraint(mm, better)
+    # never worse than where it started, never above the LP bound
+    assert obj @ start - 1e-6 <= obj @ better <= lp.objective + 1e-6 * abs(lp.objective)
+
+
+def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch):
+    """Through the search path: the bound is at least the plan and at most the LP bound."""
+    import kamopt.midterm as mt
+
+    monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+    mm, lp = mid_model
+    sol = mt._solve(mm, Scenario(time_limit=5, mip_gap=0.001), None)
+    assert sol.ok and _keeps_every_constraint(mm, sol.values)
+    assert sol.objective == pytest.approx(mm.lp.arrays()["obj"] @ sol.values, rel=1e-6)
+    assert sol.objective - 1e-6 <= sol.bound <= lp.objective * (1 + 1e-6)
+    assert sol.gap == pytest.approx((sol.bound - sol.objective) / abs(sol.objective), abs=1e-9)
+    assert (sol.status == "optimal") == (sol.gap <= 0.001 + 1e-9)
+
+
 # ---------------------------------------------------------------- infeasible
 def test_hard_target_out_of_reach_says_by_how_much():
     case = make_case(customers=12, managers=3, seed=5)
