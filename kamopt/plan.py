@@ -137,7 +137,10 @@ def plan(case: Case, scenario: Scenario | None = None, *, prune: bool = True) ->
     if sol.status == "infeasible":
         raise explain_infeasible(km)
     if not sol.ok:
-        raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}")
+        hint = (f" (time limit {scenario.time_limit:g} s: allow more with the scenario's "
+                "time_limit or --time-limit)" if "time limit" in (sol.message or "").lower()
+                else "")
+        raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}{hint}")
     result = read_plan(km, sol)
     result.kpis["build_seconds"] = t_build
     result.kpis["total_seconds"] = time.perf_counter() - t0

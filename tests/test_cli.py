@@ -183,3 +183,19 @@ def test_a_folder_of_earlier_outputs_can_be_written_again(small_case, tmp_path):
         r = run("plan", str(small_case), "--out", str(out), "--mip-gap", "0.05")
         assert r.returncode == 0, r.stderr
     assert {"plan.csv", "summary.json", "managers.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
+        small_case, tmp_path, capsys, monkeypatch):
+    from kamopt.solve import Solution
+
+    def stopped(*a, **k):
+        return Solution("error", None, None, None, 0.01, "highs",
+                        message="HiGHS stopped without a plan: Time limit reached")
+
+    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve", stopped)
+    out = tmp_path / "o"
+    assert main(["plan", str(small_case), "--out", str(out), "--time-limit", "0.01"]) == 4
+    err = capsys.readouterr().err
+    assert "no plan" in err and "time limit 0.01 s" in err and "--time-limit" in err
+    assert not out.exists()
