@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import KamoptError
+from .errors import InputError, KamoptError, Problem
 from .io import staged_file
 
 __all__ = [
@@ -166,6 +166,15 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
 
     if out_html is None:
         raise ValueError("The 'out_html' parameter of render_report must name the file to write.")
+    out = Path(out_html)
+    if out.is_dir():
+        wrong = "is a folder; expected the HTML file to write, e.g. report.html"
+    elif out.suffix.lower() not in (".html", ".htm"):
+        wrong = "expected a file name ending in .html (the report is one HTML page)"
+    else:
+        wrong = None
+    if wrong:  # before the notebook runs, and never over an input file such as customers.csv
+        raise InputError(Problem(str(out), wrong), title="The report cannot be written there")
     src = Path(notebook) if notebook is not None else report_notebook()
     if src is None:
         raise ReportError(f"The report notebook {NOTEBOOK.name} is missing: it is neither in "
@@ -192,7 +201,6 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     title = f"Key-account plan: {case_path.name}"
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    out = Path(out_html)
     with staged_file(out) as tmp:
         tmp.write_text(body, encoding="utf-8")
     return out

@@ -199,3 +199,29 @@ def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
     err = capsys.readouterr().err
     assert "no plan" in err and "time limit 0.01 s" in err and "--time-limit" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["sample", "{tmp}/s", "--customers", "0"], "--customers: got '0'; expected a whole number >= 1"),
+    (["plan", "{case}", "--out", "{tmp}/o", "--years", "0"], "--years: got '0'; expected a whole "
+                                                             "number from 1 to 10"),
+    (["frontier", "{case}", "--max-hires", "-1"], "--max-hires: got '-1'"),
+    (["frontier", "{case}", "--fixed-cost", "-5"], "--fixed-cost: got '-5'; expected a number >= 0"),
+])
+def test_out_of_range_options_exit_2_with_usage(argv, expected, small_case, tmp_path, capsys):
+    argv = [a.format(tmp=tmp_path, case=small_case) for a in argv]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and expected in err and "usage: kamopt" in err
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize("target", ["", "plan.csv"])
+def test_the_report_refuses_a_folder_or_a_non_html_file_before_running(target, small_case,
+                                                                       tmp_path, capsys):
+    out = tmp_path / target if target else tmp_path
+    assert main(["report", str(small_case), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "The report cannot be written there" in err and str(out) in err
+    assert not list(tmp_path.iterdir())
