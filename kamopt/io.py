@@ -244,6 +244,16 @@ def staged_file(path: str | os.PathLike) -> Iterator[Path]:
 
 
 # ------------------------------------------------------------------- reading
+def as_case(value: Case | str | os.PathLike) -> Case:
+    """A case from what a user passes: a :class:`Case`, or the path of one (:func:`load_case`)."""
+    if isinstance(value, Case):
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        return load_case(value)
+    raise TypeError(f"expected a Case or the path of a case folder or .xlsx workbook; "
+                    f"got {type(value).__name__}")
+
+
 def load_case(path: str | os.PathLike) -> Case:
     """Read a case: a folder of CSV files or one ``.xlsx`` workbook.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -111,16 +112,23 @@ class Plan:
 
 
 # ----------------------------------------------------------------- pipeline
-def plan(case: Case, scenario: Scenario | None = None, *, prune: bool = True) -> Plan:
+def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None = None, *,
+         prune: bool = True) -> Plan:
     """Plan the key accounts of ``case`` under ``scenario`` (defaults if None).
+
+    ``case`` may be the path of a case (folder or .xlsx) and ``scenario`` a
+    dict of scenario keys or the path of a YAML file
+    (:meth:`Scenario.coerce <kamopt.scenario.Scenario.coerce>`).
 
     Raises :class:`~kamopt.errors.InfeasibleError` (with what cannot be met
     and by how much) or :class:`~kamopt.errors.SolverError`.
     """
     from .diagnose import explain_infeasible, precheck
+    from .io import as_case
     from .validate import check_against_scenario
 
-    scenario = scenario or Scenario()
+    case = as_case(case)
+    scenario = Scenario.coerce(scenario)
     t0 = time.perf_counter()
     check_against_scenario(case, scenario)
     precheck(case, scenario)

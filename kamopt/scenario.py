@@ -169,6 +169,27 @@ class Scenario:
 
     # -------------------------------------------------------------------- I/O
     @classmethod
+    def coerce(cls, value: Scenario | dict | str | Path | None) -> Scenario:
+        """A scenario from what a user passes: a Scenario, None (the defaults), a dict
+        (:meth:`from_dict`) or the path of a YAML file (:meth:`from_yaml`).
+
+        >>> Scenario.coerce({"mip_gap": 0.01}).mip_gap
+        0.01
+        >>> Scenario.coerce(None) == Scenario()
+        True
+        """
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            return cls.from_dict(value)
+        if isinstance(value, (str, Path)):
+            return cls.from_yaml(value)
+        raise TypeError(f"expected a Scenario, a dict of scenario keys or the path of a YAML "
+                        f"file; got {type(value).__name__}")
+
+    @classmethod
     def from_dict(cls, data: dict | None, file: str = "scenario") -> Scenario:
         """Build a scenario from plain data (as read from YAML)."""
         data = dict(data or {})

@@ -225,3 +225,23 @@ def test_the_optimum_equals_brute_force_and_every_plan_keeps_the_invariants(cs):
     if scenario.budget is not None:
         assert p.kpis["cost"] <= scenario.budget + 1e-6
     assert math.isclose(p.kpis["hours_used"], ka["hours"].sum())
+
+
+def test_plan_takes_paths_and_a_dict_as_a_user_would_pass_them(tmp_path):
+    from pathlib import Path
+
+    from kamopt.io import load_case, save_case
+    from kamopt.sample import make_case
+
+    folder = save_case(make_case(customers=12, managers=3, seed=2), tmp_path / "case")
+    (tmp_path / "s.yml").write_text("name: from-file\nmip_gap: 0.0\n")
+    by_object = plan(load_case(folder), Scenario(mip_gap=0.0))
+    for case in (str(folder), Path(folder)):
+        for scenario in ({"mip_gap": 0.0}, str(tmp_path / "s.yml"), tmp_path / "s.yml"):
+            p = plan(case, scenario)
+            assert p.kpis["objective"] == pytest.approx(by_object.kpis["objective"])
+    assert plan(folder, tmp_path / "s.yml").scenario.name == "from-file"
+    with pytest.raises(TypeError, match="expected a Case or the path"):
+        plan(42)
+    with pytest.raises(TypeError, match="expected a Scenario, a dict"):
+        plan(folder, 0.01)
