@@ -56,7 +56,7 @@ def _highs_alone(lp, time_limit: float, gap: float) -> dict:
     return {"seconds": s.seconds, "status": s.status, "gap": s.gap, "objective": s.objective}
 
 
-def one(size: str, gap: float, time_limit: float, repeats: int) -> dict:
+def one(size: str, gap: float, time_limit: float, repeats: int, alone: bool = True) -> dict:
     import kamopt.colgen as colgen
     from kamopt import Scenario, load_case, plan
     from kamopt.model import build
@@ -111,8 +111,10 @@ def one(size: str, gap: float, time_limit: float, repeats: int) -> dict:
     out["integer_columns"] = int(km.lp.arrays()["integer"].sum())
     out.update(status=p.status, objective=p.objective, gap=p.kpis["mip_gap"],
                bound=p.kpis["bound"], message=p.solution.message)
-    out["highs_alone_same_model"] = _highs_alone(km.lp, time_limit, gap)
-    if out["priced"] and out["full_size"] <= 2_000_000:
+    out["peak_rss_mb_kamopt"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if alone:
+        out["highs_alone_same_model"] = _highs_alone(km.lp, time_limit, gap)
+    if alone and out["priced"] and out["full_size"] <= 2_000_000:
         out["highs_alone_full_model"] = _highs_alone(build(data).lp, time_limit, gap)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
@@ -125,11 +127,18 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--no-highs-alone", action="store_true",
+                    help="skip the runs of HiGHS alone (they take the time limit again)")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "results.json")
+    ap.add_argument("--verbose", action="store_true", help="log the pricing rounds to stderr")
     a = ap.parse_args()
+    if a.verbose:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(relativeCreated)8.0f ms %(name)s: %(message)s")
     if a.one:
         gap = a.gap if a.gap is not None else (0.001 if a.one == "sample" else 0.01)
-        print(json.dumps(one(a.one, gap, a.time_limit, a.repeats)))
+        print(json.dumps(one(a.one, gap, a.time_limit, a.repeats, not a.no_highs_alone)))
         return
     print(f"machine: {machine()}")
     results = []
@@ -138,6 +147,8 @@ def main() -> None:
                "--repeats", str(a.repeats)]
         if a.gap is not None:
             cmd += ["--gap", str(a.gap)]
+        if a.no_highs_alone:
+            cmd += ["--no-highs-alone"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             res = {"size": size, "error": r.stderr.strip().splitlines()[-1:] or ["killed"]}

@@ -24,6 +24,7 @@ own bound is not used (it holds only for the restricted pair set).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
 import numpy as np
@@ -31,7 +32,9 @@ import pandas as pd
 
 from .model import KamModel, build
 from .prepare import ModelData
-from .solve import Solution, highs_model, relative_gap, run_highs, solve
+from .solve import Solution, highs_model, relative_gap, run_highs
+
+log = logging.getLogger(__name__)
 
 #: use pricing when the full model would have more (pair x level) columns than this
 PRICING_THRESHOLD = 60_000
@@ -151,8 +154,8 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
     """A feasible plan rounded from the LP solution, as a full column vector.
 
     Accounts are taken in order of their LP key-account share (must accounts
-    first; only those the LP takes at least half), each with its (manager,
-    level) of largest LP weight that still fits the manager's capacity and the
+    first, with any of their managers if need be; others only if the LP takes
+    them at least half), each with its (manager, level) of largest LP weight that still fits the manager's capacity and the
     budget; then activities with LP value >= 0.5 that fit their department;
     then the room left is filled with the (account, manager, level) choices
     that earn most per hour. Returns None if a must account does not fit.
@@ -174,8 +177,10 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
            - cand["rate"].to_numpy() * cand["hours"].to_numpy())
     cand = cand.assign(prio=prio.reindex(cand["customer_id"]).to_numpy(), net=net,
                        per_hour=net / np.maximum(cand["hours"].to_numpy(), 1e-9))
-    first = cand[(cand["w"] > 1e-6) & (cand["prio"] >= 0.5)].sort_values(
-        ["prio", "customer_id", "w"], ascending=[False, True, False])
+    # must accounts may go to any of their managers (the LP's first), at the lightest level first
+    is_must = cand["customer_id"].isin(must).to_numpy()
+    first = cand[((cand["w"] > 1e-6) & (cand["prio"] >= 0.5)) | is_must].sort_values(
+        ["prio", "customer_id", "w", "hours"], ascending=[False, True, False, True])
     # then fill the room left with what earns most per hour
     fill = cand[cand["net"] > 0].sort_values("per_hour", ascending=False)
     cap = d.managers["capacity"].astype(float).to_dict()
@@ -302,7 +307,7 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     pair_c = d.pairs["customer_id"].to_numpy()
     pair_m = d.pairs["manager_id"].to_numpy()
     best = float(obj @ values)
-    stall = 0
+    stall = tries = 0
     size = size or max(4, len(mgr) // 25)  # measured: 6 of 150 beat 4, 10 and 20
     # (customer, manager) pairs worth trying: those the LP used at least in part
     lp_pair = np.ones(len(pair_c), bool) if wanted is None else wanted[km.x] > 1e-6
@@ -333,35 +338,351 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
         if left <= 0.2:
             break
         sol = run_highs(h, min(left, 2.0), 1e-4)
+        tries += 1
         if sol.ok and sol.objective > best + 1e-6 * max(1.0, abs(best)):
             values, best, stall = sol.values, sol.objective, 0
         else:
             stall += 1
+    log.info("neighbourhood search: %d neighbourhoods, plan %.6g", tries, best)
     return values
 
 
-def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6,
-                     max_rounds: int = 30, add_per_customer: int = 3) -> tuple[KamModel, Solution]:
-    """Plan a large case: price pairs in on the LP, then solve the MIP on them."""
+# ------------------------------------------------------------ Lagrangian bound
+@dataclasses.dataclass
+class Lagrangian:
+    """A bound of the *full* model from prices on the shared resources.
+
+    Manager hours (``capacity_price``, EUR per hour, in the order of
+    ``d.managers``), department hours (``department_price``, in the order of
+    ``d.departments``) and the budget (``budget_price``, EUR per EUR) are
+    priced instead of limited; every customer then picks its best (manager,
+    level, activities) alone. For any non-negative prices,
+    ``prices x capacities + sum of the customers' best values`` is at least
+    the best plan's value (weak duality), so ``bound`` is valid whatever the
+    prices; the subgradient search only makes it tighter. Limits on the
+    number of key accounts are left out, which can only raise the bound.
+    """
+
+    bound: float
+    capacity_price: np.ndarray
+    department_price: np.ndarray
+    budget_price: float
+    pair_score: np.ndarray  # per pair of d.pairs: the customer's best value with that manager
+    chosen: np.ndarray  # per pair: the pair a customer picks at these prices
+    level: np.ndarray  # per pair: the rank (in d.options) of its best level at these prices
+    iterations: int
+    seconds: float
+
+
+class _PairTable:
+    """Integer-coded arrays of every pair, option and activity, for fast pricing."""
+
+    def __init__(self, d: ModelData):
+        cust, ci, mj = _codes(d)
+        self.n_cust, self.n_mgr, self.n_pairs = len(cust), len(d.managers), len(d.pairs)
+        self.ci, self.mj = ci, mj
+        self.order = np.argsort(ci, kind="stable")
+        cs = ci[self.order]
+        self.starts = np.r_[0, np.flatnonzero(cs[1:] != cs[:-1]) + 1] if len(cs) else np.zeros(0, int)
+        self.group_cust = cs[self.starts] if len(cs) else np.zeros(0, int)
+        self.counts = np.diff(np.r_[self.starts, len(cs)])
+        self.vx = d.pairs["value"].to_numpy(float)
+        self.rate = d.pairs["hourly_cost"].to_numpy(float)
+        o = d.options
+        oc = cust.get_indexer(o["customer_id"])
+        rank = o.groupby("customer_id", sort=False).cumcount().to_numpy()
+        self.n_l = int(rank.max()) + 1 if len(rank) else 1
+        self.V = np.full((self.n_cust, self.n_l), -np.inf)
+        self.H = np.zeros((self.n_cust, self.n_l))
+        self.V[oc, rank] = o["value"].to_numpy(float)
+        self.H[oc, rank] = o["hours"].to_numpy(float)
+        self.Vp, self.Hp = self.V[ci], self.H[ci]  # per pair (gathered once: the hot loop)
+        self.must = (d.customers["status"] == "must").to_numpy()
+        a = d.acts
+        deps = pd.Index(d.departments.index)
+        self.a_c = cust.get_indexer(a["customer_id"])
+        self.a_w = (a["value"] - a["cost"]).to_numpy(float)
+        self.a_cost = a["cost"].to_numpy(float)
+        self.a_kh = a["kam_hours"].to_numpy(float)
+        self.a_dep = deps.get_indexer(a["department"].astype(str))  # -1: no department
+        self.a_dh = np.where(self.a_dep >= 0, a["dept_hours"].to_numpy(float), 0.0)
+        # (pair, activity with KAM hours of the same customer): the activity rides on the pair
+        ride = np.flatnonzero(self.a_kh > 0)
+        by_c = ride[np.argsort(self.a_c[ride], kind="stable")]
+        first = np.searchsorted(self.a_c[by_c], np.arange(self.n_cust))
+        last = np.searchsorted(self.a_c[by_c], np.arange(self.n_cust), side="right")
+        n_per = (last - first)[ci]
+        self.e_p = np.repeat(np.arange(self.n_pairs), n_per)
+        offs = np.arange(len(self.e_p)) - np.repeat(np.cumsum(n_per) - n_per, n_per)
+        self.e_r = by_c[np.repeat(first[ci], n_per) + offs]
+        self.free = np.flatnonzero(self.a_kh <= 0)  # activities without KAM hours
+        self.C = d.managers["capacity"].to_numpy(float)
+        self.D = d.departments.to_numpy(float) if len(d.departments) else np.zeros(0)
+        self.B = float(d.scenario.budget) if d.scenario.budget is not None else None
+
+    def evaluate(self, lam: np.ndarray, mu: np.ndarray, beta: float):
+        """The Lagrangian value at these prices, a subgradient, and each pair's score."""
+        c = self.rate * (1 + beta) + lam[self.mj]  # EUR per hour of the pair's manager
+        lv = self.Vp - c[:, None] * self.Hp
+        lvl = np.argmax(lv, axis=1)
+        score = self.vx + np.take_along_axis(lv, lvl[:, None], axis=1)[:, 0]
+        mu_a = np.where(self.a_dep >= 0, mu[np.maximum(self.a_dep, 0)] if len(mu) else 0.0, 0.0)
+        a_fix = self.a_w - mu_a * self.a_dh - beta * self.a_cost
+        ride = a_fix[self.e_r] - c[self.e_p] * self.a_kh[self.e_r]
+        on = ride > 0
+        score += np.bincount(self.e_p, weights=np.where(on, ride, 0.0), minlength=self.n_pairs)
+        free_val = np.bincount(self.a_c[self.free], weights=np.maximum(a_fix[self.free], 0.0),
+                               minlength=self.n_cust)
+        score += free_val[self.ci]
+        # each customer's best pair (or none, unless it is a must account)
+        s = score[self.order]
+        gmax = np.maximum.reduceat(s, self.starts) if len(s) else np.zeros(0)
+        is_max = s >= np.repeat(gmax, self.counts)
+        pos = np.flatnonzero(is_max)
+        grp = np.repeat(np.arange(len(self.starts)), self.counts)[pos]
+        best_pos = pos[np.r_[True, grp[1:] != grp[:-1]]] if len(pos) else pos
+        take = (gmax > 0) | self.must[self.group_cust]
+        value = float(np.where(take, gmax, 0.0).sum())
+        p_star = self.order[best_pos[take]]
+        chosen = np.zeros(self.n_pairs, bool)
+        chosen[p_star] = True
+        # resources the customers' choices use
+        i_star, l_star = self.ci[p_star], lvl[p_star]
+        hours = self.H[i_star, l_star]
+        e_on = on & chosen[self.e_p]
+        ride_h = np.bincount(self.e_p[e_on], weights=self.a_kh[self.e_r[e_on]], minlength=self.n_pairs)
+        used = np.bincount(self.mj[p_star], weights=hours + ride_h[p_star], minlength=self.n_mgr)
+        free_on = self.free[(a_fix[self.free] > 0) & np.isin(self.a_c[self.free], i_star)]
+        acts_on = np.r_[self.e_r[e_on], free_on].astype(np.int64)
+        dep_used = np.bincount(self.a_dep[acts_on][self.a_dep[acts_on] >= 0],
+                               weights=self.a_dh[acts_on][self.a_dep[acts_on] >= 0],
+                               minlength=len(self.D))
+        spend = float((self.rate[p_star] * (hours + ride_h[p_star])).sum() + self.a_cost[acts_on].sum())
+        L = value + float(lam @ self.C) + float(mu @ self.D) + (beta * self.B if self.B is not None else 0.0)
+        g_lam, g_mu = self.C - used, self.D - dep_used
+        g_beta = (self.B - spend) if self.B is not None else 0.0
+        # a rough plan value (accounts by value per hour while capacity lasts): the step's target
+        tv = self.vx[p_star] + self.V[i_star, l_star] - self.rate[p_star] * hours
+        o = np.lexsort((-tv / np.maximum(hours, 1e-9), self.mj[p_star]))
+        m_o = self.mj[p_star][o]
+        cum = np.cumsum(hours[o])
+        st = np.r_[0, np.flatnonzero(m_o[1:] != m_o[:-1]) + 1] if len(o) else np.zeros(0, int)
+        cum -= np.repeat(np.r_[0.0, cum[st[1:] - 1]] if len(st) else np.zeros(0), np.diff(np.r_[st, len(o)]))
+        fits = cum <= self.C[m_o] + 1e-9
+        rough = float(np.maximum(tv[o][fits], 0).sum())
+        return L, g_lam, g_mu, g_beta, score, chosen, lvl, rough
+
+
+def lagrangian_bound(d: ModelData, time_limit: float, max_iter: int = 300,
+                     start: tuple[np.ndarray, np.ndarray, float] | None = None,
+                     table: _PairTable | None = None, target: float = -np.inf,
+                     tol: float = 1e-3) -> Lagrangian:
+    """Price manager hours, department hours and the budget by a subgradient search.
+
+    Polyak steps towards ``target`` or a rough plan value, whichever is
+    higher; the step shrinks when the bound stops improving. Every iterate
+    gives a valid bound; the best is kept. ``start``: prices to start from
+    (capacity, department, budget), e.g. an LP's duals; the first step is
+    then small. Vectorised over all pairs (~0.3 s a step at 6 M pairs).
+    """
     t0 = time.perf_counter()
-    keep = initial_pairs(d, k)
+    t = table or _PairTable(d)
+    if start is None:
+        lam, mu, beta, theta = np.zeros(t.n_mgr), np.zeros(len(t.D)), 0.0, 1.0
+    else:
+        lam, mu = (np.maximum(np.asarray(x, float), 0.0) for x in start[:2])
+        beta, theta = max(float(start[2]), 0.0), 0.1
+    best = None
+    stall, lower = 0, target
+    it = 0
+    for it in range(1, max_iter + 1):
+        L, g_lam, g_mu, g_beta, score, chosen, lvl, rough = t.evaluate(lam, mu, beta)
+        lower = max(lower, rough)
+        if best is None or L < best.bound - 1e-9 * max(1.0, abs(L)):
+            best = Lagrangian(L, lam.copy(), mu.copy(), beta, score, chosen, lvl, it, 0.0)
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 5:
+                theta, stall = theta / 2, 0
+        norm = float(g_lam @ g_lam + g_mu @ g_mu + g_beta * g_beta)
+        if (norm <= 1e-12 or theta < 1e-4 or relative_gap(lower, best.bound) <= tol
+                or time.perf_counter() - t0 > time_limit):
+            break
+        step = theta * max(L - lower, 1e-6 * max(1.0, abs(L))) / norm
+        lam = np.maximum(0.0, lam - step * g_lam)
+        mu = np.maximum(0.0, mu - step * g_mu)
+        if t.B is not None:
+            beta = max(0.0, beta - step * g_beta)
+    return dataclasses.replace(best, iterations=it, seconds=time.perf_counter() - t0)
+
+
+# ------------------------------------------------------------ warm-started LP rounds
+def _keys(km: KamModel, kept: np.ndarray) -> dict[str, np.ndarray]:
+    """Keys, stable across rounds, of the pair-indexed column and row blocks of ``km``.
+
+    ``kept`` is the mask of the full data's pairs that ``km`` was built on.
+    A pair's key is its index in the full data; a (pair, option) or (pair,
+    activity) column, and the row that goes with it, adds the option's or
+    activity's row number.
+    """
+    gp = np.flatnonzero(kept)  # full pair id of each of km's pairs
+    d = km.data
+    n_o, n_a = len(d.options) + 1, len(d.acts) + 1
+    g = gp[km.gl["p"].to_numpy()] * n_o + km.gl["o"].to_numpy()
+    ql = km.ql
+    q = gp[ql["p"].to_numpy()] * n_a + (ql["r"].to_numpy() if "r" in ql.columns else 0)
+    keys = {"col:x": gp, "col:g": g, "col:q": q, "row:lead": gp}
+    if "r" in ql.columns:
+        keys["row:activity_with_lead"] = q
+    else:
+        keys["row:activity_lead"] = q
+    return keys
+
+
+def warm_basis(old: KamModel, old_kept: np.ndarray, status: tuple[np.ndarray, np.ndarray],
+               new: KamModel, new_kept: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The old round's simplex basis carried over to the new round's model.
+
+    Columns and rows that were there keep their status; new pairs' columns
+    start non-basic at 0 and their rows basic, so the basis stays primal
+    feasible and the simplex goes on from where it stopped instead of from
+    scratch. None if the two models differ in form (the activity link).
+    """
+    if ("r" in old.ql.columns) != ("r" in new.ql.columns):
+        return None
+    ok, nk = _keys(old, old_kept), _keys(new, new_kept)
+    out = []
+    for kind, blocks_old, blocks_new, st, n, fill in (
+            ("col", old.lp.cols, new.lp.cols, status[0], new.lp.n_cols, 0),  # kLower
+            ("row", old.lp.rows, new.lp.rows, status[1], new.lp.n_rows, 1)):  # kBasic
+        s = np.full(n, fill, dtype=np.int8)
+        for name, b in blocks_new.items():
+            ob = blocks_old.get(name)
+            if ob is None:
+                continue
+            key = f"{kind}:{name}"
+            if key in nk:
+                pos = pd.Index(ok[key]).get_indexer(nk[key])
+                hit = pos >= 0
+                s[b.start + np.flatnonzero(hit)] = st[ob.start + pos[hit]]
+            elif ob.size == b.size:
+                s[b.slice] = st[ob.slice]
+            else:
+                return None
+        out.append(s)
+    return out[0], out[1]
+
+
+def solve_lp(km: KamModel, time_limit: float, basis: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> tuple[Solution, tuple[np.ndarray, np.ndarray] | None]:
+    """The LP relaxation of ``km`` (from ``basis`` when given) and its final basis."""
+    import highspy
+
+    h = highs_model(km.lp, relax=True)
+    if basis is not None:
+        lut = [highspy.HighsBasisStatus(v) for v in range(5)]
+        b = highspy.HighsBasis()
+        b.col_status = [lut[v] for v in basis[0].tolist()]
+        b.row_status = [lut[v] for v in basis[1].tolist()]
+        b.valid = True
+        h.setBasis(b)
+    sol = run_highs(h, time_limit, 0.0, is_mip=False)
+    if not sol.ok:
+        return sol, None
+    b = h.getBasis()
+    if not b.valid:
+        return sol, None
+    return sol, (np.fromiter((s.value for s in b.col_status), np.int8, km.lp.n_cols),
+                 np.fromiter((s.value for s in b.row_status), np.int8, km.lp.n_rows))
+
+
+def _values_from_prices(km: KamModel, kept: np.ndarray, lag: Lagrangian) -> np.ndarray:
+    """A column vector for ``km`` (built on pairs ``kept`` of the full data) that
+    takes, for every customer, the (manager, level) it picks at the Lagrangian
+    prices, with all its activities: the guide for the greedy start and the
+    search when no LP relaxation finished. Not a plan (capacities may not hold).
+    """
+    d = km.data
+    v = np.zeros(km.lp.n_cols)
+    on = lag.chosen[kept]
+    rank = d.options.groupby("customer_id", sort=False).cumcount().to_numpy()
+    p, o = km.gl["p"].to_numpy(), km.gl["o"].to_numpy()
+    g_on = on[p] & (rank[o] == lag.level[kept][p])
+    v[km.g[g_on]] = 1.0
+    v[km.x[on]] = 1.0
+    v[km.z[np.unique(o[g_on])]] = 1.0
+    v[km.a[d.acts["customer_id"].isin(d.pairs["customer_id"][on]).to_numpy()]] = 1.0
+    return v
+
+
+#: from this many (customer, manager) pairs on, a Lagrangian bound comes first
+LAGRANGIAN_PAIRS = 1_000_000
+#: above this many columns the plan found by the search is final (no HiGHS MIP after it)
+FINISH_COLUMNS = 500_000
+#: share of the time limit the LP rounds may use; the rest builds and improves a plan
+LP_SHARE = 0.6
+
+
+def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6,
+                     max_rounds: int = 30, add_per_customer: int = 3,
+                     lp_share: float = LP_SHARE, warm: bool = True) -> tuple[KamModel, Solution]:
+    """Plan a large case: price pairs in on the LP, then search for a plan on them.
+
+    The LP rounds stop at ``lp_share`` of the time limit; the plan is then
+    built from the last LP relaxation that finished (or, if none did, from
+    the customers' choices at Lagrangian prices), so a plan comes back
+    whenever one is found, ``feasible`` with its gap against the best valid
+    bound of the full model: the Lagrangian bound, or the last finished LP
+    plus its left-out pairs' reduced costs, whichever is lower. With
+    ``warm``, each LP round starts from the previous round's basis.
+    """
+    t0 = time.perf_counter()
+
+    def elapsed() -> float:
+        return time.perf_counter() - t0
+
     _, pair_ci, _ = _codes(d)
+    lag = table = None
     lp_bound = np.inf
+    if len(d.pairs) >= LAGRANGIAN_PAIRS:
+        # the LP rounds will not converge in time (their bound stays weak):
+        # price all pairs for a bound first
+        table = _PairTable(d)
+        lag = lagrangian_bound(d, 0.15 * time_limit, max_iter=1000, table=table)
+        lp_bound = lag.bound
+        log.info("Lagrangian bound %.6g after %d steps, %.1f s", lag.bound, lag.iterations,
+                 lag.seconds)
+    keep = initial_pairs(d, k)
+    km = lp = kept = basis = None  # the last LP relaxation that finished
+    note = ""
     for _ in range(max_rounds):
-        km = build(restrict(d, keep))
-        lp = solve(km.lp, relax=True, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
-        if lp.status == "infeasible" and not keep.all():
-            k *= 2  # the restriction itself may be what is infeasible: widen it
+        km_r = build(restrict(d, keep))
+        left = lp_share * time_limit - elapsed()
+        if left < 1.0:
+            note = "; LP rounds stopped at the time share"
+            km, kept = (km, kept) if km is not None else (km_r, keep.copy())
+            break
+        start_basis = (warm_basis(km, kept, basis, km_r, keep)
+                       if warm and basis is not None else None)
+        lp_r, basis_r = solve_lp(km_r, left, start_basis)
+        if lp_r.status == "infeasible" and not keep.all():
+            # the restriction itself may be what is infeasible: widen it
+            log.info("LP over %d pairs infeasible: widening", keep.sum())
+            k *= 2
             keep |= initial_pairs(d, k)
             continue
-        if lp.status == "infeasible":
-            return km, lp  # the full model is infeasible: the caller explains it
-        if not lp.ok or lp.row_duals is None:
-            return km, dataclasses.replace(
-                lp, status="error", values=None, seconds=time.perf_counter() - t0,
-                message=f"the LP relaxation over {int(keep.sum()):,} (customer, manager) pairs "
-                        f"({km.lp.n_cols:,} columns) did not finish within the time limit of "
-                        f"{time_limit:g} s; give the scenario a larger time_limit")
+        if lp_r.status == "infeasible":
+            return km_r, lp_r  # the full model is infeasible: the caller explains it
+        if not lp_r.ok or lp_r.row_duals is None:
+            note = (f"; the LP over {int(keep.sum()):,} pairs ({km_r.lp.n_cols:,} columns) "
+                    f"did not finish in {left:.0f} s")
+            km, kept = (km, kept) if km is not None else (km_r, keep.copy())
+            break
+        km, lp, kept, basis = km_r, lp_r, keep.copy(), basis_r
+        log.info("LP over %d pairs (%d columns, %s): %.6g in %.1f s (at %.1f s)", keep.sum(),
+                 km.lp.n_cols, "warm" if start_basis is not None else "cold", lp.objective,
+                 lp.seconds, elapsed())
         cand = np.flatnonzero(~keep)
         rc = price_pairs(d, km, lp.row_duals, cand) if len(cand) else np.zeros(0)
         # Lagrangian bound of the full LP: each customer takes at most one
@@ -369,6 +690,7 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
         best_rc = np.zeros(len(d.customers))
         np.maximum.at(best_rc, pair_ci[cand], np.maximum(rc, 0))
         lp_bound = min(lp_bound, lp.objective + float(best_rc.sum()))
+        log.info("bound %.6g; %d pairs with positive reduced cost", lp_bound, int((rc > 0).sum()))
         pos = rc > 1e-9 * max(1.0, abs(lp.objective))
         if not pos.any() or relative_gap(lp.objective, lp_bound) <= mip_gap / 4:
             break
@@ -376,29 +698,42 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
         c = pd.DataFrame({"cand": cand[pos], "rc": rc[pos], "ci": pair_ci[cand[pos]]})
         c = c.sort_values("rc", ascending=False).groupby("ci").head(add_per_customer)
         keep[c["cand"].to_numpy()] = True
+    if km is None:  # every round was cut short by widening; nothing to plan on
+        km, kept = build(restrict(d, keep)), keep.copy()
+    if lp is None and lag is None:  # no LP finished: a bound from prices on all pairs
+        lag = lagrangian_bound(d, max(1.0, 0.1 * time_limit))
+        lp_bound = lag.bound
+        log.info("Lagrangian bound %.6g after %d steps, %.1f s", lag.bound, lag.iterations,
+                 lag.seconds)
+    guide = lp.values if lp is not None else _values_from_prices(km, kept, lag)
+    n_priced = f"; priced {int(kept.sum()):,} of {len(kept):,} pairs{note}"
     h = highs_model(km.lp)
     obj = km.lp.arrays()["obj"]
-    starts = [x for x in (greedy_start(km, lp.values),) if x is not None]
-    fixed = fix_and_solve(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 4)
-    if fixed.ok:
-        starts.append(fixed.values)
+    starts = [x for x in (greedy_start(km, guide),) if x is not None]
+    if lp is not None:
+        fixed = fix_and_solve(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 4)
+        if fixed.ok:
+            starts.append(fixed.values)
     start = max(starts, key=lambda x: float(obj @ x)) if starts else None
+    log.info("start %s at %.1f s%s", None if start is None else f"{float(obj @ start):.6g}",
+             elapsed(), note)
     if start is not None and np.isfinite(lp_bound):
         target = lp_bound / (1 + mip_gap)
-        deadline = t0 + 0.97 * time_limit
-        start = improve_by_neighbourhoods(km, start, deadline, target, wanted=lp.values)
+        # keep time to read the plan back exactly (a few seconds on a large model)
+        deadline = t0 + 0.97 * time_limit - 2e-6 * km.lp.n_cols
+        start = improve_by_neighbourhoods(km, start, deadline, target, wanted=guide)
         value = float(km.lp.arrays()["obj"] @ start)
         within = relative_gap(value, lp_bound) <= mip_gap
-        if within or time_limit - (time.perf_counter() - t0) < 2.0:
+        # a large model goes no further: HiGHS alone would only repeat the search, late
+        if within or time_limit - elapsed() < 2.0 or km.lp.n_cols > FINISH_COLUMNS:
             final = run_highs(_fixed_to(km, start), 10.0, 0.0)  # exact values and a clean status
             if final.ok:
                 gap = relative_gap(final.objective, lp_bound)
                 return km, dataclasses.replace(
                     final, status="optimal" if gap <= mip_gap + 1e-9 else "feasible", gap=gap,
-                    bound=lp_bound, seconds=time.perf_counter() - t0,
+                    bound=lp_bound, seconds=elapsed(),
                     message=(f"within {mip_gap:.2%} of the LP bound" if within else
-                             "time limit reached in the neighbourhood search")
-                    + f"; priced {int(keep.sum()):,} of {len(keep):,} pairs")
+                             "time limit reached in the neighbourhood search") + n_priced)
     if start is not None:
         import highspy
 
@@ -406,20 +741,19 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
         sol.col_value = list(start)
         sol.value_valid = True
         h.setSolution(sol)
-    left = max(1.0, time_limit - (time.perf_counter() - t0))
-    # stop when the plan is within the gap of the full model's LP bound
+    left = max(1.0, time_limit - elapsed())
+    # stop when the plan is within the gap of the full model's bound
     if np.isfinite(lp_bound):
         h.setOptionValue("objective_target", float(lp_bound / (1 + mip_gap)))
     mip = run_highs(h, left, mip_gap)
     if not mip.ok:
-        return km, mip
+        return km, dataclasses.replace(mip, message=mip.message + n_priced)
+    everything = bool(kept.all())
     gap = relative_gap(mip.objective, lp_bound) if np.isfinite(lp_bound) else np.inf
     own = mip.gap if mip.gap is not None else np.inf
-    status = "optimal" if (gap <= mip_gap + 1e-9 or (mip.status == "optimal" and keep.all())) else "feasible"
-    if keep.all():
-        gap = min(gap, own)
+    status = "optimal" if (gap <= mip_gap + 1e-9 or (mip.status == "optimal" and everything)) else "feasible"
     bound = lp_bound if np.isfinite(lp_bound) else None
-    return km, dataclasses.replace(mip, status=status, gap=gap, bound=bound,
-                                   seconds=time.perf_counter() - t0,
-                                   message=f"{mip.message}; priced {int(keep.sum()):,} of "
-                                           f"{len(keep):,} pairs")
+    if everything and own < gap:  # every pair is in: the MIP's own bound holds for the full model
+        gap, bound = own, mip.bound
+    return km, dataclasses.replace(mip, status=status, gap=gap, bound=bound, seconds=elapsed(),
+                                   message=mip.message + n_priced)

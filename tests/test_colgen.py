@@ -72,3 +72,66 @@ def test_an_infeasible_large_case_is_still_explained(monkeypatch):
                       dict(manager_id="M2", capacity_hours=160)])
     with pytest.raises(InfeasibleError, match="manager capacity"):
         planner.plan(case, Scenario(levels=(Level("light", 0.5, 0.6),)))
+
+
+def _small(seed, customers=60, managers=6):
+    d = prepare(make_case(customers=customers, managers=managers, seed=seed), Scenario(mip_gap=0.01))
+    km = build(d)
+    return d, solve(km.lp, time_limit=60, mip_gap=1e-6), solve(km.lp, relax=True)
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_the_lagrangian_bound_holds_for_any_prices_and_the_search_tightens_it(seed):
+    from kamopt.colgen import _PairTable, lagrangian_bound
+
+    d, full, full_lp = _small(seed)
+    table = _PairTable(d)
+    rng = np.random.default_rng(seed)
+    for lam in (np.zeros(table.n_mgr), rng.uniform(0, 300, table.n_mgr)):
+        bound = table.evaluate(lam, np.zeros(len(table.D)), 0.0)[0]
+        assert bound >= full.objective - 1e-6
+    lag = lagrangian_bound(d, time_limit=10)
+    assert lag.bound >= full.objective - 1e-6
+    assert lag.bound <= table.evaluate(np.zeros(table.n_mgr), np.zeros(len(table.D)), 0.0)[0]
+    assert lag.bound <= full_lp.objective * 1.01  # close to the LP bound
+
+
+def test_with_no_time_for_lp_rounds_a_verified_plan_comes_back_with_a_valid_gap():
+    d, full, _ = _small(2)
+    km, sol = solve_by_pricing(d, time_limit=4, mip_gap=0.001, lp_share=0.0)
+    assert sol.ok and "LP rounds stopped" in sol.message
+    assert sol.bound >= full.objective - 1e-6  # against a bound of the full model
+    assert sol.gap == pytest.approx((sol.bound - sol.objective) / sol.objective)
+    assert sol.objective <= full.objective + 1e-6
+    read_plan(km, sol).verify()
+
+
+def test_large_cases_also_try_the_lps_prices_on_every_pair_and_stay_sound(monkeypatch):
+    import kamopt.colgen as colgen
+
+    monkeypatch.setattr(colgen, "LAGRANGIAN_PAIRS", 0)
+    d, full, _ = _small(3)
+    km, sol = solve_by_pricing(d, time_limit=20, mip_gap=0.01, k=2)
+    assert sol.ok and sol.bound >= full.objective - 1e-6
+    assert len(km.data.pairs) < len(d.pairs)  # priced, not everything
+    if sol.status == "optimal":
+        assert sol.gap <= 0.01 + 1e-9
+    read_plan(km, sol).verify()
+
+
+def test_an_lp_round_warm_started_from_the_last_basis_reaches_the_same_lp_optimum():
+    from kamopt.colgen import restrict, solve_lp, warm_basis
+
+    d = prepare(make_case(customers=60, managers=6, seed=4), Scenario())
+    first = initial_pairs(d, 1)
+    km1 = build(restrict(d, first))
+    lp1, basis = solve_lp(km1, 30)
+    second = first | initial_pairs(d, 3)
+    km2 = build(restrict(d, second))
+    start = warm_basis(km1, first, basis, km2, second)
+    assert start is not None and (start[1] == 1).sum() == km2.lp.n_rows - (start[0] == 1).sum()
+    warm, _ = solve_lp(km2, 30, start)
+    cold = solve(km2.lp, relax=True)
+    assert warm.status == cold.status == "optimal"
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.objective >= lp1.objective - 1e-6
