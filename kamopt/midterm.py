@@ -1419,9 +1419,14 @@ def _set_start(h, x: np.ndarray) -> None:
 
 
 def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:
-    """The start that keeps every constraint and has the highest objective."""
+    """The start that keeps every constraint and bound and has the highest objective.
+
+    Column bounds count too: with hard targets a plan's shortfall column is
+    bounded at 0, and a start that falls short of a target is no plan.
+    """
     arr = mm.lp.arrays()
     A = mm.lp.matrix()
+    ints = arr["integer"]
     best, best_obj = None, -np.inf
     for x in starts:
         if x is None:
@@ -1429,6 +1434,10 @@ def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:
         act = A @ x
         tol = 1e-6 * (1 + np.abs(act))
         if np.any(act < arr["row_lo"] - tol) or np.any(act > arr["row_hi"] + tol):
+            continue
+        ctol = 1e-6 * (1 + np.abs(x))
+        if (np.any(x < arr["lb"] - ctol) or np.any(x > arr["ub"] + ctol)
+                or np.any(np.abs(x[ints] - np.round(x[ints])) > 1e-6)):
             continue
         obj = float(arr["obj"] @ x)
         if obj > best_obj:

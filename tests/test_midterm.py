@@ -378,6 +378,30 @@ def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
     assert obj @ start - 1e-6 <= obj @ better <= lp.objective + 1e-6 * abs(lp.objective)
 
 
+def test_a_start_short_of_a_hard_target_is_no_plan():
+    """With hard targets the shortfall column is bounded at 0: a start that falls short of
+    a target breaks that bound and must not be used (nor returned) as a plan."""
+    from kamopt.midterm import _best_start, build_midterm
+
+    case = make_case(customers=8, managers=2, seed=2)
+    total = case.customers["revenue"].sum()
+    targets = parse_targets(pd.DataFrame({"year": ["2027"], "scope": ["company"],
+                                          "order_intake": [str(total)]}), case)
+    mm = build_midterm(case, Scenario(), MidtermAssumptions(target_mode="hard"), 1, targets,
+                       NO_CAPACITY)
+    nothing = mm._builder.vector(nothing_frame(), {})
+    assert nothing[mm._builder.s].max() > 0  # the rows hold only through the shortfall
+    assert _best_start(mm, [nothing]) is None
+    # the same start with the target met through its shortfall column at 0 is checked by rows
+    lifted = nothing.copy()
+    lifted[mm._builder.s] = 0.0
+    assert _best_start(mm, [lifted]) is None
+
+
+def nothing_frame():
+    return pd.DataFrame(columns=["customer_id", "t", "level", "manager_id", "activities"])
+
+
 def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch):
     """Through the search path: the bound is at least the plan and at most the LP bound."""
     import kamopt.midterm as mt
