@@ -96,7 +96,9 @@ def cmd_sample(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    if getattr(args, "years", None) and args.years > 1:
+    years = getattr(args, "years", None)
+    # several years, or mid-term assumptions without --years (their own `years` then applies)
+    if (years is not None and years > 1) or (years is None and getattr(args, "assumptions", None)):
         from .midterm import cmd_midterm
 
         return cmd_midterm(args)
@@ -145,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--excel", action="store_true", help="also write plan.xlsx")
     sp.add_argument("--years", type=whole_number(1, 10),
                     help="plan over several years (kamopt.midterm), 1 to 10; default 1")
-    sp.add_argument("--assumptions", help="mid-term assumptions (YAML), used with --years > 1")
+    sp.add_argument("--assumptions", help="mid-term assumptions (YAML): plan over their `years` "
+                                          "(or --years) with kamopt.midterm")
 
     sp = add("sample", cmd_sample, "Generate a sample company (a case folder).")
     sp.add_argument("out", help="folder to write")

@@ -225,3 +225,13 @@ def test_the_report_refuses_a_folder_or_a_non_html_file_before_running(target, s
     err = capsys.readouterr().err
     assert "The report cannot be written there" in err and str(out) in err
     assert not list(tmp_path.iterdir())
+
+
+def test_plan_with_assumptions_but_no_years_is_the_midterm_plan(small_case, tmp_path, capsys):
+    bad = tmp_path / "mid.yml"
+    bad.write_text("years: 3\nramp: [0.5, 0.2]\n")
+    out = tmp_path / "o"
+    # the assumptions are read (and here rejected), not silently ignored
+    assert main(["plan", str(small_case), "--out", str(out), "--assumptions", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "mid.yml" in err and "'ramp'" in err and not out.exists()
