@@ -53,7 +53,7 @@ from .errors import CaseError, InfeasibleError, Problem, ScenarioError, Shortfal
 from .model import INF, LinearModel
 from .prepare import ModelData, prepare
 from .scenario import Hire, Scenario
-from .solve import Solution, solve
+from .solve import Solution, set_start, solve
 
 TOL = 1e-6
 HIRE_PREFIX = "HIRE-"
@@ -1389,7 +1389,7 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
                             best, message="; ".join(notes))
     h = highs_model(mm.lp)
     if best is not None:
-        _set_start(h, best)
+        set_start(h, best)
     sol = run_highs(h, left(), scenario.mip_gap, is_mip=True)
     if best is not None and sol.status != "infeasible" and (
             not sol.ok or sol.objective < float(arr["obj"] @ best) - 1e-6 * abs(sol.objective)):
@@ -1409,13 +1409,6 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
     return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes))
 
 
-def _set_start(h, x: np.ndarray) -> None:
-    import highspy
-
-    hs = highspy.HighsSolution()
-    hs.col_value = x
-    hs.value_valid = True
-    h.setSolution(hs)
 
 
 def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:

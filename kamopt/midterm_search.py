@@ -25,7 +25,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .solve import Solution, highs_model, run_highs
+from .solve import Solution, highs_model, run_highs, set_start
 
 INTEGER_BLOCKS = ("z", "u", "x", "a")  # per customer; "hire" per manager
 
@@ -43,13 +43,6 @@ def _customer_columns(mm) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(cols), np.concatenate(cust)
 
 
-def _set_start(h, x: np.ndarray) -> None:
-    import highspy
-
-    hs = highspy.HighsSolution()
-    hs.col_value = x
-    hs.value_valid = True
-    h.setSolution(hs)
 
 
 def fix_and_solve(mm, lp_values: np.ndarray, time_limit: float, mip_gap: float) -> Solution:
@@ -140,7 +133,7 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: f
         lo = np.where(free[ints], 0.0, np.round(values[ints]))
         hi = np.where(free[ints], 1.0, np.round(values[ints]))
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
-        _set_start(h, values)
+        set_start(h, values)
         left = deadline - time.perf_counter()
         if left <= 0.2:
             break

@@ -60,7 +60,7 @@ from .model import KamModel, LinearModel, build
 from .plan import Plan, read_plan
 from .prepare import effective_managers, effective_status, prepare
 from .scenario import Scenario
-from .solve import highs_model, run_highs
+from .solve import highs_model, run_highs, set_start
 
 #: the explorer's solver settings: a 1% gap and a few seconds (see the module docs)
 EXPLORER_GAP = 0.01
@@ -235,7 +235,7 @@ class PlanSession:
         else:
             start = warm_start(km, arr, self._sketch or _Sketch.empty())
         if start is not None:
-            _set_start(self._h, start)
+            set_start(self._h, start)
         t_build = time.perf_counter() - t0
         limit = scenario.time_limit if self._sketch is not None else max(
             scenario.time_limit, self.first_time_limit)
@@ -277,13 +277,6 @@ def _meets(A, arr: dict[str, np.ndarray], values: np.ndarray | None, tol: float 
                 and np.all(act >= arr["row_lo"] - tol) and np.all(act <= arr["row_hi"] + tol))
 
 
-def _set_start(h, values: np.ndarray) -> None:
-    import highspy
-
-    start = highspy.HighsSolution()
-    start.col_value = values.tolist()
-    start.value_valid = True
-    h.setSolution(start)
 
 
 # ------------------------------------------------------------ the warm start

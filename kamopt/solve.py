@@ -134,6 +134,17 @@ def highs_model(lp: LinearModel, relax: bool = False):
     return h
 
 
+def set_start(h, values: np.ndarray) -> None:
+    """Give a prepared ``highspy.Highs`` a starting plan (HiGHS checks it and ignores it if
+    it breaks a constraint or a bound)."""
+    import highspy
+
+    start = highspy.HighsSolution()
+    start.col_value = np.asarray(values, dtype=float).tolist()
+    start.value_valid = True
+    h.setSolution(start)
+
+
 def run_highs(h, time_limit: float, mip_gap: float, threads: int | None = None,
               is_mip: bool = True) -> Solution:
     """Run a prepared ``highspy.Highs`` and read its outcome honestly."""
