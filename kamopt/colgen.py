@@ -32,7 +32,7 @@ import pandas as pd
 
 from .model import KamModel, build
 from .prepare import ModelData
-from .solve import Solution, highs_model, relative_gap, run_highs
+from .solve import Solution, highs_model, relative_gap, run_highs, set_start
 
 log = logging.getLogger(__name__)
 
@@ -745,12 +745,7 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
                     message=(f"within {mip_gap:.2%} of the LP bound" if within else
                              "time limit reached in the neighbourhood search") + n_priced)
     if start is not None:
-        import highspy
-
-        sol = highspy.HighsSolution()
-        sol.col_value = list(start)
-        sol.value_valid = True
-        h.setSolution(sol)
+        set_start(h, start)
     left = max(1.0, time_limit - elapsed())
     # stop when the plan is within the gap of the full model's bound
     if np.isfinite(lp_bound):
