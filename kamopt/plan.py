@@ -12,6 +12,7 @@ raises :class:`~kamopt.errors.SolverError`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,8 +141,7 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
     else:
         km = build(data)
         t_build = time.perf_counter() - t0
-        sol = solve(km.lp, solver=scenario.solver, time_limit=scenario.time_limit,
-                    mip_gap=scenario.mip_gap)
+        sol = _solve_full(km, scenario)
     if sol.status == "infeasible":
         raise explain_infeasible(km)
     if not sol.ok:
@@ -153,6 +153,90 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
     result.kpis["build_seconds"] = t_build
     result.kpis["total_seconds"] = time.perf_counter() - t0
     return result
+
+
+#: polish a relax-and-fix plan and start HiGHS from it when the plan is already within
+#: this many times the scenario's gap of the LP bound (see :func:`_solve_full`)
+START_WITHIN = 2.0
+
+
+def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
+    """Solve the full model; with a loose gap, from a relax-and-fix plan first.
+
+    With HiGHS:
+
+    1. the LP relaxation, rounded by relax-and-fix
+       (:func:`kamopt.colgen.fix_and_solve`); a plan within ``mip_gap`` of the
+       LP bound is proven and returned (``optimal``, the LP bound as bound);
+    2. when it is within ``START_WITHIN`` times ``mip_gap`` of the LP bound,
+       HiGHS starts from it for a twentieth of the time limit (at least 1 s)
+       and usually proves a gap such as 1% at its root (sample company at
+       1%: ~0.8 s end to end instead of 1.6 s); if not, the neighbourhood
+       search of :mod:`kamopt.colgen` polishes the plan (up to a quarter of
+       the time limit; 600 x 30 at 1%: 8 s instead of stopping at 60 s with
+       1.3%), and HiGHS goes on from the best plan in the time left;
+    3. otherwise (a tight gap such as the default 0.1%, where starting HiGHS
+       from such a plan measured 3x slower on the sample) HiGHS runs as it
+       would alone.
+
+    The best plan found is returned against the best valid bound (HiGHS's
+    or the LP's).
+    """
+    from .colgen import _fixed_to, fix_and_solve, improve_by_neighbourhoods
+    from .solve import highs_model, relative_gap, run_highs, set_start
+
+    if scenario.solver != "highs" or km.lp.n_cols == 0:
+        return solve(km.lp, solver=scenario.solver, time_limit=scenario.time_limit,
+                     mip_gap=scenario.mip_gap)
+    t0 = time.perf_counter()
+    T, gap = scenario.time_limit, scenario.mip_gap
+    left = lambda: max(T - (time.perf_counter() - t0), 0.1)  # noqa: E731
+    lp = solve(km.lp, relax=True, time_limit=T)
+    if lp.status == "infeasible" or not lp.ok or lp.values is None:
+        return dataclasses.replace(solve(km.lp, solver="highs", time_limit=left(), mip_gap=gap),
+                                   seconds=time.perf_counter() - t0)
+    bound = lp.objective
+    best = fix_and_solve(km, lp.values, min(5.0, 0.1 * T), gap / 4)
+    best = dataclasses.replace(best, bound=None)  # its bound holds for the fixed model only
+
+    def result(sol: Solution, message: str | None = None) -> Solution:
+        """``sol``'s plan against the best bound known, with an honest status."""
+        b = min(bound, sol.bound) if sol.bound is not None else bound
+        g = relative_gap(sol.objective, b)
+        return dataclasses.replace(sol, bound=b, gap=g, seconds=time.perf_counter() - t0,
+                                   status="optimal" if g <= gap + 1e-9 else "feasible",
+                                   message=message or sol.message)
+
+    close = best.ok and relative_gap(best.objective, bound) <= START_WITHIN * gap
+    if best.ok and relative_gap(best.objective, bound) <= gap:
+        return result(best, f"relax-and-fix, within {gap:.2%} of the LP bound")
+    if close:
+        h = highs_model(km.lp)
+        set_start(h, best.values)
+        sol = run_highs(h, min(left(), max(1.0, 0.05 * T)), gap)
+        if sol.ok and sol.bound is not None:
+            bound = min(bound, sol.bound)
+        if sol.ok and sol.objective >= best.objective:
+            best = sol
+        if relative_gap(best.objective, bound) <= gap:
+            return result(best)
+        values = improve_by_neighbourhoods(km, best.values, t0 + 0.25 * T,
+                                           bound / (1 + gap), wanted=lp.values)
+        polished = run_highs(_fixed_to(km, values), min(left(), 10.0), 0.0)
+        if polished.ok and polished.objective > best.objective:
+            best = dataclasses.replace(polished, bound=None)
+        if relative_gap(best.objective, bound) <= gap:
+            return result(best, f"neighbourhood search, within {gap:.2%} of the bound")
+    h = highs_model(km.lp)
+    if close:  # on from the best plan; a tight gap starts HiGHS from nothing (see above)
+        set_start(h, best.values)
+    sol = run_highs(h, left(), gap)
+    if sol.ok and sol.bound is not None:
+        bound = min(bound, sol.bound)
+    if sol.ok and (not best.ok or sol.objective >= best.objective):
+        best = sol
+    return result(best) if best.ok else dataclasses.replace(
+        sol, seconds=time.perf_counter() - t0)
 
 
 def read_plan(km: KamModel, sol: Solution) -> Plan:
