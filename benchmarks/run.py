@@ -1,7 +1,7 @@
 """Benchmarks of the one-year key-account plan (not tests: run by hand, figures go to docs).
 
     .venv/bin/python benchmarks/run.py                 # all sizes
-    .venv/bin/python benchmarks/run.py --sizes sample 1000x40
+    .venv/bin/python benchmarks/run.py --sizes sample 1000x40   # or any NxM, generated
 
 Each size runs in its own process (so peak memory is its own) and reports:
 build (prepare + every model build, including those inside the pricing loop
@@ -63,7 +63,7 @@ def one(size: str, gap: float, time_limit: float, repeats: int, alone: bool = Tr
     from kamopt.prepare import prepare
     from kamopt.sample import make_case
 
-    n, m = SIZES[size]
+    n, m = SIZES[size] if size in SIZES else map(int, size.split("x"))  # any NxM: generated
     scenario = Scenario(mip_gap=gap, time_limit=time_limit)
     out: dict = {"size": size, "customers": n, "managers": m, "mip_gap_target": gap,
                  "time_limit": time_limit}
