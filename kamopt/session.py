@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from .case import Case
-from .errors import SolverError
+from .errors import KamoptError, SolverError
 from .model import KamModel, LinearModel, build
 from .plan import Plan, read_plan
 from .prepare import effective_managers, effective_status, prepare
@@ -233,7 +233,7 @@ class PlanSession:
             start = self._values if filled is None or (
                 arr["obj"] @ filled <= arr["obj"] @ self._values) else filled
         else:
-            start = warm_start(km, arr, self._sketch or _Sketch.empty())
+            start = warm_start(km, arr, self._sketch or _first_sketch(self.case, scenario))
         if start is not None:
             set_start(self._h, start)
         t_build = time.perf_counter() - t0
@@ -266,6 +266,25 @@ def _push(h, arr: dict[str, np.ndarray]) -> None:
     h.changeColsCost(n, cols, arr["obj"])
     h.changeColsBounds(n, cols, arr["lb"], arr["ub"])
     h.changeRowsBounds(m, rows, arr["row_lo"], arr["row_hi"])
+
+
+def _first_sketch(case: Case, scenario: Scenario) -> _Sketch:
+    """The plan a session's first solve starts from: :func:`kamopt.plan`'s, whose loose-gap
+    route (LP, relax-and-fix) is quicker on the pruned model than HiGHS on the session's
+    (sample company at 1%: ~1.2 s in all instead of ~3 s). Empty if it gives no plan (the
+    session's own solve then says why)."""
+    from .plan import plan
+
+    try:
+        first = plan(case, scenario)
+    except KamoptError:
+        return _Sketch.empty()
+    acc = first.accounts[first.accounts["key_account"] == 1].reset_index()
+    acts = acc[["customer_id", "activities"]].assign(
+        activity_id=acc["activities"].str.split(";")).explode("activity_id")
+    acts = acts[acts["activity_id"].fillna("") != ""]
+    return _Sketch(acc[["customer_id", "level", "manager_id"]].reset_index(drop=True),
+                   acts[["customer_id", "activity_id"]].reset_index(drop=True))
 
 
 def _meets(A, arr: dict[str, np.ndarray], values: np.ndarray | None, tol: float = 1e-6) -> bool:
