@@ -1756,7 +1756,10 @@ def add_midterm_command(subparsers) -> None:
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook (targets.csv and "
                     "capacity_by_year.csv are read from the folder if there)")
     sp.add_argument("--years", type=int, default=None, help="horizon in years (default: assumptions)")
-    sp.add_argument("--out", required=True, help="output folder (created; files replaced)")
+    sp.add_argument("--out", required=True,
+                    help="output folder (created if missing; the files kamopt writes replace "
+                         "those of the same name, others stay; a case folder is refused)")
+    sp.set_defaults(out_is_folder=True)  # checked by kamopt.cli before any solve
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
     sp.add_argument("--assumptions", help="mid-term assumptions (YAML), e.g. "
                     "data/scenarios/midterm_base.yml")

@@ -235,3 +235,13 @@ def test_plan_with_assumptions_but_no_years_is_the_midterm_plan(small_case, tmp_
     assert main(["plan", str(small_case), "--out", str(out), "--assumptions", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "mid.yml" in err and "'ramp'" in err and not out.exists()
+
+
+def test_midterm_refuses_the_case_folder_as_output_before_solving(small_case, tmp_path, capsys,
+                                                                  monkeypatch):
+    def must_not_plan(*a, **k):
+        raise AssertionError("planned although the output folder is refused")
+
+    monkeypatch.setattr(sys.modules["kamopt.midterm"], "plan_midterm", must_not_plan)
+    assert main(["midterm", str(small_case), "--out", str(small_case)]) == 2
+    assert "holds a case" in capsys.readouterr().err
