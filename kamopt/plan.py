@@ -192,51 +192,50 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
     T, gap = scenario.time_limit, scenario.mip_gap
     left = lambda: max(T - (time.perf_counter() - t0), 0.1)  # noqa: E731
     lp = solve(km.lp, relax=True, time_limit=T)
-    if lp.status == "infeasible" or not lp.ok or lp.values is None:
+    if lp.status == "infeasible":  # then so is the MIP: no need to prove it again
+        return dataclasses.replace(lp, seconds=time.perf_counter() - t0)
+    if not lp.ok or lp.values is None:
         return dataclasses.replace(solve(km.lp, solver="highs", time_limit=left(), mip_gap=gap),
                                    seconds=time.perf_counter() - t0)
     bound = lp.objective
     best = fix_and_solve(km, lp.values, min(5.0, 0.1 * T), gap / 4)
     best = dataclasses.replace(best, bound=None)  # its bound holds for the fixed model only
 
-    def result(sol: Solution, message: str | None = None) -> Solution:
-        """``sol``'s plan against the best bound known, with an honest status."""
-        b = min(bound, sol.bound) if sol.bound is not None else bound
-        g = relative_gap(sol.objective, b)
-        return dataclasses.replace(sol, bound=b, gap=g, seconds=time.perf_counter() - t0,
+    def take(sol: Solution, full_model: bool) -> bool:
+        """Keep ``sol``'s plan if better and, from a run on the full model, its bound;
+        True when the best plan is then within the gap of the best bound."""
+        nonlocal best, bound
+        if sol.ok and full_model and sol.bound is not None:
+            bound = min(bound, sol.bound)
+        if sol.ok and (not best.ok or sol.objective >= best.objective):
+            best = sol if full_model else dataclasses.replace(sol, bound=None)
+        return best.ok and relative_gap(best.objective, bound) <= gap
+
+    def result(message: str | None = None) -> Solution:
+        """The best plan against the best bound known, with an honest status."""
+        g = relative_gap(best.objective, bound)
+        return dataclasses.replace(best, bound=bound, gap=g, seconds=time.perf_counter() - t0,
                                    status="optimal" if g <= gap + 1e-9 else "feasible",
-                                   message=message or sol.message)
+                                   message=message or best.message)
 
     close = best.ok and relative_gap(best.objective, bound) <= START_WITHIN * gap
-    if best.ok and relative_gap(best.objective, bound) <= gap:
-        return result(best, f"relax-and-fix, within {gap:.2%} of the LP bound")
+    if take(best, full_model=False):
+        return result(f"relax-and-fix, within {gap:.2%} of the LP bound")
     if close:
         h = highs_model(km.lp)
         set_start(h, best.values)
-        sol = run_highs(h, min(left(), max(1.0, 0.05 * T)), gap)
-        if sol.ok and sol.bound is not None:
-            bound = min(bound, sol.bound)
-        if sol.ok and sol.objective >= best.objective:
-            best = sol
-        if relative_gap(best.objective, bound) <= gap:
-            return result(best)
+        if take(run_highs(h, min(left(), max(1.0, 0.05 * T)), gap), full_model=True):
+            return result()
         values = improve_by_neighbourhoods(km, best.values, t0 + 0.25 * T,
                                            bound / (1 + gap), wanted=lp.values)
-        polished = run_highs(_fixed_to(km, values), min(left(), 10.0), 0.0)
-        if polished.ok and polished.objective > best.objective:
-            best = dataclasses.replace(polished, bound=None)
-        if relative_gap(best.objective, bound) <= gap:
-            return result(best, f"neighbourhood search, within {gap:.2%} of the bound")
+        if take(run_highs(_fixed_to(km, values), min(left(), 10.0), 0.0), full_model=False):
+            return result(f"neighbourhood search, within {gap:.2%} of the bound")
     h = highs_model(km.lp)
     if close:  # on from the best plan; a tight gap starts HiGHS from nothing (see above)
         set_start(h, best.values)
     sol = run_highs(h, left(), gap)
-    if sol.ok and sol.bound is not None:
-        bound = min(bound, sol.bound)
-    if sol.ok and (not best.ok or sol.objective >= best.objective):
-        best = sol
-    return result(best) if best.ok else dataclasses.replace(
-        sol, seconds=time.perf_counter() - t0)
+    take(sol, full_model=True)
+    return result() if best.ok else dataclasses.replace(sol, seconds=time.perf_counter() - t0)
 
 
 def read_plan(km: KamModel, sol: Solution) -> Plan:

@@ -279,12 +279,7 @@ def _first_sketch(case: Case, scenario: Scenario) -> _Sketch:
         first = plan(case, scenario)
     except KamoptError:
         return _Sketch.empty()
-    acc = first.accounts[first.accounts["key_account"] == 1].reset_index()
-    acts = acc[["customer_id", "activities"]].assign(
-        activity_id=acc["activities"].str.split(";")).explode("activity_id")
-    acts = acts[acts["activity_id"].fillna("") != ""]
-    return _Sketch(acc[["customer_id", "level", "manager_id"]].reset_index(drop=True),
-                   acts[["customer_id", "activity_id"]].reset_index(drop=True))
+    return _Sketch.from_values(first.model, first.solution.values)
 
 
 def _meets(A, arr: dict[str, np.ndarray], values: np.ndarray | None, tol: float = 1e-6) -> bool:
