@@ -227,6 +227,8 @@ def format_table(table: pd.DataFrame) -> str:
 
 def add_frontier_command(subparsers) -> None:
     """Register ``kamopt frontier CASE [--scenario FILE] [--max-hires K]`` on the subparsers."""
+    from .cli import number_at_least, whole_number
+
     sp = subparsers.add_parser(
         "frontier", help="Value of the plan against the number of added KAMs.",
         description="Plan the case with 0..K additional key account managers of the median "
@@ -234,8 +236,6 @@ def add_frontier_command(subparsers) -> None:
                     "each hire.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
-    from .cli import number_at_least, whole_number
-
     sp.add_argument("--max-hires", type=whole_number(0), default=5,
                     help="largest number of hires (default 5)")
     sp.add_argument("--fixed-cost", type=number_at_least(0), default=0.0,

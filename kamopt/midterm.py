@@ -336,13 +336,19 @@ def parse_targets(df: pd.DataFrame, case: Case, file: str = "targets.csv") -> pd
                                     column="order_intake", value=rec["order_intake"]))
         rows.append((None if year is None else int(year), scope, amount))
     out = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
-    dup = out.duplicated(["year", "scope"], keep="first")
-    for n in np.flatnonzero(dup.to_numpy()):
-        problems.append(Problem(file, "a second target for the same year and scope", row=n + 2,
-                                column="scope", value=out.at[n, "scope"]))
+    problems += _second_rows(out, ["year", "scope"], "scope", file,
+                             "a second target for the same year and scope")
     if problems:
         raise CaseError(problems)
     return out.astype({"year": "int64", "order_intake": float})
+
+
+def _second_rows(out: pd.DataFrame, keys: list[str], column: str, file: str,
+                 expected: str) -> list[Problem]:
+    """A problem for each row repeating an earlier row's ``keys`` (file row = position + 2)."""
+    dup = np.flatnonzero(out.duplicated(keys, keep="first").to_numpy())
+    return [Problem(file, expected, row=n + 2, column=column, value=out.at[n, column])
+            for n in dup]
 
 
 def parse_capacity_by_year(df: pd.DataFrame, case: Case,
@@ -371,10 +377,8 @@ def parse_capacity_by_year(df: pd.DataFrame, case: Case,
                                     column="capacity_hours", value=rec["capacity_hours"]))
         rows.append((mid, None if year is None else int(year), hours))
     out = pd.DataFrame(rows, columns=list(CAPACITY_COLUMNS))
-    dup = out.duplicated(["manager_id", "year"], keep="first")
-    for n in np.flatnonzero(dup.to_numpy()):
-        problems.append(Problem(file, "a second row for the same manager and year", row=n + 2,
-                                column="manager_id", value=out.at[n, "manager_id"]))
+    problems += _second_rows(out, ["manager_id", "year"], "manager_id", file,
+                             "a second row for the same manager and year")
     if problems:
         raise CaseError(problems)
     return out.astype({"year": "int64", "capacity_hours": float})

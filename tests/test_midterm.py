@@ -560,3 +560,20 @@ def test_cli_bad_input_exit_2(tmp_path, capsys):
     assert rc == 2
     assert "targets.csv, row 2, column 'scope'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_second_row_for_the_same_key_is_named_by_row_and_column():
+    case = kamopt.load_case("data/sample")
+    targets = pd.DataFrame({"year": ["2027", "2028", "2027"], "scope": ["company"] * 3,
+                            "order_intake": ["1", "2", "3"]})
+    with pytest.raises(CaseError) as err:
+        parse_targets(targets, case)
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column, p.value) == ("targets.csv", 4, "scope", "company")
+    assert "a second target for the same year and scope" in str(p)
+    cap = pd.DataFrame({"manager_id": ["M01", "M01"], "year": ["2028", "2028"],
+                        "capacity_hours": ["10", "20"]})
+    with pytest.raises(CaseError) as err:
+        parse_capacity_by_year(cap, case)
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column, p.value) == ("capacity_by_year.csv", 3, "manager_id", "M01")
