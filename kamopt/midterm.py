@@ -40,6 +40,7 @@ import dataclasses
 import difflib
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1326,7 +1327,12 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
 
 
 LNS_MIN_INTEGERS = 2000  # below this HiGHS alone is fast; the search only adds overhead
-LNS_SHARE = 0.6  # share of the time left after the LP given to the neighbourhood search
+LNS_SHARE = 0.6  # one core: share of the time left after the LP given to the neighbourhood search
+
+
+def _two_cores() -> bool:
+    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)) >= 2
 
 
 def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
@@ -1342,12 +1348,14 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
        constraint, ``fallback(seconds)`` gives one: the one-year start);
     3. on large models (more than ``LNS_MIN_INTEGERS`` integer columns) a
        neighbourhood search (:func:`kamopt.midterm_search.improve_by_neighbourhoods`)
-       for ``LNS_SHARE`` of the time left, until the plan is within ``mip_gap``
-       of the LP bound;
-    4. the full MIP from the best plan found, for the rest of the time, which
-       gives the status, bound and gap reported (``feasible`` when the time
-       limit stops it first); skipped when the plan is already within
-       ``mip_gap`` of the LP bound.
+       until the plan is within ``mip_gap`` of the bound;
+    4. HiGHS on the full MIP, which gives the bound, status and gap reported
+       (``feasible`` when the time limit stops it first). With two cores it
+       runs from the start in a second thread (:class:`kamopt.solve.BackgroundMip`)
+       and is handed every better plan the search finds, so the search has the
+       whole time limit and the bound HiGHS's; with one core it runs after the
+       search (which then has ``LNS_SHARE`` of the time), and is skipped when
+       the plan is already within ``mip_gap`` of the LP bound.
 
     The gap is against the better of HiGHS's bound and the LP bound, both
     valid for the full model; the heuristics never change it.
@@ -1356,49 +1364,97 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
         return solve(mm.lp, solver=scenario.solver, time_limit=scenario.time_limit,
                      mip_gap=scenario.mip_gap)
     from .midterm_search import improve_by_neighbourhoods, round_lp
-    from .solve import highs_model, relative_gap, run_highs
+    from .solve import BackgroundMip, highs_model, relative_gap, run_highs
 
     t0 = time.perf_counter()
     arr = mm.lp.arrays()
+    obj = arr["obj"]
     left = lambda: max(scenario.time_limit - (time.perf_counter() - t0), 1.0)  # noqa: E731
-    relaxed = run_highs(highs_model(mm.lp, relax=True), left(), scenario.mip_gap, is_mip=False)
-    if relaxed.status == "infeasible":
-        return dataclasses.replace(relaxed, seconds=time.perf_counter() - t0)
-    starts = [start]
-    if relaxed.ok:
-        try:
-            starts.append(round_lp(mm, relaxed.values))
-        except Exception:  # noqa: BLE001 - a start is optional
-            pass
-    best = _best_start(mm, starts)
-    if best is None and fallback is not None:
-        best = _best_start(mm, [fallback(max(left() / 4, 1.0))])
-    bound = relaxed.objective if relaxed.ok else np.inf
-    notes = [f"LP bound {bound:,.0f} in {relaxed.seconds:.1f} s"] if relaxed.ok else []
-    if best is not None:
-        notes.append(f"start {float(arr['obj'] @ best):,.0f}")
-    if (best is not None and relaxed.ok and int(arr["integer"].sum()) > LNS_MIN_INTEGERS
-            and relative_gap(float(arr["obj"] @ best), bound) > scenario.mip_gap):
-        deadline = time.perf_counter() + LNS_SHARE * (left() - 1.0)
-        t_search = time.perf_counter()
-        best = improve_by_neighbourhoods(mm, best, deadline, bound / (1 + scenario.mip_gap),
-                                         wanted=relaxed.values)
-        notes.append(f"neighbourhood search {float(arr['obj'] @ best):,.0f} in "
-                     f"{time.perf_counter() - t_search:.1f} s")
-    if best is not None and relaxed.ok:
-        value = float(arr["obj"] @ best)
-        gap = relative_gap(value, bound)
-        if gap <= scenario.mip_gap + 1e-9:
-            return Solution("optimal", value, bound, gap, time.perf_counter() - t0, "highs",
-                            best, message="; ".join(notes))
-    h = highs_model(mm.lp)
-    if best is not None:
-        set_start(h, best)
-    sol = run_highs(h, left(), scenario.mip_gap, is_mip=True)
+    search = int(arr["integer"].sum()) > LNS_MIN_INTEGERS
+    background = None
+    if search and _two_cores():
+        h = highs_model(mm.lp)
+        first = _best_start(mm, [start])
+        if first is not None:
+            set_start(h, first)
+        background = BackgroundMip(h, left(), scenario.mip_gap)
+    try:
+        relaxed = run_highs(highs_model(mm.lp, relax=True), left(), scenario.mip_gap,
+                            is_mip=False)
+        if relaxed.status == "infeasible":
+            return dataclasses.replace(relaxed, seconds=time.perf_counter() - t0)
+        starts = [start]
+        if relaxed.ok:
+            try:
+                starts.append(round_lp(mm, relaxed.values))
+            except Exception:  # noqa: BLE001 - a start is optional
+                pass
+        best = _best_start(mm, starts)
+        if best is None and fallback is not None:
+            best = _best_start(mm, [fallback(max(left() / 4, 1.0))])
+        bound = relaxed.objective if relaxed.ok else np.inf
+        notes = [f"LP bound {bound:,.0f} in {relaxed.seconds:.1f} s"] if relaxed.ok else []
+        if best is not None:
+            notes.append(f"start {float(obj @ best):,.0f}")
+            if background is not None:
+                background.offer(best)
+
+        def target() -> float:
+            if background is None:
+                return bound / (1 + scenario.mip_gap)
+            if background.done:  # HiGHS ended (proved the gap or hit the limit): stop too
+                return -np.inf
+            return min(bound, background.bound) / (1 + scenario.mip_gap)
+
+        if (best is not None and relaxed.ok and search
+                and relative_gap(float(obj @ best), bound) > scenario.mip_gap):
+            # one core: the full MIP after the search needs at least its root LP (as long
+            # as the first); when that does not fit, the search gets the whole time
+            full_mip_fits = left() >= 3 * relaxed.seconds
+            share = 1.0 if background is not None or not full_mip_fits else LNS_SHARE
+            deadline = time.perf_counter() + share * (left() - 1.0)
+            t_search = time.perf_counter()
+            best = improve_by_neighbourhoods(
+                mm, best, deadline, target, wanted=relaxed.values,
+                on_improve=background.offer if background is not None else None)
+            notes.append(f"neighbourhood search {float(obj @ best):,.0f} in "
+                         f"{time.perf_counter() - t_search:.1f} s")
+        if background is not None:
+            if best is not None and relative_gap(float(obj @ best), min(
+                    bound, background.bound)) <= scenario.mip_gap + 1e-9:
+                background.stop()
+            elif time.perf_counter() - t0 >= scenario.time_limit - 1.0:
+                background.stop()
+            sol = background.result()
+            background = None
+            if not sol.ok and best is None:
+                return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
+        else:
+            if best is not None and relaxed.ok:
+                value = float(obj @ best)
+                gap = relative_gap(value, bound)
+                if gap <= scenario.mip_gap + 1e-9:
+                    return Solution("optimal", value, bound, gap, time.perf_counter() - t0,
+                                    "highs", best, message="; ".join(notes))
+            if best is not None and relaxed.ok and left() < relaxed.seconds:
+                # no time for the full MIP's root LP: the plan found and the LP bound stand
+                value = float(obj @ best)
+                gap = relative_gap(value, bound)
+                return Solution("feasible", value, bound, gap, time.perf_counter() - t0,
+                                "highs", best, message="; ".join(notes))
+            h = highs_model(mm.lp)
+            if best is not None:
+                set_start(h, best)
+            sol = run_highs(h, left(), scenario.mip_gap, is_mip=True)
+    finally:
+        if background is not None:  # an early return or an error: do not leave HiGHS running
+            background.stop()
+            background.result()
     if best is not None and sol.status != "infeasible" and (
-            not sol.ok or sol.objective < float(arr["obj"] @ best) - 1e-6 * abs(sol.objective)):
-        # HiGHS did not keep the start (it can drop one on tolerances): the plan found stands
-        value = float(arr["obj"] @ best)
+            not sol.ok or sol.objective < float(obj @ best) - 1e-6 * abs(sol.objective)):
+        # HiGHS did not keep the plan found (it can drop one on tolerances, or was
+        # stopped before it took it): the plan found stands
+        value = float(obj @ best)
         own = sol.bound if sol.ok and sol.bound is not None else np.inf
         sol = Solution("feasible", value, min(own, bound), relative_gap(value, min(own, bound)),
                        sol.seconds, "highs", best, message="the plan of the neighbourhood search")
@@ -1407,12 +1463,12 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
                  if sol.ok else f"full MIP: {sol.message}")
     if sol.ok and relaxed.ok and (sol.bound is None or relaxed.objective < sol.bound):
         # the LP optimum is a valid bound too; HiGHS may stop before its own is as good
-        gap = relative_gap(sol.objective, relaxed.objective)
-        status = "optimal" if gap <= scenario.mip_gap + 1e-9 else sol.status
-        sol = dataclasses.replace(sol, bound=relaxed.objective, gap=gap, status=status)
+        sol = dataclasses.replace(sol, bound=relaxed.objective)
+    if sol.ok:
+        gap = relative_gap(sol.objective, sol.bound)
+        status = "optimal" if gap <= scenario.mip_gap + 1e-9 else "feasible"
+        sol = dataclasses.replace(sol, gap=gap, status=status)
     return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes))
-
-
 
 
 def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:

@@ -1,4 +1,4 @@
-"""Good multi-year plans fast: relax-and-fix and a neighbourhood search over managers.
+"""Good multi-year plans fast: LP rounding and a neighbourhood search over managers.
 
 The mid-term model's LP relaxation is nearly integral on the sample company
 (of 465 key-account years, 24 are split; 40 of 250 customers have a split lead
@@ -7,8 +7,8 @@ whole time limit in its root cuts and finds none. Two heuristics, both
 working on the full model with integer columns fixed by bounds (so every
 plan they return keeps every constraint, and the bound is never touched):
 
-* :func:`fix_and_solve`: keep every customer the LP decides integrally (all
-  years) as the LP has it; solve the MIP over the split customers.
+* :func:`round_lp`: round the LP plan and repair it year by year to fit the
+  capacities.
 * :func:`improve_by_neighbourhoods`: re-plan, over all years, the customers of
   a few managers at a time (half picked where the plan leaves hours unused,
   half at random; a hire slot's hiring decision is free when the slot is
@@ -21,11 +21,12 @@ bound (the caller reports the gap against the LP or HiGHS bound).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from .solve import Solution, highs_model, run_highs, set_start
+from .solve import highs_model, run_highs, set_start
 
 INTEGER_BLOCKS = ("z", "u", "x", "a")  # per customer; "hire" per manager
 
@@ -45,36 +46,13 @@ def _customer_columns(mm) -> tuple[np.ndarray, np.ndarray]:
 
 
 
-def fix_and_solve(mm, lp_values: np.ndarray, time_limit: float, mip_gap: float) -> Solution:
-    """Relax-and-fix: the customers the LP decides integrally are kept as the LP has them.
-
-    A customer is *split* when any of its integer columns (key-account level,
-    service year, lead manager, activity; any year) is fractional in the LP.
-    Every other integer column is fixed to its (integral) LP value; hire
-    decisions that are integral in the LP are fixed too. The MIP over the
-    rest is small. A heuristic: its bound is not used.
-    """
-    arr = mm.lp.arrays()
-    ints = np.flatnonzero(arr["integer"])
-    frac = (lp_values > 1e-6) & (lp_values < 1 - 1e-6)
-    cols, cust = _customer_columns(mm)
-    split = np.zeros(len(mm._builder.cust), bool)
-    split[cust[frac[cols]]] = True
-    free = np.zeros(mm.lp.n_cols, bool)
-    free[cols[split[cust]]] = True
-    w = mm._builder.w
-    free[w[frac[w]]] = True
-    fix = ints[~free[ints]]
-    v = np.round(lp_values[fix])
-    h = highs_model(mm.lp)
-    h.changeColsBounds(len(fix), fix.astype(np.int32), v, v)
-    return run_highs(h, time_limit, mip_gap)
-
-
-def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: float,
+def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
+                              target: float | Callable[[], float],
                               wanted: np.ndarray | None = None, seed: int = 0,
-                              size: int = 3, step_limit: float = 3.0,
-                              options: dict | None = None) -> np.ndarray:
+                              size: int = 2, step_limit: float = 1.5,
+                              options: dict | None = None,
+                              on_improve: Callable[[np.ndarray], None] | None = None
+                              ) -> np.ndarray:
     """Large-neighbourhood search: re-plan the customers of ``size`` managers over all years.
 
     Free in a neighbourhood: for every customer led by a picked manager in
@@ -83,7 +61,14 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: f
     every year and the lead manager among the picked managers and the ones
     leading it in the plan; the hiring decision of a picked hire slot.
     Everything else keeps the plan's value. Stops at ``deadline``
-    (perf_counter) or when the objective reaches ``target``.
+    (perf_counter) or when the objective reaches ``target`` (a number, or a
+    function giving the current one: the bound can improve meanwhile).
+    ``on_improve(values)`` is told every better plan.
+
+    Small neighbourhoods with short steps (2 managers, 1.5 s) find more in
+    the same time than larger ones on the sample company (3-year plan, 15 s
+    from the rounded LP plan: 30.0 M EUR against 29.7 M EUR with 3 managers
+    and 3 s steps; mean of two seeds, docs/benchmarks.md).
     """
     b = mm._builder
     arr = mm.lp.arrays()
@@ -110,7 +95,8 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: f
     stall = 0
     size = min(size, len(mgr))
     max_size = max(size, len(mgr) // 2)
-    while time.perf_counter() < deadline and best < target and stall < 3 * len(mgr):
+    goal = target if callable(target) else (lambda: target)
+    while time.perf_counter() < deadline and best < goal() and stall < 3 * len(mgr):
         # unused hours per manager over the years (a hire slot's rows count its hired hours)
         slack = np.zeros(len(mgr))
         np.add.at(slack, pos, np.clip(cap_hi - cap_rows @ values, 0, None))
@@ -140,6 +126,8 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float, target: f
         sol = run_highs(h, min(left, step_limit), 1e-4)
         if sol.ok and sol.objective > best + 1e-7 * max(1.0, abs(best)):
             values, best, stall = sol.values, sol.objective, 0
+            if on_improve is not None:
+                on_improve(values)
         else:
             stall += 1
         # neighbourhoods grow while HiGHS proves them quickly, shrink when it cannot

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -189,6 +190,68 @@ def run_highs(h, time_limit: float, mip_gap: float, threads: int | None = None,
                         message=f"HiGHS: {h.modelStatusToString(ms)}")
     return Solution(status, obj, bound, gap, seconds, "highs", values,
                     message=h.modelStatusToString(ms), row_duals=row_duals, col_duals=col_duals)
+
+
+class BackgroundMip:
+    """HiGHS on a MIP in a second thread, for its bound, while the caller searches for plans.
+
+    highspy releases the GIL while HiGHS runs, so with two cores the caller's
+    search and HiGHS's bound make progress at the same time. ``bound`` is
+    HiGHS's latest dual bound (valid for the model; ``inf`` until known);
+    :meth:`offer` hands HiGHS a better plan found meanwhile (it prunes with
+    it); :meth:`stop` asks HiGHS to end at its next check; :meth:`result`
+    waits for it and returns its :class:`Solution`.
+    """
+
+    def __init__(self, h, time_limit: float, mip_gap: float) -> None:
+        self.h = h
+        self.bound = math.inf
+        self._stop = False
+        self._offer: np.ndarray | None = None
+        self._result: Solution | None = None
+        h.cbMipInterrupt.subscribe(self._check_mip)
+        h.cbSimplexInterrupt.subscribe(self._check)  # HiGHS's LP solves check this one
+        h.cbIpmInterrupt.subscribe(self._check)
+        h.cbMipUserSolution.subscribe(self._give)
+        self._thread = threading.Thread(target=self._run, args=(time_limit, mip_gap),
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, time_limit: float, mip_gap: float) -> None:
+        try:
+            self._result = run_highs(self.h, time_limit, mip_gap)
+        except Exception as exc:  # noqa: BLE001 - reported through result()
+            self._result = Solution("error", None, None, None, 0.0, "highs",
+                                    message=f"HiGHS in the background: {exc}")
+
+    def _check_mip(self, e) -> None:
+        if math.isfinite(e.data_out.mip_dual_bound):
+            self.bound = min(self.bound, e.data_out.mip_dual_bound)
+        self._check(e)
+
+    def _check(self, e) -> None:
+        if self._stop:
+            e.interrupt()
+
+    def _give(self, e) -> None:
+        values, self._offer = self._offer, None
+        if values is not None:
+            e.data_in.setSolution(np.asarray(values, dtype=float))
+            e.data_in.user_has_solution = True
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def offer(self, values: np.ndarray) -> None:
+        self._offer = np.array(values, dtype=float)
+
+    def stop(self) -> None:
+        self._stop = True
+
+    def result(self) -> Solution:
+        self._thread.join()
+        return self._result
 
 
 def _solve_highs(lp: LinearModel, time_limit, mip_gap, relax, threads) -> Solution:

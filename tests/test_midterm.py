@@ -402,11 +402,14 @@ def nothing_frame():
     return pd.DataFrame(columns=["customer_id", "t", "level", "manager_id", "activities"])
 
 
-def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch):
-    """Through the search path: the bound is at least the plan and at most the LP bound."""
+@pytest.mark.parametrize("two_cores", [True, False])
+def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, two_cores):
+    """Through the search path, with HiGHS's bound from a second thread (two cores) or
+    after the search (one core): the bound is at least the plan and at most the LP bound."""
     import kamopt.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+    monkeypatch.setattr(mt, "_two_cores", lambda: two_cores)
     mm, lp = mid_model
     sol = mt._solve(mm, Scenario(time_limit=5, mip_gap=0.001), None)
     assert sol.ok and _keeps_every_constraint(mm, sol.values)
