@@ -245,7 +245,7 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
     return x
 
 
-def _fixed_to(km: KamModel, values: np.ndarray):
+def fixed_to(km: KamModel, values: np.ndarray):
     """A HiGHS model with every integer decision fixed to ``values``."""
     ints = np.flatnonzero(km.lp.arrays()["integer"])
     h = highs_model(km.lp)
@@ -736,7 +736,7 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
         # a large model goes no further: HiGHS alone would only repeat the search, late
         ran_out = time.perf_counter() >= deadline - 0.5  # the search used its time
         if within or ran_out or km.lp.n_cols > FINISH_COLUMNS:
-            final = run_highs(_fixed_to(km, start), 10.0, 0.0)  # exact values and a clean status
+            final = run_highs(fixed_to(km, start), 10.0, 0.0)  # exact values and a clean status
             if final.ok:
                 gap = relative_gap(final.objective, lp_bound)
                 return km, dataclasses.replace(

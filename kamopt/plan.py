@@ -182,7 +182,7 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
     The best plan found is returned against the best valid bound (HiGHS's
     or the LP's).
     """
-    from .colgen import _fixed_to, fix_and_solve, improve_by_neighbourhoods
+    from .colgen import fix_and_solve, fixed_to, improve_by_neighbourhoods
     from .solve import highs_model, relative_gap, run_highs, set_start
 
     if scenario.solver != "highs" or km.lp.n_cols == 0:
@@ -228,7 +228,7 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
             return result()
         values = improve_by_neighbourhoods(km, best.values, t0 + 0.25 * T,
                                            bound / (1 + gap), wanted=lp.values)
-        if take(run_highs(_fixed_to(km, values), min(left(), 10.0), 0.0), full_model=False):
+        if take(run_highs(fixed_to(km, values), min(left(), 10.0), 0.0), full_model=False):
             return result(f"neighbourhood search, within {gap:.2%} of the bound")
     h = highs_model(km.lp)
     if close:  # on from the best plan; a tight gap starts HiGHS from nothing (see above)
