@@ -36,6 +36,7 @@ kamopt.errors.ScenarioError: The mid-term assumptions have problems (1 problem):
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import json
@@ -1391,9 +1392,20 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
                 pass
         best = _best_start(mm, starts)
         if best is None and fallback is not None:
-            best = _best_start(mm, [fallback(max(left() / 4, 1.0))])
+            starts.append(fallback(max(left() / 4, 1.0)))
+            best = _best_start(mm, starts[-1:])
         bound = relaxed.objective if relaxed.ok else np.inf
         notes = [f"LP bound {bound:,.0f} in {relaxed.seconds:.1f} s"] if relaxed.ok else []
+        closest = None
+        if (best is None and relaxed.ok and search and mm.assumptions.target_mode == "hard"
+                and len(mm.targets)):
+            # every start falls short of a target: search for a plan that meets them all
+            t_hard = time.perf_counter()
+            best, closest = _reach_hard_targets(
+                mm, starts, t0 + scenario.time_limit - 1.0, relaxed.values,
+                give_up=lambda: background is not None and background.done)
+            if best is not None:
+                notes.append(f"a plan meeting every target in {time.perf_counter() - t_hard:.1f} s")
         if best is not None:
             notes.append(f"start {float(obj @ best):,.0f}")
             if background is not None:
@@ -1428,6 +1440,8 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
             sol = background.result()
             background = None
             if not sol.ok and best is None:
+                if closest is not None and sol.status != "infeasible":
+                    raise _not_found(mm, scenario, closest)
                 return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
         else:
             if best is not None and relaxed.ok:
@@ -1436,6 +1450,8 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
                 if gap <= scenario.mip_gap + 1e-9:
                     return Solution("optimal", value, bound, gap, time.perf_counter() - t0,
                                     "highs", best, message="; ".join(notes))
+            if best is None and closest is not None:
+                raise _not_found(mm, scenario, closest)
             if best is not None and relaxed.ok and left() < relaxed.seconds:
                 # no time for the full MIP's root LP: the plan found and the LP bound stand
                 value = float(obj @ best)
@@ -1469,6 +1485,90 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
         status = "optimal" if gap <= scenario.mip_gap + 1e-9 else "feasible"
         sol = dataclasses.replace(sol, gap=gap, status=status)
     return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes))
+
+
+HARD_SEARCH_PENALTY = 100.0  # EUR per EUR short while searching for a plan meeting hard targets
+
+
+def _soft_twin(mm: MidtermModel) -> MidtermModel:
+    """The same model with its (hard) targets soft at ``HARD_SEARCH_PENALTY`` EUR per EUR.
+
+    Same columns and rows; only the shortfall columns' bounds and costs
+    differ, so a plan of the twin without shortfall is a plan of ``mm``.
+    """
+    lp = copy.copy(mm.lp)
+    k = list(lp.cols).index("shortfall")
+    lab, _ = mm._builder.cols["shortfall"]
+    lp.ub, lp.obj = list(lp.ub), list(lp.obj)
+    lp.ub[k] = np.full(len(lab), INF)
+    lp.obj[k] = -HARD_SEARCH_PENALTY * mm._builder.disc[lab["t"].to_numpy()]
+    twin = copy.copy(mm)
+    twin.lp = lp
+    return twin
+
+
+def _reach_hard_targets(mm: MidtermModel, starts: list, deadline: float, wanted: np.ndarray,
+                        give_up=lambda: False) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A plan meeting every hard target, searched from plans that fall short of them.
+
+    The neighbourhood search runs on :func:`_soft_twin` (a shortfall costs
+    ``HARD_SEARCH_PENALTY`` EUR per EUR, far more than any account earns), from
+    the best start, until no target is short, ``deadline`` or ``give_up()``
+    (e.g. HiGHS has ended: proved the targets out of reach). Returns the plan
+    (checked against ``mm``) or None, and the closest plan of the twin (its
+    shortfall columns say by how much each target is missed) or None.
+    """
+    from .midterm_search import improve_by_neighbourhoods
+
+    twin = _soft_twin(mm)
+    start = _best_start(twin, starts)
+    if start is None:
+        return None, None
+    s_ids = mm._builder.s
+    found: list[np.ndarray] = []
+
+    def check(values: np.ndarray) -> None:
+        if values[s_ids].max() <= 1.0:  # EUR: within the row tolerance once set to 0
+            plan = values.copy()
+            plan[s_ids] = 0.0
+            plan = _best_start(mm, [plan])
+            if plan is not None:
+                found.append(plan)
+
+    check(start)
+    closest = start
+    if not found:
+        closest = improve_by_neighbourhoods(
+            twin, start, deadline, lambda: -np.inf if found or give_up() else np.inf,
+            wanted=wanted,
+            on_improve=check)
+    return (found[-1] if found else None), closest
+
+
+def _closest_lines(mm: MidtermModel, values: np.ndarray) -> list[str]:
+    """Per target that ``values`` misses: "the order-intake target of 2029 (310.0 M EUR):
+    the closest plan found reaches 309.5 M EUR (short by 0.5 M EUR)"."""
+    lab, ids = mm._builder.cols["shortfall"]
+    goal = mm.targets.set_index(["scope", "year"])["order_intake"]
+    lines = []
+    for scope, year, short in zip(lab["scope"], lab["year"], values[ids], strict=True):
+        need = float(goal.loc[(scope, year)])
+        if short > 1e-6 * need:
+            where = "" if scope == "company" else f" for {str(scope).replace(':', ' ')}"
+            lines.append(f"the order-intake target{where} of {year} ({_meur(need)}): the "
+                         f"closest plan found reaches {_meur(need - short)} "
+                         f"(short by {_meur(short)})")
+    return lines
+
+
+def _not_found(mm: MidtermModel, scenario: Scenario, closest: np.ndarray) -> SolverError:
+    lines = _closest_lines(mm, closest)
+    return SolverError(
+        f"No plan that meets every order-intake target was found within the time limit "
+        f"({scenario.time_limit:.0f} s; not proven impossible: the LP relaxation meets them). "
+        + ("; ".join(lines)[:1].upper() + "; ".join(lines)[1:] + ". " if lines else "")
+        + "A longer time limit may find one; "
+        "soft targets (target_mode: soft) always give a plan and its shortfalls.")
 
 
 def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:

@@ -419,6 +419,62 @@ def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, two_c
     assert (sol.status == "optimal") == (sol.gap <= 0.001 + 1e-9)
 
 
+# ------------------------------------------------ hard targets: searching for a plan
+def _hard_model(target_share: float, seed: int = 3):
+    """A 3-year model of 40 customers whose 2029 company target is hard."""
+    from kamopt.midterm import build_midterm
+
+    case = make_case(customers=40, managers=6, seed=seed)
+    must = case.customers["status"] == "must"
+    case.customers.loc[must, "status"] = ""  # so that a plan without key accounts is a plan
+    a = MidtermAssumptions(handover_hours=30, target_mode="hard")
+    total = (case.customers["revenue"] * 0.92 ** 3).sum()
+    targets = pd.DataFrame({"year": [2029], "scope": ["company"],
+                            "order_intake": [total * target_share]})
+    return build_midterm(case, Scenario(), a, 3, parse_targets(targets.astype(str), case),
+                         NO_CAPACITY)
+
+
+def test_from_a_plan_short_of_a_hard_target_the_search_reaches_one_that_meets_it():
+    import time
+
+    from kamopt.midterm import _best_start, _reach_hard_targets
+    from kamopt.solve import solve
+
+    mm = _hard_model(1.03)
+    lp = solve(mm.lp, relax=True)
+    assert lp.status == "optimal"
+    nobody = mm._builder.vector(nothing_frame(), {})  # no key accounts: far short of the target
+    assert _best_start(mm, [nobody]) is None
+    plan, closest = _reach_hard_targets(mm, [nobody], time.perf_counter() + 20.0, lp.values)
+    assert plan is not None and _keeps_every_constraint(mm, plan)
+    assert plan[mm._builder.s].max() == 0.0
+    assert mm.lp.arrays()["obj"] @ plan <= lp.objective + 1e-6 * abs(lp.objective)
+
+
+def test_a_hard_target_not_reached_in_time_names_the_closest_plan(monkeypatch):
+    """The LP meets the target, no plan is found within the time limit: exit 4's message
+    says by how much the closest plan found misses each target, within the time limit."""
+    import time
+
+    import kamopt.midterm as mt
+    from kamopt.errors import SolverError
+
+    monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+    monkeypatch.setattr(mt, "_two_cores", lambda: False)
+    # a start far short of the target, and a search that never gets closer
+    monkeypatch.setattr("kamopt.midterm_search.round_lp",
+                        lambda mm, values: mm._builder.vector(nothing_frame(), {}))
+    monkeypatch.setattr("kamopt.midterm_search.improve_by_neighbourhoods",
+                        lambda mm, values, *a, **k: values)
+    mm = _hard_model(1.03)
+    t = time.perf_counter()
+    with pytest.raises(SolverError, match=r"not proven impossible.*The order-intake target of "
+                       r"2029 \(.* M EUR\): the closest plan found reaches .* M EUR \(short by"):
+        mt._solve(mm, Scenario(time_limit=5, mip_gap=0.001), None)
+    assert time.perf_counter() - t < 8.0
+
+
 # ---------------------------------------------------------------- infeasible
 def test_hard_target_out_of_reach_says_by_how_much():
     case = make_case(customers=12, managers=3, seed=5)
