@@ -29,6 +29,7 @@ import pandas as pd
 from .solve import highs_model, run_highs, set_start
 
 INTEGER_BLOCKS = ("z", "u", "x", "a")  # per customer; "hire" per manager
+MAX_STEP_LIMIT = 30.0  # seconds: the longest neighbourhood step once the short ones find nothing
 
 
 def _customer_columns(mm) -> tuple[np.ndarray, np.ndarray]:
@@ -65,6 +66,10 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
     function giving the current one: the bound can improve meanwhile).
     ``on_improve(values)`` is told every better plan.
 
+    When ``3 x managers`` steps in a row find nothing better, the steps get
+    twice the time and one manager more, up to ``MAX_STEP_LIMIT`` seconds a
+    step; only then does the search stop before ``deadline``.
+
     Small neighbourhoods with short steps (2 managers, 1.5 s) find more in
     the same time than larger ones on the sample company (3-year plan, 15 s
     from the rounded LP plan: 30.0 M EUR against 29.7 M EUR with 3 managers
@@ -96,7 +101,12 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
     size = min(size, len(mgr))
     max_size = max(size, len(mgr) // 2)
     goal = target if callable(target) else (lambda: target)
-    while time.perf_counter() < deadline and best < goal() and stall < 3 * len(mgr):
+    while time.perf_counter() < deadline and best < goal():
+        if stall >= 3 * len(mgr):
+            # the small neighbourhoods are used up: larger ones, with more time each
+            if step_limit >= MAX_STEP_LIMIT:
+                break
+            step_limit, size, stall = 2 * step_limit, min(size + 1, max_size), 0
         # unused hours per manager over the years (a hire slot's rows count its hired hours)
         slack = np.zeros(len(mgr))
         np.add.at(slack, pos, np.clip(cap_hi - cap_rows @ values, 0, None))

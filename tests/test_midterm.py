@@ -378,6 +378,31 @@ def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
     assert obj @ start - 1e-6 <= obj @ better <= lp.objective + 1e-6 * abs(lp.objective)
 
 
+def test_when_small_neighbourhoods_find_nothing_the_steps_grow_then_the_search_stops(
+        mid_model, monkeypatch):
+    import time
+
+    import kamopt.midterm_search as ms
+    from kamopt.solve import Solution
+
+    mm, lp = mid_model
+    limits = []
+
+    def nothing_better(h, time_limit, mip_gap, *a, **k):
+        limits.append(time_limit)
+        return Solution("feasible", -1e18, None, None, 0.0, "highs")
+
+    monkeypatch.setattr(ms, "run_highs", nothing_better)
+    monkeypatch.setattr(ms, "MAX_STEP_LIMIT", 6.0)
+    start = ms.round_lp(mm, lp.values)
+    t = time.perf_counter()
+    out = ms.improve_by_neighbourhoods(mm, start, t + 60.0, np.inf, wanted=lp.values)
+    assert time.perf_counter() - t < 30.0  # stopped by itself, long before the deadline
+    assert np.array_equal(out, start)
+    per_level = 3 * len(mm.data.managers)
+    assert limits == [1.5] * per_level + [3.0] * per_level + [6.0] * per_level
+
+
 def test_a_start_short_of_a_hard_target_is_no_plan():
     """With hard targets the shortfall column is bounded at 0: a start that falls short of
     a target breaks that bound and must not be used (nor returned) as a plan."""
