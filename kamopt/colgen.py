@@ -155,10 +155,11 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
 
     Accounts are taken in order of their LP key-account share (must accounts
     first, with any of their managers if need be; others only if the LP takes
-    them at least half), each with its (manager, level) of largest LP weight that still fits the manager's capacity and the
-    budget; then activities with LP value >= 0.5 that fit their department;
-    then the room left is filled with the (account, manager, level) choices
-    that earn most per hour. Returns None if a must account does not fit.
+    them at least half), each with its (manager, level) of largest LP weight
+    that still fits the manager's capacity and the budget; then activities
+    with LP value >= 0.5 that fit their department; then the room left is
+    filled with the (account, manager, level) choices that earn most per
+    hour. Returns None if a must account does not fit.
     """
     d = km.data
     gl = km.gl
@@ -514,7 +515,9 @@ def lagrangian_bound(d: ModelData, time_limit: float, max_iter: int = 300,
         mu = np.maximum(0.0, mu - step * g_mu)
         if t.B is not None:
             beta = max(0.0, beta - step * g_beta)
-    return dataclasses.replace(best, iterations=it, seconds=time.perf_counter() - t0)
+    best = dataclasses.replace(best, iterations=it, seconds=time.perf_counter() - t0)
+    log.info("Lagrangian bound %.6g after %d steps, %.1f s", best.bound, it, best.seconds)
+    return best
 
 
 # ------------------------------------------------------------ warm-started LP rounds
@@ -660,8 +663,6 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
         table = _PairTable(d)
         lag = lagrangian_bound(d, 0.15 * time_limit, max_iter=1000, table=table)
         lp_bound = lag.bound
-        log.info("Lagrangian bound %.6g after %d steps, %.1f s", lag.bound, lag.iterations,
-                 lag.seconds)
     keep = initial_pairs(d, k)
     km = lp = kept = basis = None  # the last LP relaxation that finished
     note = ""
@@ -712,8 +713,6 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     if lp is None and lag is None:  # no LP finished: a bound from prices on all pairs
         lag = lagrangian_bound(d, max(1.0, 0.1 * time_limit))
         lp_bound = lag.bound
-        log.info("Lagrangian bound %.6g after %d steps, %.1f s", lag.bound, lag.iterations,
-                 lag.seconds)
     guide = lp.values if lp is not None else _values_from_prices(km, kept, lag)
     n_priced = f"; priced {int(kept.sum()):,} of {len(kept):,} pairs{note}"
     h = highs_model(km.lp)

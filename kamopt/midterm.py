@@ -1444,20 +1444,18 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
                     raise _not_found(mm, scenario, closest)
                 return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
         else:
+            if best is None and closest is not None:
+                raise _not_found(mm, scenario, closest)
             if best is not None and relaxed.ok:
                 value = float(obj @ best)
                 gap = relative_gap(value, bound)
-                if gap <= scenario.mip_gap + 1e-9:
-                    return Solution("optimal", value, bound, gap, time.perf_counter() - t0,
-                                    "highs", best, message="; ".join(notes))
-            if best is None and closest is not None:
-                raise _not_found(mm, scenario, closest)
-            if best is not None and relaxed.ok and left() < relaxed.seconds:
-                # no time for the full MIP's root LP: the plan found and the LP bound stand
-                value = float(obj @ best)
-                gap = relative_gap(value, bound)
-                return Solution("feasible", value, bound, gap, time.perf_counter() - t0,
-                                "highs", best, message="; ".join(notes))
+                within = gap <= scenario.mip_gap + 1e-9
+                if within or left() < relaxed.seconds:
+                    # within the gap, or no time for the full MIP's root LP: the plan found
+                    # and the LP bound stand
+                    return Solution("optimal" if within else "feasible", value, bound, gap,
+                                    time.perf_counter() - t0, "highs", best,
+                                    message="; ".join(notes))
             h = highs_model(mm.lp)
             if best is not None:
                 set_start(h, best)
@@ -1554,10 +1552,8 @@ def _closest_lines(mm: MidtermModel, values: np.ndarray) -> list[str]:
     for scope, year, short in zip(lab["scope"], lab["year"], values[ids], strict=True):
         need = float(goal.loc[(scope, year)])
         if short > 1e-6 * need:
-            where = "" if scope == "company" else f" for {str(scope).replace(':', ' ')}"
-            lines.append(f"the order-intake target{where} of {year} ({_meur(need)}): the "
-                         f"closest plan found reaches {_meur(need - short)} "
-                         f"(short by {_meur(short)})")
+            lines.append(f"{_target_name(scope, year, need)}: the closest plan found reaches "
+                         f"{_meur(need - short)} (short by {_meur(short)})")
     return lines
 
 
@@ -1728,14 +1724,18 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     short = []
     for r in soft.targets.itertuples():
         if r.shortfall > 0:
-            scope = "" if r.scope == "company" else f" for {r.scope.replace(':', ' ')}"
             short.append(Shortfall(
-                f"the order-intake target{scope} of {r.year} ({_meur(r.order_intake)})",
-                "EUR", r.order_intake, r.intake,
+                _target_name(r.scope, r.year, r.order_intake), "EUR", r.order_intake, r.intake,
                 f"the best plan reaches {_meur(r.intake)}"))
     err = InfeasibleError(shortfalls=short)
     err.midterm_plan = soft
     return err
+
+
+def _target_name(scope: str, year: int, order_intake: float) -> str:
+    """"the order-intake target for region Süd of 2029 (115.0 M EUR)"."""
+    where = "" if scope == "company" else f" for {str(scope).replace(':', ' ')}"
+    return f"the order-intake target{where} of {year} ({_meur(order_intake)})"
 
 
 def shortfall_messages(err: InfeasibleError) -> list[str]:

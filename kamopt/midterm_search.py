@@ -45,8 +45,6 @@ def _customer_columns(mm) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(cols), np.concatenate(cust)
 
 
-
-
 def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
                               target: float | Callable[[], float],
                               wanted: np.ndarray | None = None, seed: int = 0,

@@ -291,8 +291,6 @@ def _meets(A, arr: dict[str, np.ndarray], values: np.ndarray | None, tol: float 
                 and np.all(act >= arr["row_lo"] - tol) and np.all(act <= arr["row_hi"] + tol))
 
 
-
-
 # ------------------------------------------------------------ the warm start
 @dataclasses.dataclass
 class _Sketch:
