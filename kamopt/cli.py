@@ -15,42 +15,35 @@ from collections.abc import Callable, Sequence
 from .errors import KamoptError
 
 
-def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type``: a whole number in [low, high] (argparse then exits 2 with usage).
+def number_in(low: float, high: float | None = None, *,
+              whole: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number (a whole one if ``whole``) in [low, high].
 
-    >>> whole_number(1)("3")
+    argparse turns the error into exit status 2 with the usage line.
+
+    >>> number_in(0)("2.5")
+    2.5
+    >>> number_in(1, whole=True)("3")
     3
-    >>> whole_number(1, 10)("0")
+    >>> number_in(1, 10, whole=True)("0")
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: got '0'; expected a whole number from 1 to 10
+    >>> number_in(0)("inf")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: got 'inf'; expected a number >= 0
     """
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or (high is not None and value > high):
-            span = f"from {low} to {high}" if high is not None else f">= {low}"
-            raise argparse.ArgumentTypeError(f"got {text!r}; expected a whole number {span}")
-        return value
+    kind = "a whole number" if whole else "a number"
+    span = f"from {low:g} to {high:g}" if high is not None else f">= {low:g}"
 
-    return parse
-
-
-def number_at_least(low: float) -> Callable[[str], float]:
-    """An argparse ``type``: a number >= ``low``.
-
-    >>> number_at_least(0)("2.5")
-    2.5
-    """
     def parse(text: str) -> float:
         try:
-            value = float(text)
+            value = int(text) if whole else float(text)
         except ValueError:
             value = float("nan")
-        if not value >= low or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"got {text!r}; expected a number >= {low:g}")
+        if not low <= value <= (high if high is not None else float("inf")) or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"got {text!r}; expected {kind} {span}")
         return value
 
     return parse
@@ -145,15 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop (overrides the scenario)")
     sp.add_argument("--solver", choices=("highs", "cbc"), help="solver (default: HiGHS)")
     sp.add_argument("--excel", action="store_true", help="also write plan.xlsx")
-    sp.add_argument("--years", type=whole_number(1, 10),
+    sp.add_argument("--years", type=number_in(1, 10, whole=True),
                     help="plan over several years (kamopt.midterm), 1 to 10; default 1")
     sp.add_argument("--assumptions", help="mid-term assumptions (YAML): plan over their `years` "
                                           "(or --years) with kamopt.midterm")
 
     sp = add("sample", cmd_sample, "Generate a sample company (a case folder).")
     sp.add_argument("out", help="folder to write")
-    sp.add_argument("--customers", type=whole_number(1), default=250)
-    sp.add_argument("--managers", type=whole_number(1), default=14)
+    sp.add_argument("--customers", type=number_in(1, whole=True), default=250)
+    sp.add_argument("--managers", type=number_in(1, whole=True), default=14)
     sp.add_argument("--seed", type=int, default=7)
 
     from .frontier import add_frontier_command

@@ -227,7 +227,7 @@ def format_table(table: pd.DataFrame) -> str:
 
 def add_frontier_command(subparsers) -> None:
     """Register ``kamopt frontier CASE [--scenario FILE] [--max-hires K]`` on the subparsers."""
-    from .cli import number_at_least, whole_number
+    from .cli import number_in
 
     sp = subparsers.add_parser(
         "frontier", help="Value of the plan against the number of added KAMs.",
@@ -236,9 +236,9 @@ def add_frontier_command(subparsers) -> None:
                     "each hire.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
-    sp.add_argument("--max-hires", type=whole_number(0), default=5,
+    sp.add_argument("--max-hires", type=number_in(0, whole=True), default=5,
                     help="largest number of hires (default 5)")
-    sp.add_argument("--fixed-cost", type=number_at_least(0), default=0.0,
+    sp.add_argument("--fixed-cost", type=number_in(0), default=0.0,
                     help="EUR a year per hire on top of its hours (default 0)")
     sp.add_argument("--mip-gap", type=float, default=None,
                     help=f"relative gap of each plan (default {FRONTIER_GAP} without a scenario)")

@@ -55,7 +55,7 @@ from .errors import CaseError, InfeasibleError, Problem, ScenarioError, Shortfal
 from .model import INF, LinearModel
 from .prepare import ModelData, prepare
 from .scenario import Hire, Scenario
-from .solve import Solution, set_start, solve
+from .solve import Solution, relative_gap, set_start, solve
 
 TOL = 1e-6
 HIRE_PREFIX = "HIRE-"
@@ -1364,8 +1364,8 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
     if scenario.solver != "highs" or (start is None and fallback is None and len(mm.years) == 1):
         return solve(mm.lp, solver=scenario.solver, time_limit=scenario.time_limit,
                      mip_gap=scenario.mip_gap)
-    from .midterm_search import improve_by_neighbourhoods, round_lp
-    from .solve import BackgroundMip, highs_model, relative_gap, run_highs
+    from .midterm_search import improve_by_neighbourhoods
+    from .solve import BackgroundMip, highs_model, run_highs
 
     t0 = time.perf_counter()
     arr = mm.lp.arrays()
@@ -1384,16 +1384,8 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
                             is_mip=False)
         if relaxed.status == "infeasible":
             return dataclasses.replace(relaxed, seconds=time.perf_counter() - t0)
-        starts = [start]
-        if relaxed.ok:
-            try:
-                starts.append(round_lp(mm, relaxed.values))
-            except Exception:  # noqa: BLE001 - a start is optional
-                pass
+        starts = _starts(mm, start, relaxed, fallback, left)
         best = _best_start(mm, starts)
-        if best is None and fallback is not None:
-            starts.append(fallback(max(left() / 4, 1.0)))
-            best = _best_start(mm, starts[-1:])
         bound = relaxed.objective if relaxed.ok else np.inf
         notes = [f"LP bound {bound:,.0f} in {relaxed.seconds:.1f} s"] if relaxed.ok else []
         closest = None
@@ -1464,25 +1456,50 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
         if background is not None:  # an early return or an error: do not leave HiGHS running
             background.stop()
             background.result()
+    sol = _settle(sol, best, obj, bound, scenario.mip_gap, notes)
+    return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes))
+
+
+def _starts(mm: MidtermModel, start: np.ndarray | None, relaxed: Solution, fallback,
+            left) -> list:
+    """The candidate starts: ``start``, the LP's rounding and, if neither fits, the fallback's."""
+    from .midterm_search import round_lp
+
+    starts = [start]
+    if relaxed.ok:
+        try:
+            starts.append(round_lp(mm, relaxed.values))
+        except Exception:  # noqa: BLE001 - a start is optional
+            pass
+    if _best_start(mm, starts) is None and fallback is not None:
+        starts.append(fallback(max(left() / 4, 1.0)))
+    return starts
+
+
+def _settle(sol: Solution, best: np.ndarray | None, obj: np.ndarray, lp_bound: float,
+            mip_gap: float, notes: list) -> Solution:
+    """The full MIP's result against the plan found and the LP bound: value, bound, gap, status.
+
+    The better plan of the two stands (HiGHS can drop a plan handed to it on
+    tolerances, or be stopped before it takes it); the bound is the lower of
+    HiGHS's and the LP's, both valid for the full model. Appends to ``notes``.
+    """
     if best is not None and sol.status != "infeasible" and (
             not sol.ok or sol.objective < float(obj @ best) - 1e-6 * abs(sol.objective)):
-        # HiGHS did not keep the plan found (it can drop one on tolerances, or was
-        # stopped before it took it): the plan found stands
         value = float(obj @ best)
         own = sol.bound if sol.ok and sol.bound is not None else np.inf
-        sol = Solution("feasible", value, min(own, bound), relative_gap(value, min(own, bound)),
-                       sol.seconds, "highs", best, message="the plan of the neighbourhood search")
+        sol = Solution("feasible", value, min(own, lp_bound),
+                       relative_gap(value, min(own, lp_bound)), sol.seconds, "highs", best,
+                       message="the plan of the neighbourhood search")
     notes.append(f"full MIP {sol.objective:,.0f}, HiGHS bound "
                  f"{sol.bound if sol.bound is not None else float('nan'):,.0f} ({sol.message})"
                  if sol.ok else f"full MIP: {sol.message}")
-    if sol.ok and relaxed.ok and (sol.bound is None or relaxed.objective < sol.bound):
-        # the LP optimum is a valid bound too; HiGHS may stop before its own is as good
-        sol = dataclasses.replace(sol, bound=relaxed.objective)
-    if sol.ok:
-        gap = relative_gap(sol.objective, sol.bound)
-        status = "optimal" if gap <= scenario.mip_gap + 1e-9 else "feasible"
-        sol = dataclasses.replace(sol, gap=gap, status=status)
-    return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes))
+    if not sol.ok:
+        return sol
+    bound = min(lp_bound, sol.bound if sol.bound is not None else np.inf)
+    gap = relative_gap(sol.objective, bound)
+    return dataclasses.replace(sol, bound=bound if np.isfinite(bound) else None, gap=gap,
+                               status="optimal" if gap <= mip_gap + 1e-9 else "feasible")
 
 
 HARD_SEARCH_PENALTY = 100.0  # EUR per EUR short while searching for a plan meeting hard targets

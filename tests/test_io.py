@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from small_case import ACTIVITIES, DEPARTMENTS, RESPONSES
 
 from kamopt.case import Case
 from kamopt.errors import CaseError
@@ -33,20 +34,6 @@ MANAGERS = """\
 manager_id,name,region,industries,seniority,capacity_hours,hourly_cost,role
 M1,Anna Schmidt,Süd,Chemie;Pharma,3,1600,95.5,kam
 M2,Bernd Weber,Nord,Auto | Chemie,2,1200,80,executive
-"""
-ACTIVITIES = """\
-activity_id,name,kind,cost,kam_hours,uplift,department,dept_hours
-A1,Logistik-Paket,logistics,2500,10,0.05,Logistik,20
-A2,Schulung,training,800,5,0.02,,0
-"""
-DEPARTMENTS = """\
-department,capacity_hours
-Logistik,2000
-"""
-RESPONSES = """\
-customer_id,level,hours,realization
-C1,light,60,0.2
-C1,standard,120,0.3
 """
 PLAIN_CASE = {
     "customers": CUSTOMERS,

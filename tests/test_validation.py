@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from small_case import ACTIVITIES, DEPARTMENTS, RESPONSES
 
 from kamopt.cli import main
 from kamopt.errors import CaseError, Problem
@@ -24,20 +25,6 @@ MANAGERS = """\
 manager_id,name,industries,seniority,capacity_hours,hourly_cost,role
 M1,Anna,Chemie;Pharma,3,1600,95,kam
 M2,Bernd,Auto,3,1200,80,executive
-"""
-ACTIVITIES = """\
-activity_id,name,kind,cost,kam_hours,uplift,department,dept_hours
-A1,Paket,logistics,2500,10,0.05,Logistik,20
-A2,Schulung,training,800,5,0.02,,0
-"""
-DEPARTMENTS = """\
-department,capacity_hours
-Logistik,2000
-"""
-RESPONSES = """\
-customer_id,level,hours,realization
-C1,light,60,0.2
-C1,standard,120,0.3
 """
 GOOD = {
     "customers": CUSTOMERS,
