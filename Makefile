@@ -35,7 +35,7 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env tests kamopt notebooks
 
 app: $(STAMP)
-	$(BIN)/voila notebooks/03_scenario_explorer.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1
+	$(BIN)/voila notebooks/app.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1
 
 report: $(STAMP)
 	$(BIN)/kamopt report $(CASE) --scenario $(SCENARIO) --out $(OUT)/report.html

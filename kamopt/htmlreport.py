@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -194,6 +195,8 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                            SCENARIO=None if scenario_path is None else str(scenario_path),
                            MIP_GAP=mip_gap, HIRE=bool(hire))
     nb = _execute(nb, src.parent, timeout)
+    if nb.cells and nb.cells[0].cell_type == "markdown":  # a report, not notebook 2 of a series
+        nb.cells[0].source = re.sub(r"^# \d+ · ", "# ", nb.cells[0].source)
 
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
@@ -201,9 +204,15 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     title = f"Key-account plan: {case_path.name}"
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = body.replace("</head>", REPORT_CSS + "</head>", 1)
     with staged_file(out) as tmp:
         tmp.write_text(body, encoding="utf-8")
     return out
+
+
+#: printed lines wrap between words, not inside a number (the lab template breaks anywhere)
+REPORT_CSS = ("<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:normal;"
+              "overflow-wrap:normal}</style>\n")
 
 
 def _remove_tagged_cells():

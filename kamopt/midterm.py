@@ -1807,6 +1807,84 @@ def compare(plans: dict[str, MidtermPlan]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def price_of_targets(mp: MidtermPlan, reference: MidtermPlan) -> pd.DataFrame:
+    """What the targets secure and what they cost, year by year (M EUR).
+
+    ``mp`` is planned with the targets, ``reference`` without them (best
+    started from ``mp``, so that it is never worse in net present value).
+    Columns: the order intake the targets secure (``mp`` minus
+    ``reference``) and the net contribution they cost (``reference`` minus
+    ``mp``); a last row ``NPV`` holds the cost in net present value (its
+    intake cell is empty: intake is not discounted).
+    """
+    out = pd.DataFrame({
+        "order intake secured (M EUR)": (mp.years["intake"] - reference.years["intake"]) / 1e6,
+        "net contribution it costs (M EUR)": (reference.years["net"] - mp.years["net"]) / 1e6,
+    })
+    out.index = out.index.astype(object)
+    out.loc["NPV"] = [np.nan, (reference.kpis["npv"] - mp.kpis["npv"]) / 1e6]
+    return out
+
+
+def explain_targets(mp: MidtermPlan, reference: MidtermPlan) -> str:
+    """The result in words, written from the two plans' figures (Markdown bullets).
+
+    Says which targets are met and by how much the others are missed, what
+    the plan hires, and what relaxing the targets gains; where the plans'
+    gaps are too wide to tell the price of the targets apart from the
+    solver's tolerance, it says so instead of reading noise as a price.
+    """
+    lines = []
+    tg = mp.targets
+    if len(tg):
+        met = tg[tg["met"]]
+        missed = tg[~tg["met"]]
+        name = lambda r: (f"{r['year']}" if r["scope"] == "company"  # noqa: E731
+                          else f"{r['year']} ({r['scope'].replace(':', ' ')})")
+        said = []
+        if len(met):
+            said.append(("the targets of " if len(met) > 1 else "the target of ")
+                        + ", ".join(name(r) for _, r in met.iterrows())
+                        + (" are met" if len(met) > 1 else " is met"))
+        if len(missed):
+            said.append("; ".join(
+                f"{name(r)} is missed by {_meur(r['shortfall'])} "
+                f"({r['shortfall'] / r['order_intake']:.1%} of its {_meur(r['order_intake'])})"
+                for _, r in missed.iterrows()))
+        text = "; ".join(said)
+        lines.append(f"**Targets.** {text[0].upper()}{text[1:]}.")
+    hires = mp.hires
+    if len(hires):
+        per_year = [" and ".join(f"{n} {profile}" for profile, n in g.groupby("profile").size().items())
+                    + f" in {year}" for year, g in hires.groupby("year")]
+        lines.append(f"**Hires.** {len(hires)} key account manager{'s' if len(hires) > 1 else ''} "
+                     f"({'; '.join(per_year)}), {_meur(hires['cost_per_year'].sum())} a year "
+                     "from the hiring year on.")
+    else:
+        lines.append("**Hires.** None: the current team carries the plan.")
+    npv_cost = reference.kpis["npv"] - mp.kpis["npv"]
+    secured = mp.years["intake"] - reference.years["intake"]
+    gaps = [mp.kpis["mip_gap"], reference.kpis["mip_gap"]]
+    # each plan's value is known only to within its gap: a price below that may be noise
+    noise = max(g * abs(p.kpis["npv"]) for g, p in zip(gaps, (mp, reference), strict=True))
+    proven = ", ".join(f"the plan {which} is proven within {g:.1%} of the best plan {which}"
+                       if math.isfinite(g) else f"the plan {which} has no proven gap"
+                       for which, g in zip(("with targets", "without"), gaps, strict=True))
+    gained = [y for y in secured.index if secured[y] > 0]
+    if npv_cost > noise and gained:
+        lines.append(
+            f"**Relaxing the targets** gains {_meur(npv_cost)} of net present value and gives up "
+            + ", ".join(f"{_meur(secured[y])} of order intake in {y}" for y in gained)
+            + f": that is the price of the targets ({proven}).")
+    else:
+        lines.append(
+            f"**Relaxing the targets** gains {_meur(max(npv_cost, 0.0))} of net present value"
+            + ("" if gained else " and gives up no order intake in any year")
+            + f", but {proven}: at this time limit the price of the targets cannot be told "
+            "apart from the solver's tolerance. A longer time limit tightens both plans.")
+    return "\n".join(f"* {line}" for line in lines)
+
+
 # ------------------------------------------------------------------ the chart
 def intake_chart(mp: MidtermPlan, ax=None):
     """Expected order intake by year (retained revenue + realised potential) against targets."""

@@ -116,6 +116,10 @@ KPI_LABELS = {
 }
 
 
+#: the colour of figures not yet proven within the gap (stopped at the time limit)
+PROVISIONAL = "#b36b00"
+
+
 def _css_name(key: str) -> str:
     return "kamopt-kpi-" + key.replace("_", "-")
 
@@ -354,8 +358,17 @@ class ScenarioExplorer:
 
     def _show_error(self, exc: Exception, headline: str, detail: str = "") -> None:
         self.error = exc
-        self.status.value = headline + " " + " ".join(str(exc).split())
-        self.message.value = _error_box(headline, str(exc) + (("\n\n" + detail) if detail else ""))
+        body = str(exc)
+        if isinstance(exc, InfeasibleError):
+            # in the user's words: the controls' labels, not the scenario's field names
+            for key, w in self.controls.items():
+                if getattr(w, "description", ""):
+                    body = body.replace(f"{key} =", f"{w.description} =")
+            reasons = body.removeprefix("The scenario cannot be met:").strip().lstrip("- ")
+            self.status.value = "Infeasible: " + " ".join(reasons.split())
+        else:
+            self.status.value = headline + " " + " ".join(body.split())
+        self.message.value = _error_box(headline, body + (("\n\n" + detail) if detail else ""))
         self.history.append({"scenario": self.scenario_or_none(), "error": str(exc)})
 
     def scenario_or_none(self) -> Scenario | None:
@@ -368,7 +381,14 @@ class ScenarioExplorer:
         k = plan.kpis
         self.chart.value = _png(utilisation_chart(plan))  # pictures first, the status last
         self.table.value = plan_table_html(plan)
-        self.message.value = ""
+        proven = plan.status == "optimal"
+        self.message.value = "" if proven else _notice_box(
+            f"Provisional: the solver stopped at its time limit ({plan.scenario.time_limit:g} s) "
+            f"before proving the {plan.scenario.mip_gap:.0%} gap.",
+            "The figures are those of the best plan found so far. It is proven within "
+            f"{k['mip_gap']:.2%} of the best plan possible"
+            + (f", which earns at most {max(k['bound'] - plan.objective, 0):,.0f} EUR/yr more."
+               if k.get("bound") is not None else "."))
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
         self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds)
         for key, (label, fmt) in KPI_LABELS.items():
@@ -377,7 +397,7 @@ class ScenarioExplorer:
             self.kpi_widgets[key].value = (
                 f'<div style="font-size:12px;color:#555">{label}</div>'
                 f'<div class="kamopt-value" data-value="{v}" style="font-size:20px;'
-                f'font-weight:bold">{shown}</div>')
+                f'font-weight:bold;color:{"inherit" if proven else PROVISIONAL}">{shown}</div>')
         gap = "proven within" if plan.status == "optimal" else "stopped at the time limit; gap"
         self.status.value = (f"{plan.status} · {gap} {k['mip_gap']:.2%} · "
                              f"{seconds:.2f} s · {k['key_accounts']} key accounts")
@@ -664,6 +684,12 @@ def _error_box(headline: str, body: str, last: str = "plan") -> str:
             f'padding:4px 10px;background:#fff4ee"><b>{html.escape(headline)}'
             f"</b><pre style='white-space:pre-wrap;margin:4px 0'>{html.escape(body)}</pre>"
             f"<i>The figures below are those of the last {last}.</i></div>")
+
+
+def _notice_box(headline: str, body: str) -> str:
+    return (f'<div class="kamopt-notice" style="border-left:4px solid {PROVISIONAL};'
+            f'padding:4px 10px;background:#fff8e6"><b>{html.escape(headline)}</b>'
+            f"<div style='margin:4px 0'>{html.escape(body)}</div></div>")
 
 
 def _png(fig: Figure) -> bytes:

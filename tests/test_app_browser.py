@@ -1,8 +1,9 @@
-"""The explorer as an app: Voila serves notebooks/03_scenario_explorer.ipynb, a real
+"""The explorer as an app: Voila serves notebooks/app.ipynb, a real
 headless Chromium (Debian's, driven by Playwright) switches a manager off, and the
 key-account figures shown must become the package's for that scenario; then it saves
 that scenario, brings the manager back and hires one KAM, saves that too, and
-compares both side by side in the app.
+compares both side by side in the app. The app saves into a temporary folder
+(``KAMOPT_SCENARIOS``), never into the user's ``results/scenarios``.
 
 Skips only where Chromium is not installed and ``CI`` is unset; in CI a missing
 browser fails the test (``apt-get install -y chromium`` is a step of ``make test``).
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "03_scenario_explorer.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "app.ipynb"
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "build" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -48,7 +49,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app():
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("scenarios")
+
+
+@pytest.fixture(scope="module")
+def app(store):
     _require_browser()
     port = _free_port()
     build = ROOT / "build"
@@ -57,7 +63,7 @@ def app():
            "JUPYTER_DATA_DIR": str(build / "jupyter" / "data"),
            "JUPYTER_RUNTIME_DIR": str(build / "jupyter" / "runtime"),
            "IPYTHONDIR": str(build / "ipython"), "MPLCONFIGDIR": str(build / "mpl"),
-           "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+           "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT), "KAMOPT_SCENARIOS": str(store)}
     log = open(build / "voila-test.log", "w") if build.is_dir() else subprocess.DEVNULL
     voila = [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", f"--port={port}",
              "--Voila.ip=127.0.0.1"]
@@ -110,7 +116,7 @@ def _wait_for_new_objective(page, old: float) -> None:
         arg=[old], timeout=60_000)
 
 
-def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app):
+def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, store):
     from playwright.sync_api import sync_playwright
 
     from kamopt import load_case
@@ -187,7 +193,6 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app):
 
     from kamopt.store import compare
 
-    store = ROOT / "results" / "scenarios"
     saved = {n: json.loads((store / n / "summary.json").read_text())
              for n in ("app_m11_away", "app_hire")}
     assert saved["app_m11_away"]["objective"] == pytest.approx(shown_obj, abs=1)

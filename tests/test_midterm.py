@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,12 +19,14 @@ from kamopt.midterm import (
     MidtermAssumptions,
     by_year,
     compare,
+    explain_targets,
     intake_chart,
     load_capacity_by_year,
     load_targets,
     parse_capacity_by_year,
     parse_targets,
     plan_midterm,
+    price_of_targets,
 )
 from kamopt.sample import make_case
 from kamopt.scenario import Level, Scenario
@@ -312,6 +315,48 @@ def test_relaxing_the_target_never_lowers_the_npv(small_plan):
                         capacity_by_year=cap, warm_start=mp)
     assert soft.kpis["npv"] >= mp.kpis["npv"] - 1e-6 * abs(mp.kpis["npv"])
     assert mp.years.loc[2029, "intake"] >= mp.years.loc[2029, "target"] - 1e-6
+    price = price_of_targets(mp, soft)
+    assert list(price.index) == [2027, 2028, 2029, "NPV"]
+    assert price.loc["NPV", "net contribution it costs (M EUR)"] == pytest.approx(
+        (soft.kpis["npv"] - mp.kpis["npv"]) / 1e6)
+    assert price.loc[2029, "order intake secured (M EUR)"] == pytest.approx(
+        (mp.years.loc[2029, "intake"] - soft.years.loc[2029, "intake"]) / 1e6)
+    text = explain_targets(mp, soft)
+    assert "The target of 2029 is met" in text
+    assert (f"{len(mp.hires)} key account manager" in text) == (len(mp.hires) > 0)
+
+
+def _story_plans(npv_with, npv_without, gap_with, gap_without, intake_with, intake_without):
+    """Two plans as explain_targets reads them: 2029's company target 310 M EUR."""
+    years = pd.Index([2028, 2029], name="year")
+    plan = lambda npv, gap, intake: SimpleNamespace(  # noqa: E731
+        kpis={"npv": npv, "mip_gap": gap},
+        years=pd.DataFrame({"intake": intake, "net": [npv / 2, npv / 2]}, index=years))
+    mp = plan(npv_with, gap_with, intake_with)
+    mp.targets = pd.DataFrame({"year": [2029], "scope": ["company"], "order_intake": [310e6],
+                               "intake": [intake_with[1]],
+                               "shortfall": [max(310e6 - intake_with[1], 0.0)],
+                               "met": [intake_with[1] >= 310e6]})
+    mp.hires = pd.DataFrame({"year": [2027, 2027], "profile": ["senior", "kam"],
+                             "cost_per_year": [175e3, 130e3]})
+    return mp, plan(npv_without, gap_without, intake_without)
+
+
+def test_the_story_tells_the_price_of_the_targets_only_beyond_the_solvers_tolerance():
+    # proven within 1%: 0.6 M EUR of NPV for 4 M EUR of 2029 intake is a price
+    mp, ref = _story_plans(30.0e6, 30.6e6, 0.01, 0.01, [305e6, 309e6], [305e6, 305e6])
+    text = explain_targets(mp, ref)
+    assert "2029 is missed by 1.0 M EUR (0.3% of its 310.0 M EUR)" in text
+    assert "2 key account managers (1 kam and 1 senior in 2027), 0.3 M EUR a year" in text
+    assert "gains 0.6 M EUR of net present value and gives up 4.0 M EUR of order intake " \
+           "in 2029: that is the price of the targets" in text
+    # the same figures from plans proven only within 4%: 0.6 M EUR is within 1.2 M EUR of noise
+    mp, ref = _story_plans(30.0e6, 30.6e6, 0.04, 0.01, [305e6, 309e6], [305e6, 305e6])
+    assert "cannot be told apart from the solver's tolerance" in explain_targets(mp, ref)
+    # without targets more intake and more NPV: the plan with targets is simply not good enough
+    mp, ref = _story_plans(30.0e6, 30.6e6, 0.01, 0.01, [305e6, 309e6], [306e6, 310e6])
+    text = explain_targets(mp, ref)
+    assert "gives up no order intake in any year" in text and "that is the price" not in text
 
 
 # ------------------------------------------------ the search (kamopt.midterm_search)

@@ -61,8 +61,12 @@ def test_the_report_tells_the_story_of_the_injected_case(report):
     for heading in ("Optimised vs rules of thumb", "What is one more hour worth?",
                     "Why is a customer a key account, or not?", "What it means"):
         assert heading in html
-    assert "all checks passed" in html
-    assert "In formulas" not in html  # LaTeX cells are for the notebook, not the report
+    # the checks ran (a failing one fails the report) but are for the notebook, as is LaTeX
+    assert "all checks passed" not in html
+    assert "In formulas" not in html
+    assert "The key-account plan: which customers" in html and "2 · The key-account" not in html
+    assert "Plan(optimal" not in html and "This notebook" not in html  # a report, not a notebook
+    assert "word-break:normal" in html  # printed lines do not break inside numbers
 
 
 def test_inject_parameters_replaces_only_the_parameters_cell():

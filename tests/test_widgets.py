@@ -77,13 +77,33 @@ def test_an_infeasible_scenario_shows_its_diagnosis_in_the_explorer(case):
     ex = ScenarioExplorer(case)
     last = ex.plan
     ex.controls["min_key_accounts"].value = len(case.customers)  # no exception escapes
-    assert ex.status.value.startswith("Infeasible")
-    assert "min_key_accounts" in ex.status.value and "short by" in ex.status.value
-    assert "min_key_accounts" in ex.message.value
+    assert ex.status.value.startswith("Infeasible: Min key accounts = 60 key accounts need")
+    assert "short by" in ex.status.value and "cannot be met" not in ex.status.value
+    assert "Min key accounts = 60" in ex.message.value
     assert type(ex.error).__name__ == "InfeasibleError"
     assert ex.plan is last  # the last plan stays on show
     ex.controls["min_key_accounts"].value = 0
     assert ex.error is None and ex.message.value == ""
+
+
+def test_a_plan_stopped_at_the_time_limit_is_marked_provisional(case, monkeypatch):
+    import dataclasses
+
+    ex = ScenarioExplorer(case)
+    assert ex.message.value == "" and "#b36b00" not in ex.kpi_widgets["objective"].value
+    proven = ex.plan
+    stopped = dataclasses.replace(proven, status="feasible", kpis={
+        **proven.kpis, "mip_gap": 0.05, "bound": proven.objective + 12_345.0})
+    monkeypatch.setattr(ex.session, "solve", lambda scenario: stopped)
+    ex.controls["realization"].value = 0.2
+    assert ex.status.value.startswith("feasible · stopped at the time limit; gap 5.00%")
+    assert "Provisional: the solver stopped at its time limit (5 s)" in ex.message.value
+    assert "proven within 5.00% of the best plan possible, which earns at most 12,345 EUR/yr" \
+        in ex.message.value
+    assert "#b36b00" in ex.kpi_widgets["objective"].value  # the figures look provisional
+    monkeypatch.setattr(ex.session, "solve", lambda scenario: proven)
+    ex.controls["realization"].value = 0.3
+    assert ex.message.value == "" and "#b36b00" not in ex.kpi_widgets["objective"].value
 
 
 def test_any_error_in_a_callback_is_shown_not_lost(case, monkeypatch):
