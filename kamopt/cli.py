@@ -59,24 +59,35 @@ def _load(args) -> tuple:
 
 
 def cmd_check(args) -> int:
+    """Validate a case (and, with ``--scenario``, the scenario against it) and summarise it.
+
+    Everything is read and checked before anything is printed, so a case is
+    never called valid and then refused; with a scenario, the pre-checks of
+    :func:`kamopt.diagnose.precheck` run too (a scenario that cannot be met
+    exits 3, as ``kamopt plan`` would).
+    """
     from .io import load_case
     from .validate import check_against_scenario
 
     case = load_case(args.case)
     if args.scenario:
+        from .diagnose import precheck
         from .scenario import Scenario
 
-        check_against_scenario(case, Scenario.from_yaml(args.scenario))
-    print(case.describe())
-    if os.path.isdir(args.case):  # the mid-term inputs, when the folder has them
-        from .midterm import load_capacity_by_year, load_targets
+        scenario = Scenario.from_yaml(args.scenario)
+        check_against_scenario(case, scenario)
+        precheck(case, scenario)
+    # the mid-term inputs, when the case has them (files of a folder, sheets of a workbook)
+    from .midterm import load_capacity_by_year, load_targets
 
-        targets, capacity = load_targets(case), load_capacity_by_year(case)
-        if len(targets):
-            print(f"  order-intake targets {len(targets):>6}   (targets.csv, years "
-                  f"{targets['year'].min()}-{targets['year'].max()})")
-        if len(capacity):
-            print(f"  capacity by year     {len(capacity):>6}   (capacity_by_year.csv)")
+    lines = []
+    targets, capacity = load_targets(case), load_capacity_by_year(case)
+    if len(targets):
+        lines.append(f"  order-intake targets {len(targets):>6}   (targets, years "
+                     f"{targets['year'].min()}-{targets['year'].max()})")
+    if len(capacity):
+        lines.append(f"  capacity by year     {len(capacity):>6}   (capacity_by_year)")
+    print("\n".join([case.describe(), *lines]))
     return 0
 
 
@@ -90,8 +101,9 @@ def cmd_sample(args) -> int:
 
 def cmd_plan(args) -> int:
     years = getattr(args, "years", None)
-    # several years, or mid-term assumptions without --years (their own `years` then applies)
-    if (years is not None and years > 1) or (years is None and getattr(args, "assumptions", None)):
+    # several years, or mid-term assumptions (churn, targets, hiring: kamopt.midterm even for
+    # one year; without --years their own `years` applies)
+    if (years is not None and years > 1) or getattr(args, "assumptions", None):
         from .midterm import cmd_midterm
 
         return cmd_midterm(args)
@@ -130,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("plan", cmd_plan, "Plan the key accounts of a case and write plan.csv and summary.json.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
     sp.add_argument("--out", required=True,
-                    help="output folder (created if missing; the files kamopt writes replace "
-                         "those of the same name, others stay; a case folder is refused)")
+                    help="output folder (created if missing; an earlier run's outputs there are "
+                         "replaced as a set, other files stay; a case folder is refused)")
     sp.set_defaults(out_is_folder=True)
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
     sp.add_argument("--time-limit", type=float, help="seconds for the solver (overrides the scenario)")
@@ -147,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("out", help="folder to write")
     sp.add_argument("--customers", type=number_in(1, whole=True), default=250)
     sp.add_argument("--managers", type=number_in(1, whole=True), default=14)
-    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--seed", type=number_in(0, whole=True), default=7)
 
     from .frontier import add_frontier_command
     from .htmlreport import add_report_command
@@ -176,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (kamopt check CASE | head): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 0
     except Exception as exc:  # the last line of defence: never a traceback at a user
         if os.environ.get("KAMOPT_DEBUG"):
             raise

@@ -52,7 +52,8 @@ def precheck(case: Case, scenario: Scenario) -> None:
             shortfalls.append(Shortfall(
                 f"'must' account {cid} (tier {t}) alone", "h of one manager's year",
                 float(min_hours[cid]), float(cap[eligible].max()),
-                f"the largest capacity of an eligible manager is {_h(cap[eligible].max())}"))
+                f"the largest capacity of an eligible manager is {_h(cap[eligible].max())}",
+                singular=True))
     if reasons:
         raise InfeasibleError(shortfalls, reasons=reasons)
 
@@ -177,7 +178,34 @@ def explain_infeasible(km: KamModel, time_limit: float = 10.0) -> InfeasibleErro
             shortfalls.append(Shortfall("the other requirements", "EUR a year",
                                         need, km.data.scenario.budget,
                                         f"the budget is {km.data.scenario.budget:,.0f} EUR"))
+    if "must" in needed and len(needed) > 1:
+        served, total = _most_must_accounts(km, rows_of("must")[0], time_limit)
+        if served is not None and served < total:
+            others = ", ".join(GROUPS[g].split(" (")[0] for g in needed if g != "must")
+            shortfalls.append(Shortfall(
+                f"the {total} 'must' accounts", "lead managers with room", total, served,
+                f"at most {served} of them fit within the {others} at once"))
     return InfeasibleError(shortfalls, conflicts=[GROUPS[g] for g in needed])
+
+
+def _most_must_accounts(km: KamModel, must_rows: np.ndarray,
+                        time_limit: float) -> tuple[int | None, int]:
+    """How many of the ``must`` accounts the other requirements let the plan take at most."""
+    from .solve import highs_model, run_highs
+
+    lp = km.lp
+    h = highs_model(lp)
+    A = lp.matrix().tocsr()
+    cols = np.unique(np.concatenate([A.indices[A.indptr[r]:A.indptr[r + 1]] for r in must_rows]))
+    h.changeRowsBounds(len(must_rows), must_rows.astype(np.int32), np.zeros(len(must_rows)),
+                       np.ones(len(must_rows)))  # each 'must' account may now stay out
+    cost = np.zeros(lp.n_cols)
+    cost[cols] = 1.0  # maximise the 'must' accounts taken (their level columns)
+    h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), cost)
+    sol = run_highs(h, time_limit, 0.0)
+    if not sol.ok or sol.status != "optimal":
+        return None, len(must_rows)
+    return int(round(sol.objective)), len(must_rows)
 
 
 def _min_budget(km: KamModel) -> float | None:

@@ -94,6 +94,7 @@ class Shortfall:
     needed: float
     available: float
     detail: str = ""
+    singular: bool = False  # the requirement is one thing: "needs", not "need"
 
     @property
     def short_by(self) -> float:
@@ -102,7 +103,8 @@ class Shortfall:
     def __str__(self) -> str:
         have = self.detail or f"only {_num(self.available)} {self.unit} are available"
         return (
-            f"{self.requirement} need at least {_num(self.needed)} {self.unit}; "
+            f"{self.requirement} {'needs' if self.singular else 'need'} at least "
+            f"{_num(self.needed)} {self.unit}; "
             f"{have} (short by {_num(self.short_by)})"
         )
 

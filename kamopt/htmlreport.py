@@ -27,8 +27,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import InputError, KamoptError, Problem
-from .io import staged_file
+from .errors import (
+    CaseError,
+    InfeasibleError,
+    InputError,
+    KamoptError,
+    Problem,
+    ScenarioError,
+    SolverError,
+)
+from .io import check_writable, staged_file
 
 __all__ = [
     "INSTALLED_NOTEBOOK",
@@ -140,9 +148,19 @@ def _execute(nb, cwd: Path, timeout: int):
     try:
         ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
     except CellExecutionError as exc:
-        text = str(exc)
-        raise ReportError("The report notebook failed:\n" + text[-3000:]) from None
+        known = {cls.__name__: cls.exit_code for cls in (
+            InputError, CaseError, ScenarioError, InfeasibleError, SolverError, KamoptError)}
+        if exc.ename in known:  # kamopt's own message, in the user's terms, without a traceback
+            err = ReportError(f"The report could not be made: {exc.evalue}")
+            err.exit_code = known[exc.ename]
+            raise err from None
+        raise ReportError("The report notebook failed:\n" + _plain_text(str(exc))[-3000:]) from None
     return nb
+
+
+def _plain_text(text: str) -> str:
+    """``text`` without the terminal colour codes of a Jupyter traceback."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: float | None = None,
@@ -176,6 +194,7 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
         wrong = None
     if wrong:  # before the notebook runs, and never over an input file such as customers.csv
         raise InputError(Problem(str(out), wrong), title="The report cannot be written there")
+    check_writable(out.parent, title="The report cannot be written there")
     src = Path(notebook) if notebook is not None else report_notebook()
     if src is None:
         raise ReportError(f"The report notebook {NOTEBOOK.name} is missing: it is neither in "
@@ -190,6 +209,7 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
         scenario_path = Path(scenario_path).resolve()
         if not scenario_path.is_file():
             raise ReportError(f"The scenario {scenario_path} does not exist.")
+    _check_inputs(case_path, scenario_path)
     nb = nbformat.read(src, as_version=4)
     nb = inject_parameters(nb, CASE=str(case_path),
                            SCENARIO=None if scenario_path is None else str(scenario_path),
@@ -213,6 +233,24 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
 #: printed lines wrap between words, not inside a number (the lab template breaks anywhere)
 REPORT_CSS = ("<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:normal;"
               "overflow-wrap:normal}</style>\n")
+
+
+def _check_inputs(case_path: Path, scenario_path: Path | None) -> None:
+    """Read and check the case and scenario as ``kamopt plan`` does, before the notebook runs.
+
+    Bad input exits 2 and a scenario that cannot be met exits 3 with the
+    same messages as ``kamopt plan``, in seconds instead of after a kernel
+    start and with no notebook traceback.
+    """
+    from .diagnose import precheck
+    from .io import load_case
+    from .scenario import Scenario
+    from .validate import check_against_scenario
+
+    case = load_case(case_path)
+    scenario = Scenario.from_yaml(scenario_path) if scenario_path is not None else Scenario()
+    check_against_scenario(case, scenario)
+    precheck(case, scenario)
 
 
 def _remove_tagged_cells():

@@ -85,6 +85,19 @@ def _encode_cp1252(name: str, text: str) -> bytes:
         ) from None
 
 
+def text_not_formulas(ws) -> None:
+    """Keep text that starts with ``=`` as text in an openpyxl sheet, never a live formula.
+
+    openpyxl stores any string beginning with ``=`` as a formula, so a
+    customer named ``=HYPERLINK(...)`` would run when the workbook is opened
+    (formula injection). The cell keeps its exact text.
+    """
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Path:
     """Write a case as a folder of CSVs, or as one workbook when ``path`` ends in ``.xlsx``.
 
@@ -127,6 +140,7 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
         with staged_file(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, df in frames.items():
                 df.to_excel(xw, sheet_name=name, index=False)
+                text_not_formulas(xw.sheets[name])
         return path
     encoded: dict[str, bytes] = {}
     if dialect == "excel-de":
@@ -168,6 +182,42 @@ def staging_dir(target: Path) -> Path:
     return tmp
 
 
+#: every file ``kamopt plan`` and ``kamopt midterm`` write into an output folder
+OUTPUT_FILES = frozenset({
+    "plan.csv", "summary.json", "managers.csv", "departments.csv", "plan.xlsx",  # one year
+    "plan_by_year.csv", "intake.csv", "hires.csv", "changes.csv", "targets.csv",  # mid-term
+    "midterm.xlsx",
+})
+
+
+def check_writable(path: str | os.PathLike, title: str = "The output cannot be written") -> None:
+    """Refuse (exit status 2) a folder ``path`` that cannot be created or written into.
+
+    Checked before any work: ``path``, or the nearest folder above it that
+    exists, must be a folder this user may write into; a file where a folder
+    is needed is named.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "afile"
+    >>> _ = f.write_text("x")
+    >>> check_writable(f / "out")
+    Traceback (most recent call last):
+    ...
+    kamopt.errors.InputError: The output cannot be written (1 problem):
+      - ...afile: is a file, so no folder can be made in it for ...out
+    """
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(Problem(str(existing), "is a file, so no folder can be made in it"
+                                 + (f" for {path}" if existing != path else "")), title=title)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(Problem(str(existing), "is not writable for this user: choose another "
+                                 "output place or change its permissions"), title=title)
+
+
 def check_output_folder(out: str | os.PathLike) -> None:
     """Refuse an output folder that is a file or holds a case (exit status 2).
 
@@ -189,6 +239,12 @@ def check_output_folder(out: str | os.PathLike) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(Problem(str(out), "is a file; expected a folder for the outputs"),
                          title="The output folder cannot be used")
+    check_writable(out, title="The output folder cannot be used")
+    blocked = [out / n for n in sorted(OUTPUT_FILES) if (out / n).is_dir()]
+    if blocked:
+        raise InputError([Problem(str(b), "is a folder where kamopt writes a file: rename or "
+                                  "remove it") for b in blocked],
+                         title="The output folder cannot be used")
     if (out / TABLES_BY_NAME["customers"].file).is_file():
         raise InputError(Problem(str(out), "holds a case (customers.csv); outputs are never "
                                  "written into a case folder, so that no input file is "
@@ -197,12 +253,17 @@ def check_output_folder(out: str | os.PathLike) -> None:
 
 
 @contextmanager
-def staged_folder(out: str | os.PathLike) -> Iterator[Path]:
+def staged_folder(out: str | os.PathLike, replaces: frozenset[str] = OUTPUT_FILES) -> Iterator[Path]:
     """Write files into a temporary folder; they are moved into ``out`` only if the block succeeds.
 
     A failure inside the block leaves ``out`` as it was: never a half-written output.
     An ``out`` that is a file or holds a case is refused first
-    (:func:`check_output_folder`).
+    (:func:`check_output_folder`); so is a folder in the way of a file written,
+    before anything moves. Files of ``out`` named in ``replaces`` (the set of
+    outputs the writer makes) that this run does not write are removed, so
+    that no stale output of an earlier run (a ``plan.xlsx`` from a run with
+    ``--excel``, the files of a mid-term plan) sits beside the new ones;
+    other files in ``out`` stay.
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
@@ -216,9 +277,20 @@ def staged_folder(out: str | os.PathLike) -> Iterator[Path]:
     tmp = staging_dir(out)
     try:
         yield tmp
-        out.mkdir(parents=True, exist_ok=True)
+        written = {f.name for f in tmp.iterdir()}
+        blocked = [out / n for n in sorted(written) if (out / n).is_dir()]
+        if blocked:  # checked before anything moves: all outputs are replaced, or none
+            raise InputError([Problem(str(b), "is a folder where kamopt writes a file: rename "
+                                      "or remove it") for b in blocked],
+                             title="The outputs cannot be written")
+        stale = [out / n for n in sorted(replaces - written) if (out / n).is_file()]
+        if not out.exists():
+            os.replace(tmp, out)  # a new folder appears complete, in one step
+            return
         for f in tmp.iterdir():
             os.replace(f, out / f.name)
+        for f in stale:  # an earlier run's output that this run does not write
+            f.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -51,11 +51,22 @@ import pandas as pd
 import yaml
 
 from .case import Case
-from .errors import CaseError, InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
+from .errors import InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
 from .model import INF, LinearModel
 from .prepare import ModelData, prepare
-from .scenario import Hire, Scenario
+from .scenario import Hire, Scenario, yaml_number
+from .schema import Column, Table
 from .solve import Solution, relative_gap, set_start, solve
+from .validate import (
+    ProblemLog,
+    RawTable,
+    _check_unique,
+    _did_you_mean,
+    _provenance,
+    parse_table,
+    raw_from_grid,
+    text_array,
+)
 
 TOL = 1e-6
 HIRE_PREFIX = "HIRE-"
@@ -84,6 +95,9 @@ class HireProfile:
 
 
 TARGET_MODES = ("hard", "soft")
+#: The name :meth:`MidtermAssumptions.from_dict` gives a profile whose 'name' key is mistyped:
+#: the unknown key is reported, not a missing or repeated name (it never leaves from_dict).
+_NAME_LOST = "\x00name lost to an unknown key"
 
 
 @dataclass(frozen=True)
@@ -152,10 +166,21 @@ class MidtermAssumptions:
             if not _is_num(v) or v < 0:
                 bad(key, v, "must be a number >= 0")
         names = [h.name for h in self.hire_profiles]
-        for h in self.hire_profiles:
-            where = f"hire_profiles[{h.name}]"
-            if not h.name or names.count(h.name) > 1:
-                bad(where, h.name, "needs a unique, non-empty 'name'")
+        for i, h in enumerate(self.hire_profiles):
+            # a profile is named by its name where that says which one, else by its position
+            unique = isinstance(h.name, str) and h.name.strip() and names.count(h.name) == 1
+            where = f"hire_profiles[{h.name if unique and h.name != _NAME_LOST else i}]"
+            first = names.index(h.name)
+            if h.name == _NAME_LOST:
+                pass  # its 'name' was mistyped: from_dict reports that key, not a missing name
+            elif not isinstance(h.name, str) or not h.name.strip():
+                bad(f"hire_profiles[{i}].name", h.name,
+                    "must not be empty; each hire profile needs a unique name")
+            elif first < i:
+                default = (f" ({h.name!r} is also the name a profile without a 'name' gets)"
+                           if h.name == HireProfile.name else "")
+                bad(f"hire_profiles[{i}].name", h.name,
+                    f"must be unique: hire_profiles[{first}] has the same name{default}")
             if not _is_int(h.seniority) or not 1 <= h.seniority <= 3:
                 bad(where + ".seniority", h.seniority, "must be 1, 2 or 3")
             for key in ("capacity_hours", "cost_per_year", "hourly_cost"):
@@ -200,9 +225,17 @@ class MidtermAssumptions:
                 hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
                 problems.append(Problem(file, "unknown key" + hint, column=str(key)))
                 data.pop(key)
+        # numbers written 2e6 (YAML 1.1 reads them as text) are numbers
+        for key in ("years", "start_year"):
+            if key in data:
+                data[key] = yaml_number(data[key], whole=True)
+        for key in ("churn_without_kam", "churn_with_kam", "discount_rate", "shortfall_penalty",
+                    "handover_hours"):
+            if key in data:
+                data[key] = yaml_number(data[key])
         if "ramp" in data:
-            data["ramp"] = tuple(data["ramp"]) if isinstance(data["ramp"], list | tuple) else (
-                data["ramp"],)
+            ramp = data["ramp"] if isinstance(data["ramp"], list | tuple) else (data["ramp"],)
+            data["ramp"] = tuple(yaml_number(v) for v in ramp)
         profiles = []
         hk = [f.name for f in dataclasses.fields(HireProfile)]
         for n, item in enumerate(data.pop("hire_profiles", None) or []):
@@ -218,6 +251,14 @@ class MidtermAssumptions:
                     problems.append(Problem(file, "unknown key" + hint,
                                             column=f"hire_profiles[{n}].{key}"))
                     item.pop(key)
+                    if "name" not in item:
+                        item["name"] = _NAME_LOST  # not the default: it may clash with another
+            for key in ("seniority", "max_hires"):
+                if key in item:
+                    item[key] = yaml_number(item[key], whole=True)
+            for key in ("capacity_hours", "cost_per_year", "hourly_cost", "ramp_up"):
+                if key in item:
+                    item[key] = yaml_number(item[key])
             ind = item.get("industries", ())
             item["industries"] = tuple(ind.split(";") if isinstance(ind, str) else ind)
             profiles.append(HireProfile(**item))
@@ -265,37 +306,115 @@ def _is_int(v) -> bool:
 # ------------------------------------------------------------- optional inputs
 TARGET_COLUMNS = ("year", "scope", "order_intake")
 CAPACITY_COLUMNS = ("manager_id", "year", "capacity_hours")
+#: The two optional tables in the terms of the case format (:mod:`kamopt.schema`): they are
+#: read and parsed by the code that reads the case's own tables (:mod:`kamopt.io`,
+#: :func:`kamopt.validate.parse_table`), so they accept the same files and numbers.
+_YEAR = Column("year", "integer", required=True, lo=1900, hi=2200)
+TARGETS = Table("targets", columns=(
+    _YEAR, Column("scope", required=True), Column("order_intake", "number", required=True, lo=0)))
+CAPACITY_BY_YEAR = Table("capacity_by_year", columns=(
+    Column("manager_id", required=True), _YEAR,
+    Column("capacity_hours", "number", required=True, lo=0)))
 
 
-def _read_optional_csv(folder, name: str, columns: tuple[str, ...]) -> pd.DataFrame | None:
-    path = Path(folder) / name if folder else None
-    if path is None or not path.is_file():
+def _read_optional_table(source, table: Table) -> RawTable | None:
+    """``table`` of a case, read as :func:`kamopt.load_case` reads the case's own tables.
+
+    ``source`` is a case folder, holding ``<name>.csv`` (the name matched
+    without regard to case; UTF-8 with or without BOM, UTF-16, cp1252; ``,``,
+    ``;`` or tab; German Excel's numbers), or a case workbook, holding a sheet
+    ``<name>``. Returns None when there is no such file or sheet or it holds
+    nothing; a header without rows is a table without rows.
+
+    Raises
+    ------
+    CaseError
+        When the file or sheet cannot be read (naming it, and the row).
+    """
+    if not source:
+        return None
+    from .io import _WORKBOOK_SUFFIXES
+
+    path = Path(source)
+    log = ProblemLog()
+    if path.is_dir():
+        raw = _read_from_folder(path, table, log)
+    elif path.is_file() and path.suffix.lower() in _WORKBOOK_SUFFIXES:
+        raw = _read_from_workbook(path, table, log)
+    else:
+        return None
+    log.raise_if_any(title=f"The case {source} has problems")
+    return raw if raw is not None and raw.header else None
+
+
+def _read_from_folder(folder: Path, table: Table, log: ProblemLog) -> RawTable | None:
+    from .io import _read_csv
+
+    try:
+        files = sorted(f for f in folder.iterdir() if f.name.lower() == table.file and f.is_file())
+    except OSError as exc:
+        log.add(Problem(folder.name, f"cannot be listed ({exc.strerror or exc})"))
+        return None
+    exact = [f for f in files if f.name == table.file]
+    if len(files) > 1 and not exact:
+        log.add(Problem(table.file, "several files match (" + ", ".join(f.name for f in files)
+                        + "); keep one"))
+        return None
+    if not files:
+        return None
+    chosen = (exact or files)[0]
+    return _read_csv(chosen, chosen.name, log)
+
+
+def _read_from_workbook(book: Path, table: Table, log: ProblemLog) -> RawTable | None:
+    import openpyxl
+
+    from .io import _cell_text
+
+    try:
+        wb = openpyxl.load_workbook(book, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - a workbook that does not open is bad input
+        log.add(Problem(book.name, "cannot be read as an Excel workbook "
+                        f"({type(exc).__name__}: {exc})"))
         return None
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except Exception as exc:  # noqa: BLE001 - any parse failure is bad input
-        raise CaseError(Problem(name, f"cannot be read as CSV: {exc}")) from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise CaseError([Problem(name, "required column is missing", column=c) for c in missing])
-    return df
+        sheets = [ws for ws in wb.worksheets
+                  if hasattr(ws, "iter_rows") and ws.title.strip().lower() == table.name]
+        if len(sheets) > 1:
+            log.add(Problem(f"{book.name}[{table.name}]", "several sheets match ("
+                            + ", ".join(repr(ws.title) for ws in sheets) + "); keep one"))
+            return None
+        if not sheets:
+            return None
+        title = sheets[0].title
+        records = [[_cell_text(v) for v in r] for r in sheets[0].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    width = max((len(r) for r in records), default=0)
+    grid = [text_array(r[k] if k < len(r) else "" for r in records) for k in range(width)]
+    return raw_from_grid(grid, np.arange(1, len(records) + 1, dtype=np.int64),
+                         f"{book.name}[{title}]", "")
 
 
-def _number(text: str) -> float | None:
-    t = str(text).strip().replace(" ", "")
-    if "," in t and "." not in t:
-        t = t.replace(",", ".")
-    try:
-        v = float(t)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+def _raw_from_frame(df: pd.DataFrame, file: str) -> RawTable:
+    """The cells of ``df`` as a table read from a workbook: row 2 on, numbers with a decimal
+    point (``str`` of a float, ``1e6``)."""
+    return RawTable(file, [str(c) for c in df.columns],
+                    [text_array(df.iloc[:, k].tolist()) for k in range(df.shape[1])],
+                    np.arange(2, len(df) + 2, dtype=np.int64), sep="")
+
+
+def _typed(frame: pd.DataFrame, columns: tuple[str, ...], dtypes: dict) -> pd.DataFrame:
+    out = frame[list(columns)].astype(dtypes).reset_index(drop=True)
+    out.attrs = {}
+    return out
 
 
 def parse_targets(df: pd.DataFrame, case: Case, file: str = "targets.csv") -> pd.DataFrame:
     """Check a targets table (columns year, scope, order_intake) against ``case``.
 
+    ``df`` holds the cells as text or values, the first row being row 2 of
+    ``file``; numbers are read as a workbook's cells (decimal point, ``1e6``).
     ``scope`` is ``company``, ``region:<name>`` or ``industry:<name>`` with a
     region or industry of the case's customers. Raises
     :class:`~kamopt.errors.CaseError` naming file, row (header = row 1),
@@ -308,49 +427,41 @@ def parse_targets(df: pd.DataFrame, case: Case, file: str = "targets.csv") -> pd
     >>> parse_targets(pd.DataFrame({"year": ["2027"], "scope": ["region:Nord"],
     ...                             "order_intake": ["1e6"]}), case)
     Traceback (most recent call last):
-    kamopt.errors.CaseError: The input has problems (1 problem):
+    kamopt.errors.CaseError: The order-intake targets have problems (1 problem):
       - targets.csv, row 2, column 'scope': got 'region:Nord'; must be 'company', 'region:<name>' or 'industry:<name>' with a region or industry of the customers (regions: Süd)
     """
-    c = case.customers
-    regions = sorted(set(c["region"].astype(str)) - {""})
-    industries = sorted(set(c["industry"].astype(str)) - {""})
-    problems, rows = [], []
-    for n, rec in enumerate(df.to_dict("records")):
-        row = n + 2
-        year = _number(rec["year"])
-        if year is None or year != int(year):
-            problems.append(Problem(file, "must be a whole calendar year such as 2027", row=row,
-                                    column="year", value=rec["year"]))
-        scope = str(rec["scope"]).strip()
-        kind, _, name = scope.partition(":")
-        ok = scope == "company" or (kind == "region" and name in regions) or (
-            kind == "industry" and name in industries)
-        if not ok:
+    return _targets_from_raw(_raw_from_frame(df, file), case)
+
+
+def _targets_from_raw(raw: RawTable, case: Case) -> pd.DataFrame:
+    log = ProblemLog()
+    frame = parse_table(raw, TARGETS, log)
+    if "scope" in frame:
+        c = case.customers
+        regions = sorted(set(c["region"].astype(str)) - {""})
+        industries = sorted(set(c["industry"].astype(str)) - {""})
+        scope = frame["scope"].to_numpy(dtype=object)
+        bad, texts = [], []
+        for i, s in enumerate(scope):
+            kind, _, name = s.partition(":")
+            if not s or s == "company" or (kind == "region" and name in regions) or (
+                    kind == "industry" and name in industries):
+                continue  # an empty scope is reported by parse_table
             known = (f"regions: {', '.join(regions)}" if kind == "region"
                      else f"industries: {', '.join(industries)}" if kind == "industry" else
                      "e.g. company, region:Süd")
-            problems.append(Problem(
-                file, "must be 'company', 'region:<name>' or 'industry:<name>' with a region or "
-                f"industry of the customers ({known})", row=row, column="scope", value=rec["scope"]))
-        amount = _number(rec["order_intake"])
-        if amount is None or amount < 0:
-            problems.append(Problem(file, "must be a number >= 0 (EUR a year)", row=row,
-                                    column="order_intake", value=rec["order_intake"]))
-        rows.append((None if year is None else int(year), scope, amount))
-    out = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
-    problems += _second_rows(out, ["year", "scope"], "scope", file,
-                             "a second target for the same year and scope")
-    if problems:
-        raise CaseError(problems)
-    return out.astype({"year": "int64", "order_intake": float})
-
-
-def _second_rows(out: pd.DataFrame, keys: list[str], column: str, file: str,
-                 expected: str) -> list[Problem]:
-    """A problem for each row repeating an earlier row's ``keys`` (file row = position + 2)."""
-    dup = np.flatnonzero(out.duplicated(keys, keep="first").to_numpy())
-    return [Problem(file, expected, row=n + 2, column=column, value=out.at[n, column])
-            for n in dup]
+            bad.append(i)
+            texts.append("must be 'company', 'region:<name>' or 'industry:<name>' with a region "
+                         f"or industry of the customers ({known})")
+        bad = np.asarray(bad, dtype=np.int64)
+        log.cells(raw.file, "scope", raw.rows[bad], scope[bad], texts)
+        if "year" in frame:
+            year = frame["year"].to_numpy(dtype=float)
+            _check_unique(pd.MultiIndex.from_arrays([year, scope]), raw, "scope", log,
+                          "a second target for the same year and scope", shown=scope,
+                          valid=np.isfinite(year) & (scope != ""))
+    log.raise_if_any(title="The order-intake targets have problems")
+    return _typed(frame, TARGET_COLUMNS, {"year": "int64", "order_intake": float})
 
 
 def parse_capacity_by_year(df: pd.DataFrame, case: Case,
@@ -359,49 +470,56 @@ def parse_capacity_by_year(df: pd.DataFrame, case: Case,
 
     A row replaces that manager's ``capacity_hours`` in that year (0 for a
     leaver, less for part-time); years without a row keep managers.csv's figure.
+    ``df`` is read as in :func:`parse_targets`.
     """
-    problems, rows = [], []
-    for n, rec in enumerate(df.to_dict("records")):
-        row = n + 2
-        mid = str(rec["manager_id"]).strip()
-        if mid not in case.managers.index:
-            close = difflib.get_close_matches(mid, list(case.managers.index), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(Problem(file, "is not a manager of managers.csv" + hint, row=row,
-                                    column="manager_id", value=rec["manager_id"]))
-        year = _number(rec["year"])
-        if year is None or year != int(year):
-            problems.append(Problem(file, "must be a whole calendar year such as 2027", row=row,
-                                    column="year", value=rec["year"]))
-        hours = _number(rec["capacity_hours"])
-        if hours is None or hours < 0:
-            problems.append(Problem(file, "must be a number of hours >= 0", row=row,
-                                    column="capacity_hours", value=rec["capacity_hours"]))
-        rows.append((mid, None if year is None else int(year), hours))
-    out = pd.DataFrame(rows, columns=list(CAPACITY_COLUMNS))
-    problems += _second_rows(out, ["manager_id", "year"], "manager_id", file,
-                             "a second row for the same manager and year")
-    if problems:
-        raise CaseError(problems)
-    return out.astype({"year": "int64", "capacity_hours": float})
+    return _capacity_from_raw(_raw_from_frame(df, file), case)
+
+
+def _capacity_from_raw(raw: RawTable, case: Case) -> pd.DataFrame:
+    log = ProblemLog()
+    frame = parse_table(raw, CAPACITY_BY_YEAR, log)
+    if "manager_id" in frame:
+        ids = frame["manager_id"].to_numpy(dtype=object)
+        known = case.managers.index
+        unknown = np.flatnonzero((ids != "") & ~pd.Index(ids).isin(known))
+        where, _ = _provenance(case.managers, "managers", case.source)
+        candidates = known.tolist() if len(known) <= 2000 else []
+        log.cells(raw.file, "manager_id", raw.rows[unknown], ids[unknown],
+                  [f"is not a manager of {where}" + _did_you_mean(ids[i], candidates, cutoff=0.6)
+                   for i in unknown[:log.cap]] + [""] * max(len(unknown) - log.cap, 0))
+        if "year" in frame:
+            year = frame["year"].to_numpy(dtype=float)
+            _check_unique(pd.MultiIndex.from_arrays([ids, year]), raw, "manager_id", log,
+                          "a second row for the same manager and year", shown=ids,
+                          valid=np.isfinite(year) & (ids != ""))
+    log.raise_if_any(title="The capacities by year have problems")
+    return _typed(frame, CAPACITY_COLUMNS, {"year": "int64", "capacity_hours": float})
 
 
 def load_targets(case: Case, folder=None) -> pd.DataFrame:
-    """``targets.csv`` of the case folder (``case.source`` unless ``folder``), or an empty table."""
-    df = _read_optional_csv(folder or case.source, "targets.csv", TARGET_COLUMNS)
-    if df is None:
+    """The case's order-intake targets, or an empty table.
+
+    Read from ``targets.csv`` of the case folder or the ``targets`` sheet of
+    the case workbook (``case.source``, unless ``folder``: another folder or
+    workbook), as the case's own tables are read (see :func:`_read_optional_table`).
+    """
+    raw = _read_optional_table(folder or case.source, TARGETS)
+    if raw is None:
         return pd.DataFrame({"year": pd.Series(dtype="int64"), "scope": pd.Series(dtype=str),
                              "order_intake": pd.Series(dtype=float)})
-    return parse_targets(df, case)
+    return _targets_from_raw(raw, case)
 
 
 def load_capacity_by_year(case: Case, folder=None) -> pd.DataFrame:
-    """``capacity_by_year.csv`` of the case folder, or an empty table."""
-    df = _read_optional_csv(folder or case.source, "capacity_by_year.csv", CAPACITY_COLUMNS)
-    if df is None:
+    """The case's per-year capacities (``capacity_by_year.csv`` or sheet), or an empty table.
+
+    Read as :func:`load_targets` reads the targets.
+    """
+    raw = _read_optional_table(folder or case.source, CAPACITY_BY_YEAR)
+    if raw is None:
         return pd.DataFrame({"manager_id": pd.Series(dtype=str), "year": pd.Series(dtype="int64"),
                              "capacity_hours": pd.Series(dtype=float)})
-    return parse_capacity_by_year(df, case)
+    return _capacity_from_raw(raw, case)
 
 
 # ------------------------------------------------------------------ the model
@@ -1257,10 +1375,11 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
         and ``mip_gap`` apply to the whole horizon).
     years : horizon T; default ``assumptions.years``.
     targets : order-intake targets (year, scope, order_intake); None reads
-        ``targets.csv`` from the case folder if there (an empty frame: no targets).
+        ``targets.csv`` of the case folder or the ``targets`` sheet of the case
+        workbook if there (:func:`load_targets`; an empty frame: no targets).
     assumptions : :class:`MidtermAssumptions`; default the dataclass defaults.
     capacity_by_year : per-year capacities (manager_id, year, capacity_hours);
-        None reads ``capacity_by_year.csv`` from the case folder if there.
+        None reads ``capacity_by_year.csv`` or the sheet of that name if there.
     warm_start : True: start HiGHS from the one-year plan repeated over the
         horizon (see :func:`_start_from_one_year`); a :class:`MidtermPlan` of
         the same case and horizon: start from its decisions (so that a re-solve
@@ -1313,11 +1432,9 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
     if not sol.ok and a.target_mode == "hard" and len(mm.targets):
         # not proven impossible: say how close a plan with soft targets gets
         err = _explain_infeasible(case, scenario, a, years, targets, capacity_by_year)
-        lines = shortfall_messages(err) or [str(err)]
-        raise SolverError(
-            f"No plan that meets every order-intake target was found within the time limit "
-            f"({scenario.time_limit:.0f} s; not proven impossible: {sol.message}). With the "
-            "targets soft, " + "; ".join(lines))
+        if getattr(err, "midterm_plan", None) is None:
+            raise err  # no plan even with the targets soft: proven
+        raise _not_met(scenario, sol, err)
     if not sol.ok:
         raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}")
     mp = read_midterm(mm, sol, case, scenario)
@@ -1560,28 +1677,51 @@ def _reach_hard_targets(mm: MidtermModel, starts: list, deadline: float, wanted:
     return (found[-1] if found else None), closest
 
 
-def _closest_lines(mm: MidtermModel, values: np.ndarray) -> list[str]:
-    """Per target that ``values`` misses: "the order-intake target of 2029 (310.0 M EUR):
-    the closest plan found reaches 309.5 M EUR (short by 0.5 M EUR)"."""
+def _closest_lines(mm: MidtermModel, values: np.ndarray, seconds: float) -> list[str]:
+    """Per target that ``values`` misses: "the order-intake target of 2029 (310.0 M EUR)
+    was not met by the closest plan found in 60 s: it reaches 309.5 M EUR (short by 0.5 M EUR)"."""
     lab, ids = mm._builder.cols["shortfall"]
     goal = mm.targets.set_index(["scope", "year"])["order_intake"]
     lines = []
     for scope, year, short in zip(lab["scope"], lab["year"], values[ids], strict=True):
         need = float(goal.loc[(scope, year)])
         if short > 1e-6 * need:
-            lines.append(f"{_target_name(scope, year, need)}: the closest plan found reaches "
-                         f"{_meur(need - short)} (short by {_meur(short)})")
+            lines.append(_not_met_line(_target_name(scope, year, need), "closest", seconds,
+                                       need - short, short))
     return lines
 
 
+def _not_met_line(target: str, which: str, seconds: float, reached: float, short: float) -> str:
+    """A target missed by a plan found within a time limit: not proven out of reach."""
+    return (f"{target} was not met by the {which} plan found in {seconds:.0f} s: it reaches "
+            f"{_meur(reached)} (short by {_meur(short)})")
+
+
+_LONGER = ("A longer time limit may find a plan that meets them all; soft targets "
+           "(target_mode: soft) always give a plan and its shortfalls.")
+
+
 def _not_found(mm: MidtermModel, scenario: Scenario, closest: np.ndarray) -> SolverError:
-    lines = _closest_lines(mm, closest)
+    lines = _closest_lines(mm, closest, scenario.time_limit)
     return SolverError(
         f"No plan that meets every order-intake target was found within the time limit "
         f"({scenario.time_limit:.0f} s; not proven impossible: the LP relaxation meets them). "
         + ("; ".join(lines)[:1].upper() + "; ".join(lines)[1:] + ". " if lines else "")
-        + "A longer time limit may find one; "
-        "soft targets (target_mode: soft) always give a plan and its shortfalls.")
+        + _LONGER)
+
+
+def _not_met(scenario: Scenario, sol: Solution, err: InfeasibleError) -> SolverError:
+    """No plan with hard targets within the time limit, nothing proven: how close the plan
+    found with the targets soft (``err``, from :func:`_explain_infeasible`) gets."""
+    limit = scenario.time_limit
+    lines = [_not_met_line(s.requirement, "best", limit, s.available, s.short_by)
+             for s in err.shortfalls]
+    soft = "; ".join(lines) if lines else (f"the best plan found in {limit:.0f} s meets "
+                                           "every target")
+    return SolverError(
+        f"No plan that meets every order-intake target was found within the time limit "
+        f"({limit:.0f} s; not proven impossible: {sol.message}). With the targets soft, "
+        f"{soft}. " + _LONGER)
 
 
 def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:
@@ -1728,7 +1868,13 @@ def _meur(x: float) -> str:
 
 
 def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> InfeasibleError:
-    """Re-solve with soft targets: each year's best reachable intake and shortfall."""
+    """Re-solve with soft targets: each year's best reachable intake and shortfall.
+
+    The re-solve's plan is kept as ``midterm_plan``; an error without it is
+    proven (the requirements cannot be met even with the targets soft). How
+    close a plan gets is "the best plan" when the re-solve is proven optimal,
+    else "the best plan found in <time limit>".
+    """
     if a.target_mode != "hard" or len(targets) == 0:
         return InfeasibleError(reasons=["no plan meets the scenario's requirements in every year "
                                         "(must accounts, budget, key-account bounds)"])
@@ -1738,12 +1884,14 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
                             capacity_by_year=capacity_by_year)
     except InfeasibleError as exc:
         return exc
+    best = ("the best plan" if soft.status == "optimal"
+            else f"the best plan found in {scenario.time_limit:.0f} s")
     short = []
     for r in soft.targets.itertuples():
         if r.shortfall > 0:
             short.append(Shortfall(
                 _target_name(r.scope, r.year, r.order_intake), "EUR", r.order_intake, r.intake,
-                f"the best plan reaches {_meur(r.intake)}"))
+                f"{best} reaches {_meur(r.intake)}", singular=True))
     err = InfeasibleError(shortfalls=short)
     err.midterm_plan = soft
     return err
@@ -1756,7 +1904,12 @@ def _target_name(scope: str, year: int, order_intake: float) -> str:
 
 
 def shortfall_messages(err: InfeasibleError) -> list[str]:
-    """One line per target: "the order-intake target of 2028 (41.0 M EUR) cannot be met: ..."."""
+    """One line per target: "the order-intake target of 2028 (41.0 M EUR) cannot be met: ...".
+
+    For an :class:`InfeasibleError` only: its targets are proven out of reach
+    (a time limit that stops the solver without a plan is a :class:`SolverError`
+    whose message says that the plan found falls short, see :func:`_not_met`).
+    """
     return [f"{s.requirement} cannot be met: {s.detail} (short by {_meur(s.short_by)})"
             for s in err.shortfalls]
 
@@ -1998,7 +2151,9 @@ def cmd_midterm(args) -> int:
         raise
     write_midterm_outputs(mp, args.out, excel=bool(opt("excel")))
     print(headline(mp))
-    print(f"  written to {args.out}/ (plan_by_year.csv, intake.csv, hires.csv, summary.json)")
+    from .report import written_files
+
+    print(f"  written to {args.out}: {written_files(args.out)}")
     return 0
 
 
@@ -2009,7 +2164,7 @@ def add_midterm_command(subparsers) -> None:
         description="Plan key accounts and hires over several years against order-intake targets.")
     sp.set_defaults(func=cmd_midterm)
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook (targets.csv and "
-                    "capacity_by_year.csv are read from the folder if there)")
+                    "capacity_by_year.csv, or sheets of those names, are read if there)")
     sp.add_argument("--years", type=int, default=None, help="horizon in years (default: assumptions)")
     sp.add_argument("--out", required=True,
                     help="output folder (created if missing; the files kamopt writes replace "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import staged_file, staged_folder
+from .io import staged_file, staged_folder, text_not_formulas
 from .plan import Plan
 
 
@@ -61,6 +61,8 @@ def headline(plan: Plan) -> str:
         f"  net contribution  {k['objective']:>12,.0f} EUR a year",
         f"    from potential  {k['value_from_potential']:>12,.0f} EUR a year",
         f"    from retention  {k['value_from_retention']:>12,.0f} EUR a year",
+        *([f"    from continuity {k['value_from_continuity']:>12,.0f} EUR a year"]
+          if k.get("value_from_continuity") else []),
         f"    cost            {k['cost']:>12,.0f} EUR a year",
         f"  KAM hours         {k['hours_used']:>12,.0f} of {k['hours_available']:,.0f} h"
         f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
@@ -73,7 +75,17 @@ def headline(plan: Plan) -> str:
 def print_headline(plan: Plan, out=None) -> None:
     print(headline(plan))
     if out is not None:
-        print(f"  written to {out}/plan.csv and {out}/summary.json")
+        print(f"  written to {out}: {written_files(out)}")
+
+
+def written_files(out) -> str:
+    """The outputs in ``out`` (after a run only this run's: stale ones are removed)."""
+    from .io import OUTPUT_FILES
+
+    order = ["plan.csv", "plan_by_year.csv", "summary.json"]
+    names = sorted((p.name for p in Path(out).iterdir() if p.name in OUTPUT_FILES),
+                   key=lambda n: (order.index(n) if n in order else len(order), n))
+    return ", ".join(names)
 
 
 def plan_to_excel(plan: Plan, path) -> None:
@@ -103,6 +115,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path) -> None:
             df.columns = [str(c) for c in df.columns]
             df.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
+            text_not_formulas(ws)
             ws.freeze_panes = "A2"
             for j, col in enumerate(df.columns, start=1):
                 letter = get_column_letter(j)

@@ -30,15 +30,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .case import Case
-from .io import save_case
-from .schema import TABLES_BY_NAME
+from .errors import InputError, Problem
+from .io import check_writable, save_case, staging_dir
+from .schema import TABLES, TABLES_BY_NAME
 
 COMPANY = "Rheinwerk Antriebstechnik GmbH"
 
@@ -625,8 +625,13 @@ def write_sample(
 ) -> Path:
     """Write :func:`make_case` as a case folder of plain CSVs and return its path.
 
-    The folder is replaced as a whole by :func:`kamopt.io.save_case`, except
-    that files in it which are not CSVs (such as a ``README.md``) are kept.
+    Only the case's own tables (``customers.csv``, ``managers.csv``,
+    ``activities.csv``, ``departments.csv``, ``responses.csv``) are replaced;
+    every other file and folder in ``out`` stays, such as a ``README.md`` or
+    the mid-term files ``targets.csv`` and ``capacity_by_year.csv``. The
+    tables are written beside ``out`` first and moved in when all are
+    complete. A path that is a file, or cannot be written, is refused
+    (:class:`kamopt.errors.InputError`, exit status 2).
 
     Examples
     --------
@@ -637,14 +642,26 @@ def write_sample(
     ['activities.csv', 'customers.csv', 'departments.csv', 'managers.csv', 'responses.csv']
     """
     out = Path(out)
+    title = "The sample company cannot be written"
+    if out.exists() and not out.is_dir():
+        raise InputError(Problem(str(out), "is a file; expected a folder for the case"),
+                         title=title)
+    check_writable(out, title=title)
     case = make_case(customers=customers, managers=managers, seed=seed)
-    keep = []
-    if out.is_dir():
-        keep = [f for f in out.iterdir() if f.is_file() and f.suffix.lower() != ".csv"]
-    with tempfile.TemporaryDirectory() as tmp:
-        for f in keep:
-            shutil.copy2(f, Path(tmp) / f.name)
-        save_case(case, out)
-        for f in keep:
-            shutil.copy2(Path(tmp) / f.name, out / f.name)
+    tmp = staging_dir(out)
+    try:
+        save_case(case, tmp / "case")
+        written = {f.name for f in (tmp / "case").iterdir()}
+        blocked = [out / n for n in sorted(written) if (out / n).is_dir()]
+        if blocked:
+            raise InputError([Problem(str(b), "is a folder where the case has a table: rename "
+                                      "or remove it") for b in blocked], title=title)
+        out.mkdir(parents=True, exist_ok=True)
+        for f in (tmp / "case").iterdir():
+            os.replace(f, out / f.name)
+        for table in TABLES:  # an optional table of an earlier case that this one lacks
+            if table.file not in written and (out / table.file).is_file():
+                (out / table.file).unlink()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,6 +272,29 @@ def _is_num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+_SCIENTIFIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", re.ASCII)
+
+
+def yaml_number(value: object, whole: bool = False) -> object:
+    """``value``, or the number it writes if it is text in scientific notation.
+
+    YAML 1.1 (what ``yaml.safe_load`` reads) takes ``2e6`` and ``1.75e6`` for
+    text: only ``1.75e+6`` is a number to it. Where a number is expected, such
+    text is the number it writes; with ``whole``, a whole number becomes an
+    ``int``. Anything else comes back unchanged, for the checks to reject.
+
+    >>> yaml_number("2e6"), yaml_number("1.75E-1"), yaml_number("3e0", whole=True)
+    (2000000.0, 0.175, 3)
+    >>> yaml_number("2e6 EUR"), yaml_number("1e999"), yaml_number(7)
+    ('2e6 EUR', '1e999', 7)
+    """
+    if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
+        x = float(value)
+        if math.isfinite(x):
+            return int(x) if whole and x.is_integer() else x
+    return value
+
+
 _FLOATS = {
     "realization",
     "retention",
@@ -285,12 +309,14 @@ _FLOATS = {
 
 def _convert(key: str, value: object) -> object:
     if key in _FLOATS:
+        value = yaml_number(value)
         if value is None and key == "budget":
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("must be a number")
         return float(value)
     if key in ("min_key_accounts", "max_key_accounts"):
+        value = yaml_number(value, whole=True)
         if value is None:
             return None
         if isinstance(value, float) and value.is_integer():
@@ -306,7 +332,11 @@ def _convert(key: str, value: object) -> object:
                     "each level must have exactly name, hours_factor, realization_factor"
                 )
             levels.append(
-                Level(str(item["name"]), item["hours_factor"], item["realization_factor"])
+                Level(
+                    str(item["name"]),
+                    yaml_number(item["hours_factor"]),
+                    yaml_number(item["realization_factor"]),
+                )
             )
         return tuple(levels)
     if key == "hires":
@@ -321,7 +351,12 @@ def _convert(key: str, value: object) -> object:
             if "industries" in item:
                 ind = item["industries"]
                 item["industries"] = tuple(ind.split(";") if isinstance(ind, str) else ind)
+            for key in ("count", "seniority"):
+                if key in item:
+                    item[key] = yaml_number(item[key], whole=True)
             for key in ("capacity_hours", "hourly_cost"):
+                if key in item:
+                    item[key] = yaml_number(item[key])
                 if isinstance(item.get(key), int) and not isinstance(item.get(key), bool):
                     item[key] = float(item[key])
             hires.append(Hire(**item))

@@ -185,6 +185,90 @@ def test_a_folder_of_earlier_outputs_can_be_written_again(small_case, tmp_path):
     assert {"plan.csv", "summary.json", "managers.csv"} <= {p.name for p in out.iterdir()}
 
 
+def test_a_rerun_replaces_the_earlier_outputs_as_a_set_and_keeps_other_files(
+        small_case, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["plan", str(small_case), "--out", str(out), "--mip-gap", "0.05", "--excel"]) == 0
+    (out / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(["plan", str(small_case), "--out", str(out), "--mip-gap", "0.05"]) == 0
+    assert not (out / "plan.xlsx").exists()  # the earlier run's workbook would contradict
+    assert (out / "notes.txt").read_text() == "mine"
+    shown = capsys.readouterr().out.splitlines()[-1]
+    assert shown == f"  written to {out}: plan.csv, summary.json, departments.csv, managers.csv"
+
+
+@pytest.mark.parametrize("where", ["file_above", "folder_in_the_way"])
+def test_an_output_place_that_cannot_take_the_files_exits_2_before_solving(
+        where, small_case, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve", lambda *a, **k: pytest.fail("solved"))
+    if where == "file_above":
+        (tmp_path / "afile").write_text("x")
+        out, expected = tmp_path / "afile" / "o", "afile: is a file, so no folder can be made"
+    else:
+        out = tmp_path / "o"
+        (out / "summary.json").mkdir(parents=True)
+        expected = "summary.json: is a folder where kamopt writes a file"
+    assert main(["plan", str(small_case), "--out", str(out)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_a_customer_name_that_looks_like_a_formula_stays_text_in_excel(tmp_path):
+    import openpyxl
+
+    case = make_case(customers=12, managers=2, seed=1)
+    first = case.customers.index[0]
+    case.customers.loc[first, "name"] = '=HYPERLINK("http://example.com","klick")'
+    folder = save_case(case, tmp_path / "c")
+    assert main(["plan", str(folder), "--out", str(tmp_path / "o"), "--excel"]) == 0
+    ws = openpyxl.load_workbook(tmp_path / "o" / "plan.xlsx")["Accounts"]
+    cells = [c for row in ws.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK")]
+    assert cells and all(c.data_type == "s" for c in cells)
+    save_case(case, tmp_path / "c.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "c.xlsx")["customers"]
+    assert [c.data_type for row in ws.iter_rows() for c in row
+            if str(c.value).startswith("=HYPERLINK")] == ["s"]
+
+
+def test_the_headline_adds_up_with_a_continuity_bonus(small_case, tmp_path, capsys):
+    sc = tmp_path / "c.yml"
+    sc.write_text("continuity_bonus: 5000\nmip_gap: 0.01\n")
+    assert main(["plan", str(small_case), "--out", str(tmp_path / "o"), "--scenario", str(sc)]) == 0
+    import re
+
+    text = capsys.readouterr().out
+    shown = {k: float(re.search(rf"{k} +(-?[\d,]+) EUR a year", text)[1].replace(",", ""))
+             for k in ("from potential", "from retention", "from continuity", "cost")}
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert shown["from continuity"] == pytest.approx(summary["value_from_continuity"], abs=1)
+    assert (shown["from potential"] + shown["from retention"] + shown["from continuity"]
+            - shown["cost"]) == pytest.approx(summary["objective"], abs=3)
+
+
+def test_check_with_a_scenario_that_cannot_be_met_exits_3_and_says_nothing_is_valid(
+        small_case, tmp_path, capsys):
+    sc = tmp_path / "b.yml"
+    sc.write_text("budget: 0\nmin_key_accounts: 3\n")
+    assert main(["check", str(small_case), "--scenario", str(sc)]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and "short by" in err
+
+
+def test_the_report_gives_kamopts_message_not_a_notebook_traceback(small_case, tmp_path, capsys):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("budjet: 1\n")
+    assert main(["report", str(small_case), "--scenario", str(bad), "--out",
+                 str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'budget'" in err and "Traceback" not in err
+    impossible = tmp_path / "b.yml"
+    impossible.write_text("budget: 0\nmin_key_accounts: 3\n")
+    assert main(["report", str(small_case), "--scenario", str(impossible), "--out",
+                 str(tmp_path / "r.html")]) == 3
+    assert "short by" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
         small_case, tmp_path, capsys, monkeypatch):
     from kamopt.solve import Solution
@@ -203,6 +287,7 @@ def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
 
 @pytest.mark.parametrize("argv, expected", [
     (["sample", "{tmp}/s", "--customers", "0"], "--customers: got '0'; expected a whole number >= 1"),
+    (["sample", "{tmp}/s", "--seed", "-1"], "--seed: got '-1'; expected a whole number >= 0"),
     (["plan", "{case}", "--out", "{tmp}/o", "--years", "0"], "--years: got '0'; expected a whole "
                                                              "number from 1 to 10"),
     (["frontier", "{case}", "--max-hires", "-1"], "--max-hires: got '-1'"),
@@ -235,6 +320,10 @@ def test_plan_with_assumptions_but_no_years_is_the_midterm_plan(small_case, tmp_
     assert main(["plan", str(small_case), "--out", str(out), "--assumptions", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "mid.yml" in err and "'ramp'" in err and not out.exists()
+    # with --years 1 too
+    assert main(["plan", str(small_case), "--out", str(out), "--assumptions", str(bad),
+                 "--years", "1"]) == 2
+    assert "'ramp'" in capsys.readouterr().err and not out.exists()
 
 
 def test_midterm_refuses_the_case_folder_as_output_before_solving(small_case, tmp_path, capsys,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -540,9 +541,11 @@ def test_a_hard_target_not_reached_in_time_names_the_closest_plan(monkeypatch):
     mm = _hard_model(1.03)
     t = time.perf_counter()
     with pytest.raises(SolverError, match=r"not proven impossible.*The order-intake target of "
-                       r"2029 \(.* M EUR\): the closest plan found reaches .* M EUR \(short by"):
+                       r"2029 \(.* M EUR\) was not met by the closest plan found in 5 s: it "
+                       r"reaches .* M EUR \(short by") as info:
         mt._solve(mm, Scenario(time_limit=5, mip_gap=0.001), None)
     assert time.perf_counter() - t < 8.0
+    assert "cannot be met" not in str(info.value)
 
 
 # ---------------------------------------------------------------- infeasible
@@ -557,6 +560,74 @@ def test_hard_target_out_of_reach_says_by_how_much():
     (s,) = info.value.shortfalls
     assert s.needed == pytest.approx(total * 2)
     assert 0 < s.available < s.needed
+
+
+def _out_of_reach(monkeypatch, hard, soft=None):
+    """Plan a target of twice the revenue with hard targets, the solves replaced:
+    ``hard(sol)`` gives the result of the solve with hard targets, ``soft(sol)`` that of the
+    re-solve with soft targets (from the real solve's ``sol``)."""
+    import kamopt.midterm as mt
+
+    real = mt._solve
+
+    def solve(mm, scenario, start, fallback=None):
+        if mm.assumptions.target_mode == "hard":
+            return hard(None)
+        sol = real(mm, scenario, start, fallback)
+        return soft(sol) if soft else sol
+
+    monkeypatch.setattr(mt, "_solve", solve)
+    case = make_case(customers=12, managers=3, seed=5)
+    targets = pd.DataFrame({"year": [2028], "scope": ["company"],
+                            "order_intake": [case.customers["revenue"].sum() * 2]})
+    plan_midterm(case, Scenario(mip_gap=0.0, time_limit=7), 2, targets,
+                 assumptions=MidtermAssumptions(target_mode="hard"), capacity_by_year=NO_CAPACITY)
+
+
+def test_a_hard_target_not_met_within_the_time_limit_is_not_called_impossible(monkeypatch):
+    """HiGHS stops at the time limit without a plan, nothing proven: the message says that
+    the best plan found with the targets soft falls short, not that the target cannot be met."""
+    from kamopt.errors import SolverError
+    from kamopt.solve import Solution
+
+    stopped = Solution("time_limit", None, None, None, 7.0, "highs",
+                       message="HiGHS stopped without a plan: Time limit reached")
+    with pytest.raises(SolverError) as info:
+        _out_of_reach(monkeypatch, lambda _: stopped)
+    text = str(info.value)
+    assert "cannot be met" not in text and "proved" not in text
+    assert "(7 s; not proven impossible: HiGHS stopped without a plan: Time limit reached)" in text
+    assert re.search(r"With the targets soft, the order-intake target of 2028 \(.* M EUR\) was "
+                     r"not met by the best plan found in 7 s: it reaches .* M EUR \(short by "
+                     r".* M EUR\)\. A longer time limit", text), text
+
+
+def test_requirements_proven_out_of_reach_even_with_soft_targets_are_infeasible(monkeypatch):
+    """No plan within the time limit with hard targets, and none at all with them soft: that is
+    proven (exit 3), not a time-limit message."""
+    from kamopt.solve import Solution
+
+    stopped = Solution("time_limit", None, None, None, 7.0, "highs", message="Time limit reached")
+    proven = Solution("infeasible", None, None, None, 1.0, "highs", message="infeasible")
+    with pytest.raises(InfeasibleError, match="no plan meets the scenario's requirements"):
+        _out_of_reach(monkeypatch, lambda _: stopped, lambda _: proven)
+
+
+def test_a_proven_shortfall_found_by_a_soft_plan_not_proven_best_says_found_in(monkeypatch):
+    """Hard targets proven out of reach: "cannot be met" stands; how close a plan gets is
+    the best plan *found* when the soft re-solve is not proven optimal."""
+    import dataclasses
+
+    from kamopt.midterm import shortfall_messages
+    from kamopt.solve import Solution
+
+    proven = Solution("infeasible", None, None, None, 1.0, "highs", message="infeasible")
+    with pytest.raises(InfeasibleError) as info:
+        _out_of_reach(monkeypatch, lambda _: proven,
+                      lambda sol: dataclasses.replace(sol, status="feasible"))
+    (line,) = shortfall_messages(info.value)
+    assert re.fullmatch(r"the order-intake target of 2028 \(.* M EUR\) cannot be met: the best "
+                        r"plan found in 7 s reaches .* M EUR \(short by .* M EUR\)", line), line
 
 
 # --------------------------------------------------------------------- inputs

@@ -139,13 +139,13 @@ def test_a_german_number_in_a_plain_file_hints_at_the_style(sample, tmp_path):
 
 
 def test_rows_are_counted_as_excel_shows_them(sample, tmp_path):
-    # a sep= line and a blank line before the bad row: Excel's row numbers, not the data's
+    # a blank line before the bad row counts; a sep= line does not (Excel hides it)
     text = "sep=;\nmanager_id;year;capacity_hours\nM13;2028;1.000\n\nM99;2028;5\n"
     folder = _folder(tmp_path, {"capacity_by_year.csv": text.encode("cp1252")})
     with pytest.raises(CaseError) as info:
         load_capacity_by_year(sample, folder)
     (p,) = info.value.problems
-    assert (p.file, p.row, p.column, p.value) == ("capacity_by_year.csv", 5, "manager_id", "M99")
+    assert (p.file, p.row, p.column, p.value) == ("capacity_by_year.csv", 4, "manager_id", "M99")
     assert "is not a manager of managers.csv" in p.expected
 
 
@@ -250,7 +250,9 @@ def test_plan_midterm_of_a_workbook_plans_against_its_targets_sheet(tmp_path):
                       assumptions=MidtermAssumptions())
     assert mp.targets["year"].tolist() == [2027, 2028]
     assert mp.targets["order_intake"].tolist() == [round(total * 0.9), round(total * 0.8)]
-    assert mp.capacity.loc[case.managers.index[0], 2028] == 0
+    m = mp.managers.set_index(["year", "manager_id"])
+    assert m.loc[(2028, case.managers.index[0]), "capacity"] == 0
+    assert m.loc[(2027, case.managers.index[0]), "capacity"] > 0
 
 
 # --------------------------------------------- defect 4: numbers written 2e6 in YAML
@@ -303,10 +305,10 @@ def test_a_mistyped_profile_name_is_reported_once_as_what_it_is(tmp_path):
 
 def test_a_repeated_profile_name_is_reported_once_at_the_repeat():
     with pytest.raises(ScenarioError) as info:
-        MidtermAssumptions.from_dict({"hire_profiles": [{"name": "kam"}, {"name": "x"},
-                                                        {"name": "kam", "seniority": 5}]})
+        MidtermAssumptions.from_dict({"hire_profiles": [{"name": "senior"}, {"name": "x"},
+                                                        {"name": "senior", "seniority": 5}]})
     assert [str(q) for q in info.value.problems] == [
-        "midterm, column 'hire_profiles[2].name': got 'kam'; must be unique: "
+        "midterm, column 'hire_profiles[2].name': got 'senior'; must be unique: "
         "hire_profiles[0] has the same name",
         "midterm, column 'hire_profiles[2].seniority': got 5; must be 1, 2 or 3"]
 
@@ -316,7 +318,8 @@ def test_profiles_without_a_name_are_named_by_their_position():
         MidtermAssumptions.from_dict({"hire_profiles": [{"seniority": 2}, {"ramp_up": 2}]})
     assert [str(q) for q in info.value.problems] == [
         "midterm, column 'hire_profiles[1].name': got 'kam'; must be unique: "
-        "hire_profiles[0] has the same name (a profile without a name is called 'kam')",
+        "hire_profiles[0] has the same name ('kam' is also the name a profile without a "
+        "'name' gets)",
         "midterm, column 'hire_profiles[1].ramp_up': got 2; must be a share in [0, 1]"]
     with pytest.raises(ScenarioError, match=r"column 'hire_profiles\[0\]\.name': got ''; "
                        r"must not be empty"):

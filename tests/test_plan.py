@@ -157,6 +157,11 @@ def test_a_conflict_found_only_by_the_solver_names_the_groups():
                      [dict(manager_id="M1", capacity_hours=150), dict(manager_id="M2", capacity_hours=160)])
     with pytest.raises(InfeasibleError, match=r"conflict: manager capacity.*'must' accounts"):
         plan(case, Scenario(levels=(Level("light", 0.5, 0.6),)))
+    # and by how much: three accounts of 100 h, two managers with room for one each
+    with pytest.raises(InfeasibleError, match=r"the 3 'must' accounts need at least 3 lead "
+                       r"managers with room; at most 2 of them fit within the manager capacity "
+                       r"at once \(short by 1\)"):
+        plan(case, Scenario(levels=(Level("light", 0.5, 0.6),)))
 
 
 # --------------------------------------------------- brute force, invariants

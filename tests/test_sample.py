@@ -204,17 +204,38 @@ def test_generation_is_fast_at_20000_by_400():
     assert case.customers.index.is_unique and case.managers.index[-1] == "M400"
 
 
-def test_write_sample_round_trip_keeps_a_readme(tmp_path):
+def test_write_sample_replaces_only_the_case_tables(tmp_path):
     out = tmp_path / "case"
     out.mkdir()
     (out / "README.md").write_text("keep me", encoding="utf-8")
-    (out / "stale.csv").write_text("x\n1\n", encoding="utf-8")
+    (out / "targets.csv").write_text("year,scope,order_intake\n2027,company,1\n", encoding="utf-8")
+    (out / "my notes.csv").write_text("x\n1\n", encoding="utf-8")
+    (out / "sub").mkdir()
+    (out / "customers.csv").write_text("old", encoding="utf-8")
     path = write_sample(out, customers=30, managers=3, seed=5)
     assert path == out
     assert (out / "README.md").read_text(encoding="utf-8") == "keep me"
-    assert not (out / "stale.csv").exists()
+    assert (out / "targets.csv").read_text(encoding="utf-8").endswith("2027,company,1\n")
+    assert (out / "my notes.csv").is_file() and (out / "sub").is_dir()  # never a user's file
     c = pd.read_csv(out / "customers.csv", keep_default_na=False)
     assert c["customer_id"].tolist() == make_case(30, 3, 5).customers.index.tolist()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_write_sample_refuses_a_file_and_a_folder_in_the_way(tmp_path):
+    from kamopt.errors import InputError
+
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="is a file"):
+        write_sample(afile, customers=10, managers=2)
+    with pytest.raises(InputError, match="is a file, so no folder can be made in it"):
+        write_sample(afile / "sub", customers=10, managers=2)
+    out = tmp_path / "case"
+    (out / "managers.csv").mkdir(parents=True)
+    with pytest.raises(InputError, match="is a folder where the case has a table"):
+        write_sample(out, customers=10, managers=2)
+    assert [p.name for p in out.iterdir()] == ["managers.csv"]  # nothing half-written
 
 
 # ------------------------------------------------------------- shipped files
