@@ -252,6 +252,40 @@ def marginal_values(p: Plan, *, hire: bool | Hire = True) -> pd.DataFrame:
     return out
 
 
+def marginal_table(mv: pd.DataFrame) -> pd.DataFrame:
+    """:func:`marginal_values` for a reader: one row per scarce resource, in words and units.
+
+    Managers, departments and the budget (the new KAM is a sentence of its
+    own, not a row): capacity, used, unused, and what one more unit is worth
+    at the margin (the LP relaxation's price, EUR a year), most valuable first.
+
+    >>> mv = pd.DataFrame({"kind": ["manager hour", "department hour", "new KAM"],
+    ...     "id": ["M01", "Logistik", "NEW1"], "name": ["Anna", "Logistik", "x"],
+    ...     "capacity": [1600.0, 900.0, 1600.0], "used": [1600.0, 450.0, 1000.0],
+    ...     "slack": [0.0, 450.0, 600.0], "lp_relaxation": [112.4, 0.0, None]})
+    >>> marginal_table(mv).iloc[:, [2, 3]].to_dict("index")
+    {'M01 Anna': {'unused': '0 h', 'one more is worth (EUR a year)': 112.4}, 'department Logistik': {'unused': '450 h', 'one more is worth (EUR a year)': 0.0}}
+    """
+    rows = mv[mv["kind"] != "new KAM"]
+    unit = np.where(rows["kind"] == "budget EUR", "EUR", "h")
+
+    def amount(values, units):
+        return [f"{v:,.0f} {u}" for v, u in zip(values, units, strict=True)]
+
+    names = np.where(rows["kind"] == "manager hour",
+                     (rows["id"] + " " + rows["name"].fillna("").astype(str)).str.strip(),
+                     np.where(rows["kind"] == "department hour", "department " + rows["id"],
+                              "budget"))
+    out = pd.DataFrame({
+        "capacity": amount(rows["capacity"], unit),
+        "used": amount(rows["used"], unit),
+        "unused": amount(rows["slack"].clip(lower=0), unit),
+        "one more is worth (EUR a year)": rows["lp_relaxation"].astype(float).round(1).to_numpy(),
+        "per": np.where(unit == "h", "hour", "EUR"),
+    }, index=pd.Index(names, name="resource"))
+    return out.sort_values("one more is worth (EUR a year)", ascending=False, kind="stable")
+
+
 # ------------------------------------------------------------ explanations
 def _eur(x: float) -> str:
     """Amounts in words: '412 EUR', '85 k EUR', '1.2 M EUR'.

@@ -286,6 +286,47 @@ class MidtermAssumptions:
                                 title="The mid-term assumptions have problems")
         return cls.from_dict(data, file=path.name)
 
+    def table(self) -> pd.DataFrame:
+        """The assumptions in words and units, one row each (for a reader, not a file).
+
+        >>> MidtermAssumptions().table().loc["churn without key-account status", "value"]
+        '8% of revenue a year'
+        """
+        rows = {
+            "horizon": f"{self.years} years from {self.start_year}",
+            "ramp-up of realised potential": " / ".join(f"{r:.0%}" for r in self.ramp)
+            + " in the 1st / 2nd / ... year as a key account",
+            "churn without key-account status": f"{self.churn_without_kam:.0%} of revenue a year",
+            "churn with key-account status": f"{self.churn_with_kam:.0%} of revenue a year",
+            "discount rate": f"{self.discount_rate:.0%} a year",
+            "order-intake targets": "must be met" if self.target_mode == "hard" else
+            f"a shortfall costs {self.shortfall_penalty:g} EUR per EUR",
+            "handover": f"{self.handover_hours:g} h for a manager to learn an account",
+            "profiles that can be hired": ", ".join(h.name for h in self.hire_profiles) or "none",
+        }
+        return pd.DataFrame({"value": rows}).rename_axis("assumption")
+
+    def hire_table(self) -> pd.DataFrame:
+        """The profiles that can be hired, with units (for a reader, not a file).
+
+        >>> a = MidtermAssumptions(hire_profiles=(HireProfile(name="sr", cost_per_year=175000),))
+        >>> a.hire_table().loc["sr", ["cost a year", "cost an hour", "industries"]].tolist()
+        ['175,000 EUR', 'in the yearly cost', 'any']
+        """
+        return pd.DataFrame([{
+            "profile": h.name, "seniority": h.seniority,
+            "hours a year": f"{h.capacity_hours:,.0f} h",
+            "cost a year": f"{h.cost_per_year:,.0f} EUR",
+            "cost an hour": f"{h.hourly_cost:,.0f} EUR" if h.hourly_cost else "in the yearly cost",
+            "productive in the hiring year": f"{h.ramp_up:.0%}",
+            "industries": ", ".join(h.industries) or "any",
+            "region": h.region or "any",
+            "at most": h.max_hires,
+        } for h in self.hire_profiles], columns=[
+            "profile", "seniority", "hours a year", "cost a year", "cost an hour",
+            "productive in the hiring year", "industries", "region", "at most",
+        ]).set_index("profile")
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["ramp"] = list(self.ramp)
@@ -1876,8 +1917,9 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     else "the best plan found in <time limit>".
     """
     if a.target_mode != "hard" or len(targets) == 0:
-        return InfeasibleError(reasons=["no plan meets the scenario's requirements in every year "
-                                        "(must accounts, budget, key-account bounds)"])
+        return _precheck_by_year(case, scenario, a, years, capacity_by_year) or InfeasibleError(
+            reasons=["no plan meets the scenario's requirements in every year "
+                     "(must accounts, budget, key-account bounds)"])
     try:
         soft = plan_midterm(case, scenario, years, targets,
                             assumptions=a.replace(target_mode="soft", shortfall_penalty=1e3),
@@ -1897,6 +1939,37 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     return err
 
 
+def _precheck_by_year(case, scenario, a, years, capacity_by_year) -> InfeasibleError | None:
+    """The one-year plan's pre-checks in each year, with that year's capacities.
+
+    Every hire slot counts as hired at full capacity from the first year, at
+    the least it can cost an hour (its hourly cost plus its yearly cost spread
+    over all its hours): more than any plan can have, for less, so a
+    shortfall found here is real. The first year with one is returned, its
+    figures marked with the year; None if no year fails them.
+    """
+    from .diagnose import precheck
+
+    sc = scenario.replace(hires=tuple(scenario.hires) + tuple(
+        Hire(count=h.max_hires, seniority=h.seniority, capacity_hours=h.capacity_hours,
+             hourly_cost=h.hourly_cost + h.cost_per_year / max(h.capacity_hours, 1e-9),
+             industries=tuple(h.industries), region=h.region, prefix="_mt_hire_")
+        for h in a.hire_profiles if h.max_hires > 0))
+    for year in range(a.start_year, a.start_year + years):
+        managers = case.managers.copy()
+        for r in capacity_by_year[capacity_by_year["year"] == year].itertuples(index=False):
+            if r.manager_id in managers.index:
+                managers.at[r.manager_id, "capacity_hours"] = float(r.capacity_hours)
+        try:
+            precheck(dataclasses.replace(case, managers=managers), sc)
+        except InfeasibleError as exc:
+            return InfeasibleError(
+                shortfalls=[dataclasses.replace(f, requirement=f"in {year}, {f.requirement}")
+                            for f in exc.shortfalls],
+                reasons=[f"in {year}, {r}" for r in exc.reasons])
+    return None
+
+
 def _target_name(scope: str, year: int, order_intake: float) -> str:
     """"the order-intake target for region Süd of 2029 (115.0 M EUR)"."""
     where = "" if scope == "company" else f" for {str(scope).replace(':', ' ')}"
@@ -1906,12 +1979,14 @@ def _target_name(scope: str, year: int, order_intake: float) -> str:
 def shortfall_messages(err: InfeasibleError) -> list[str]:
     """One line per target: "the order-intake target of 2028 (41.0 M EUR) cannot be met: ...".
 
+    Other shortfalls (a year's pre-checks) and reasons keep their own words.
+
     For an :class:`InfeasibleError` only: its targets are proven out of reach
     (a time limit that stops the solver without a plan is a :class:`SolverError`
     whose message says that the plan found falls short, see :func:`_not_met`).
     """
     return [f"{s.requirement} cannot be met: {s.detail} (short by {_meur(s.short_by)})"
-            for s in err.shortfalls]
+            if s.unit == "EUR" else str(s) for s in err.shortfalls] + list(err.reasons)
 
 
 # ------------------------------------------------------------ tables for a reader

@@ -6,7 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kamopt.explain import explain, lp_duals, marginal_values, median_hire, value_of_hire
+from kamopt.explain import (
+    explain,
+    lp_duals,
+    marginal_table,
+    marginal_values,
+    median_hire,
+    value_of_hire,
+)
 from kamopt.io import load_case
 from kamopt.plan import plan
 from kamopt.scenario import Hire, Level, Scenario
@@ -152,6 +159,10 @@ def test_marginal_values_and_the_re_solved_hire(one_manager):
     assert new["re_solved_low"] <= new["re_solved"] <= new["re_solved_high"]
     assert new["re_solved_per_hour"] == pytest.approx(42)
     assert np.isnan(new["lp_relaxation"])  # no dual is made up for a re-solve
+    shown = marginal_table(mv)  # for a reader: the resources only, in units
+    assert list(shown.index) == ["M1"] and shown.loc["M1", "per"] == "hour"
+    assert shown.loc["M1", "one more is worth (EUR a year)"] == 50
+    assert shown.loc["M1", "unused"] == f"{m1['capacity'] - m1['used']:,.0f} h"
     v = value_of_hire(p, Hire(capacity_hours=40, hourly_cost=0, prefix="H"))
     assert v["re_solved"] == pytest.approx(1_200)  # only X fits into 40 h
     assert "H1" in v["plan"].managers.index

@@ -562,6 +562,27 @@ def test_hard_target_out_of_reach_says_by_how_much():
     assert 0 < s.available < s.needed
 
 
+@pytest.mark.parametrize("leaves", [False, True])
+def test_requirements_no_year_can_meet_are_named_with_their_year_and_shortfall(leaves):
+    case = make_case(customers=16, managers=4, seed=11)
+    must = case.customers.index[:2]
+    case.customers.loc[must, "status"] = "must"
+    case.customers.loc[must, "tier"] = 3
+    if leaves:  # every senior manager is away in the second year, and no senior can be hired
+        seniors = case.managers.index[case.managers["seniority"] == 3]
+        cap = pd.DataFrame({"manager_id": seniors, "year": 2028, "capacity_hours": 0.0})
+        sc, expected = EXACT, (r"in 2028, the 2 'must' accounts of tier 3 need at least [\d,.]+ h "
+                               r"at the lightest level; managers of seniority 3 have 0 h")
+    else:  # no budget for them in any year, even if every hire slot were filled cheaply
+        cap = NO_CAPACITY
+        sc, expected = EXACT.replace(budget=0.0), (r"in 2027, the \d 'must' accounts need at least "
+                                                   r"[\d,.]+ EUR a year of KAM cost; the budget is 0")
+    a = MidtermAssumptions(hire_profiles=(HireProfile(name="jr", seniority=1, capacity_hours=800,
+                                                      cost_per_year=30000, max_hires=2),))
+    with pytest.raises(InfeasibleError, match=expected):
+        plan_midterm(case, sc, 2, NO_TARGETS, assumptions=a, capacity_by_year=cap)
+
+
 def _out_of_reach(monkeypatch, hard, soft=None):
     """Plan a target of twice the revenue with hard targets, the solves replaced:
     ``hard(sol)`` gives the result of the solve with hard targets, ``soft(sol)`` that of the
