@@ -2149,6 +2149,15 @@ def intake_chart(mp: MidtermPlan, ax=None):
                 f"gap {mp.kpis['mip_gap']:.1%}")
         handles, labels = ax.get_legend_handles_labels()
         _legend_outside(ax, [("", handles, labels)])
+        scoped = mp.targets[mp.targets["scope"] != "company"] if len(mp.targets) else []
+        if len(scoped):  # targets of a region or industry: below the chart, in words
+            lines = [f"{r.scope.replace(':', ' ')} {r.year}: {r.intake / 1e6:,.1f} M€ against "
+                     f"{r.order_intake / 1e6:,.1f} M€, "
+                     + ("met" if r.met else f"short by {r.shortfall / 1e6:,.1f} M€")
+                     for r in scoped.itertuples()]
+            ax.text(0, -0.09, "Other targets: " + "; ".join(lines), transform=ax.transAxes,
+                    ha="left", va="top", fontsize=12, wrap=True,
+                    color=PALETTE["vermillion"] if (~scoped["met"]).any() else PALETTE["black"])
     return fig
 
 

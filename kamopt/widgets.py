@@ -619,10 +619,19 @@ def plan_table_html(plan: Plan, rows: int = 25) -> str:
         rows).copy()
     for col in ("hours", "value", "cost", "net"):
         show[col] = show[col].map("{:,.0f}".format)
+    show["activities"] = show["activities"].fillna("").str.replace(";", ", ")  # it may wrap
+    show = show.reset_index()
     head = (f"<b>Key accounts</b> ({len(acc)}; the {min(rows, len(acc))} with the largest net "
             "contribution, EUR a year)")
-    return head + show.reset_index().to_html(classes="kamopt-table", border=0, escape=True,
-                                             index=False)
+    # text left, numbers right, the header over its column the same way
+    left = [i + 1 for i, c in enumerate(show.columns)
+            if c in ("customer_id", "name", "level", "manager_id", "activities")]
+    cells = ", ".join(f"table.kamopt-plan th:nth-child({i}), table.kamopt-plan td:nth-child({i})"
+                      for i in left)
+    style = ("<style>table.kamopt-plan th, table.kamopt-plan td {text-align:right;"
+             f"padding:2px 10px;vertical-align:top}} {cells} {{text-align:left}}</style>")
+    return head + style + show.to_html(classes="kamopt-table kamopt-plan", border=0,
+                                       escape=True, index=False)
 
 
 def midterm_table_html(mp: MidtermPlan) -> str:

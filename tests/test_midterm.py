@@ -293,6 +293,14 @@ def test_excel_and_chart(small_plan, tmp_path):
     assert len(sheets["Accounts"]) == len(mp.accounts)
     fig = intake_chart(mp)
     assert fig.axes[0].get_title().startswith("Expected order intake")
+    assert not any(t.get_text().startswith("Other targets") for t in fig.axes[0].texts)
+    # a regional target is not on the company's bars: it is said below them
+    regional = SimpleNamespace(**{k: getattr(mp, k) for k in ("years", "scenario", "kpis", "status")})
+    regional.targets = pd.concat([mp.targets, pd.DataFrame([{
+        "year": 2029, "scope": "region:Süd", "order_intake": 50e6, "intake": 48.5e6,
+        "shortfall": 1.5e6, "met": False}])], ignore_index=True)
+    texts = [t.get_text() for t in intake_chart(regional).axes[0].texts]
+    assert "Other targets: region Süd 2029: 48.5 M€ against 50.0 M€, short by 1.5 M€" in texts
 
 
 def test_reader_tables(small_plan):
