@@ -39,8 +39,8 @@ from .validate import (
 )
 
 DIALECTS = ("plain", "excel-de")
-_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-#: What :func:`_read_csv` returns for a file with nothing in it.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: What :func:`read_csv_table` returns for a file with nothing in it.
 _EMPTY = RawTable("", [], [], np.array([], dtype=np.int64))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -375,7 +375,7 @@ def load_case(path: str | os.PathLike) -> Case:
     log = ProblemLog()
     if p.is_dir():
         raws, labels = _read_folder(p, log)
-    elif p.suffix.lower() in _WORKBOOK_SUFFIXES:
+    elif p.suffix.lower() in WORKBOOK_SUFFIXES:
         raws, labels = _read_workbook(p, log)
     else:
         raise CaseError(Problem(p.name, _not_a_case(p)), title=title)
@@ -425,7 +425,7 @@ def _read_folder(folder: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
                     )
                 )
             continue
-        raw = _read_csv(chosen, chosen.name, log)
+        raw = read_csv_table(chosen, chosen.name, log)
         if raw is _EMPTY:
             if table.required:
                 log.add(
@@ -449,7 +449,7 @@ def _folder_hint(wanted: str, files: list[Path]) -> str:
     close = difflib.get_close_matches(wanted, csvs, n=1, cutoff=0.7)
     if close:
         return f"; did you mean '{close[0]}'? (rename it to {wanted})"
-    books = [f.name for f in files if f.suffix.lower() in _WORKBOOK_SUFFIXES]
+    books = [f.name for f in files if f.suffix.lower() in WORKBOOK_SUFFIXES]
     if books and not csvs:
         return f"; the folder holds {books[0]}: pass the workbook itself"
     if csvs:
@@ -492,7 +492,7 @@ def _sniff(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path, label: str, log: ProblemLog) -> RawTable | None:
+def read_csv_table(path: Path, label: str, log: ProblemLog) -> RawTable | None:
     """One CSV file as a :class:`RawTable`.
 
     Returns ``None`` (with problems logged) if unreadable, :data:`_EMPTY` if
@@ -579,7 +579,8 @@ def _read_ragged(text: str, sep: str, label: str, log: ProblemLog) -> list[np.nd
 
 
 # --------------------------------------------------------------- a workbook
-def _cell_text(v: object) -> str:
+def cell_text(v: object) -> str:
+    """A workbook cell's value as the text the validator reads (numbers with a decimal point)."""
     if v is None:
         return ""
     if isinstance(v, str):
@@ -633,7 +634,7 @@ def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
             ws = matches[0]
             label = labels[table.name] = f"{book}[{ws.title}]"
             records = [
-                [_cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)
+                [cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)
             ]
             width = max((len(r) for r in records), default=0)
             for r in records:

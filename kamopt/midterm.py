@@ -60,10 +60,10 @@ from .solve import Solution, relative_gap, set_start, solve
 from .validate import (
     ProblemLog,
     RawTable,
-    _check_unique,
-    _did_you_mean,
-    _provenance,
+    check_unique,
+    did_you_mean,
     parse_table,
+    provenance,
     raw_from_grid,
     text_array,
 )
@@ -374,13 +374,13 @@ def _read_optional_table(source, table: Table) -> RawTable | None:
     """
     if not source:
         return None
-    from .io import _WORKBOOK_SUFFIXES
+    from .io import WORKBOOK_SUFFIXES
 
     path = Path(source)
     log = ProblemLog()
     if path.is_dir():
         raw = _read_from_folder(path, table, log)
-    elif path.is_file() and path.suffix.lower() in _WORKBOOK_SUFFIXES:
+    elif path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES:
         raw = _read_from_workbook(path, table, log)
     else:
         return None
@@ -389,7 +389,7 @@ def _read_optional_table(source, table: Table) -> RawTable | None:
 
 
 def _read_from_folder(folder: Path, table: Table, log: ProblemLog) -> RawTable | None:
-    from .io import _read_csv
+    from .io import read_csv_table
 
     try:
         files = sorted(f for f in folder.iterdir() if f.name.lower() == table.file and f.is_file())
@@ -404,13 +404,13 @@ def _read_from_folder(folder: Path, table: Table, log: ProblemLog) -> RawTable |
     if not files:
         return None
     chosen = (exact or files)[0]
-    return _read_csv(chosen, chosen.name, log)
+    return read_csv_table(chosen, chosen.name, log)
 
 
 def _read_from_workbook(book: Path, table: Table, log: ProblemLog) -> RawTable | None:
     import openpyxl
 
-    from .io import _cell_text
+    from .io import cell_text
 
     try:
         wb = openpyxl.load_workbook(book, read_only=True, data_only=True)
@@ -428,7 +428,7 @@ def _read_from_workbook(book: Path, table: Table, log: ProblemLog) -> RawTable |
         if not sheets:
             return None
         title = sheets[0].title
-        records = [[_cell_text(v) for v in r] for r in sheets[0].iter_rows(values_only=True)]
+        records = [[cell_text(v) for v in r] for r in sheets[0].iter_rows(values_only=True)]
     finally:
         wb.close()
     width = max((len(r) for r in records), default=0)
@@ -498,7 +498,7 @@ def _targets_from_raw(raw: RawTable, case: Case) -> pd.DataFrame:
         log.cells(raw.file, "scope", raw.rows[bad], scope[bad], texts)
         if "year" in frame:
             year = frame["year"].to_numpy(dtype=float)
-            _check_unique(pd.MultiIndex.from_arrays([year, scope]), raw, "scope", log,
+            check_unique(pd.MultiIndex.from_arrays([year, scope]), raw, "scope", log,
                           "a second target for the same year and scope", shown=scope,
                           valid=np.isfinite(year) & (scope != ""))
     log.raise_if_any(title="The order-intake targets have problems")
@@ -523,14 +523,14 @@ def _capacity_from_raw(raw: RawTable, case: Case) -> pd.DataFrame:
         ids = frame["manager_id"].to_numpy(dtype=object)
         known = case.managers.index
         unknown = np.flatnonzero((ids != "") & ~pd.Index(ids).isin(known))
-        where, _ = _provenance(case.managers, "managers", case.source)
+        where, _ = provenance(case.managers, "managers", case.source)
         candidates = known.tolist() if len(known) <= 2000 else []
         log.cells(raw.file, "manager_id", raw.rows[unknown], ids[unknown],
-                  [f"is not a manager of {where}" + _did_you_mean(ids[i], candidates, cutoff=0.6)
+                  [f"is not a manager of {where}" + did_you_mean(ids[i], candidates, cutoff=0.6)
                    for i in unknown[:log.cap]] + [""] * max(len(unknown) - log.cap, 0))
         if "year" in frame:
             year = frame["year"].to_numpy(dtype=float)
-            _check_unique(pd.MultiIndex.from_arrays([ids, year]), raw, "manager_id", log,
+            check_unique(pd.MultiIndex.from_arrays([ids, year]), raw, "manager_id", log,
                           "a second row for the same manager and year", shown=ids,
                           valid=np.isfinite(year) & (ids != ""))
     log.raise_if_any(title="The capacities by year have problems")

@@ -7,7 +7,8 @@ A saved scenario is a folder (by default ``results/scenarios/<name>/``) with
   (:func:`kamopt.report.write_plan_outputs`).
 
 It is plain files, so it survives a kernel restart and can be read by any
-tool. :func:`compare` puts any number of them side by side: the headline
+tool. The output folder of ``kamopt plan --out`` is one too: without
+``scenario.yml``, the scenario is read from ``summary.json``. :func:`compare` puts any number of them side by side: the headline
 figures, the customers that enter or leave key-account status and those that
 change manager (each against the first scenario), and each manager's
 utilisation.
@@ -110,18 +111,24 @@ def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedSc
     p = _folder(where, root)
     if not p.is_dir():
         raise NotASavedScenario(f"{where} is not a saved scenario: no such folder.")
-    missing = [f for f in _FILES if not (p / f).is_file()]
+    # the outputs of `kamopt plan --out` are comparable too: their scenario is in summary.json
+    missing = [f for f in _FILES if not (p / f).is_file() and f != "scenario.yml"]
     if missing:
         raise NotASavedScenario(
             f"{p} is not a saved scenario: {', '.join(missing)} missing "
-            "(a saved scenario has scenario.yml, plan.csv and summary.json; "
-            "save one with kamopt.store.save_scenario).")
+            "(a saved scenario has plan.csv and summary.json, as `kamopt plan --out` writes "
+            "them, and scenario.yml if saved with kamopt.store.save_scenario).")
     try:
-        scenario = Scenario.from_yaml(p / "scenario.yml")
+        summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
+        if (p / "scenario.yml").is_file():
+            scenario = Scenario.from_yaml(p / "scenario.yml")
+        elif isinstance(summary.get("scenario"), dict):
+            scenario = Scenario.from_dict(summary["scenario"], file=str(p / "summary.json"))
+        else:
+            raise ValueError("neither scenario.yml nor a scenario in summary.json")
         plan = pd.read_csv(p / "plan.csv", dtype={"customer_id": str, "manager_id": str,
                                                   "level": str, "activities": str},
                            keep_default_na=False).set_index("customer_id")
-        summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
         managers = (pd.read_csv(p / "managers.csv", dtype={"manager_id": str},
                                 keep_default_na=False).set_index("manager_id")
                     if (p / "managers.csv").is_file() else pd.DataFrame())
@@ -271,11 +278,12 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison:
 def add_compare_command(subparsers) -> None:
     """Register ``kamopt compare DIR...`` on the ``kamopt`` command line's subparsers."""
     sp = subparsers.add_parser(
-        "compare", help="Compare saved scenarios side by side.",
-        description="Compare saved scenarios (folders written by kamopt.store.save_scenario) "
-                    "side by side: headline figures, customers entering or leaving key-account "
+        "compare", help="Compare plans side by side (saved scenarios or kamopt plan --out folders).",
+        description="Compare plans side by side (folders written by kamopt.store.save_scenario "
+                    "or by kamopt plan --out): headline figures, customers entering or leaving key-account "
                     "status and changing manager (against the first), utilisation per manager.")
-    sp.add_argument("dirs", nargs="+", metavar="DIR", help="saved scenario folders")
+    sp.add_argument("dirs", nargs="+", metavar="DIR",
+                    help="saved scenario folders or kamopt plan --out folders")
     sp.set_defaults(func=_cmd_compare)
 
 

@@ -226,7 +226,8 @@ def _letter(i: int) -> str:
     return s
 
 
-def _did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str:
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``candidates``, or ``""``."""
     candidates = list(candidates)
     lower = {c.lower(): c for c in candidates}
     if word.lower() in lower:
@@ -507,7 +508,7 @@ def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | 
                 Problem(
                     raw.file,
                     "required column is missing"
-                    + _did_you_mean(col.name, [name for name, _ in extras], cutoff=0.6)
+                    + did_you_mean(col.name, [name for name, _ in extras], cutoff=0.6)
                     + f"; the header has {_listing([h.strip() for h in raw.header])}",
                     row=raw.header_row,
                     column=col.name,
@@ -535,11 +536,11 @@ def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | 
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
     if table.id:
         ids = frame[table.id].to_numpy(dtype=object)
-        _check_unique(ids, raw, table.id, log, "must be unique", valid=ids != "")
+        check_unique(ids, raw, table.id, log, "must be unique", valid=ids != "")
     if table.name == "responses" and {"customer_id", "level"} <= set(data):
         cid = frame["customer_id"].to_numpy(dtype=object)
         level = frame["level"].to_numpy(dtype=object)
-        _check_unique(
+        check_unique(
             pd.MultiIndex.from_arrays([cid, level]),
             raw,
             "level",
@@ -554,7 +555,7 @@ def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | 
     return frame
 
 
-def _check_unique(
+def check_unique(
     keys: np.ndarray | pd.Index,
     raw: RawTable,
     column: str,
@@ -611,7 +612,7 @@ def _set_provenance(frame: pd.DataFrame, file: str, rows: np.ndarray) -> None:
     frame.attrs[_PROVENANCE] = {"file": file, "rows": runs}
 
 
-def _provenance(frame: pd.DataFrame, table: str, source: str) -> tuple[str, np.ndarray]:
+def provenance(frame: pd.DataFrame, table: str, source: str) -> tuple[str, np.ndarray]:
     """The file label and Excel rows of a case table (as loaded, or guessed)."""
     info = frame.attrs.get(_PROVENANCE)
     if isinstance(info, dict):
@@ -667,7 +668,7 @@ def check_references(
             candidates = ids.tolist() if len(ids) <= 2000 else []
             texts = np.array(
                 [
-                    base + (_did_you_mean(values.iloc[i], candidates) if k < log.cap else "")
+                    base + (did_you_mean(values.iloc[i], candidates) if k < log.cap else "")
                     for k, i in enumerate(idx)
                 ],
                 dtype=object,
@@ -744,7 +745,7 @@ def raw_from_frame(frame: pd.DataFrame, table: Table, file: str) -> RawTable:
                     ";".join(map(str, v)) if isinstance(v, (tuple, list)) else v for v in values
                 )
             )
-    _, rows = _provenance(frame, table.name, "")
+    _, rows = provenance(frame, table.name, "")
     return RawTable(file, [str(c) for c in flat.columns], columns, rows, sep="")
 
 
@@ -760,7 +761,7 @@ def check_case(case: Case) -> None:
     labels = {}
     for table in TABLES:
         frame = case.tables[table.name]
-        file, _ = _provenance(frame, table.name, case.source)
+        file, _ = provenance(frame, table.name, case.source)
         labels[table.name] = file
         if table.required or len(frame):
             raws[table.name] = raw_from_frame(frame, table, file)
@@ -783,7 +784,7 @@ def check_against_scenario(case: Case, scenario) -> None:
     log = ProblemLog()
     responses = case.responses
     if len(responses):
-        file, rows = _provenance(responses, "responses", case.source)
+        file, rows = provenance(responses, "responses", case.source)
         levels = scenario.level_names
         bad = (~responses["level"].isin(levels)).to_numpy()
         if bad.any():
@@ -802,7 +803,7 @@ def check_against_scenario(case: Case, scenario) -> None:
         ("exclude", "customers"),
     ):
         frame = case.tables[table]
-        file, _ = _provenance(frame, table, case.source)
+        file, _ = provenance(frame, table, case.source)
         id_name = TABLES_BY_NAME[table].id
         ids = frame.index
         candidates = ids.tolist() if len(ids) <= 2000 else []
@@ -812,7 +813,7 @@ def check_against_scenario(case: Case, scenario) -> None:
                     Problem(
                         scenario.name,
                         f"unknown {_noun(table)}; must be a {id_name} in {file}"
-                        + _did_you_mean(str(value), candidates),
+                        + did_you_mean(str(value), candidates),
                         column=key,
                         value=value,
                     )

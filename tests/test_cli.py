@@ -269,6 +269,19 @@ def test_the_report_gives_kamopts_message_not_a_notebook_traceback(small_case, t
     assert not (tmp_path / "r.html").exists()
 
 
+def test_the_outputs_of_two_plan_runs_can_be_compared(small_case, tmp_path, capsys):
+    cut = tmp_path / "cut.yml"
+    cut.write_text("name: cut\ncapacity_scale: 0.6\nmip_gap: 0.01\n")
+    assert main(["plan", str(small_case), "--out", str(tmp_path / "base"), "--mip-gap", "0.01"]) == 0
+    assert main(["plan", str(small_case), "--out", str(tmp_path / "cut"), "--scenario", str(cut)]) == 0
+    assert not (tmp_path / "cut" / "scenario.yml").exists()  # the scenario is in summary.json
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "cut")]) == 0
+    shown = capsys.readouterr().out
+    cut_summary = json.loads((tmp_path / "cut" / "summary.json").read_text())
+    assert "against 'base'" in shown and f"{cut_summary['objective']:,.0f}" in shown
+
+
 def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
         small_case, tmp_path, capsys, monkeypatch):
     from kamopt.solve import Solution
