@@ -219,10 +219,14 @@ def format_table(table: pd.DataFrame) -> str:
         "pays": table["pays"].map(lambda v: "" if v is None else ("yes" if v else "no")),
     })
     best = worthwhile_hires(table)
-    return (show.to_string(index=False) + "\n\n"
-            + f"Hires that pay: {best}. Beyond {best} added KAM{'s' if best != 1 else ''}, one "
-            "more no longer pays (marginal net gain <= 0)"
-            + ("." if best < len(table) - 1 else f" - not reached within {len(table) - 1} hires."))
+    tried = len(table) - 1
+    if best < tried:
+        verdict = (f"Hires that pay: {best}. Beyond {best} added KAM{'s' if best != 1 else ''}, "
+                   "one more no longer pays (marginal net gain <= 0).")
+    else:
+        verdict = (f"Hires that pay: all {tried} tried; where one more stops paying lies beyond "
+                   "them (allow more with --max-hires).")
+    return show.to_string(index=False) + "\n\n" + verdict
 
 
 def add_frontier_command(subparsers) -> None:

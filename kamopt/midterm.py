@@ -2163,7 +2163,13 @@ def intake_chart(mp: MidtermPlan, ax=None):
 
 # ------------------------------------------------------------ command line
 def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
-    """Write plan_by_year.csv, intake.csv, hires.csv, changes.csv, summary.json atomically."""
+    """Write plan_by_year.csv, intake.csv, hires.csv, changes.csv, summary.json atomically.
+
+    ``summary.json`` has the KPIs of the horizon and, under the one-year
+    plan's names (``key_accounts``, ``hours_used``, ``hours_available``,
+    ``cost``), those of the first plan year (``first_year``); every year's
+    figures are in ``intake.csv``.
+    """
     from .io import staged_folder
 
     out = Path(out)
@@ -2176,7 +2182,15 @@ def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
         mp.changes.to_csv(tmp / "changes.csv", index=False)
         mp.targets.to_csv(tmp / "targets.csv", index=False, float_format="%.2f")
         summary = {k: _plain(v) for k, v in mp.kpis.items()}
-        summary = {"status": mp.status, **summary, "assumptions": mp.assumptions.to_dict(),
+        # the one-year plan's keys (spec section 4), for the first plan year: what is decided now
+        first = mp.years.iloc[0]
+        now = {"first_year": int(mp.years.index[0]),
+               "key_accounts": int(first["key_accounts"]),
+               "hours_used": _plain(first["hours_used"]),
+               "hours_available": _plain(first["hours_available"]),
+               "cost": _plain(first["cost"])}
+        summary = {"status": mp.status, **summary, **now,
+                   "assumptions": mp.assumptions.to_dict(),
                    "scenario": mp.scenario.to_dict(), "case": mp.case.source}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
                                           encoding="utf-8")

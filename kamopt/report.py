@@ -97,10 +97,25 @@ def plan_to_excel(plan: Plan, path) -> None:
         "Accounts": plan.accounts.reset_index(),
         "Managers": plan.managers.reset_index(),
         "Departments": plan.departments.reset_index(),
-        "Scenario": pd.DataFrame([(k, str(v)) for k, v in plan.scenario.to_dict().items()],
+        "Scenario": pd.DataFrame([(k, _cell(v)) for k, v in plan.scenario.to_dict().items()],
                                  columns=["key", "value"]),
     }
     write_workbook(sheets, path)
+
+
+def _cell(v):
+    """A scenario value for a workbook cell: numbers stay numbers, nothing is 'none'."""
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {x}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return "; ".join(str(_cell(x)) for x in v) if v else "none"
+    return str(v)
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path) -> None:

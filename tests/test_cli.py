@@ -47,6 +47,11 @@ def test_plan_writes_the_spec_outputs_and_exits_0(small_case, tmp_path):
     assert summary["objective"] == pytest.approx(table["net"].sum(), abs=0.01 * 40)
     assert (out / "plan.xlsx").exists()
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temp folder left
+    import openpyxl
+
+    scenario = dict(openpyxl.load_workbook(out / "plan.xlsx")["Scenario"].iter_rows(
+        min_row=2, values_only=True))
+    assert scenario["realization"] == 0.3 and scenario["budget"] == "none"  # numbers as numbers
 
 
 def test_plan_with_a_scenario_file(small_case, tmp_path):

@@ -104,3 +104,20 @@ def test_the_frontier_command_prints_the_table(tmp_path, capsys):
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "145,000" in out and "Hires that pay" in out
+
+
+@pytest.mark.parametrize("marginal, expected", [
+    ([300.0, -5.0], "Hires that pay: 1. Beyond 1 added KAM, one more no longer pays"),
+    ([300.0, 120.0], "Hires that pay: all 2 tried; where one more stops paying lies beyond them"),
+])
+def test_the_printed_verdict_never_contradicts_itself(marginal, expected):
+    from kamopt.frontier import format_table
+
+    n = len(marginal) + 1
+    table = pd.DataFrame({
+        "hires": range(n), "capacity_hours": [1000.0 * (i + 1) for i in range(n)],
+        "objective": [1e6 + 100 * i for i in range(n)], "status": "optimal", "mip_gap": 0.001,
+        "key_accounts": 10, "marginal_value": [np.nan, *marginal], "fixed_cost": 0.0,
+        "marginal_net": [np.nan, *marginal], "pays": [None, *(m > 0 for m in marginal)]})
+    text = format_table(table)
+    assert expected in text and "not reached" not in text

@@ -766,6 +766,12 @@ def test_cli_writes_the_plan(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal" and summary["years"] == 2
     assert len(pd.read_csv(out / "plan_by_year.csv")) == 24
+    # the one-year plan's summary keys, for the first plan year
+    intake = pd.read_csv(out / "intake.csv").set_index("year")
+    first = intake.loc[summary["first_year"]]
+    assert summary["key_accounts"] == first["key_accounts"]
+    assert summary["hours_used"] == pytest.approx(first["hours_used"], abs=0.01)
+    assert summary["cost"] == pytest.approx(first["cost"], abs=0.01)
     assert "Mid-term plan" in capsys.readouterr().out
 
 
