@@ -302,12 +302,15 @@ def portfolio_matrix(
         line = {"color": "#444444", "linestyle": (0, (5, 4)), "linewidth": 1.4, "zorder": 1}
         ax.axvline(t_x, **line)
         ax.axhline(t_y, **line)
+        # above the bubbles, on a light box, so a bubble never hides a threshold's value
+        label = {"fontsize": 12, "color": "#444444", "zorder": 4,
+                 "bbox": {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.85,
+                          "edgecolor": "none"}}
         ax.annotate(f"threshold {_fmt_eur(t_x)}", (t_x, 0), xycoords=("data", "axes fraction"),
                     xytext=(4, 4), textcoords="offset points", rotation=90, ha="left",
-                    va="bottom", fontsize=12, color="#444444")
+                    va="bottom", **label)
         ax.annotate(f"threshold {_fmt_eur(t_y)}", (1, t_y), xycoords=("axes fraction", "data"),
-                    xytext=(-4, 4), textcoords="offset points", ha="right", va="bottom",
-                    fontsize=12, color="#444444")
+                    xytext=(-4, 4), textcoords="offset points", ha="right", va="bottom", **label)
         for q, (cx, cy, ha, va) in _CORNERS.items():
             ax.text(cx, cy, q.upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=13,
                     fontweight="bold", color=QUADRANT_COLORS[q], zorder=4,

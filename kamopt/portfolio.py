@@ -498,3 +498,29 @@ def _ids(index: Iterable[object], limit: int = 5) -> str:
     shown = ", ".join(repr(i) for i in ids[:limit])
     more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
     return f"{shown}{more}"
+
+
+def quadrant_table(summary: pd.DataFrame):
+    """:func:`quadrant_summary` for a reader: words and units, amounts in M EUR (a Styler).
+
+    >>> t = pd.DataFrame({"customers": [3], "revenue": [2.5e6], "share_of_revenue": [0.25]})
+    >>> quadrant_table(t).data.columns.tolist()
+    ['customers', 'revenue (M EUR)', 'share of revenue']
+    """
+    money = {"revenue": "revenue", "importance": "contribution", "potential": "potential",
+             "potential_value": "potential contribution"}
+    shown = summary.copy()
+    names, formats = {}, {}
+    for col in shown.columns:
+        if col in money:
+            shown[col] = shown[col] / 1e6
+            names[col] = f"{money[col]} (M EUR)"
+            formats[names[col]] = "{:,.1f}"
+        elif col.startswith("share_of_"):
+            names[col] = col.replace("_", " ")
+            formats[names[col]] = "{:.0%}"
+        else:
+            names[col] = {"kam_hours": "KAM hours"}.get(col, col.replace("_", " "))
+            formats[names[col]] = "{:,.0f}"
+    return shown.rename(columns=names).style.format(formats)
+
