@@ -499,8 +499,8 @@ def _targets_from_raw(raw: RawTable, case: Case) -> pd.DataFrame:
         if "year" in frame:
             year = frame["year"].to_numpy(dtype=float)
             check_unique(pd.MultiIndex.from_arrays([year, scope]), raw, "scope", log,
-                          "a second target for the same year and scope", shown=scope,
-                          valid=np.isfinite(year) & (scope != ""))
+                         "a second target for the same year and scope", shown=scope,
+                         valid=np.isfinite(year) & (scope != ""))
     log.raise_if_any(title="The order-intake targets have problems")
     return _typed(frame, TARGET_COLUMNS, {"year": "int64", "order_intake": float})
 
@@ -531,8 +531,8 @@ def _capacity_from_raw(raw: RawTable, case: Case) -> pd.DataFrame:
         if "year" in frame:
             year = frame["year"].to_numpy(dtype=float)
             check_unique(pd.MultiIndex.from_arrays([ids, year]), raw, "manager_id", log,
-                          "a second row for the same manager and year", shown=ids,
-                          valid=np.isfinite(year) & (ids != ""))
+                         "a second row for the same manager and year", shown=ids,
+                         valid=np.isfinite(year) & (ids != ""))
     log.raise_if_any(title="The capacities by year have problems")
     return _typed(frame, CAPACITY_COLUMNS, {"year": "int64", "capacity_hours": float})
 
