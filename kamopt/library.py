@@ -100,8 +100,9 @@ class ScenarioLibrary:
         if len(chosen) < 2:
             raise ValueError("Choose at least two saved scenarios to compare.")
         self.comparison = c = compare([self.root / n for n in chosen])
-        kpis = c.kpis.loc[[i for i in ("status", "objective", "key_accounts", "hours_used",
-                                       "cost", "mip_gap") if i in c.kpis.index]]
+        kpis = _readable(c.kpis.loc[[i for i in ("status", "objective", "key_accounts",
+                                                 "hours_used", "cost", "mip_gap")
+                                     if i in c.kpis.index]])
         changes = c.key_account_changes
         moves = c.manager_changes
         self.result.value = (
@@ -111,6 +112,20 @@ class ScenarioLibrary:
             + f"<h4>Manager changes ({len(moves)})</h4>" + _table(moves.head(40), index=False))
         self.message.value = f"Compared {', '.join(html.escape(n) for n in c.names)}."
         return c
+
+
+#: the headline rows of a comparison in words and units
+KPI_ROWS = {"status": "status", "objective": "net contribution (EUR a year)",
+            "key_accounts": "key accounts", "hours_used": "KAM hours used",
+            "cost": "cost (EUR a year)", "mip_gap": "proven gap"}
+
+
+def _readable(kpis):
+    """The comparison's headline rows in words, the gap as a percentage."""
+    out = kpis.astype(object).copy()
+    if "mip_gap" in out.index:
+        out.loc["mip_gap"] = [f"{float(v):.2%}" for v in out.loc["mip_gap"]]
+    return out.rename(index=KPI_ROWS)
 
 
 def _table(df, index: bool = True) -> str:

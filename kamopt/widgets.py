@@ -248,6 +248,12 @@ class ScenarioExplorer:
         for key, w in self.controls.items():
             w.add_class("kamopt-control-" + key.replace("_", "-"))
             w.observe(self._on_change, names="value")
+        # a cap's value can be edited only while the cap is on (else it does nothing)
+        for flag, field in (("use_budget", "budget"), ("use_max", "max_key_accounts")):
+            def sync(_=None, flag=flag, field=field):
+                self.controls[field].disabled = not self.controls[flag].value
+            self.controls[flag].observe(sync, names="value")
+            sync()
         self.auto = W.Checkbox(value=auto, description="Re-plan on every change", indent=False)
         self.solve_button = W.Button(description="Plan", button_style="primary", icon="play")
         self.solve_button.add_class("kamopt-solve")
@@ -525,7 +531,8 @@ class ScenarioExplorer:
         Errors are shown in the tab (``midterm_status``, ``midterm_message``), not raised;
         the figures shown stay those of the last mid-term plan.
         """
-        self.midterm_status.value = SOLVING
+        self.midterm_status.value = (f"{SOLVING} (the whole horizon: up to "
+                                     f"{self.midterm_time_limit:.0f} s)")
         self.midterm_button.disabled = True
         t0 = time.perf_counter()
         try:
