@@ -49,6 +49,10 @@ from .schema import TABLES, TABLES_BY_NAME, Column, Table
 #: Problems reported per file and column before the rest are summarised.
 CAP = 20
 
+#: the largest number a case may hold (EUR, hours): 1e12 is beyond any company's
+#: figures; 1e300 passed the checks and then left HiGHS without a plan
+LARGEST = 1e12
+
 _PROVENANCE = "kamopt"  # key in DataFrame.attrs: where a table was read from
 
 
@@ -438,7 +442,11 @@ def _parse_column(
                 out_of_range |= (values <= col.lo) if col.lo_open else (values < col.lo)
             if col.hi is not None:
                 out_of_range |= values > col.hi
-        _flag(log, raw, col.name, s, [missing, (bad, texts), (out_of_range, need)])
+            # beyond any company's figures, and beyond what a solver computes with exactly
+            huge = ~out_of_range & (np.abs(values) > LARGEST)
+        _flag(log, raw, col.name, s, [missing, (bad, texts), (out_of_range, need),
+                                      (huge, "is too large to plan with (a case holds "
+                                             f"numbers up to {LARGEST:,.0f})")])
         if col.default is not None:
             values[empty] = float(col.default)
         if col.kind == "integer" and not np.isnan(values).any() and not out_of_range.any():

@@ -186,6 +186,18 @@ def test_wrong_type_not_a_whole_number(tmp_path):
         load_case(folder)
 
 
+def test_a_number_beyond_any_company_is_refused_before_the_solver_sees_it(tmp_path):
+    # 1e300 EUR of revenue passed the checks and then left HiGHS without a plan (exit 4)
+    folder = make_case_dir(tmp_path, customers=edit(CUSTOMERS, "C2,Beta,Pharma,2000,",
+                                                    "C2,Beta,Pharma,1e300,"))
+    with pytest.raises(CaseError, match=where("customers.csv", 3, "revenue")
+                       + r": got '1e300'; is too large to plan with \(a case holds numbers up "
+                         r"to 1,000,000,000,000\)"):
+        load_case(folder)
+    load_case(make_case_dir(tmp_path, customers=edit(CUSTOMERS, "C2,Beta,Pharma,2000,",
+                                                     "C2,Beta,Pharma,1e12,")))  # the largest
+
+
 def test_decimal_comma_in_a_plain_file_gets_a_hint(tmp_path):
     folder = make_case_dir(tmp_path, customers=edit(CUSTOMERS, ",0.3,", ',"0,3",'))
     with pytest.raises(
