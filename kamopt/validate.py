@@ -684,6 +684,34 @@ def check_references(
             log.cells(raw.file, col.name, raw.rows[idx], values.iloc[idx], texts)
 
 
+def check_industry_lists(frames: Mapping[str, pd.DataFrame | None],
+                         raws: Mapping[str, RawTable], log: ProblemLog) -> None:
+    """A manager's industries joined by ',' instead of ';' or '|' are reported.
+
+    ``Elektro, Chemie`` is read as one industry that no customer has, so the
+    manager would silently lose the industry fit; it is reported when every
+    part is an industry of the customers (an unknown industry of its own is
+    allowed: a manager may know an industry no customer has yet).
+    """
+    customers, managers = frames.get("customers"), frames.get("managers")
+    raw = raws.get("managers")
+    if customers is None or managers is None or raw is None or "industries" not in managers:
+        return
+    known = set(customers["industry"].astype(str)) - {""} if "industry" in customers else set()
+    bad, shown, texts = [], [], []
+    for i, industries in enumerate(managers["industries"]):
+        for name in industries:
+            parts = [p.strip() for p in name.split(",")]
+            if name not in known and len(parts) > 1 and all(p in known for p in parts):
+                bad.append(i)
+                shown.append(name)
+                texts.append("joins industries with ','; separate them with ';' or '|' (did you "
+                             f"mean '{';'.join(parts)}'?)")
+    if bad:
+        log.cells(raw.file, "industries", raw.rows[np.asarray(bad)],
+                  np.asarray(shown, dtype=object), texts)
+
+
 # ------------------------------------------------------------------- the case
 def build_case(
     raws: Mapping[str, RawTable],
@@ -730,6 +758,7 @@ def build_case(
             )
         frames[table.name] = parse_table(raw, table, log)
     check_references(frames, raws, labels, log)
+    check_industry_lists(frames, raws, log)
     log.raise_if_any(title=f"The case {source} has problems" if source else "The case has problems")
     tables = {
         t.name: frames[t.name] if frames.get(t.name) is not None else empty_table(t, labels[t.name])

@@ -198,6 +198,17 @@ def test_a_number_beyond_any_company_is_refused_before_the_solver_sees_it(tmp_pa
                                                      "C2,Beta,Pharma,1e12,")))  # the largest
 
 
+def test_industries_joined_by_a_comma_are_reported_not_read_as_one(tmp_path):
+    managers = edit(MANAGERS, "M1,Anna,Chemie;Pharma,", 'M1,Anna,"Chemie, Pharma",')
+    with pytest.raises(CaseError, match=where("managers.csv", 2, "industries")
+                       + r": got 'Chemie, Pharma'; joins industries with ','; separate them "
+                         r"with ';' or '\|' \(did you mean 'Chemie;Pharma'\?\)"):
+        load_case(make_case_dir(tmp_path, managers=managers))
+    # an industry no customer has yet, commas and all, is a manager's own business
+    load_case(make_case_dir(tmp_path, managers=edit(MANAGERS, "M1,Anna,Chemie;Pharma,",
+                                                    'M1,Anna,"Steine, Erden",')))
+
+
 def test_decimal_comma_in_a_plain_file_gets_a_hint(tmp_path):
     folder = make_case_dir(tmp_path, customers=edit(CUSTOMERS, ",0.3,", ',"0,3",'))
     with pytest.raises(
