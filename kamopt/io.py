@@ -277,22 +277,34 @@ def staged_folder(out: str | os.PathLike, replaces: frozenset[str] = OUTPUT_FILE
     tmp = staging_dir(out)
     try:
         yield tmp
-        written = {f.name for f in tmp.iterdir()}
-        blocked = [out / n for n in sorted(written) if (out / n).is_dir()]
-        if blocked:  # checked before anything moves: all outputs are replaced, or none
-            raise InputError([Problem(str(b), "is a folder where kamopt writes a file: rename "
-                                      "or remove it") for b in blocked],
-                             title="The outputs cannot be written")
-        stale = [out / n for n in sorted(replaces - written) if (out / n).is_file()]
-        if not out.exists():
-            os.replace(tmp, out)  # a new folder appears complete, in one step
-            return
-        for f in tmp.iterdir():
-            os.replace(f, out / f.name)
-        for f in stale:  # an earlier run's output that this run does not write
-            f.unlink()
+        move_into(tmp, out, replaces, what="kamopt writes a file",
+                  title="The outputs cannot be written")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def move_into(src: Path, out: Path, replaces: frozenset[str], *, what: str, title: str) -> None:
+    """Move every file of the complete folder ``src`` into ``out``: all of them, or none.
+
+    A folder of ``out`` in the way of a file is refused (exit status 2,
+    "is a folder where ``what``") before anything moves; a new ``out`` is
+    ``src`` renamed, so it appears complete in one step; files of ``out``
+    named in ``replaces`` that ``src`` lacks (an earlier run's) are removed;
+    other files of ``out`` stay.
+    """
+    written = {f.name for f in src.iterdir()}
+    blocked = [out / n for n in sorted(written) if (out / n).is_dir()]
+    if blocked:
+        raise InputError([Problem(str(b), f"is a folder where {what}: rename or remove it")
+                          for b in blocked], title=title)
+    stale = [out / n for n in sorted(replaces - written) if (out / n).is_file()]
+    if not out.exists():
+        os.replace(src, out)
+        return
+    for f in src.iterdir():
+        os.replace(f, out / f.name)
+    for f in stale:
+        f.unlink()
 
 
 @contextmanager

@@ -578,9 +578,13 @@ class MidtermModel:
     cols: dict = field(default_factory=dict)  # block name -> (labels frame with 't', column ids)
 
 
-def _with_hires(scenario: Scenario, a: MidtermAssumptions) -> Scenario:
+def _with_hires(scenario: Scenario, a: MidtermAssumptions, least_cost: bool = False) -> Scenario:
+    """``scenario`` with every hire slot of ``a`` as a one-year hire; with ``least_cost`` an
+    hour of a slot costs its hourly cost plus its yearly cost spread over all its hours."""
     extra = tuple(Hire(count=h.max_hires, seniority=h.seniority, capacity_hours=h.capacity_hours,
-                       hourly_cost=h.hourly_cost, industries=tuple(h.industries), region=h.region,
+                       hourly_cost=h.hourly_cost + (h.cost_per_year / max(h.capacity_hours, 1e-9)
+                                                    if least_cost else 0.0),
+                       industries=tuple(h.industries), region=h.region,
                        prefix="_mt_hire_") for h in a.hire_profiles if h.max_hires > 0)
     return scenario.replace(hires=tuple(scenario.hires) + extra)
 
@@ -1950,11 +1954,7 @@ def _precheck_by_year(case, scenario, a, years, capacity_by_year) -> InfeasibleE
     """
     from .diagnose import precheck
 
-    sc = scenario.replace(hires=tuple(scenario.hires) + tuple(
-        Hire(count=h.max_hires, seniority=h.seniority, capacity_hours=h.capacity_hours,
-             hourly_cost=h.hourly_cost + h.cost_per_year / max(h.capacity_hours, 1e-9),
-             industries=tuple(h.industries), region=h.region, prefix="_mt_hire_")
-        for h in a.hire_profiles if h.max_hires > 0))
+    sc = _with_hires(scenario, a, least_cost=True)
     for year in range(a.start_year, a.start_year + years):
         managers = case.managers.copy()
         for r in capacity_by_year[capacity_by_year["year"] == year].itertuples(index=False):

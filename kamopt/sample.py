@@ -37,7 +37,7 @@ import pandas as pd
 
 from .case import Case
 from .errors import InputError, Problem
-from .io import check_writable, save_case, staging_dir
+from .io import check_writable, move_into, save_case, staging_dir
 from .schema import TABLES, TABLES_BY_NAME
 
 COMPANY = "Rheinwerk Antriebstechnik GmbH"
@@ -651,17 +651,9 @@ def write_sample(
     tmp = staging_dir(out)
     try:
         save_case(case, tmp / "case")
-        written = {f.name for f in (tmp / "case").iterdir()}
-        blocked = [out / n for n in sorted(written) if (out / n).is_dir()]
-        if blocked:
-            raise InputError([Problem(str(b), "is a folder where the case has a table: rename "
-                                      "or remove it") for b in blocked], title=title)
-        out.mkdir(parents=True, exist_ok=True)
-        for f in (tmp / "case").iterdir():
-            os.replace(f, out / f.name)
-        for table in TABLES:  # an optional table of an earlier case that this one lacks
-            if table.file not in written and (out / table.file).is_file():
-                (out / table.file).unlink()
+        # an optional table of an earlier case that this one lacks goes too
+        move_into(tmp / "case", out, frozenset(t.file for t in TABLES),
+                  what="the case has a table", title=title)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out

@@ -8,10 +8,10 @@ A saved scenario is a folder (by default ``results/scenarios/<name>/``) with
 
 It is plain files, so it survives a kernel restart and can be read by any
 tool. The output folder of ``kamopt plan --out`` is one too: without
-``scenario.yml``, the scenario is read from ``summary.json``. :func:`compare` puts any number of them side by side: the headline
-figures, the customers that enter or leave key-account status and those that
-change manager (each against the first scenario), and each manager's
-utilisation.
+``scenario.yml``, the scenario is read from ``summary.json``. :func:`compare`
+puts any number of them side by side: the headline figures, the customers
+that enter or leave key-account status and those that change manager (each
+against the first scenario), and each manager's utilisation.
 
 Examples
 --------
@@ -47,7 +47,10 @@ from .scenario import Scenario
 #: where scenarios are saved unless told otherwise
 DEFAULT_ROOT = Path("results") / "scenarios"
 
-_FILES = ("scenario.yml", "plan.csv", "summary.json")
+#: what a plan's folder must have to be compared (``kamopt plan --out`` writes them); a
+#: saved scenario has ``scenario.yml`` too, else the scenario is read from summary.json
+_NEEDED = ("plan.csv", "summary.json")
+_FILES = ("scenario.yml", *_NEEDED)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 
 #: the headline figures compared, in this order
@@ -111,8 +114,7 @@ def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedSc
     p = _folder(where, root)
     if not p.is_dir():
         raise NotASavedScenario(f"{where} is not a saved scenario: no such folder.")
-    # the outputs of `kamopt plan --out` are comparable too: their scenario is in summary.json
-    missing = [f for f in _FILES if not (p / f).is_file() and f != "scenario.yml"]
+    missing = [f for f in _NEEDED if not (p / f).is_file()]
     if missing:
         raise NotASavedScenario(
             f"{p} is not a saved scenario: {', '.join(missing)} missing "
@@ -280,8 +282,9 @@ def add_compare_command(subparsers) -> None:
     sp = subparsers.add_parser(
         "compare", help="Compare plans side by side (saved scenarios or kamopt plan --out folders).",
         description="Compare plans side by side (folders written by kamopt.store.save_scenario "
-                    "or by kamopt plan --out): headline figures, customers entering or leaving key-account "
-                    "status and changing manager (against the first), utilisation per manager.")
+                    "or by kamopt plan --out): headline figures, customers entering or leaving "
+                    "key-account status and changing manager (against the first), utilisation "
+                    "per manager.")
     sp.add_argument("dirs", nargs="+", metavar="DIR",
                     help="saved scenario folders or kamopt plan --out folders")
     sp.set_defaults(func=_cmd_compare)

@@ -404,7 +404,7 @@ class ScenarioExplorer:
                 f'<div style="font-size:12px;color:#555">{label}</div>'
                 f'<div class="kamopt-value" data-value="{v}" style="font-size:20px;'
                 f'font-weight:bold;color:{"inherit" if proven else PROVISIONAL}">{shown}</div>')
-        gap = "proven within" if plan.status == "optimal" else "stopped at the time limit; gap"
+        gap = "proven within" if proven else "stopped at the time limit; gap"
         self.status.value = (f"{plan.status} · {gap} {k['mip_gap']:.2%} · "
                              f"{seconds:.2f} s · {k['key_accounts']} key accounts")
         self.history.append({"scenario": plan.scenario, "objective": plan.objective,
