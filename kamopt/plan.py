@@ -179,26 +179,35 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
        from such a plan measured 3x slower on the sample) HiGHS runs as it
        would alone.
 
-    The best plan found is returned against the best valid bound (HiGHS's
-    or the LP's).
+    With CBC (``solver: cbc``): the same LP and relax-and-fix (or, if that
+    fails, the greedy rounding of :func:`kamopt.colgen.greedy_start`), then
+    CBC on the full model from that plan. CBC alone finds no plan for the
+    sample company in 60 s; this way it returns one proven within ~1.2%
+    (docs/benchmarks.md). CBC rarely improves on the plan it starts from,
+    so relax-and-fix gets a quarter of the time limit (at most 10 s).
+
+    The best plan found is returned against the best valid bound (the
+    solver's or the LP's).
     """
-    from .colgen import fix_and_solve, fixed_to, improve_by_neighbourhoods
+    from .colgen import fix_and_solve, fixed_to, greedy_start, improve_by_neighbourhoods
     from .solve import highs_model, relative_gap, run_highs, set_start
 
-    if scenario.solver != "highs" or km.lp.n_cols == 0:
+    if km.lp.n_cols == 0:
         return solve(km.lp, solver=scenario.solver, time_limit=scenario.time_limit,
                      mip_gap=scenario.mip_gap)
     t0 = time.perf_counter()
-    T, gap = scenario.time_limit, scenario.mip_gap
+    T, gap, solver = scenario.time_limit, scenario.mip_gap, scenario.solver
     left = lambda: max(T - (time.perf_counter() - t0), 0.1)  # noqa: E731
-    lp = solve(km.lp, relax=True, time_limit=T)
+    lp = solve(km.lp, solver=solver, relax=True, time_limit=T)
     if lp.status == "infeasible":  # then so is the MIP: no need to prove it again
         return dataclasses.replace(lp, seconds=time.perf_counter() - t0)
     if not lp.ok or lp.values is None:
-        return dataclasses.replace(solve(km.lp, solver="highs", time_limit=left(), mip_gap=gap),
+        return dataclasses.replace(solve(km.lp, solver=solver, time_limit=left(), mip_gap=gap),
                                    seconds=time.perf_counter() - t0)
     bound = lp.objective
-    best = fix_and_solve(km, lp.values, min(5.0, 0.1 * T), gap / 4)
+    # CBC improves little on a start (see above): its relax-and-fix gets more of the time
+    share, most = (0.25, 10.0) if solver == "cbc" else (0.1, 5.0)
+    best = fix_and_solve(km, lp.values, min(most, share * T), gap / 4, solver=solver)
     best = dataclasses.replace(best, bound=None)  # its bound holds for the fixed model only
 
     def take(sol: Solution, full_model: bool) -> bool:
@@ -218,9 +227,19 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
                                    status="optimal" if g <= gap + 1e-9 else "feasible",
                                    message=message or best.message)
 
+    if solver == "cbc" and not best.ok:
+        rounded = greedy_start(km, lp.values)
+        if rounded is not None:
+            best = Solution("feasible", float(km.lp.arrays()["obj"] @ rounded), None, None, 0.0,
+                            "cbc", rounded, message="greedy rounding of the LP")
     close = best.ok and relative_gap(best.objective, bound) <= START_WITHIN * gap
     if take(best, full_model=False):
         return result(f"relax-and-fix, within {gap:.2%} of the LP bound")
+    if solver == "cbc":
+        sol = solve(km.lp, solver="cbc", time_limit=left(), mip_gap=gap,
+                    start=best.values if best.ok else None)
+        take(sol, full_model=True)
+        return result() if best.ok else dataclasses.replace(sol, seconds=time.perf_counter() - t0)
     if close:
         h = highs_model(km.lp)
         set_start(h, best.values)

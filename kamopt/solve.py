@@ -71,12 +71,18 @@ def solve(
     mip_gap: float = 1e-3,
     relax: bool = False,
     threads: int | None = None,
+    start: np.ndarray | None = None,
+    fix: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Solution:
-    """Solve ``lp`` (maximise). ``relax=True`` drops integrality (an LP, with duals)."""
+    """Solve ``lp`` (maximise). ``relax=True`` drops integrality (an LP, with duals).
+
+    ``start`` is a plan (one value per column) the solver starts from;
+    ``fix`` = (columns, values) fixes those columns to those values.
+    """
     if solver == "highs":
-        return _solve_highs(lp, time_limit, mip_gap, relax, threads)
+        return _solve_highs(lp, time_limit, mip_gap, relax, threads, start, fix)
     if solver == "cbc":
-        return _solve_cbc(lp, time_limit, mip_gap, relax)
+        return _solve_cbc(lp, time_limit, mip_gap, relax, start, fix)
     raise ValueError(f"The 'solver' parameter of solve must be 'highs' or 'cbc'. Got {solver!r} instead.")
 
 
@@ -254,10 +260,16 @@ class BackgroundMip:
         return self._result
 
 
-def _solve_highs(lp: LinearModel, time_limit, mip_gap, relax, threads) -> Solution:
+def _solve_highs(lp: LinearModel, time_limit, mip_gap, relax, threads, start=None,
+                 fix=None) -> Solution:
     if lp.n_cols == 0:
         return _empty(lp, "highs")
     h = highs_model(lp, relax=relax)
+    if fix is not None and len(fix[0]):
+        cols, v = np.asarray(fix[0], dtype=np.int32), np.asarray(fix[1], dtype=float)
+        h.changeColsBounds(len(cols), cols, v, v)
+    if start is not None:
+        set_start(h, start)
     is_mip = not relax and bool(lp.arrays()["integer"].any())
     return run_highs(h, time_limit, mip_gap, threads, is_mip=is_mip)
 
@@ -272,11 +284,17 @@ def _empty(lp: LinearModel, solver: str) -> Solution:
 
 
 # --------------------------------------------------------------- PuLP / CBC
-def to_pulp(lp: LinearModel, relax: bool = False, name: str = "kam_plan"):
-    """The model as a ``pulp.LpProblem`` with readable names (for CBC and LP files)."""
+def to_pulp(lp: LinearModel, relax: bool = False, name: str = "kam_plan",
+            fix: tuple[np.ndarray, np.ndarray] | None = None):
+    """The model as a ``pulp.LpProblem`` with readable names (for CBC and LP files);
+    ``fix`` = (columns, values) fixes those columns to those values."""
     import pulp
 
     arr = lp.arrays()
+    if fix is not None and len(fix[0]):
+        arr = dict(arr, lb=arr["lb"].copy(), ub=arr["ub"].copy())
+        arr["lb"][np.asarray(fix[0])] = fix[1]
+        arr["ub"][np.asarray(fix[0])] = fix[1]
     names = [_pulp_name(n) for n in lp.col_names()]
     prob = pulp.LpProblem(name, pulp.LpMaximize)
     cat = lambda k: pulp.LpInteger if (k and not relax) else pulp.LpContinuous  # noqa: E731
@@ -314,19 +332,40 @@ def write_lp(lp: LinearModel, path) -> None:
     prob.writeLP(str(path))
 
 
-def _solve_cbc(lp: LinearModel, time_limit, mip_gap, relax) -> Solution:
+def _solve_cbc(lp: LinearModel, time_limit, mip_gap, relax, start=None, fix=None) -> Solution:
+    """CBC through PuLP, from ``start`` if given (CBC's MIP start); its bound is read
+    from CBC's log, which PuLP does not pass on.
+
+    CBC gets the model as a minimisation of the negated objective: CBC 2.10
+    compares a MIP start of a maximisation in the wrong sense and drops it
+    for the first plan its heuristics find (measured: a start of 12,749
+    left for a plan of 12,740).
+    """
+    import tempfile
+
     import pulp
 
     if lp.n_cols == 0:
         return _empty(lp, "cbc")
-    prob, variables = to_pulp(lp, relax=relax)
-    cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=mip_gap)
-    t0 = time.perf_counter()
-    try:
-        prob.solve(cmd)
-    except pulp.PulpSolverError as exc:
-        return Solution("error", None, None, None, time.perf_counter() - t0, "cbc", message=str(exc))
-    seconds = time.perf_counter() - t0
+    prob, variables = to_pulp(lp, relax=relax, fix=fix)
+    prob.sense = pulp.LpMinimize
+    prob.setObjective(-prob.objective)
+    if start is not None and not relax:
+        for v, x in zip(variables, np.asarray(start, dtype=float), strict=True):
+            v.setInitialValue(round(x) if v.cat == pulp.LpInteger else x)
+    with tempfile.TemporaryDirectory(prefix="kamopt-cbc-") as tmp:
+        log = os.path.join(tmp, "cbc.log")
+        cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=mip_gap, logPath=log,
+                                warmStart=start is not None and not relax)
+        t0 = time.perf_counter()
+        try:
+            prob.solve(cmd)
+        except pulp.PulpSolverError as exc:
+            return Solution("error", None, None, None, time.perf_counter() - t0, "cbc",
+                            message=str(exc))
+        seconds = time.perf_counter() - t0
+        low = cbc_bound(open(log, encoding="utf-8", errors="replace").read())
+        bound = -low if low is not None else None
     st, sst = prob.status, prob.sol_status
     if st == pulp.LpStatusInfeasible or sst == pulp.LpSolutionInfeasible:
         return Solution("infeasible", None, None, None, seconds, "cbc")
@@ -334,11 +373,34 @@ def _solve_cbc(lp: LinearModel, time_limit, mip_gap, relax) -> Solution:
         return Solution("error", None, None, None, seconds, "cbc",
                         message=f"CBC: {pulp.LpStatus.get(st, st)}")
     values = np.array([v.varValue or 0.0 for v in variables])
-    obj = float(pulp.value(prob.objective) or 0.0)
+    obj = -float(pulp.value(prob.objective) or 0.0)
+    if relax:
+        return Solution("optimal", obj, obj, 0.0, seconds, "cbc", values, message="Optimal")
     if sst == pulp.LpSolutionOptimal:
-        # CBC does not hand its final bound to PuLP; an optimal status means
-        # proven within gapRel, which is the gap we can report.
-        return Solution("optimal", obj, None, float(mip_gap) if not relax else 0.0, seconds, "cbc",
-                        values, message="Optimal")
-    return Solution("feasible", obj, None, None, seconds, "cbc", values,
-                    message="stopped at the limit with a plan; gap unknown")
+        # proven within gapRel; the log's bound, when there, gives the gap itself
+        bound = bound if bound is not None and bound >= obj - 1e-6 * max(1.0, abs(obj)) else None
+        gap = relative_gap(obj, bound) if bound is not None else float(mip_gap)
+        return Solution("optimal", obj, bound, min(gap, float(mip_gap)), seconds, "cbc", values,
+                        message="Optimal")
+    gap = relative_gap(obj, bound) if bound is not None else None
+    return Solution("feasible", obj, bound, gap, seconds, "cbc", values,
+                    message="stopped at the time limit with a plan" + (
+                        "" if bound is not None else "; gap unknown"))
+
+
+def cbc_bound(log: str) -> float | None:
+    """The best bound in a CBC log, in CBC's sense ("Lower bound" when it minimises).
+
+    >>> cbc_bound("Result - Stopped on time limit\\n\\nObjective value:  -12749.0\\n"
+    ...           "Lower bound:                    -12776.135\\n")
+    -12776.135
+    >>> cbc_bound("Result - Optimal solution found\\n") is None
+    True
+    """
+    import re
+
+    m = re.search(r"^(?:Upper|Lower) bound:\s+(\S+)", log, re.M)
+    try:
+        return float(m.group(1)) if m else None
+    except ValueError:
+        return None

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from kamopt.colgen import full_size, initial_pairs, solve_by_pricing
+from kamopt.colgen import fixed_to, full_size, initial_pairs, solve_by_pricing, support_mip
 from kamopt.model import build
 from kamopt.plan import read_plan
 from kamopt.prepare import prepare
 from kamopt.sample import make_case
 from kamopt.scenario import Scenario
-from kamopt.solve import solve
+from kamopt.solve import run_highs, solve
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -135,3 +135,23 @@ def test_an_lp_round_warm_started_from_the_last_basis_reaches_the_same_lp_optimu
     assert warm.status == cold.status == "optimal"
     assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
     assert warm.objective >= lp1.objective - 1e-6
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_the_lps_support_gives_a_sound_plan_that_uses_only_what_the_lp_used(seed):
+    d = prepare(make_case(customers=120, managers=8, seed=seed), Scenario())
+    km = build(d)
+    lp = solve(km.lp, relax=True)
+    best = solve(km.lp, time_limit=60, mip_gap=1e-6)
+    sol = support_mip(km, lp.values, time_limit=30, mip_gap=1e-6)
+    assert sol.ok
+    ints = km.lp.arrays()["integer"]
+    # every integer decision the LP left at 0 stays 0
+    assert np.all(sol.values[ints & (lp.values <= 1e-6)] < 0.5)
+    # a plan of the full model: the same value with its decisions fixed, and no better
+    # than the full optimum; the support keeps most of it (split accounts go whole somewhere)
+    check = run_highs(fixed_to(km, sol.values), 10, 0)
+    assert check.status == "optimal" and check.objective == pytest.approx(sol.objective)
+    assert sol.objective <= best.objective * (1 + 1e-7) + 1e-6
+    assert sol.objective >= 0.98 * best.objective  # measured: 0.990 and 0.995
+    read_plan(km, sol).verify()

@@ -124,6 +124,22 @@ def test_cbc_gives_the_same_optimum_as_highs():
     assert a.objective == pytest.approx(b.objective, rel=1e-6)
 
 
+def test_cbc_returns_a_sound_plan_with_a_valid_bound_where_it_alone_finds_none():
+    from kamopt.sample import make_case
+
+    case = make_case(200, 10, seed=1)
+    # CBC alone, as kamopt called it before, finds no plan for this case in 5 s
+    # (nor for the sample company in 60 s); started from relax-and-fix it does
+    p = plan(case, Scenario(solver="cbc", time_limit=5, mip_gap=0.0))
+    assert p.status == "feasible" and p.kpis["solver"] == "cbc"
+    assert_plan_sound(p)
+    # the bound from CBC's log is valid: no plan, HiGHS's included, lies above it
+    best = plan(case, Scenario(time_limit=5, mip_gap=0.0))
+    assert best.objective <= p.kpis["bound"] + 1e-6
+    assert p.kpis["mip_gap"] == pytest.approx((p.kpis["bound"] - p.objective) / p.objective)
+    assert p.kpis["mip_gap"] < 0.05
+
+
 # ------------------------------------------------------------ infeasibility
 def test_must_accounts_beyond_senior_capacity_are_explained_with_the_shortfall():
     customers = [one_customer(customer_id=f"T{i}", tier=3, kam_hours=400, status="must")
