@@ -242,7 +242,9 @@ def portfolio_matrix(
         Draw here instead of on a new figure.
     label_top : int
         Label this many customers by name, the largest by
-        ``importance + potential_value``.
+        ``importance + potential_value``. Labels go outward, on the free
+        side of the cloud, with leader lines that do not run across other
+        bubbles; the x axis is widened to the right to make room for them.
     size : str
         Column for the bubble area, ``"kam_hours"`` or ``"revenue"``.
     scale : {"auto", "log", "linear"}
@@ -452,66 +454,137 @@ def _short_name(name: object, width: int = 26) -> str:
 
 def _label_largest(fig: Figure, ax: Axes, pf: pd.DataFrame, x: pd.Series, y: pd.Series,
                    sizes: pd.Series, n: int) -> None:
-    """Name the ``n`` largest customers (importance + potential).
+    """Name the ``n`` largest customers (importance + potential), labels pushed outward.
 
-    Each label tries eight directions around its bubble at three distances
-    (with a thin leader line), and takes the one that covers least of the
-    other labels and bubbles, crosses no other leader line and stays inside
-    the axes.
+    The x axis is first widened so there is room right of the cloud
+    (:func:`_room_right`): the largest customers sit on its right edge. Each
+    label then tries 24 directions around its bubble at distances from next
+    to it to a few hundred pixels away, its leader line drawn from the
+    label's nearest corner or side to the bubble. In order of weight, a
+    place should: stay inside the axes; cover no other label; cross no other
+    leader nor label; point outward, away from the middle of the cloud (the
+    median bubble), not back across it; keep its leader off other bubbles
+    (a leader that runs through or between bubbles crosses the cluster);
+    cover little of the bubbles; and be near its bubble.
     """
     if n <= 0 or pf.empty:
         return
     top = (x + y).nlargest(n).index
     names = pf["name"] if "name" in pf else pd.Series(pf.index.astype(str), index=pf.index)
-    fig.draw_without_rendering()  # settle the layout so data -> pixel is final
+    texts = {cid: _short_name(names[cid] or cid) for cid in top}
+    fs = 12
     pt = fig.dpi / 72.0
-    centres = ax.transData.transform(np.column_stack([x, y]))
     radii = np.sqrt(sizes.to_numpy() / np.pi) * pt
+    fig.draw_without_rendering()  # settle the layout so data -> pixel is final
+    # the largest customers sit at the right edge of the cloud: room for a label right of it
+    _room_right(ax, x, radii, max(0.6 * fs * pt * len(t) for t in texts.values()) + 40 * pt)
+    fig.draw_without_rendering()
+    centres = ax.transData.transform(np.column_stack([x, y]))
     bubbles = np.column_stack([centres - radii[:, None], centres + radii[:, None]])
+    middle = np.median(centres, axis=0)
     where = pd.Series(np.arange(len(pf)), index=pf.index)
     frame = ax.get_window_extent()
     placed = [np.array(t.get_window_extent().extents) for t in ax.texts]  # corners, thresholds
-    leaders: list[tuple[float, float, float, float]] = []
-    fs = 12
+    leaders: list[np.ndarray] = []
+    angles = np.deg2rad(np.arange(0, 360, 15.0))
+    gaps = np.array([0.0, 12, 30, 55, 90, 135, 190, 250, 320, 400]) * pt  # beyond the rim
     for cid in top:
         i = where[cid]
-        cx, cy = centres[i]
-        text = _short_name(names[cid] or cid)
+        c = centres[i]
+        text = texts[cid]
         w, h = 0.6 * fs * pt * len(text) + 4 * pt, 1.35 * fs * pt
-        r = radii[i] + 3 * pt
-        d = r * 0.7071
-        options = [  # (dx, dy) of the box's lower-left corner from the centre, penalty
-            (dx * k, dy * k, pen)
-            for k, pen in ((1.0, 0.0), (2.2, 0.03 * w * h), (3.6, 0.06 * w * h))  # near to far
-            for dx, dy in ((r, 0), (-r, 0), (d, d), (d, -d), (-d, d), (-d, -d), (0, r), (0, -r))
-        ]
-        best: tuple[float, np.ndarray] | None = None
-        for ox, oy, pen in options:
-            dx = ox if ox > 0.1 else (ox - w if ox < -0.1 else -w / 2)
-            dy = oy if oy > 0.1 else (oy - h if oy < -0.1 else -h / 2)
-            box = np.array([cx + dx, cy + dy, cx + dx + w, cy + dy + h])
-            inside = (box[0] >= frame.x0 and box[2] <= frame.x1
-                      and box[1] >= frame.y0 and box[3] <= frame.y1)
-            cover = _overlaps(box, bubbles)
-            cover[i] = 0.0
-            leader = (cx, cy, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-            crossings = sum(_crosses(leader, other) for other in leaders) if pen else 0
-            score = (cover.sum() + 4 * sum(_overlaps(box, p[None, :])[0] for p in placed)
-                     + pen + 0.1 * crossings * w * h + (0.0 if inside else 1e12))
-            if best is None or score < best[0] - 1e-6:
-                best = (score, box, leader if pen else None)
+        out = c - middle
+        out = out / np.hypot(*out) if np.hypot(*out) > 1e-9 else np.array([1.0, 0.0])
+        others = np.ones(len(centres), bool)
+        others[i] = False
+        best: tuple[float, np.ndarray, tuple[float, float]] | None = None
+        for a in angles:
+            u = np.array([np.cos(a), np.sin(a)])
+            inward = u @ out < -0.25  # back across the cluster: only when nothing else fits
+            # the side of the box that faces the bubble: its left, right or middle; bottom, top
+            rx = 0.0 if u[0] > 0.38 else (1.0 if u[0] < -0.38 else 0.5)
+            ry = 0.0 if u[1] > 0.38 else (1.0 if u[1] < -0.38 else 0.5)
+            for gap in gaps:
+                anchor = c + u * (radii[i] + 3 * pt + gap)
+                box = np.array([anchor[0] - rx * w, anchor[1] - ry * h,
+                                anchor[0] - rx * w + w, anchor[1] - ry * h + h])
+                # outside the axes or over another label only when there is no other place
+                outside = not (box[0] >= frame.x0 and box[2] <= frame.x1
+                               and box[1] >= frame.y0 and box[3] <= frame.y1)
+                covered = sum(_overlaps(box, p[None, :])[0] for p in placed)
+                leader = np.array([*anchor, *(c + u * radii[i])])
+                through = _through(leader, centres[others], radii[others], 2 * pt)
+                crossings = (sum(_crosses(leader, other) for other in leaders)
+                             + sum(_cuts(leader, p) for p in placed)
+                             + sum(_cuts(other, box) for other in leaders))
+                cover = _overlaps(box, bubbles)
+                cover[i] = 0.0
+                score = (1e12 * outside + 1e9 * (covered > 0) + 1e3 * covered
+                         + 1e6 * crossings + 5e5 * inward
+                         + 2.0 * w * h * through + 3.0 * cover.sum()  # pixels^2
+                         + 0.3 * w * h * (1.0 - float(u @ out)) + 0.5 * gap * h)
+                if best is None or score < best[0] - 1e-6:
+                    best = (score, box, (rx, ry))
         assert best is not None
-        _, box, leader = best
+        _, box, (rx, ry) = best
         placed.append(box)
-        if leader is not None:
-            leaders.append(leader)
-        ax.annotate(text, (x[cid], y[cid]), xytext=((box[0] + 2 * pt - cx) / pt,
-                                                    ((box[1] + box[3]) / 2 - cy) / pt),
+        anchor = np.array([box[0] + rx * (box[2] - box[0]), box[1] + ry * (box[3] - box[1])])
+        leaders.append(np.array([*anchor, *c]))
+        ax.annotate(text, (x[cid], y[cid]), xytext=((box[0] + 2 * pt - c[0]) / pt,
+                                                    ((box[1] + box[3]) / 2 - c[1]) / pt),
                     textcoords="offset points", ha="left", va="center", fontsize=fs, zorder=5,
                     bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "alpha": 0.75,
                           "edgecolor": "none"},
                     arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.9,
-                                "shrinkA": 0, "shrinkB": radii[i] / pt})
+                                "relpos": (rx, ry), "shrinkA": 0, "shrinkB": radii[i] / pt})
+
+
+def _room_right(ax: Axes, x: pd.Series, radii: np.ndarray, room: float) -> None:
+    """Widen the x axis so that ``room`` pixels (at most 40% of the axes) are free right
+    of the rightmost bubble.
+
+    Works in the axis's scaled coordinates (linear in pixels for a linear,
+    log or symmetric-log axis), so the rest of the chart keeps its scale.
+    """
+    frame = ax.get_window_extent()
+    room = min(room, 0.4 * frame.width)
+    pixels = ax.transData.transform(np.column_stack([x, np.zeros(len(x))]))[:, 0] + radii
+    if frame.x1 - pixels.max() >= room:
+        return
+    scale = ax.xaxis.get_transform()
+    lo, hi = ax.get_xlim()
+    s_lo, s_hi = scale.transform(np.array([lo, hi]))
+    edge = s_lo + (pixels.max() - frame.x0) / frame.width * (s_hi - s_lo)  # rim, scaled
+    width = frame.width
+    s_new = (edge * width - room * s_lo) / (width - room)
+    ax.set_xlim(lo, float(scale.inverted().transform(np.array([s_new]))[0]))
+
+
+def _cuts(seg: np.ndarray, box: np.ndarray) -> bool:
+    """Whether the segment (x0, y0, x1, y1) runs through the box (x0, y0, x1, y1)."""
+    p, d = seg[:2], seg[2:] - seg[:2]
+    lo, hi = 0.0, 1.0
+    for k in (0, 1):  # clip the segment to the box's slab on each axis (Liang-Barsky)
+        if abs(d[k]) < 1e-12:
+            if not box[k] < p[k] < box[k + 2]:
+                return False
+            continue
+        t0, t1 = sorted(((box[k] - p[k]) / d[k], (box[k + 2] - p[k]) / d[k]))
+        lo, hi = max(lo, t0), min(hi, t1)
+    return hi - lo > 1e-6
+
+
+def _through(seg: np.ndarray, centres: np.ndarray, radii: np.ndarray, margin: float = 2.0) -> int:
+    """How many circles (``centres``, ``radii``) the segment (x0, y0, x1, y1) runs through.
+
+    A circle counts when the segment comes within ``margin`` pixels of its
+    rim: a leader that threads between bubbles runs across the cluster too.
+    """
+    p, q = seg[:2], seg[2:]
+    d = q - p
+    t = np.clip(((centres - p) @ d) / max(float(d @ d), 1e-12), 0.0, 1.0)
+    nearest = p + t[:, None] * d
+    return int((np.hypot(*(nearest - centres).T) < radii + margin).sum())
 
 
 def _crosses(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
@@ -616,11 +689,38 @@ def _check_frame(df: pd.DataFrame, cols: Iterable[str], func: str, param: str, s
         raise ValueError(f"The '{param}' parameter of {func} must be {source}. Got {got} instead.")
 
 
-def _bar_label(ax: Axes, x: float, y: float, text: str, inside: bool, **kw: object) -> None:
-    ax.annotate(text, (x, y), xytext=(-6 if inside else 6, 0), textcoords="offset points",
-                ha="right" if inside else "left", va="center", fontsize=12,
-                color="white" if inside else "#333333", fontweight="bold" if inside else "normal",
-                **kw)
+def _bar_label(ax: Axes, x: float, y: float, text: str, inside: bool, **kw: object):
+    return ax.annotate(text, (x, y), xytext=(-6 if inside else 6, 0), textcoords="offset points",
+                       ha="right" if inside else "left", va="center", fontsize=12,
+                       color="white" if inside else "#333333",
+                       fontweight="bold" if inside else "normal", **kw)
+
+
+def _fit_labels(ax: Axes, labels: list, pad: float = 8.0) -> None:
+    """Set the right x limit so the bars and their labels (right of the bars) just fit.
+
+    Each label stands ``offset`` pixels right of its bar's end; the limit is
+    the smallest that keeps every label ``pad`` points inside the axes, found
+    in pixels after a layout (twice: the limit changes the tick labels, and
+    they the layout). The labels are left out of the layout (constrained
+    layout would otherwise shrink the axes for a label that overflows before
+    the fit). The axis must be linear; the left limit is kept.
+    """
+    fig = ax.get_figure(root=True)
+    for label in labels:  # they end inside the axes: the layout need not make room for them
+        label.set_in_layout(False)
+    for _ in range(2):
+        fig.draw_without_rendering()
+        frame = ax.get_window_extent()
+        lo, hi = ax.get_xlim()
+        room = frame.width - pad * fig.dpi / 72.0
+        need = hi
+        for label in labels:
+            x = float(label.xy[0])
+            width = label.get_window_extent().x1 - ax.transData.transform((x, 0))[0]
+            if room - width > 0.1 * frame.width:  # a label too wide for the axes stays as is
+                need = max(need, lo + (x - lo) * frame.width / (room - width))
+        ax.set_xlim(lo, need)
 
 
 def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: int = 40,
@@ -806,19 +906,21 @@ def comparison_chart(table: pd.DataFrame, ax: Axes | None = None, *,
         fig, ax = _figure(ax, (12, max(3.8, 0.8 * len(t) + 2.2)))
         colors = [PALETTE["blue"] if i == 0 else PALETTE["grey"] for i in range(len(t))]
         ax.barh(y, net, height=0.62, color=colors, zorder=2)
+        labels = []
         for i, (yi, v) in enumerate(zip(y, net, strict=True)):
             extra = f" · {int(t['key_accounts'].iloc[i])} key accounts"
             if i and "uplift_pct" in t and np.isfinite(t["uplift_pct"].iloc[i]):
                 extra += f" · optimised {t['uplift_pct'].iloc[i]:+.0%}"
-            _bar_label(ax, max(v, 0), yi, _fmt_eur1(v) + extra, inside=False)
+            labels.append(_bar_label(ax, max(v, 0), yi, _fmt_eur1(v) + extra, inside=False))
         ax.set_yticks(y, [_wrap(str(s), 22) for s in t.index])
         ax.invert_yaxis()
-        ax.set_xlim(min(0.0, net.min()) * 1.1, max(net.max(), 1.0) * 1.6)
+        ax.set_xlim(min(0.0, net.min()) * 1.1, max(net.max(), 1.0))
         ax.grid(axis="y", visible=False)
         _eur_axis(ax.xaxis)
         ax.set_xlabel("net contribution, EUR a year (value − cost of hours and activities)")
         _titles(ax, title, "every plan evaluated with the same objective and checked "
                 "against the same constraints")
+        _fit_labels(ax, labels)
     return fig
 
 

@@ -64,19 +64,24 @@ def cmd_check(args) -> int:
     Everything is read and checked before anything is printed, so a case is
     never called valid and then refused; with a scenario, the pre-checks of
     :func:`kamopt.diagnose.precheck` run too (a scenario that cannot be met
-    exits 3, as ``kamopt plan`` would).
+    exits 3, as ``kamopt plan`` would), and a ``must`` / ``exclude`` of the
+    scenario that overrides the case's status is named
+    (:func:`kamopt.prepare.override_notes`).
     """
     from .io import load_case
     from .validate import check_against_scenario
 
     case = load_case(args.case)
+    notes: list[str] = []
     if args.scenario:
         from .diagnose import precheck
+        from .prepare import override_notes
         from .scenario import Scenario
 
         scenario = Scenario.from_yaml(args.scenario)
         check_against_scenario(case, scenario)
         precheck(case, scenario)
+        notes = override_notes(case, scenario)
     # the mid-term inputs, when the case has them (files of a folder, sheets of a workbook)
     from .midterm import load_capacity_by_year, load_targets
 
@@ -87,7 +92,7 @@ def cmd_check(args) -> int:
                      f"{targets['year'].min()}-{targets['year'].max()})")
     if len(capacity):
         lines.append(f"  capacity by year     {len(capacity):>6}   (capacity_by_year)")
-    print("\n".join([case.describe(), *lines]))
+    print("\n".join([case.describe(), *lines, *(f"  {note}" for note in notes)]))
     return 0
 
 

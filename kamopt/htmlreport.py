@@ -5,7 +5,11 @@ its ``parameters`` cell (the papermill convention: the cell tagged
 ``parameters``) with the case and scenario given, runs it in a fresh kernel
 (``nbconvert``'s ``ExecutePreprocessor``) and exports HTML without the input
 cells. Charts are the notebook's static PNG outputs, embedded in the page; the
-file is written atomically (a temporary file beside it, then renamed).
+file is written atomically (a temporary file beside it, then renamed). The page
+fetches nothing when it opens (no require.js, MathJax or mermaid from a CDN:
+:data:`OFFLINE_TEMPLATE`): formulas are written as MathML
+(:func:`plain_math`), which browsers draw themselves, so a consultant reads
+them offline.
 
 The module also keeps the notebooks' outputs policy (``docs/notebooks.md``):
 :func:`strip_outputs` and :func:`refresh_notebook`, reachable as::
@@ -41,9 +45,12 @@ from .io import check_writable, staged_file
 __all__ = [
     "INSTALLED_NOTEBOOK",
     "NOTEBOOK",
+    "OFFLINE_TEMPLATE",
     "add_report_command",
     "inject_parameters",
     "is_checked",
+    "plain_math",
+    "plain_math_markdown",
     "refresh_notebook",
     "render_report",
     "report_notebook",
@@ -218,7 +225,9 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     if nb.cells and nb.cells[0].cell_type == "markdown":  # a report, not notebook 2 of a series
         nb.cells[0].source = re.sub(r"^# \d+ · ", "# ", nb.cells[0].source)
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+    _plain_math_cells(nb)  # readable offline: no MathJax
+    exporter = HTMLExporter(template_name="lab", raw_template=OFFLINE_TEMPLATE,
+                            exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(_remove_tagged_cells(), enabled=True)
     title = f"Key-account plan: {case_path.name}"
@@ -230,9 +239,74 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     return out
 
 
-#: printed lines wrap between words, not inside a number (the lab template breaks anywhere)
-REPORT_CSS = ("<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:normal;"
-              "overflow-wrap:normal}</style>\n")
+#: the lab template without the scripts it would fetch from a CDN when the page opens
+#: (require.js, MathJax, mermaid): a report is read offline, and nothing downloads at run time
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+#: printed lines wrap between words, not inside a number (the lab template breaks anywhere);
+#: formulas (plain_math) in a serif face, fractions stacked, aligned rows as a borderless table
+REPORT_CSS = (
+    "<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:normal;"
+    "overflow-wrap:normal}"
+    "math[display=block]{margin:.8em 0}"
+    "mtd[columnalign=left]{text-align:left}mtd[columnalign=right]{text-align:right}"
+    "mtd{padding:.15em .3em}"
+    "</style>\n")
+
+
+# ------------------------------------------------ formulas without MathJax
+def plain_math(tex: str, display: bool = False) -> str:
+    r"""TeX math as MathML (latex2mathml), which browsers draw without MathJax (a report
+    is read offline). Tables of formulas are written as ``array`` (``aligned`` is not
+    understood).
+
+    >>> plain_math(r"\tau = q_{0.8}")  # doctest: +ELLIPSIS
+    '<math ... display="inline"><mrow><mi>&#x003C4;</mi><mo>&#x0003D;</mo><msub>...'
+    >>> "mfrac" in plain_math(r"\frac{a}{b}", display=True)
+    True
+    """
+    from latex2mathml.converter import convert
+
+    return convert(tex.strip(), display="block" if display else "inline")
+
+
+def _plain_math_cells(nb) -> None:
+    """Math in markdown cells and in Markdown / LaTeX outputs as :func:`plain_math` HTML."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = plain_math_markdown(cell.source)
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = plain_math_markdown(data["text/markdown"])
+            if "text/latex" in data and "text/html" not in data:
+                data["text/html"] = plain_math_markdown(data.pop("text/latex"))
+
+
+_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]", re.S)
+_INLINE = re.compile(r"(?<![\\$])\$(?!\$)((?:\\.|[^$\\])+?)\$|\\\((.+?)\\\)", re.S)
+
+
+def plain_math_markdown(source: str) -> str:
+    r"""A markdown cell with its ``$...$`` and ``$$...$$`` math as :func:`plain_math` HTML.
+
+    Code spans and fenced code are left alone; display math becomes a block
+    of its own (blank lines around it).
+
+    >>> plain_math_markdown("with $R_i$ the revenue, `$x$` in code")  # doctest: +ELLIPSIS
+    'with <math ...><mrow><msub><mi>R</mi><mi>i</mi></msub></mrow></math> the revenue, `$x$` in code'
+    """
+    parts = _CODE.split(source)
+    for k in range(0, len(parts), 2):  # the odd parts are code
+        text = _DISPLAY.sub(lambda m: "\n\n" + plain_math(m.group(1) or m.group(2), True)
+                            + "\n\n", parts[k])
+        parts[k] = _INLINE.sub(lambda m: plain_math(m.group(1) or m.group(2)), text)
+    return "".join(parts)
 
 
 def _check_inputs(case_path: Path, scenario_path: Path | None) -> None:

@@ -53,7 +53,7 @@ import yaml
 from .case import Case
 from .errors import InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
 from .model import INF, LinearModel
-from .prepare import ModelData, prepare
+from .prepare import ModelData, override_notes, prepare
 from .scenario import Hire, Scenario, yaml_number
 from .schema import Column, Table
 from .solve import Solution, relative_gap, set_start, solve
@@ -2192,6 +2192,9 @@ def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
         summary = {"status": mp.status, **summary, **now,
                    "assumptions": mp.assumptions.to_dict(),
                    "scenario": mp.scenario.to_dict(), "case": mp.case.source}
+        notes = override_notes(mp.case, mp.scenario)
+        if notes:
+            summary["notes"] = notes
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
                                           encoding="utf-8")
         if excel:
@@ -2214,6 +2217,7 @@ def headline(mp: MidtermPlan) -> str:
                      f"{int(r['key_accounts']):>6}{int(r['hires']):>6}{r['net'] / 1e6:>10,.2f} M")
     lines.append(f"  net present value {k['npv']:,.0f} EUR; {k['hires']} hires; "
                  f"{k['changes']} lead-manager changes")
+    lines += [f"  {note}" for note in override_notes(mp.case, mp.scenario)]
     return "\n".join(lines)
 
 

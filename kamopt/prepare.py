@@ -123,6 +123,64 @@ def effective_status(case: Case, scenario: Scenario) -> pd.Series:
     return status
 
 
+def status_overrides(case: Case, scenario: Scenario) -> pd.DataFrame:
+    """The customers whose status in the case the scenario turns round.
+
+    A scenario's ``must`` wins over the case's ``exclude`` and its ``exclude``
+    over the case's ``must`` (:func:`effective_status`): scenario analysis asks
+    "what if C017 were a key account after all?". It is never silent: callers
+    say so with :func:`override_notes`. A scenario that only repeats the case,
+    or fixes a customer the case leaves open, overrides nothing.
+
+    Returns a DataFrame indexed by ``customer_id`` (case order) with columns
+    ``case`` and ``scenario`` (the two statuses).
+
+    >>> from kamopt.sample import make_case
+    >>> case = make_case(customers=30, managers=3, seed=1)
+    >>> out = case.customers.index[case.customers["status"] == "exclude"][0]
+    >>> status_overrides(case, Scenario(must=(out,))).loc[out].tolist()
+    ['exclude', 'must']
+    >>> len(status_overrides(case, Scenario(exclude=(out,))))
+    0
+    """
+    case_status = case.customers["status"].astype(str)
+    status = effective_status(case, scenario)
+    turned = (case_status != status) & case_status.isin(["must", "exclude"])
+    out = pd.DataFrame({"case": case_status[turned], "scenario": status[turned]})
+    out.index.name = "customer_id"
+    return out
+
+
+def override_notes(case: Case, scenario: Scenario, limit: int = 3) -> list[str]:
+    """One line per customer whose case status the scenario overrides (see :func:`status_overrides`).
+
+    At most ``limit`` customers are named one a line; the rest are counted
+    in a last line ("and 4 more: ..."). No overrides, no lines.
+
+    >>> from kamopt.sample import make_case
+    >>> case = make_case(customers=30, managers=3, seed=1)
+    >>> out = case.customers.index[case.customers["status"] == "exclude"][0]
+    >>> override_notes(case, Scenario(name="what_if", must=(out,))) == [
+    ...     f"Scenario 'what_if' overrides the case: {out} is 'must' in the scenario, "
+    ...     "'exclude' in customers.csv"]
+    True
+    """
+    from .validate import provenance
+
+    turned = status_overrides(case, scenario)
+    if turned.empty:
+        return []
+    file, _ = provenance(case.customers, "customers", case.source or "")
+    shown = turned if len(turned) <= limit + 1 else turned.iloc[:limit]  # never "and 1 more"
+    lines = [f"Scenario '{scenario.name}' overrides the case: {cid} is '{r.scenario}' in the "
+             f"scenario, '{r.case}' in {file}" for cid, r in shown.iterrows()]
+    rest = turned.index[len(shown):]
+    if len(rest):
+        ids = ", ".join(rest[:10]) + (", …" if len(rest) > 10 else "")
+        lines.append(f"and {len(rest)} more: {ids}")
+    return lines
+
+
 def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.DataFrame:
     """Coverage options (customer, level): hours a year and share of potential realised.
 

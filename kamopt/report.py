@@ -29,7 +29,18 @@ def summary_dict(plan: Plan) -> dict:
     out = {k: _jsonable(v) for k, v in plan.summary().items()}
     out["scenario"] = plan.scenario.to_dict()
     out["case"] = plan.case.source
+    notes = plan_notes(plan)
+    if notes:
+        out["notes"] = notes
     return out
+
+
+def plan_notes(plan: Plan) -> list[str]:
+    """What the user should know besides the figures: a scenario's ``must`` / ``exclude``
+    that overrides the case's status (:func:`kamopt.prepare.override_notes`)."""
+    from .prepare import override_notes
+
+    return override_notes(plan.case, plan.scenario)
 
 
 def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
@@ -68,6 +79,7 @@ def headline(plan: Plan) -> str:
         f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
         f"  activities run    {k['activities_run']:>12,}",
         f"  solved in {k['solve_seconds']:.2f} s ({k['solver']}), total {k.get('total_seconds', 0):.2f} s",
+        *(f"  {note}" for note in plan_notes(plan)),
     ]
     return "\n".join(lines)
 
@@ -92,7 +104,8 @@ def plan_to_excel(plan: Plan, path) -> None:
     """One sheet per table, with number formats, frozen headers and widths set."""
     sheets = {
         "Summary": pd.DataFrame(
-            [(k, _jsonable(v)) for k, v in summary_dict(plan).items() if k != "scenario"],
+            [(k, "\n".join(v) if k == "notes" else _jsonable(v))
+             for k, v in summary_dict(plan).items() if k != "scenario"],
             columns=["figure", "value"]),
         "Accounts": plan.accounts.reset_index(),
         "Managers": plan.managers.reset_index(),

@@ -25,9 +25,12 @@ What can be tested without a browser
 ------------------------------------
 ``explorer.plan`` (the last :class:`~kamopt.plan.Plan`), ``explorer.kpi_values``
 (the headline figures shown), ``explorer.status.value`` (``"Solving…"`` while
-a solve runs, then the outcome or the diagnosis), ``explorer.error`` (the last
-exception, None after a success), ``explorer.message.value`` (the diagnosis as
-HTML), ``explorer.chart.value`` (PNG bytes) and ``explorer.table.value`` (HTML).
+a solve runs, then the outcome or the diagnosis; it ends "· overrides the case
+for 2 customers" when the Customers tab turns round a status of the case),
+``explorer.error`` (the last exception, None after a success),
+``explorer.message.value`` (the diagnosis as HTML, or notices: a provisional
+plan, the customers overridden, :func:`kamopt.prepare.override_notes`),
+``explorer.chart.value`` (PNG bytes) and ``explorer.table.value`` (HTML).
 An exception in a callback never escapes: it is shown in the explorer.
 
 The mid-term tab
@@ -71,10 +74,9 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from .case import Case
-from .charts import PALETTE, _hours_axis, _style, _titles
+from .charts import PALETTE, manager_utilisation
 from .errors import InfeasibleError, KamoptError
 from .frontier import median_kam
 from .midterm import (
@@ -89,6 +91,7 @@ from .midterm import (
     shortfall_messages,
 )
 from .plan import Plan
+from .prepare import override_notes, status_overrides
 from .scenario import Hire, Scenario
 from .session import PlanSession, explorer_scenario
 
@@ -385,16 +388,23 @@ class ScenarioExplorer:
 
     def _show_plan(self, plan: Plan, seconds: float) -> None:
         k = plan.kpis
-        self.chart.value = _png(utilisation_chart(plan))  # pictures first, the status last
+        # the notebook's chart (kamopt.charts), so the app and the report show the same picture
+        self.chart.value = _png(manager_utilisation(plan.managers))  # pictures first, status last
         self.table.value = plan_table_html(plan)
         proven = plan.status == "optimal"
-        self.message.value = "" if proven else _notice_box(
+        provisional = "" if proven else _notice_box(
             f"Provisional: the solver stopped at its time limit ({plan.scenario.time_limit:g} s) "
             f"before proving the {plan.scenario.mip_gap:.0%} gap.",
             "The figures are those of the best plan found so far. It is proven within "
             f"{k['mip_gap']:.2%} of the best plan possible"
             + (f", which earns at most {max(k['bound'] - plan.objective, 0):,.0f} EUR/yr more."
                if k.get("bound") is not None else "."))
+        # a must/exclude of the Customers tab that turns round the case's status: never silent
+        n_over = len(status_overrides(self.case, plan.scenario))
+        customers = f"{n_over} customer{'s' if n_over > 1 else ''}"
+        self.message.value = provisional + (_notice_box(
+            f"The scenario overrides the case's status of {customers} (Customers tab).",
+            override_notes(self.case, plan.scenario)) if n_over else "")
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
         self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds)
         for key, (label, fmt) in KPI_LABELS.items():
@@ -406,7 +416,8 @@ class ScenarioExplorer:
                 f'font-weight:bold;color:{"inherit" if proven else PROVISIONAL}">{shown}</div>')
         gap = "proven within" if proven else "stopped at the time limit; gap"
         self.status.value = (f"{plan.status} · {gap} {k['mip_gap']:.2%} · "
-                             f"{seconds:.2f} s · {k['key_accounts']} key accounts")
+                             f"{seconds:.2f} s · {k['key_accounts']} key accounts"
+                             + (f" · overrides the case for {customers}" if n_over else ""))
         self.history.append({"scenario": plan.scenario, "objective": plan.objective,
                              "key_accounts": k["key_accounts"], "status": plan.status,
                              "seconds": seconds})
@@ -590,35 +601,6 @@ class ScenarioExplorer:
 
 
 # ------------------------------------------------------------ what is shown
-def utilisation_chart(plan: Plan, ax=None) -> Figure:
-    """Hours per manager: used (bars) against capacity (ticks), managers away not shown."""
-    m = plan.managers.sort_values(["role", "capacity"], ascending=[True, False])
-    with _style():
-        if ax is None:
-            fig = Figure(figsize=(11, 4.8), layout="constrained")
-            ax = fig.add_subplot()
-        else:
-            fig = ax.get_figure(root=True)
-        x = np.arange(len(m))
-        colors = [PALETTE["purple"] if r == "executive" else PALETTE["blue"] for r in m["role"]]
-        ax.bar(x, m["capacity"], color="#E3E3E3", width=0.75)
-        ax.bar(x, m["hours_used"], color=colors, width=0.75)
-        for xi, (u, cap) in enumerate(zip(m["hours_used"], m["capacity"], strict=True)):
-            if cap > 0:
-                ax.annotate(f"{u / cap:.0%}", (xi, cap), xytext=(0, 3), textcoords="offset points",
-                            ha="center", fontsize=11)
-        ax.set_xticks(x, m.index, rotation=0, fontsize=11)
-        ax.margins(y=0.12)
-        _hours_axis(ax.yaxis)
-        ax.legend([Patch(color="#E3E3E3"), Patch(color=PALETTE["blue"]),
-                   Patch(color=PALETTE["purple"])],
-                  ["capacity", "planned: KAMs", "planned: executives"], loc="upper right", ncols=3)
-        k = plan.kpis
-        _titles(ax, "Manager utilisation",
-                f"hours a year: {k['hours_used']:,.0f} of {k['hours_available']:,.0f} h planned")
-    return fig
-
-
 def plan_table_html(plan: Plan, rows: int = 25) -> str:
     """The key accounts with the largest net contribution, as an HTML table."""
     acc = plan.accounts[plan.accounts["key_account"] == 1].sort_values("net", ascending=False)
@@ -702,10 +684,13 @@ def _error_box(headline: str, body: str, last: str = "plan") -> str:
             f"<i>The figures below are those of the last {last}.</i></div>")
 
 
-def _notice_box(headline: str, body: str) -> str:
+def _notice_box(headline: str, body: str | list[str]) -> str:
+    """An amber box: a headline and a body (a list of lines: one a line)."""
+    lines = [body] if isinstance(body, str) else body
+    text = "<br>".join(html.escape(line) for line in lines)
     return (f'<div class="kamopt-notice" style="border-left:4px solid {PROVISIONAL};'
             f'padding:4px 10px;background:#fff8e6"><b>{html.escape(headline)}</b>'
-            f"<div style='margin:4px 0'>{html.escape(body)}</div></div>")
+            f"<div style='margin:4px 0'>{text}</div></div>")
 
 
 def _png(fig: Figure) -> bytes:

@@ -65,6 +65,59 @@ def test_portfolio_matrix_draws_one_axes_with_title_labels_and_thresholds(pf):
     fig.savefig(__import__("io").BytesIO(), format="png")  # renders without error
 
 
+def label_geometry(fig: Figure):
+    """The drawn bubbles (pixel centres, radii), and each name label's box and leader line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    filled = [c for c in ax.collections if len(c.get_facecolors())]  # not the key-account rings
+    centres = np.vstack([ax.transData.transform(c.get_offsets()) for c in filled])
+    radii = np.concatenate([np.sqrt(np.broadcast_to(c.get_sizes(), len(c.get_offsets())) / np.pi)
+                            for c in filled]) * fig.dpi / 72
+    labels = []
+    for t in ax.texts:
+        if getattr(t, "arrow_patch", None) is None:
+            continue  # quadrant names, thresholds
+        own = int(np.argmin(np.hypot(*(centres - ax.transData.transform(t.xy)).T)))
+        path = t.arrow_patch.get_transform().transform_path(t.arrow_patch.get_path())
+        labels.append((t.get_text(), own, Text.get_window_extent(t, renderer),
+                       path.vertices[[0, -1]]))
+    return ax.get_window_extent(renderer), centres, radii, labels
+
+
+def distance_to_segment(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = b - a
+    t = np.clip(((points - a) @ d) / max(float(d @ d), 1e-12), 0, 1)
+    return np.hypot(*(a + t[:, None] * d - points).T)
+
+
+def assert_labels_clear_of_the_cluster(fig: Figure) -> None:
+    """No leader line runs through another customer's bubble; labels in the axes, apart."""
+    frame, centres, radii, labels = label_geometry(fig)
+    assert labels
+    for name, own, box, (a, b) in labels:
+        near = distance_to_segment(centres, a, b) < 0.8 * radii
+        near[own] = False
+        assert not near.any(), f"the leader of {name!r} runs through {near.sum()} other bubbles"
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    boxes = [box for _, _, box, _ in labels]
+    for i, one in enumerate(boxes):
+        assert not any(one.overlaps(other) for other in boxes[i + 1:]), labels[i][0]
+
+
+def test_portfolio_labels_keep_their_leaders_off_the_cluster(pf):
+    """The sample company's chart (notebook 01, the report) and a long-tailed one: each label's
+    leader line goes to the free side, not across other customers' bubbles."""
+    from kamopt.io import load_case
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    assert_labels_clear_of_the_cluster(portfolio_matrix(portfolio(load_case(root / "data" / "sample"))))
+    assert_labels_clear_of_the_cluster(portfolio_matrix(pf))
+
+
 def test_portfolio_matrix_marks_key_accounts_in_the_legend(pf):
     kas = list(pf.index[[0, 5, 9]])
     fig = portfolio_matrix(pf, key_accounts=kas, label_top=0)
@@ -220,6 +273,29 @@ def test_comparison_chart_highlights_the_optimised_plan():
     assert "10.0 M€ · 120 key accounts" in texts and "4.0 M€ · 70 key accounts · optimised +150%" in texts
     b = bars(ax)
     assert b[0].get_facecolor() != b[1].get_facecolor()
+
+
+@pytest.mark.parametrize("net, uplift", [
+    ([10.0e6, 3.9e6, 3.4e6, 5.8e6], [0.0, 1.55, 1.98, 0.73]),  # the sample's plan and rules
+    ([10.0e6, 9.9e6, 2.0e6], [0.0, 0.01, 4.0]),  # a rule of thumb nearly as good: a long label
+    ([2.0e6, -0.3e6], [0.0, float("inf")]),  # a rule that loses money
+])
+def test_comparison_chart_fits_the_bars_and_their_labels(net, uplift):
+    """The x axis ends just after the furthest label: no label outside, no empty third."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    t = pd.DataFrame({"net": net, "key_accounts": [120] * len(net), "uplift_pct": uplift},
+                     index=pd.Index(["optimised", *(f"rule {i}" for i in range(1, len(net)))],
+                                    name="plan"))
+    fig = comparison_chart(t)
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    frame = ax.get_window_extent()
+    ends = [x.get_window_extent().x1 for x in ax.texts if "key accounts" in x.get_text()]
+    assert len(ends) == len(net)
+    assert max(ends) <= frame.x1  # every label inside the axes
+    assert frame.x1 - max(ends) < 0.04 * frame.width  # and the axis no longer than they need
+    assert ax.get_xlim()[1] >= max(net)
 
 
 def test_fmt_eur1_is_precise_enough_for_totals():

@@ -352,3 +352,47 @@ def test_midterm_refuses_the_case_folder_as_output_before_solving(small_case, tm
     monkeypatch.setattr(sys.modules["kamopt.midterm"], "plan_midterm", must_not_plan)
     assert main(["midterm", str(small_case), "--out", str(small_case)]) == 2
     assert "holds a case" in capsys.readouterr().err
+
+
+def test_a_scenario_that_overrides_the_case_says_so_in_check_plan_and_summary(
+        small_case, tmp_path, capsys):
+    """The scenario's must/exclude wins over the case's status, and says so (not silently)."""
+    case = pd.read_csv(small_case / "customers.csv", keep_default_na=False).set_index("customer_id")
+    assert (case.at["K0018", "status"], case.at["K0036", "status"]) == ("must", "exclude")
+    sc = tmp_path / "what_if.yml"
+    sc.write_text("must: [K0036]\nexclude: [K0018]\nmip_gap: 0.01\n")
+    notes = ["Scenario 'what_if' overrides the case: K0018 is 'exclude' in the scenario, "
+             "'must' in customers.csv",
+             "Scenario 'what_if' overrides the case: K0036 is 'must' in the scenario, "
+             "'exclude' in customers.csv"]
+    assert main(["check", str(small_case), "--scenario", str(sc)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-2:] == [f"  {n}" for n in notes]
+    out_dir = tmp_path / "o"
+    assert main(["plan", str(small_case), "--out", str(out_dir), "--scenario", str(sc),
+                 "--excel"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {n}\n" in out for n in notes)
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["notes"] == notes
+    import openpyxl
+
+    sheet = dict(openpyxl.load_workbook(out_dir / "plan.xlsx")["Summary"].iter_rows(
+        min_row=2, values_only=True))
+    assert sheet["notes"] == "\n".join(notes)
+    table = pd.read_csv(out_dir / "plan.csv", keep_default_na=False).set_index("customer_id")
+    assert (table.at["K0036", "key_account"], table.at["K0018", "key_account"]) == (1, 0)
+    # the mid-term plan too
+    assert main(["plan", str(small_case), "--out", str(tmp_path / "m"), "--scenario", str(sc),
+                 "--years", "2"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {n}\n" in out for n in notes)
+    assert json.loads((tmp_path / "m" / "summary.json").read_text())["notes"] == notes
+    # a scenario that overrides nothing adds no note
+    plain = tmp_path / "plain.yml"
+    plain.write_text("must: [K0018]\nmip_gap: 0.01\n")
+    assert main(["check", str(small_case), "--scenario", str(plain)]) == 0
+    assert main(["plan", str(small_case), "--out", str(tmp_path / "p"), "--scenario",
+                 str(plain)]) == 0
+    assert "overrides the case" not in capsys.readouterr().out
+    assert "notes" not in json.loads((tmp_path / "p" / "summary.json").read_text())

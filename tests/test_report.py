@@ -69,6 +69,49 @@ def test_the_report_tells_the_story_of_the_injected_case(report):
     assert "word-break:normal" in html  # printed lines do not break inside numbers
 
 
+def visible_text(page: str) -> str:
+    """What a reader sees of an HTML page: no style, script, tags or entities."""
+    import html as html_
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return html_.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def assert_readable_offline(page: str) -> None:
+    """Nothing fetched from the internet when the page opens, and no TeX source on show."""
+    assert "mathjax" not in page.lower() and "cdnjs" not in page
+    assert not re.search(r"<script[^>]+src=[\"']?https?:", page, re.I)
+    assert not re.search(r"import\(\s*[\"']https?:", page)
+    text = visible_text(page)
+    assert not re.search(r"\$[^$\s][^$]*\$|\\[A-Za-z]+", text), re.search(
+        r".{0,60}(\$[^$\s][^$]*\$|\\[A-Za-z]+).{0,60}", text, re.S)
+
+
+def test_the_report_opens_offline(report):
+    _, page = report
+    assert_readable_offline(page)
+
+
+def test_formulas_in_a_report_read_without_mathjax(tmp_path):
+    """The formulas of notebooks 1 and 2 (and a Markdown output) as MathML."""
+    cells = [nbformat.v4.new_code_cell("CASE = None", metadata={"tags": ["parameters"]})]
+    for name in ("01_portfolio.ipynb", "02_key_account_plan.ipynb"):
+        nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+        cells += [nbformat.v4.new_markdown_cell(c.source) for c in nb.cells
+                  if c.cell_type == "markdown" and "$" in c.source]  # not report-skip here
+    cells.append(nbformat.v4.new_code_cell(
+        "from IPython.display import Markdown\nMarkdown(r'price $\\pi_j$ of an hour')"))
+    src = tmp_path / "formulas.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), src)
+    page = render_report(ROOT / "data" / "sample", None, tmp_path / "f.html",
+                         notebook=src).read_text(encoding="utf-8")
+    assert_readable_offline(page)
+    text = visible_text(page)
+    assert "∑" in text and "≥" in text and "τ" in text and "π" in text
+    assert "<msub><mi>R</mi><mi>i</mi></msub>" in page  # $R_i$
+    assert "<mfrac>" in page and "<mtable>" in page  # fractions, the constraints' table
+
+
 def test_inject_parameters_replaces_only_the_parameters_cell():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     out = inject_parameters(nb, CASE="/x/case", SCENARIO=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from small_case import ACTIVITIES, DEPARTMENTS, RESPONSES
 
 from kamopt.cli import main
 from kamopt.errors import CaseError, Problem
-from kamopt.io import load_case
+from kamopt.io import load_case, save_case
 from kamopt.scenario import Level, Scenario
 from kamopt.validate import CAP, check_against_scenario, check_case
 
@@ -535,6 +536,38 @@ def test_scenario_ids_must_exist_in_the_case(tmp_path):
         "must be a customer_id in customers.csv; did you mean 'C2'?"
     ) in message
     assert "what-if, column 'unavailable_managers': got 'M9'; unknown manager" in message
+
+
+def test_a_scenario_that_overrides_the_case_status_is_named_not_silent(tmp_path):
+    """A scenario's must/exclude wins over the case's (scenario analysis), and the notes say so."""
+    from kamopt.prepare import effective_status, override_notes, status_overrides
+    from kamopt.sample import make_case
+
+    case = make_case(customers=30, managers=3, seed=1)
+    ids = case.customers.index
+    status = case.customers["status"].copy()
+    status[:] = ""
+    status[ids[:7]] = "exclude"
+    status[ids[7]] = "must"
+    case = dataclasses.replace(case, customers=case.customers.assign(status=status))
+    what_if = Scenario(name="what_if", must=tuple(ids[:6]), exclude=(ids[7], ids[8]))
+    assert (effective_status(case, what_if)[ids[:6]] == "must").all()  # the override stands
+    over = status_overrides(case, what_if)  # ids[8] has no status in the case: nothing turned
+    assert list(over.index) == [*ids[:6], ids[7]]
+    assert over.loc[ids[7]].tolist() == ["must", "exclude"]
+    notes = override_notes(case, what_if)
+    assert notes == [
+        *(f"Scenario 'what_if' overrides the case: {i} is 'must' in the scenario, "
+          "'exclude' in customers.csv" for i in ids[:3]),
+        f"and 4 more: {ids[3]}, {ids[4]}, {ids[5]}, {ids[7]}"]
+    assert len(override_notes(case, what_if, limit=10)) == 7
+    # a scenario that repeats the case, or fixes an open customer, overrides nothing
+    assert override_notes(case, Scenario(must=(ids[7],), exclude=(ids[0], ids[9]))) == []
+    # a workbook case names its sheet
+    book = load_case(save_case(case, tmp_path / "case.xlsx"))
+    assert override_notes(book, Scenario(name="w", exclude=(ids[7],))) == [
+        f"Scenario 'w' overrides the case: {ids[7]} is 'exclude' in the scenario, "
+        "'must' in case.xlsx[customers]"]
 
 
 # ------------------------------------------------------------- in-memory cases

@@ -1,5 +1,7 @@
 """The scenario explorer without a browser: controls, buttons, KPIs, errors."""
 
+import html
+
 import pytest
 
 from kamopt.plan import plan
@@ -107,6 +109,35 @@ def test_a_plan_stopped_at_the_time_limit_is_marked_provisional(case, monkeypatc
     monkeypatch.setattr(ex.session, "solve", lambda scenario: proven)
     ex.controls["realization"].value = 0.3
     assert ex.message.value == "" and "#b36b00" not in ex.kpi_widgets["objective"].value
+
+
+def test_the_app_shows_the_notebooks_utilisation_chart(case):
+    """One chart function for the explorer (the app) and notebook 2 / the report: same picture."""
+    from kamopt.charts import manager_utilisation
+    from kamopt.widgets import _png
+
+    ex = ScenarioExplorer(case)
+    assert ex.chart.value == _png(manager_utilisation(ex.plan.managers))
+    ex.controls["unavailable_managers"].value = (case.managers.index[1],)
+    assert ex.chart.value == _png(manager_utilisation(ex.plan.managers))
+
+
+def test_a_customer_choice_that_overrides_the_case_is_shown_not_silent(case):
+    c = case.customers
+    assert (c.at["K0015", "status"], c.at["K0022", "status"]) == ("exclude", "must")
+    ex = ScenarioExplorer(case)
+    assert "overrides" not in ex.status.value and ex.message.value == ""
+    ex.controls["must"].value = ("K0015",)
+    assert ex.plan.accounts.at["K0015", "key_account"] == 1  # the override stands
+    assert ex.status.value.startswith("optimal")
+    assert ex.status.value.endswith(" · overrides the case for 1 customer")
+    assert ("Scenario 'explorer' overrides the case: K0015 is 'must' in the scenario, "
+            "'exclude' in customers.csv") in html.unescape(ex.message.value)
+    ex.controls["exclude"].value = ("K0022",)
+    assert ex.status.value.endswith(" · overrides the case for 2 customers")
+    assert "K0022 is 'exclude' in the scenario" in html.unescape(ex.message.value)
+    ex.set(must=(), exclude=())
+    assert "overrides" not in ex.status.value and ex.message.value == ""
 
 
 def test_any_error_in_a_callback_is_shown_not_lost(case, monkeypatch):
