@@ -124,6 +124,20 @@ def test_cbc_gives_the_same_optimum_as_highs():
     assert a.objective == pytest.approx(b.objective, rel=1e-6)
 
 
+def test_cbc_refuses_a_case_too_large_for_it_before_solving(monkeypatch):
+    import importlib
+
+    from kamopt.errors import SolverError
+    from kamopt.sample import make_case
+
+    plan_module = importlib.import_module("kamopt.plan")  # kamopt.plan is also the function
+    monkeypatch.setattr(plan_module, "PRICING_THRESHOLD", 500)  # the sample's limit is 60,000
+    monkeypatch.setattr(plan_module, "build", lambda d: pytest.fail("built a model for CBC"))
+    with pytest.raises(SolverError, match=r"too large for CBC: [\d,]+ \(customer, manager, level\) "
+                       r"options, CBC is used up to 500\. Use HiGHS"):
+        plan(make_case(60, 5, seed=1), Scenario(solver="cbc"))
+
+
 def test_cbc_returns_a_sound_plan_with_a_valid_bound_where_it_alone_finds_none():
     from kamopt.sample import make_case
 
