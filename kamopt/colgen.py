@@ -730,10 +730,13 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     obj = km.lp.arrays()["obj"]
     starts = [x for x in (greedy_start(km, guide),) if x is not None]
     if lp is not None:
-        for rounded in (fix_and_solve(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 4),
-                        support_mip(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 10)):
-            if rounded.ok:
-                starts.append(rounded.values)
+        # the MIP on the LP's support first; relax-and-fix only if it fails (at 1,000 x 40
+        # relax-and-fix took its full 5 s for 33.54 M EUR, the support MIP 0.2 s for 33.90 M)
+        rounded = support_mip(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 10)
+        if not rounded.ok:
+            rounded = fix_and_solve(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 4)
+        if rounded.ok:
+            starts.append(rounded.values)
     start = max(starts, key=lambda x: float(obj @ x)) if starts else None
     log.info("start %s at %.1f s%s", None if start is None else f"{float(obj @ start):.6g}",
              elapsed(), note)

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from kamopt.colgen import fixed_to, full_size, initial_pairs, solve_by_pricing, support_mip
+from kamopt.colgen import (
+    fix_and_solve,
+    fixed_to,
+    full_size,
+    initial_pairs,
+    solve_by_pricing,
+    support_mip,
+)
 from kamopt.model import build
 from kamopt.plan import read_plan
 from kamopt.prepare import prepare
@@ -154,4 +161,23 @@ def test_the_lps_support_gives_a_sound_plan_that_uses_only_what_the_lp_used(seed
     assert check.status == "optimal" and check.objective == pytest.approx(sol.objective)
     assert sol.objective <= best.objective * (1 + 1e-7) + 1e-6
     assert sol.objective >= 0.98 * best.objective  # measured: 0.990 and 0.995
+    read_plan(km, sol).verify()
+
+
+def test_without_the_support_start_relax_and_fix_still_gives_a_sound_priced_plan(monkeypatch):
+    import kamopt.colgen as colgen
+    from kamopt.solve import Solution
+
+    tried = []
+
+    def relax_and_fix(*args, **kwargs):
+        tried.append(True)
+        return fix_and_solve(*args, **kwargs)
+
+    monkeypatch.setattr(colgen, "support_mip", lambda *a, **k: Solution(
+        "error", None, None, None, 0.0, "highs", message="stub: no plan"))
+    monkeypatch.setattr(colgen, "fix_and_solve", relax_and_fix)
+    d = prepare(make_case(customers=70, managers=7, seed=2), Scenario(mip_gap=0.01))
+    km, sol = solve_by_pricing(d, time_limit=30, mip_gap=0.01, k=2)
+    assert tried and sol.ok
     read_plan(km, sol).verify()
