@@ -41,7 +41,6 @@ import dataclasses
 import difflib
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1494,8 +1493,9 @@ LNS_SHARE = 0.6  # one core: share of the time left after the LP given to the ne
 
 
 def _two_cores() -> bool:
-    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1)) >= 2
+    from .solve import two_cores
+
+    return two_cores()
 
 
 def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,

@@ -198,6 +198,12 @@ def run_highs(h, time_limit: float, mip_gap: float, threads: int | None = None,
                     message=h.modelStatusToString(ms), row_duals=row_duals, col_duals=col_duals)
 
 
+def two_cores() -> bool:
+    """Whether this process may run on two cores or more (HiGHS in a second thread then pays)."""
+    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)) >= 2
+
+
 class BackgroundMip:
     """HiGHS on a MIP in a second thread, for its bound, while the caller searches for plans.
 
