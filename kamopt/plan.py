@@ -163,6 +163,10 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
     return result
 
 
+#: at a tight gap with two cores, the neighbourhood search joins HiGHS after this share of
+#: the time limit (see :func:`_solve_full`)
+RACE_AFTER = 0.15
+
 #: polish a relax-and-fix plan and start HiGHS from it when the plan is already within
 #: this many times the scenario's gap of the LP bound (see :func:`_solve_full`)
 START_WITHIN = 2.0
@@ -187,11 +191,11 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
        from such a plan measured 3x slower on the sample) HiGHS runs as it
        would alone; with two cores in a second thread, while the
        neighbourhood search looks for plans in this one, and the first plan
-       within the gap of HiGHS's current bound ends both. On four cases of
-       the sample's size at 0.1% this proved the gap within 60 s in 7 runs
-       of 8 where HiGHS alone did in 2 of 4 (docs/benchmarks.md); the
-       sample company itself takes ~13 s instead of ~10 s (the search
-       shares the machine with HiGHS).
+       within the gap of HiGHS's current bound ends both. The search joins
+       after ``RACE_AFTER`` (15%) of the time limit: HiGHS uses the second
+       core well on its own at first. On four cases of the sample's size at
+       0.1% this proved the gap within 60 s in 6 runs of 8 where HiGHS alone
+       did in 2 of 4 (docs/benchmarks.md); the sample company takes 10.9 s.
 
     With CBC (``solver: cbc``): the same LP and relax-and-fix (or, if that
     fails, the greedy rounding of :func:`kamopt.colgen.greedy_start`), then
@@ -277,21 +281,29 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
         bg = BackgroundMip(h, left(), gap)
         obj = km.lp.arrays()["obj"]
         values, k = best.values, 0
-        while (not bg.done and left() > 1.0
-               and relative_gap(float(obj @ values), min(bound, bg.bound)) > gap):
+        # HiGHS uses the second core well on its own at first (the sample company: 9.6 s
+        # with two threads, 13.8 s with one): the search joins after RACE_AFTER of the time
+        while not bg.done and time.perf_counter() - t0 < RACE_AFTER * T:
+            time.sleep(0.05)
+        def proven() -> bool:
+            return relative_gap(float(obj @ values), min(bound, bg.bound)) <= gap
+
+        while not bg.done and left() > 1.0 and not proven():
             k += 1
             values = improve_by_neighbourhoods(
                 km, values, min(time.perf_counter() + 1.0, t0 + T - 1.0),
                 min(bound, bg.bound) / (1 + gap), seed=k, wanted=lp.values)
-        bg.stop()
+        by_search = not bg.done and proven()
+        if by_search:
+            bg.stop()  # else HiGHS ends at its own time limit, within a second
         bound = min(bound, bg.bound)  # valid for the full model, whatever HiGHS returns
-        sol = bg.result()
-        take(sol, full_model=True)
+        take(bg.result(), full_model=True)
         if float(obj @ values) > best.objective + 1e-6 * max(1.0, abs(best.objective)):
             # the search's plan, with exact values and a clean status
             take(run_highs(fixed_to(km, values), max(2.0, min(left(), 10.0)), 0.0),
                  full_model=False)
-        return result()
+        return result(f"neighbourhood search, within {gap:.2%} of HiGHS's bound"
+                      if by_search else None)
     sol = run_highs(h, left(), gap)
     take(sol, full_model=True)
     return result() if best.ok else dataclasses.replace(sol, seconds=time.perf_counter() - t0)

@@ -344,8 +344,10 @@ def test_with_two_cores_a_searched_plan_within_the_gap_of_highs_bound_ends_the_s
     monkeypatch.setattr(solve_module, "BackgroundMip", NeverDone)
     monkeypatch.setattr(solve_module, "two_cores", lambda: True)
     monkeypatch.setattr(plan_module, "START_WITHIN", 0.0)  # not the loose-gap route
+    monkeypatch.setattr(plan_module, "RACE_AFTER", 0.0)  # the search joins at once
     p = plan(case, scenario)
     assert NeverDone.instances and NeverDone.instances[0].stopped
+    assert "neighbourhood search" in p.solution.message
     assert p.status == "optimal"
     assert p.kpis["bound"] == pytest.approx(optimum)  # the stand-in's bound, the tighter one
     assert optimum / 1.005 - 1e-6 <= p.objective <= optimum + 1e-6
