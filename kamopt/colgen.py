@@ -32,7 +32,15 @@ import pandas as pd
 
 from .model import KamModel, build
 from .prepare import ModelData
-from .solve import Solution, highs_model, relative_gap, run_highs, set_start, solve
+from .solve import (
+    Solution,
+    fix_columns,
+    highs_model,
+    relative_gap,
+    run_highs,
+    set_start,
+    solve,
+)
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +258,7 @@ def fixed_to(km: KamModel, values: np.ndarray):
     """A HiGHS model with every integer decision fixed to ``values``."""
     ints = np.flatnonzero(km.lp.arrays()["integer"])
     h = highs_model(km.lp)
-    v = np.round(values[ints])
-    h.changeColsBounds(len(ints), ints.astype(np.int32), v, v)
+    fix_columns(h, ints, np.round(values[ints]))
     return h
 
 

@@ -56,6 +56,7 @@ from .prepare import ModelData, override_notes, prepare
 from .scenario import Hire, Scenario, yaml_number
 from .schema import Column, Table
 from .solve import Solution, relative_gap, set_start, solve
+from .solve import two_cores as _two_cores  # a name of its own: tests replace it
 from .validate import (
     ProblemLog,
     RawTable,
@@ -1490,12 +1491,6 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
 
 LNS_MIN_INTEGERS = 2000  # below this HiGHS alone is fast; the search only adds overhead
 LNS_SHARE = 0.6  # one core: share of the time left after the LP given to the neighbourhood search
-
-
-def _two_cores() -> bool:
-    from .solve import two_cores
-
-    return two_cores()
 
 
 def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,

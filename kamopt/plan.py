@@ -134,15 +134,16 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
     check_against_scenario(case, scenario)
     precheck(case, scenario)
     data = prepare(case, scenario, prune=prune)
-    if scenario.solver == "cbc" and full_size(data) > PRICING_THRESHOLD:
+    size = full_size(data)
+    if scenario.solver == "cbc" and size > PRICING_THRESHOLD:
         # measured at 1,000 x 40 (90,123 options): CBC ran 74 s on a 32 s limit and
         # ended 7.9% from the bound; the priced path for large cases needs HiGHS
         raise SolverError(
-            f"The case is too large for CBC: {full_size(data):,} (customer, manager, level) "
+            f"The case is too large for CBC: {size:,} (customer, manager, level) "
             f"options, CBC is used up to {PRICING_THRESHOLD:,}. Use HiGHS, the default solver "
             "(leave out --solver cbc or the scenario's 'solver: cbc'): it prices the "
             "(customer, manager) pairs in for large cases.")
-    if scenario.solver == "highs" and full_size(data) > PRICING_THRESHOLD:
+    if scenario.solver == "highs" and size > PRICING_THRESHOLD:
         # large case: price (customer, manager) pairs in on the LP (kamopt.colgen)
         t_build = time.perf_counter() - t0
         km, sol = solve_by_pricing(data, scenario.time_limit, scenario.mip_gap)
@@ -223,6 +224,7 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
         return dataclasses.replace(solve(km.lp, solver=solver, time_limit=left(), mip_gap=gap),
                                    seconds=time.perf_counter() - t0)
     bound = lp.objective
+    obj = km.lp.arrays()["obj"]
     # CBC improves little on a start (see above): its relax-and-fix gets more of the time
     share, most = (0.25, 10.0) if solver == "cbc" else (0.1, 5.0)
     best = fix_and_solve(km, lp.values, max(1.0, min(most, share * T, left() - lp.seconds)),
@@ -249,7 +251,7 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
     if solver == "cbc" and not best.ok:
         rounded = greedy_start(km, lp.values)
         if rounded is not None:
-            best = Solution("feasible", float(km.lp.arrays()["obj"] @ rounded), None, None, 0.0,
+            best = Solution("feasible", float(obj @ rounded), None, None, 0.0,
                             "cbc", rounded, message="greedy rounding of the LP")
     close = best.ok and relative_gap(best.objective, bound) <= START_WITHIN * gap
     if take(best, full_model=False):
@@ -279,7 +281,6 @@ def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
         # gap of HiGHS's current bound ends both. HiGHS is not handed the search's plans:
         # that changed its path, and the sample company took 45-60 s instead of 13 s.
         bg = BackgroundMip(h, left(), gap)
-        obj = km.lp.arrays()["obj"]
         values, k = best.values, 0
         # HiGHS uses the second core well on its own at first (the sample company: 9.6 s
         # with two threads, 13.8 s with one): the search joins after RACE_AFTER of the time

@@ -198,6 +198,14 @@ def run_highs(h, time_limit: float, mip_gap: float, threads: int | None = None,
                     message=h.modelStatusToString(ms), row_duals=row_duals, col_duals=col_duals)
 
 
+def fix_columns(h, cols: np.ndarray, values: np.ndarray) -> None:
+    """Fix columns ``cols`` of a prepared ``highspy.Highs`` to ``values`` (both bounds)."""
+    cols = np.asarray(cols, dtype=np.int32)
+    if len(cols):
+        v = np.asarray(values, dtype=float)
+        h.changeColsBounds(len(cols), cols, v, v)
+
+
 def two_cores() -> bool:
     """Whether this process may run on two cores or more (HiGHS in a second thread then pays)."""
     return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -271,9 +279,8 @@ def _solve_highs(lp: LinearModel, time_limit, mip_gap, relax, threads, start=Non
     if lp.n_cols == 0:
         return _empty(lp, "highs")
     h = highs_model(lp, relax=relax)
-    if fix is not None and len(fix[0]):
-        cols, v = np.asarray(fix[0], dtype=np.int32), np.asarray(fix[1], dtype=float)
-        h.changeColsBounds(len(cols), cols, v, v)
+    if fix is not None:
+        fix_columns(h, *fix)
     if start is not None:
         set_start(h, start)
     is_mip = not relax and bool(lp.arrays()["integer"].any())
