@@ -50,7 +50,7 @@ from .case import Case
 from .errors import KamoptError
 from .model import build
 from .plan import Plan, read_plan, verify_plan
-from .prepare import ModelData, coverage_options, effective_managers, prepare
+from .prepare import ModelData, coverage_options, effective_managers, pair_costs, prepare
 from .scenario import Scenario
 
 __all__ = [
@@ -209,6 +209,8 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
     wanted = len(must) + min(max(target - len(must), 0), len(order))
     options = {cid: g[["level", "hours"]] for cid, g in d.options.groupby("customer_id", sort=False)}
     eligible = {cid: list(g) for cid, g in d.pairs.groupby("customer_id", sort=False)["manager_id"]}
+    pair_cost = dict(zip(zip(d.pairs["customer_id"], d.pairs["manager_id"], strict=True),
+                         d.pairs["pair_cost"], strict=True))
     current = case.customers["current_manager"].astype(str)
     pref = _preferred_level(sc)
 
@@ -234,7 +236,7 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
             if prefer_current and cur in ms:
                 ms = [cur] + [j for j in ms if j != cur]
             for j in ms:
-                cost = rate[j] * lv.hours
+                cost = rate[j] * lv.hours + pair_cost[cid, j]
                 if lv.hours <= free[j] + _TOL and cost <= budget_left + _TOL:
                     placed = (lv.level, j, lv.hours)
                     break
@@ -248,7 +250,7 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
             continue
         level, j, hours = placed
         free[j] -= hours
-        budget_left -= rate[j] * hours
+        budget_left -= rate[j] * hours + pair_cost[cid, j]
         reassigned += int(prefer_current and cur != "" and j != cur)
         chosen[cid] = [level, j, hours]
 
@@ -432,9 +434,10 @@ def account_economics(case: Case, scenario: Scenario, decisions: pd.DataFrame) -
             act_hours[r] = sel["kam_hours"].sum()
     total_hours = hours + act_hours
     rate = mg["hourly_cost"].reindex(j).to_numpy(float)
+    pc = pair_costs(case, pd.DataFrame({"customer_id": dec.index.astype(str), "manager_id": j}))
     out = pd.DataFrame(index=pd.Index(dec.index.astype(str), name="customer_id"))
     out["value"] = value + act_val
-    out["cost"] = rate * total_hours + act_cost
+    out["cost"] = rate * total_hours + act_cost + pc
     out["net"] = out["value"] - out["cost"]
     out["hours"] = total_hours
     return out

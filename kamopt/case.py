@@ -3,7 +3,9 @@
 A :class:`Case` is what :func:`kamopt.load_case` returns. Its tables are pandas
 DataFrames indexed by their id columns (``customer_id``, ``manager_id``,
 ``activity_id``, ``department``); ``responses`` keeps a plain index with the
-columns ``customer_id, level, hours, realization``. Text columns are ``str``
+columns ``customer_id, level, hours, realization``, and ``pair_costs`` one
+with ``customer_id, manager_id, cost`` (kamopt's extension: empty when the
+case has none). Text columns are ``str``
 with ``""`` for empty; a manager's ``industries`` is a tuple of names.
 Columns not in the format are kept, after the known ones.
 """
@@ -23,26 +25,35 @@ class Case:
     departments: pd.DataFrame
     responses: pd.DataFrame
     source: str = field(default="", compare=False)
+    pair_costs: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.pair_costs is None:  # optional: a case built without it has none
+            from .schema import PAIR_COSTS
+            from .validate import empty_table
+
+            object.__setattr__(self, "pair_costs", empty_table(PAIR_COSTS))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Case):
             return NotImplemented
         return all(
             getattr(self, name).equals(getattr(other, name))
-            for name in ("customers", "managers", "activities", "departments", "responses")
+            for name in self.tables
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The five tables by name, in the order of the case format."""
+        """The tables by name, in the order of the case format."""
         return {
             "customers": self.customers,
             "managers": self.managers,
             "activities": self.activities,
             "departments": self.departments,
             "responses": self.responses,
+            "pair_costs": self.pair_costs,
         }
 
     def summary(self) -> dict[str, float | int]:

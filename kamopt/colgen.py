@@ -77,6 +77,9 @@ def initial_pairs(d: ModelData, k: int = 6) -> np.ndarray:
     keep = rank < k
     must = d.customers.index[(d.customers["status"] == "must").to_numpy()]
     keep |= p["customer_id"].isin(must).to_numpy()
+    # a manager with a minimum workload keeps all his or her pairs, so that the
+    # restricted model can always reach the minimum if the full one can
+    keep |= p["manager_id"].isin(d.managers.index[d.managers["min_hours"] > 0]).to_numpy()
     return keep
 
 
@@ -106,9 +109,13 @@ def price_pairs(d: ModelData, km: KamModel, duals: np.ndarray, candidates: np.nd
     ci, mj = ci_all[candidates], mj_all[candidates]
     rate = d.pairs["hourly_cost"].to_numpy()[candidates]
     value = d.pairs["value"].to_numpy()[candidates]
-    cap = lp.rows["capacity"]
-    cap_dual = np.zeros(len(d.managers))
-    cap_dual[pd.Index(d.managers.index).get_indexer(cap.labels["manager_id"])] = duals[cap.slice]
+    pair_cost = d.pairs["pair_cost"].to_numpy()[candidates]
+    cap_dual = np.zeros(len(d.managers))  # of a manager's hours: capacity and minimum workload
+    for name in ("capacity", "min_workload"):
+        rows = lp.rows.get(name)
+        if rows is not None:
+            cap_dual[pd.Index(d.managers.index).get_indexer(rows.labels["manager_id"])] += \
+                duals[rows.slice]
     bud = lp.rows.get("budget")
     budget_dual = float(duals[bud.start]) if bud is not None else 0.0
     # dense (customer x option rank) arrays of hours and level_lead duals
@@ -123,7 +130,7 @@ def price_pairs(d: ModelData, km: KamModel, duals: np.ndarray, candidates: np.nd
     o_dual[oc, rank] = duals[ll.slice]
     H = hours[ci]  # (candidates x levels)
     rc_level = (value[:, None] - rate[:, None] * H - o_dual[ci] - H * cap_dual[mj][:, None]
-                - rate[:, None] * H * budget_dual)
+                - (rate[:, None] * H + pair_cost[:, None]) * budget_dual)
     rc = np.nanmax(np.where(np.isnan(H), -np.inf, rc_level), axis=1)
     acts = d.acts[d.acts["kam_hours"] > 0]
     if len(acts) and "r" in km.ql.columns:  # tight form: one b[i,j,k] per activity
@@ -178,6 +185,7 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
     cand["manager_id"] = d.pairs["manager_id"].to_numpy()[cand["p"]]
     cand["hours"] = d.options["hours"].to_numpy()[cand["o"]]
     cand["rate"] = d.pairs["hourly_cost"].to_numpy()[cand["p"]]
+    cand["pair_cost"] = d.pairs["pair_cost"].to_numpy()[cand["p"]]
     y = cand.groupby("customer_id")["w"].sum()
     must = set(d.customers.index[(d.customers["status"] == "must").to_numpy()])
     prio = y + pd.Series([2.0 if c in must else 0.0 for c in y.index], index=y.index)
@@ -204,7 +212,7 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
         for row in table.itertuples(index=False):
             if row.customer_id in done or len(done) >= max_ka:
                 continue
-            cost = row.rate * row.hours
+            cost = row.rate * row.hours + row.pair_cost
             if cap[row.manager_id] + 1e-9 >= row.hours and spent + cost <= budget + 1e-9:
                 cap[row.manager_id] -= row.hours
                 spent += cost
@@ -251,6 +259,9 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
     s = d.scenario
     if s.min_key_accounts is not None and n < s.min_key_accounts:
         return None
+    left = pd.Series(cap)[d.managers.index].to_numpy()
+    if (d.managers["capacity"].to_numpy() - left < d.managers["min_hours"].to_numpy() - 1e-9).any():
+        return None  # a manager's minimum workload is not reached
     return x
 
 
@@ -406,6 +417,7 @@ class _PairTable:
         self.group_cust = cs[self.starts] if len(cs) else np.zeros(0, int)
         self.counts = np.diff(np.r_[self.starts, len(cs)])
         self.vx = d.pairs["value"].to_numpy(float)
+        self.pc = d.pairs["pair_cost"].to_numpy(float)  # in the budget too
         self.rate = d.pairs["hourly_cost"].to_numpy(float)
         o = d.options
         oc = cust.get_indexer(o["customer_id"])
@@ -444,7 +456,7 @@ class _PairTable:
         c = self.rate * (1 + beta) + lam[self.mj]  # EUR per hour of the pair's manager
         lv = self.Vp - c[:, None] * self.Hp
         lvl = np.argmax(lv, axis=1)
-        score = self.vx + np.take_along_axis(lv, lvl[:, None], axis=1)[:, 0]
+        score = self.vx - beta * self.pc + np.take_along_axis(lv, lvl[:, None], axis=1)[:, 0]
         mu_a = np.where(self.a_dep >= 0, mu[np.maximum(self.a_dep, 0)] if len(mu) else 0.0, 0.0)
         a_fix = self.a_w - mu_a * self.a_dh - beta * self.a_cost
         ride = a_fix[self.e_r] - c[self.e_p] * self.a_kh[self.e_r]
@@ -476,7 +488,8 @@ class _PairTable:
         dep_used = np.bincount(self.a_dep[acts_on][self.a_dep[acts_on] >= 0],
                                weights=self.a_dh[acts_on][self.a_dep[acts_on] >= 0],
                                minlength=len(self.D))
-        spend = float((self.rate[p_star] * (hours + ride_h[p_star])).sum() + self.a_cost[acts_on].sum())
+        spend = float((self.rate[p_star] * (hours + ride_h[p_star]) + self.pc[p_star]).sum()
+                      + self.a_cost[acts_on].sum())
         L = value + float(lam @ self.C) + float(mu @ self.D) + (beta * self.B if self.B is not None else 0.0)
         g_lam, g_mu = self.C - used, self.D - dep_used
         g_beta = (self.B - spend) if self.B is not None else 0.0

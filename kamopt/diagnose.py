@@ -5,7 +5,7 @@ accounts that need more hours, money or places than there are), each with
 the amount it is short by. When the solver still proves a scenario
 infeasible, :func:`explain_infeasible` finds a minimal set of requirement
 groups that conflict (a deletion filter over the groups: manager capacity,
-department capacity, budget, the number of key accounts, the ``must``
+minimum workloads, department capacity, budget, the number of key accounts, the ``must``
 accounts) and, where a group is one number (budget, bounds), how far it would
 have to move.
 """
@@ -106,13 +106,48 @@ def precheck(case: Case, scenario: Scenario) -> None:
                 shortfalls.append(Shortfall(
                     f"min_key_accounts = {k} key accounts", "h at the lightest level",
                     need, have, f"all available managers have {_h(have)}"))
+    shortfalls += _workload_shortfalls(case, sc, managers, status)
     if shortfalls:
         raise InfeasibleError(shortfalls)
+
+
+def _workload_shortfalls(case: Case, sc: Scenario, managers, status) -> list[Shortfall]:
+    """Managers' minimum workloads (``min_hours``) that no plan can reach."""
+    least = managers["min_hours"].to_numpy(float)
+    if not (least > 0).any():
+        return []
+    c = case.customers
+    out: list[Shortfall] = []
+    cap = managers["capacity"].to_numpy(float)
+    for j, lo, hi in zip(managers.index, least, cap, strict=True):
+        if lo > hi + 1e-9:
+            out.append(Shortfall(f"manager {j}'s minimum workload (min_hours)", "h a year", lo, hi,
+                                 f"capacity_scale {sc.capacity_scale:g} leaves {_h(hi)} of "
+                                 "capacity", singular=True))
+    # the most hours each account can bring: its heaviest level and every activity
+    open_ = c.index[(status != "exclude").to_numpy()]
+    heaviest = coverage_options(case, sc, open_).groupby("customer_id")["hours"].max()
+    heaviest = heaviest.reindex(open_).fillna(0.0) + float(case.activities["kam_hours"].sum())
+    tier = c.loc[open_, "tier"].to_numpy()
+    for j, lo, sen in zip(managers.index, least, managers["seniority"], strict=True):
+        offered = float(heaviest[tier <= sen].sum())
+        if lo > offered + 1e-9:
+            out.append(Shortfall(f"manager {j}'s minimum workload (min_hours)", "h a year", lo,
+                                 offered, f"the {int((tier <= sen).sum())} accounts {j} may lead "
+                                 f"bring at most {_h(offered)}", singular=True))
+    reachable = tier <= (managers["seniority"].max() if len(managers) else 0)
+    total, offered = float(least.sum()), float(heaviest[reachable].sum())
+    if not out and total > offered + 1e-6:
+        out.append(Shortfall(f"the minimum workloads of {int((least > 0).sum())} managers",
+                             "h a year", total, offered, f"the {int(reachable.sum())} candidate "
+                             f"accounts bring at most {_h(offered)}"))
+    return out
 
 
 # groups of rows that a user can relax, with words for them
 GROUPS = {
     "capacity": "manager capacity (capacity[...])",
+    "min_workload": "the managers' minimum workloads (min_workload[...])",
     "department": "department capacity (department[...])",
     "budget": "the budget",
     "key_account_count": "the number of key accounts (min/max_key_accounts)",

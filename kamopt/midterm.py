@@ -841,6 +841,16 @@ class _Builder:
         m.add_coefs(rows, self.x, -1.0)
         later = np.flatnonzero(t > 0)
         m.add_coefs(rows[later], self.x[later - npr], 1.0)
+        if (self.d.managers["min_hours"] > 0).any():
+            # a minimum workload would pay for handover hours nobody spends: learn is then
+            # exactly x[i,j,t] (1 - x[i,j,t-1]), bounded from above too
+            lab = xl[["customer_id", "manager_id", "year"]]
+            lead = self.rows("handover_lead", lab, hi=0.0)
+            m.add_coefs(lead, self.learn, 1.0)
+            m.add_coefs(lead, self.x, -1.0)
+            new = self.rows("handover_new", lab, hi=np.where(t == 0, 1.0 + lo, 1.0))
+            m.add_coefs(new, self.learn, 1.0)
+            m.add_coefs(new[later], self.x[later - npr], 1.0)
 
     def add_manager_capacity(self) -> None:
         """``capacity[j,t]``: coverage, activity and handover hours within the year's capacity.
@@ -856,13 +866,25 @@ class _Builder:
         rows = self.rows("capacity", lab, hi=hi)
         nm = len(mgr)
         pj = mgr.get_indexer(self.d.pairs["manager_id"])
-        m.add_coefs(rows[pj[gl["p"].to_numpy()] + nm * gl["t"].to_numpy()], self.g,
-                    gl["hours"].to_numpy())
-        m.add_coefs(rows[pj[ql["p"].to_numpy()] + nm * ql["t"].to_numpy()], self.q, 1.0)
-        if self.learn is not None:
-            xl = self.xl
-            m.add_coefs(rows[pj[xl["p"].to_numpy()] + nm * xl["t"].to_numpy()], self.learn,
-                        self.a.handover_hours)
+
+        def hours_into(rows: np.ndarray) -> None:  # row of (manager, year) or -1
+            for cols, lab_, coef in ((self.g, gl, gl["hours"].to_numpy()), (self.q, ql, 1.0),
+                                     (self.learn, self.xl, self.a.handover_hours)):
+                if cols is None:
+                    continue
+                r = rows[pj[lab_["p"].to_numpy()] + nm * lab_["t"].to_numpy()]
+                on = r >= 0
+                m.add_coefs(r[on], cols[on], coef[on] if np.ndim(coef) else coef)
+
+        hours_into(rows)
+        # min_workload[j,t]: a manager's minimum workload, at most the year's capacity
+        least = np.minimum(self.d.managers["min_hours"].reindex(lab["manager_id"]).to_numpy(float),
+                           hi)
+        if (least > 0).any():
+            sel = np.flatnonzero(least > 0)
+            low = np.full(len(lab), -1)
+            low[sel] = self.rows("min_workload", lab.iloc[sel].reset_index(drop=True), lo=least[sel])
+            hours_into(low)
         hl = self.hl
         if len(hl):
             h = self.hires.reindex(hl["manager_id"])
@@ -958,6 +980,8 @@ class _Builder:
                     p["hourly_cost"].to_numpy()[gl["p"].to_numpy()] * gl["hours"].to_numpy())
         m.add_coefs(rows[ql["t"].to_numpy()], self.q, p["hourly_cost"].to_numpy()[ql["p"].to_numpy()])
         m.add_coefs(rows[al["t"].to_numpy()], self.a_, self.d.acts["cost"].to_numpy()[al["r"].to_numpy()])
+        pc = p["pair_cost"].to_numpy()[self.xl["p"].to_numpy()]
+        m.add_coefs(rows[self.xl["t"].to_numpy()[pc > 0]], self.x[pc > 0], pc[pc > 0])
         if self.learn is not None:
             xl = self.xl
             m.add_coefs(rows[xl["t"].to_numpy()], self.learn,
@@ -1277,8 +1301,10 @@ def read_midterm(mm: MidtermModel, sol: Solution, case: Case, scenario: Scenario
         * served
     el = b.el.assign(on=on(b.e))
     pot_level = per(el, el["on"].to_numpy(), "intake", "sum").fillna(0.0).to_numpy()
-    xl = b.xl.assign(intake=b.x_intake, value=d.pairs["value"].to_numpy()[b.xl["p"].to_numpy()],
-                     rate=d.pairs["hourly_cost"].to_numpy()[b.xl["p"].to_numpy()])
+    xp = b.xl["p"].to_numpy()
+    xl = b.xl.assign(intake=b.x_intake, pair_cost=d.pairs["pair_cost"].to_numpy()[xp],
+                     value=(d.pairs["value"] + d.pairs["pair_cost"]).to_numpy()[xp],
+                     rate=d.pairs["hourly_cost"].to_numpy()[xp])
     pot_fit = per(xl, x_on, "intake", "sum").fillna(0.0).to_numpy()
     pot_act = per(al, act_on, "intake", "sum").fillna(0.0).to_numpy()
     base["intake_potential"] = pot_level + pot_fit + pot_act
@@ -1290,7 +1316,7 @@ def read_midterm(mm: MidtermModel, sol: Solution, case: Case, scenario: Scenario
                            ) + cont
     rate = per(xl, x_on, "rate").fillna(0.0).to_numpy()
     base["cost"] = rate * base["hours"].to_numpy() + per(al, act_on, "cost", "sum").fillna(0.0)\
-        .to_numpy()
+        .to_numpy() + per(xl, x_on, "pair_cost", "sum").fillna(0.0).to_numpy()
     base["net"] = base["value"] - base["cost"]
     for col in ("region", "industry", "tier", "current_manager"):
         base[col] = c[col].to_numpy()[np.tile(np.arange(len(c)), T)]

@@ -301,6 +301,29 @@ def add_manager_capacity(m: LinearModel, d: ModelData, v: dict) -> None:
     m.add_coefs(rows[pj[v["ql"]["p"].to_numpy()]], v["q"], v["ql"]["hours"].to_numpy())
 
 
+def add_minimum_workload(m: LinearModel, d: ModelData, v: dict) -> None:
+    """kamopt's extension: a manager with ``min_hours`` carries at least that many hours.
+
+    A balanced workload (a territory plan's lower band); not scaled by
+    ``capacity_scale``. Rows only for managers with a minimum.
+    """
+    mins = d.managers["min_hours"].to_numpy(float)
+    if not (mins > 0).any():
+        return
+    mgr = pd.Index(d.managers.index)
+    sel = np.flatnonzero(mins > 0)
+    rows = np.full(len(mgr), -1)
+    rows[sel] = m.add_rows("min_workload", pd.DataFrame({"manager_id": mgr[sel]}), lo=mins[sel])
+    gl, ql = v["gl"], v["ql"]
+    pj = mgr.get_indexer(d.pairs["manager_id"])
+    rg = rows[pj[gl["p"].to_numpy()]]
+    on = rg >= 0
+    m.add_coefs(rg[on], v["g"][on], d.options["hours"].to_numpy()[gl["o"].to_numpy()][on])
+    rq = rows[pj[ql["p"].to_numpy()]]
+    on = rq >= 0
+    m.add_coefs(rq[on], v["q"][on], ql["hours"].to_numpy()[on])
+
+
 def add_activity_needs_key_account(m: LinearModel, d: ModelData, v: dict) -> None:
     """Rule 6: an activity runs only for a key account: ``a[i,k] <= y_i``."""
     acts = d.acts
@@ -328,7 +351,7 @@ def add_department_capacity(m: LinearModel, d: ModelData, v: dict) -> None:
 
 
 def add_budget(m: LinearModel, d: ModelData, v: dict) -> None:
-    """Rule 8: manager-hour cost plus activity cost within the budget."""
+    """Rule 8: manager-hour cost plus activity cost (plus pair costs, if any) within the budget."""
     if d.scenario.budget is None:
         return
     row = m.add_rows("budget", pd.DataFrame(index=[0]), hi=d.scenario.budget)
@@ -339,6 +362,9 @@ def add_budget(m: LinearModel, d: ModelData, v: dict) -> None:
     m.add_coefs(np.repeat(row, len(v["q"])), v["q"],
                 rate[v["ql"]["p"].to_numpy()] * v["ql"]["hours"].to_numpy())
     m.add_coefs(np.repeat(row, len(v["a"])), v["a"], d.acts["cost"].to_numpy())
+    pc = d.pairs["pair_cost"].to_numpy(float)
+    if (pc > 0).any():
+        m.add_coefs(np.repeat(row, int((pc > 0).sum())), v["x"][pc > 0], pc[pc > 0])
 
 
 def add_key_account_bounds(m: LinearModel, d: ModelData, v: dict) -> None:
@@ -357,6 +383,7 @@ RULES = (
     add_lead_manager_links,
     add_activity_hours,
     add_manager_capacity,
+    add_minimum_workload,
     add_activity_needs_key_account,
     add_department_capacity,
     add_budget,

@@ -346,9 +346,10 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
     acc["value_activities"] = acts.groupby("customer_id")["value"].sum().reindex(c.index).fillna(0.0)
     acc["cost_hours"] = rate * acc["hours"].to_numpy()
     acc["cost_activities"] = acts.groupby("customer_id")["cost"].sum().reindex(c.index).fillna(0.0)
+    acc["cost_pair"] = lead["pair_cost"].reindex(c.index).fillna(0.0)
     acc["value"] = acc[["value_potential", "value_retention", "value_fit", "value_continuity",
                         "value_activities"]].sum(axis=1)
-    acc["cost"] = acc["cost_hours"] + acc["cost_activities"]
+    acc["cost"] = acc["cost_hours"] + acc["cost_activities"] + acc["cost_pair"]
     acc["net"] = acc["value"] - acc["cost"]
     for col in ("revenue", "margin", "potential", "kam_hours", "tier", "industry", "region",
                 "current_manager"):
@@ -362,6 +363,7 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
     mtab["role"] = mg["role"]
     mtab["seniority"] = mg["seniority"]
     mtab["capacity"] = mg["capacity"]
+    mtab["min_hours"] = mg["min_hours"]
     ka_acc = acc[acc["key_account"] == 1]
     mtab["hours_used"] = ka_acc.groupby("manager_id")["hours"].sum().reindex(mg.index).fillna(0.0)
     mtab["utilisation"] = np.where(mtab["capacity"] > 0, mtab["hours_used"] / mtab["capacity"].where(mtab["capacity"] > 0, 1), 0.0)
@@ -377,6 +379,9 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
     dtab["utilisation"] = np.where(dtab["capacity"] > 0, dtab["hours_used"] / dtab["capacity"].where(dtab["capacity"] > 0, 1), 0.0)
     dtab["activities"] = acts.groupby("department").size().reindex(dtab.index).fillna(0).astype(int)
 
+    # key accounts led by someone other than the manager who serves them today
+    changing = ((acc["key_account"] == 1) & (acc["current_manager"] != "")
+                & (acc["manager_id"] != acc["current_manager"]))
     kpis = {
         "objective": float(acc["net"].sum()),
         "solver_objective": sol.objective,
@@ -394,6 +399,9 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
                                        + acc["value_activities"]).sum()),
         "value_from_retention": float(acc["value_retention"].sum()),
         "value_from_continuity": float(acc["value_continuity"].sum()),
+        "cost_pairs": float(acc["cost_pair"].sum()),
+        "accounts_changing_hands": int(changing.sum()),
+        "hours_changing_hands": float(acc.loc[changing, "kam_hours"].sum()),
         "activities_run": int(len(acts)),
         "customers": int(len(c)),
         "customers_in_model": int(d.customers["in_model"].sum()),
@@ -438,6 +446,9 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
     resp = case.responses.set_index(["customer_id", "level"]) if len(case.responses) else None
     resp_ids = set(case.responses["customer_id"]) if len(case.responses) else set()
     acts = case.activities
+    pair_cost = {(i, j): float(x) for i, j, x in zip(case.pair_costs["customer_id"],
+                                                     case.pair_costs["manager_id"],
+                                                     case.pair_costs["cost"], strict=True)}
     hours = pd.Series(0.0, index=c.index)
     value = pd.Series(0.0, index=c.index)
     cost = pd.Series(0.0, index=c.index)
@@ -482,7 +493,7 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
         hours[cid] = h
         value[cid] = v
         if j in managers.index:
-            cost[cid] += managers.at[j, "hourly_cost"] * h
+            cost[cid] += managers.at[j, "hourly_cost"] * h + pair_cost.get((cid, j), 0.0)
     if not np.allclose(hours.to_numpy(), acc["hours"].to_numpy(float), rtol=1e-7, atol=1e-6):
         bad = acc.index[~np.isclose(hours.to_numpy(), acc["hours"].to_numpy(float), rtol=1e-7, atol=1e-6)]
         out.append(f"hours differ from the case's for {', '.join(map(str, bad[:5]))}")
@@ -490,6 +501,10 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
     for j, u in used.items():
         if j in managers.index and u > managers.at[j, "capacity"] * (1 + 1e-9) + TOL:
             out.append(f"capacity[{j}]: {u:,.1f} h planned, {managers.at[j, 'capacity']:,.1f} h available")
+    for j, least in managers["min_hours"].items():
+        u = float(used.get(j, 0.0))
+        if least > 0 and u < least * (1 - 1e-9) - TOL:
+            out.append(f"min_workload[{j}]: {u:,.1f} h planned, at least {least:,.1f} h required")
     deps = case.departments["capacity_hours"] if len(case.departments) else pd.Series(dtype=float)
     for dname, u in dept_use.items():
         cap = float(deps.get(dname, np.inf))

@@ -105,6 +105,9 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
         m = pd.concat([m, hires.astype({"seniority": "int64"})])
     m = m.copy()
     m["capacity"] = m["capacity_hours"].astype(float) * scenario.capacity_scale
+    # the least hours a manager must carry (a balanced workload); not scaled, 0 for hires
+    m["min_hours"] = (m["min_hours"].astype(float).fillna(0.0) if "min_hours" in m
+                      else pd.Series(0.0, index=m.index))
     return m
 
 
@@ -226,7 +229,10 @@ def eligible_pairs(
 
     Built tier by tier with numpy (no loop over all customers x managers).
     ``fit`` is whether the customer's industry is one of the manager's;
-    ``continuity`` whether the manager serves the customer today.
+    ``continuity`` whether the manager serves the customer today;
+    ``pair_cost`` the yearly cost of the pair from ``pair_costs.csv`` (0 where
+    not listed). ``value`` is the pair's objective coefficient: fit and
+    continuity minus the pair cost.
     """
     c = case.customers.loc[customers]
     parts = []
@@ -246,7 +252,8 @@ def eligible_pairs(
         return pd.DataFrame(
             {"customer_id": pd.Series(dtype=str), "manager_id": pd.Series(dtype=str),
              "fit": pd.Series(dtype=bool), "continuity": pd.Series(dtype=bool),
-             "value": pd.Series(dtype=float), "hourly_cost": pd.Series(dtype=float)}
+             "value": pd.Series(dtype=float), "hourly_cost": pd.Series(dtype=float),
+             "pair_cost": pd.Series(dtype=float)}
         )
     pairs = pd.concat(parts, ignore_index=True)
     # industry fit through a (manager x industry) boolean matrix
@@ -271,16 +278,30 @@ def eligible_pairs(
         + pairs["continuity"].to_numpy() * scenario.continuity_bonus
     )
     pairs["hourly_cost"] = managers["hourly_cost"].to_numpy(float)[pj]
+    pairs["pair_cost"] = pair_costs(case, pairs)
+    pairs["value"] -= pairs["pair_cost"].to_numpy()
     return pairs
 
 
-def activity_options(case: Case, customers: pd.Index, min_cost_rate: pd.Series) -> pd.DataFrame:
+def pair_costs(case: Case, pairs: pd.DataFrame) -> np.ndarray:
+    """The yearly cost of each (customer_id, manager_id) row of ``pairs`` (0 where not listed)."""
+    pc = case.pair_costs
+    if len(pc) == 0 or len(pairs) == 0:
+        return np.zeros(len(pairs))
+    cost = pc.set_index(["customer_id", "manager_id"])["cost"].astype(float)
+    keys = pd.MultiIndex.from_arrays([pairs["customer_id"].to_numpy(), pairs["manager_id"].to_numpy()])
+    return cost.reindex(keys).fillna(0.0).to_numpy()
+
+
+def activity_options(case: Case, customers: pd.Index, min_cost_rate: pd.Series,
+                     prune: bool = True) -> pd.DataFrame:
     """(customer, activity) options whose value can exceed their cost.
 
     An activity for a customer is worth considering only when
     ``margin * uplift * potential > cost + kam_hours * cheapest hourly rate``;
     the others can never raise the objective (they only use capacity), so
-    leaving them out is exact.
+    leaving them out is exact. ``prune=False`` keeps them all (a manager's
+    ``min_hours`` may need an activity's hours).
     """
     a = case.activities
     cols = ["customer_id", "activity_id", "value", "cost", "kam_hours", "department", "dept_hours"]
@@ -291,7 +312,7 @@ def activity_options(case: Case, customers: pd.Index, min_cost_rate: pd.Series) 
     cost = a["cost"].to_numpy(float)[None, :] + np.outer(
         min_cost_rate.reindex(customers).to_numpy(float), a["kam_hours"].to_numpy(float)
     )
-    ii, kk = np.nonzero(value > cost + 1e-9)
+    ii, kk = np.nonzero(value > cost + 1e-9) if prune else np.nonzero(np.ones_like(value, bool))
     out = pd.DataFrame(
         {
             "customer_id": customers.to_numpy()[ii],
@@ -313,8 +334,8 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
     key account is <= 0 (and who is not ``must``) is left out of the model.
     This is exact: such an account can be dropped from any plan without
     breaking a constraint or lowering the objective. It is not applied when
-    ``min_key_accounts`` is set, because then an unprofitable account may be
-    needed to reach the minimum.
+    ``min_key_accounts`` is set or a manager has ``min_hours``, because then an
+    unprofitable account (or activity) may be needed to reach the minimum.
     """
     managers = effective_managers(case, scenario)
     status = effective_status(case, scenario)
@@ -331,10 +352,11 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
 
     # cheapest eligible rate per customer, to bound activity costs from below
     min_rate = pairs.groupby("customer_id", sort=False)["hourly_cost"].min()
-    acts = activity_options(case, candidates.difference(no_mgr), min_rate)
+    balanced = bool((managers["min_hours"] > 0).any())
+    acts = activity_options(case, candidates.difference(no_mgr), min_rate, prune=not balanced)
 
     keep = candidates.difference(no_mgr)
-    if prune and not scenario.min_key_accounts:
+    if prune and not scenario.min_key_accounts and not balanced:
         best = best_net(options, pairs, acts)
         unprofitable = best.index[(best <= 1e-9).to_numpy()]
         unprofitable = unprofitable[(status.loc[unprofitable] != "must").to_numpy()]

@@ -75,6 +75,12 @@ def headline(plan: Plan) -> str:
         *([f"    from continuity {k['value_from_continuity']:>12,.0f} EUR a year"]
           if k.get("value_from_continuity") else []),
         f"    cost            {k['cost']:>12,.0f} EUR a year",
+        *([f"      of pairs      {k['cost_pairs']:>12,.0f} EUR a year (pair_costs)"]
+          if k.get("cost_pairs") else []),
+        *([f"  changing hands    {k['accounts_changing_hands']:>12,} key accounts "
+           f"({k['hours_changing_hands']:,.4g} h at standard coverage)"]
+          if "accounts_changing_hands" in k and (plan.accounts["current_manager"] != "").any()
+          else []),
         f"  KAM hours         {k['hours_used']:>12,.0f} of {k['hours_available']:,.0f} h"
         f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
         f"  activities run    {k['activities_run']:>12,}",

@@ -268,6 +268,7 @@ def _managers(rng: np.random.Generator, m: int) -> tuple[pd.DataFrame, np.ndarra
             "capacity_hours": np.round(cap, -1).astype(float),
             "hourly_cost": np.round(cost).astype(float),
             "role": _text(role),
+            "min_hours": 0.0,
         }
     )
     df.index = _ids("M", m, 2).rename("manager_id")

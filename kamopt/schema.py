@@ -113,6 +113,7 @@ MANAGERS = Table(
         Column("capacity_hours", "number", required=True, lo=0),
         Column("hourly_cost", "number", default=0.0, lo=0),
         Column("role", "choice", default="kam", choices=MANAGER_ROLES),
+        Column("min_hours", "number", default=0.0, lo=0),
     ),
 )
 
@@ -150,6 +151,17 @@ RESPONSES = Table(
     ),
 )
 
+#: kamopt's extension of the format (not in spec section 1): a yearly cost of
+#: one manager leading one account, such as travel; pairs not listed cost 0.
+PAIR_COSTS = Table(
+    "pair_costs",
+    columns=(
+        Column("customer_id", required=True, ref="customers"),
+        Column("manager_id", required=True, ref="managers"),
+        Column("cost", "number", required=True, lo=0),
+    ),
+)
+
 #: All tables in the order they are loaded and checked.
-TABLES: tuple[Table, ...] = (CUSTOMERS, MANAGERS, ACTIVITIES, DEPARTMENTS, RESPONSES)
+TABLES: tuple[Table, ...] = (CUSTOMERS, MANAGERS, ACTIVITIES, DEPARTMENTS, RESPONSES, PAIR_COSTS)
 TABLES_BY_NAME = {t.name: t for t in TABLES}

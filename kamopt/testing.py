@@ -41,7 +41,8 @@ def _frame(name: str, records: list[dict] | None) -> pd.DataFrame:
     return df
 
 
-def tiny_case(customers, managers, activities=None, departments=None, responses=None) -> Case:
+def tiny_case(customers, managers, activities=None, departments=None, responses=None,
+              pair_costs=None) -> Case:
     """A :class:`Case` from lists of dicts, with the format's defaults filled."""
     return Case(
         customers=_frame("customers", customers),
@@ -49,6 +50,7 @@ def tiny_case(customers, managers, activities=None, departments=None, responses=
         activities=_frame("activities", activities),
         departments=_frame("departments", departments),
         responses=_frame("responses", responses),
+        pair_costs=_frame("pair_costs", pair_costs),
         source="(tiny case)",
     )
 
@@ -92,6 +94,10 @@ def brute_force(case: Case, scenario=None) -> float | None:
     deps = list(case.departments.index)
     mids = list(mg.index)
     resp = case.responses
+    pc_ = case.pair_costs
+    pair_cost = {(i, j): float(x) for i, j, x in zip(pc_["customer_id"], pc_["manager_id"],
+                                                     pc_["cost"], strict=True)}
+    least = mg["min_hours"].to_numpy(float)
     per_customer = []  # list of arrays: rows = options, cols = [net, cost, ka, hours per manager..., dept...]
     for cid, row in c.iterrows():
         opts = []
@@ -112,11 +118,12 @@ def brute_force(case: Case, scenario=None) -> float | None:
                     base += row["margin"] * sc.realization * sc.industry_fit * row["potential"]
                 if row["current_manager"] == j:
                     base += sc.continuity_bonus
+                pc = pair_cost.get((cid, j), 0.0)
                 for n in range(len(acts) + 1):
                     for subset in itertools.combinations(acts.index, n):
                         a = acts.loc[list(subset)]
                         hours = h + a["kam_hours"].sum()
-                        cost = mg.at[j, "hourly_cost"] * hours + a["cost"].sum()
+                        cost = mg.at[j, "hourly_cost"] * hours + a["cost"].sum() + pc
                         value = base + (row["margin"] * a["uplift"] * row["potential"]).sum()
                         vec = np.zeros(3 + len(mids) + len(deps))
                         vec[0], vec[1], vec[2] = value - cost, cost, 1
@@ -139,6 +146,8 @@ def brute_force(case: Case, scenario=None) -> float | None:
             ok &= total[:, 2] <= sc.max_key_accounts
         if final and sc.min_key_accounts is not None:
             ok &= total[:, 2] >= sc.min_key_accounts
+        if final:  # managers' minimum workloads
+            ok &= (total[:, 3:3 + len(mids)] >= least - 1e-6).all(axis=1)
         return ok
 
     total = per_customer[0]

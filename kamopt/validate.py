@@ -44,7 +44,7 @@ import pandas as pd
 
 from .case import Case
 from .errors import CaseError, Problem
-from .schema import TABLES, TABLES_BY_NAME, Column, Table
+from .schema import TABLES, TABLES_BY_NAME, Column, Table, _g
 
 #: Problems reported per file and column before the rest are summarised.
 CAP = 20
@@ -480,6 +480,10 @@ def _default_column(col: Column, n: int) -> pd.Series:
     return pd.Series([str(col.default or "")] * n, index=index, dtype=str)
 
 
+#: tables without an id column whose rows are keyed by a pair of columns
+PAIR_KEYS = {"responses": ("customer_id", "level"), "pair_costs": ("customer_id", "manager_id")}
+
+
 def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | None:
     """Parse one table against the schema, reporting every bad header and cell.
 
@@ -545,17 +549,17 @@ def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | 
     if table.id:
         ids = frame[table.id].to_numpy(dtype=object)
         check_unique(ids, raw, table.id, log, "must be unique", valid=ids != "")
-    if table.name == "responses" and {"customer_id", "level"} <= set(data):
-        cid = frame["customer_id"].to_numpy(dtype=object)
-        level = frame["level"].to_numpy(dtype=object)
+    pair = PAIR_KEYS.get(table.name)
+    if pair and set(pair) <= set(data):
+        first, second = (frame[k].to_numpy(dtype=object) for k in pair)
         check_unique(
-            pd.MultiIndex.from_arrays([cid, level]),
+            pd.MultiIndex.from_arrays([first, second]),
             raw,
-            "level",
+            pair[1],
             log,
-            "each (customer_id, level) pair must appear once",
-            shown=level,
-            valid=(cid != "") & (level != ""),
+            f"each ({pair[0]}, {pair[1]}) pair must appear once",
+            shown=second,
+            valid=(first != "") & (second != ""),
         )
     if table.id:
         frame = frame.set_index(table.id)
@@ -712,6 +716,26 @@ def check_industry_lists(frames: Mapping[str, pd.DataFrame | None],
                   np.asarray(shown, dtype=object), texts)
 
 
+def check_min_hours(frames: Mapping[str, pd.DataFrame | None],
+                    raws: Mapping[str, RawTable], log: ProblemLog) -> None:
+    """A manager's ``min_hours`` may not exceed his or her ``capacity_hours``."""
+    managers, raw = frames.get("managers"), raws.get("managers")
+    if managers is None or raw is None or "capacity_hours" not in managers:
+        return
+    heads = [column_key(h) for h in raw.header]
+    if "min_hours" not in heads:
+        return
+    lo = pd.to_numeric(managers["min_hours"], errors="coerce").to_numpy(float)
+    cap = pd.to_numeric(managers["capacity_hours"], errors="coerce").to_numpy(float)
+    # NaN (a bad cell) compares False; a negative capacity is reported already
+    bad = np.flatnonzero((lo > cap + 1e-9) & (cap >= 0))
+    if len(bad):
+        texts = [f"is more than the manager's capacity_hours ({_g(cap[i])}); expected a number "
+                 f"in [0, {_g(cap[i])}]" for i in bad]
+        at = heads.index("min_hours")
+        log.cells(raw.file, "min_hours", raw.rows[bad], np.asarray(raw.columns[at])[bad], texts)
+
+
 # ------------------------------------------------------------------- the case
 def build_case(
     raws: Mapping[str, RawTable],
@@ -759,6 +783,7 @@ def build_case(
         frames[table.name] = parse_table(raw, table, log)
     check_references(frames, raws, labels, log)
     check_industry_lists(frames, raws, log)
+    check_min_hours(frames, raws, log)
     log.raise_if_any(title=f"The case {source} has problems" if source else "The case has problems")
     tables = {
         t.name: frames[t.name] if frames.get(t.name) is not None else empty_table(t, labels[t.name])

@@ -202,8 +202,11 @@ def small_cases(draw):
     managers = [dict(manager_id=f"M{j}", seniority=draw(st.integers(1, 3)),
                      capacity_hours=draw(st.sampled_from([0, 80, 150, 300, 600])),
                      hourly_cost=draw(st.sampled_from([0, 50, 120])),
-                     industries=draw(st.sampled_from(["", "Auto", "Auto;Chemie"])))
+                     industries=draw(st.sampled_from(["", "Auto", "Auto;Chemie"])),
+                     min_hours=draw(st.sampled_from([0, 0, 0, 40, 120])))
                 for j in range(m)]
+    for mg in managers:  # a minimum workload within the capacity (the case format's rule)
+        mg["min_hours"] = min(mg["min_hours"], mg["capacity_hours"])
     customers = [dict(customer_id=f"K{i}", revenue=draw(st.sampled_from([0, 1e5, 1e6])),
                       margin=draw(st.sampled_from([0.1, 0.3])),
                       potential=draw(st.sampled_from([0, 2e5, 1e6, 3e6])),
@@ -237,7 +240,10 @@ def small_cases(draw):
         continuity_bonus=draw(st.sampled_from([0, 10_000])),
         capacity_scale=draw(st.sampled_from([1.0, 0.5])),
     )
-    case = tiny_case(customers, managers, activities, departments, responses)
+    pair_costs = [dict(customer_id=f"K{i}", manager_id=f"M{j}", cost=cost)
+                  for i in range(n) for j in range(m)
+                  if (cost := draw(st.sampled_from([None, None, 0, 3_000, 30_000]))) is not None]
+    case = tiny_case(customers, managers, activities, departments, responses, pair_costs)
     return case, scenario
 
 

@@ -1,0 +1,100 @@
+"""The model against a published case: Pfizer Turkey's sales territories (kamopt.published).
+
+The figures come from the case (Köksalan and Batun, INFORMS Transactions on
+Education, 2009) and were re-computed independently (shared/validation); kamopt
+must reproduce them through its own model, with the case cast in its terms.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import kamopt
+from kamopt.baselines import BaselineError, account_economics, plan_from_decisions
+from kamopt.cli import main
+from kamopt.io import load_case
+from kamopt.published import (
+    PFIZER_FIGURES,
+    disruption_weight,
+    pfizer_scenario,
+    pfizer_turkey,
+    read_pfizer_turkey,
+)
+from kamopt.testing import assert_plan_sound
+
+FOLDER = Path(__file__).resolve().parents[1] / "data" / "validation" / "pfizer_turkey"
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return read_pfizer_turkey(FOLDER / "pfizer_turkey_22x4.csv")
+
+
+def distance(table: pd.DataFrame, lead: pd.Series) -> float:
+    """Total distance of an assignment (brick -> representative), from the published table."""
+    col = {f"SR{k}": c for k, c in enumerate([c for c in table.columns if c.startswith("d_SR")], 1)}
+    rows = table.set_index("brick")
+    return float(sum(rows.at[int(b[1:]), col[r]] for b, r in lead.items()))
+
+
+def test_the_current_assignment_has_the_published_distance_and_breaks_the_band(table):
+    case = pfizer_turkey(table)
+    cur = case.customers["current_manager"]
+    dec = pd.DataFrame({"level": "standard", "manager_id": cur, "activities": ""})
+    econ = account_economics(case, pfizer_scenario(), dec)
+    assert econ["cost"].sum() == pytest.approx(PFIZER_FIGURES["current_distance"], abs=5e-3)
+    load = econ["hours"].groupby(cur).sum()
+    assert tuple(load.round(4)) == PFIZER_FIGURES["current_workloads"]
+    with pytest.raises(BaselineError) as err:  # kamopt names what breaks the band
+        plan_from_decisions(case, pfizer_scenario(), dec, label="today")
+    assert "capacity[SR2]: 1.3 h planned, 1.2 h available" in str(err.value)
+    assert "min_workload[SR3]: 0.7 h planned, at least 0.8 h required" in str(err.value)
+
+
+def test_the_least_total_distance_within_the_band(table):
+    case = pfizer_turkey(table, "distance")
+    p = kamopt.plan(case, pfizer_scenario())
+    assert p.status == "optimal"
+    assert -p.objective == pytest.approx(PFIZER_FIGURES["min_distance"], abs=5e-3)
+    assert distance(table, p.accounts["manager_id"]) == pytest.approx(
+        PFIZER_FIGURES["min_distance"], abs=5e-3)
+    assert p.managers["hours_used"].between(0.8 - 1e-9, 1.2 + 1e-9).all()
+    assert_plan_sound(p)
+
+
+def test_the_least_disruption_within_the_band_and_its_distance(table):
+    case = pfizer_turkey(table, "disruption")
+    p = kamopt.plan(case, pfizer_scenario())
+    assert p.status == "optimal"
+    assert p.kpis["hours_changing_hands"] == pytest.approx(PFIZER_FIGURES["min_disruption"],
+                                                           abs=5e-5)
+    assert distance(table, p.accounts["manager_id"]) == pytest.approx(
+        PFIZER_FIGURES["distance_at_min_disruption"], abs=5e-3)
+    w = disruption_weight(table)
+    assert -p.objective == pytest.approx(w * PFIZER_FIGURES["min_disruption"]
+                                         + PFIZER_FIGURES["distance_at_min_disruption"], abs=1e-2)
+    assert_plan_sound(p)
+
+
+def test_the_weight_puts_disruption_first(table):
+    d = table[[c for c in table.columns if c.startswith("d_SR")]]
+    assert disruption_weight(table) * 1e-4 > (d.max(axis=1) - d.min(axis=1)).sum()
+
+
+@pytest.mark.parametrize("objective", ["distance", "disruption"])
+def test_the_shipped_case_folders_are_the_cast_of_the_published_table(table, objective):
+    assert load_case(FOLDER / objective) == pfizer_turkey(table, objective)
+
+
+def test_the_command_line_reproduces_the_least_distance(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["plan", str(FOLDER / "distance"), "--scenario", str(FOLDER / "territory.yml"),
+                 "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert -summary["objective"] == pytest.approx(PFIZER_FIGURES["min_distance"], abs=5e-3)
+    assert "22 of 22 customers" in capsys.readouterr().out
