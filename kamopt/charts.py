@@ -145,12 +145,12 @@ def _eur_axis(axis: Axis) -> None:
 
 
 def _fmt_hours(x: float, pos: int | None = None) -> str:
-    """Hours with thousands separators.
+    """Hours with thousands separators; below 10 h with up to three digits.
 
-    >>> _fmt_hours(12_500), _fmt_hours(37.5)
-    ('12,500 h', '38 h')
+    >>> _fmt_hours(12_500), _fmt_hours(37.5), _fmt_hours(0.8), _fmt_hours(2)
+    ('12,500 h', '38 h', '0.8 h', '2 h')
     """
-    return f"{x:,.0f} h"
+    return f"{x:.3g} h" if abs(x) < 10 else f"{x:,.0f} h"
 
 
 def _hours_axis(axis: Axis) -> None:
@@ -728,8 +728,10 @@ def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: 
     """Hours each manager spends on key accounts against the capacity, one bar each.
 
     Bars are hours used a year (executives in orange and marked "exec."), the
-    black tick at each bar is the manager's capacity, the label the share of
-    it used. Managers are in the table's order, top to bottom.
+    black tick at each bar is the manager's capacity, a vermillion tick the
+    manager's minimum workload (``min_hours``, where the case sets one), the
+    label the share of capacity used. Managers are in the table's order, top
+    to bottom.
 
     Parameters
     ----------
@@ -760,6 +762,11 @@ def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: 
         colors = np.where(exe, PALETTE["orange"], PALETTE["blue"])
         ax.barh(y, used, height=0.62, color=colors, zorder=2)
         ax.scatter(cap, y, marker="|", s=700, linewidths=3, color=PALETTE["black"], zorder=3)
+        least = (shown["min_hours"].to_numpy(float) if "min_hours" in shown
+                 else np.zeros(len(shown)))
+        if (least > 0).any():
+            ax.scatter(least[least > 0], y[least > 0], marker="|", s=700, linewidths=3,
+                       color=PALETTE["vermillion"], zorder=3)
         xmax = float(max(cap.max(initial=0), used.max(initial=0))) or 1.0
         for yi, u, c in zip(y, used, cap, strict=True):
             share = u / c if c > 0 else 0.0
@@ -772,14 +779,18 @@ def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: 
         _hours_axis(ax.xaxis)
         ax.set_xlabel("KAM hours a year")
         more = f" · the {len(shown)} busiest of {len(m)} managers" if len(shown) < len(m) else ""
-        _titles(ax, title, f"hours used by the plan vs capacity: {total_used:,.0f} of "
-                f"{total_cap:,.0f} h ({total_used / max(total_cap, 1e-9):.0%}){more}")
+        _titles(ax, title, f"hours used by the plan vs capacity: {_fmt_hours(total_used)[:-2]} "
+                f"of {_fmt_hours(total_cap)} ({total_used / max(total_cap, 1e-9):.0%}){more}")
         handles = [Line2D([], [], color=PALETTE["blue"], linewidth=10),
                    Line2D([], [], color=PALETTE["orange"], linewidth=10),
                    Line2D([], [], color=PALETTE["black"], marker="|", markersize=16,
                           markeredgewidth=3, linestyle="none")]
-        _legend_outside(ax, [("", handles, ["key account manager", "executive",
-                                            "capacity"])])
+        names_ = ["key account manager", "executive", "capacity"]
+        if (least > 0).any():
+            handles.append(Line2D([], [], color=PALETTE["vermillion"], marker="|", markersize=16,
+                                  markeredgewidth=3, linestyle="none"))
+            names_.append("minimum workload")
+        _legend_outside(ax, [("", handles, names_)])
     return fig
 
 

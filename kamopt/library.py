@@ -101,7 +101,8 @@ class ScenarioLibrary:
             raise ValueError("Choose at least two saved scenarios to compare.")
         self.comparison = c = compare([self.root / n for n in chosen])
         kpis = _readable(c.kpis.loc[[i for i in ("status", "objective", "key_accounts",
-                                                 "hours_used", "cost", "mip_gap")
+                                                 "accounts_changing_hands", "hours_used", "cost",
+                                                 "mip_gap")
                                      if i in c.kpis.index]])
         changes = c.key_account_changes
         moves = c.manager_changes
@@ -117,7 +118,8 @@ class ScenarioLibrary:
 #: the headline rows of a comparison in words and units
 KPI_ROWS = {"status": "status", "objective": "net contribution (EUR a year)",
             "key_accounts": "key accounts", "hours_used": "KAM hours used",
-            "cost": "cost (EUR a year)", "mip_gap": "proven gap"}
+            "cost": "cost (EUR a year)", "mip_gap": "proven gap",
+            "accounts_changing_hands": "key accounts changing hands (vs today)"}
 
 
 def _readable(kpis):

@@ -56,7 +56,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 #: the headline figures compared, in this order
 KPIS = ("status", "objective", "mip_gap", "key_accounts", "executive_accounts", "hours_used",
         "hours_available", "cost", "value", "value_from_potential", "value_from_retention",
-        "activities_run")
+        "activities_run", "accounts_changing_hands")
 
 
 class NotASavedScenario(KamoptError):
@@ -219,7 +219,8 @@ def _format_kpis(k: pd.DataFrame) -> str:
             return ""
         if name == "mip_gap":
             return f"{v:.2%}"
-        if name in ("key_accounts", "executive_accounts", "activities_run"):
+        if name in ("key_accounts", "executive_accounts", "activities_run",
+                    "accounts_changing_hands"):
             return f"{int(v):,}"
         return f"{v:,.0f}"
 

@@ -300,3 +300,34 @@ def test_comparison_chart_fits_the_bars_and_their_labels(net, uplift):
 
 def test_fmt_eur1_is_precise_enough_for_totals():
     assert _fmt_eur1(10_106_857) == "10.1 M€" and _fmt_eur1(-44_398) == "−44 k€"
+
+
+
+def test_manager_utilisation_marks_minimum_workloads_and_small_hours():
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    import kamopt
+    from kamopt.charts import PALETTE
+    from kamopt.published import pfizer_scenario, pfizer_turkey, read_pfizer_turkey
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "validation" / "pfizer_turkey"
+    p = kamopt.plan(pfizer_turkey(read_pfizer_turkey(folder / "pfizer_turkey_22x4.csv")),
+                    pfizer_scenario())
+
+    def minimum_ticks(ax) -> list:
+        return [c for c in ax.collections
+                if np.allclose(c.get_facecolor()[0][:3], to_rgb(PALETTE["vermillion"]))]
+
+    fig = manager_utilisation(p.managers)
+    ax = fig.axes[0]
+    assert subtitle(ax) == "hours used by the plan vs capacity: 4 of 4.8 h (83%)"
+    (ticks,) = minimum_ticks(ax)
+    assert np.allclose(ticks.get_offsets()[:, 0], 0.8)
+    assert "minimum workload" in legend_texts(fig)
+    plt.close(fig)
+    fig = manager_utilisation(plan_managers())  # no minimums: no ticks, no legend entry
+    assert not minimum_ticks(fig.axes[0]) and "minimum workload" not in legend_texts(fig)
+    plt.close(fig)

@@ -69,6 +69,12 @@ def test_compare_shows_kpis_entries_exits_manager_changes_and_utilisation(saved)
     assert cmp.kpis.loc["objective", "base"] == pytest.approx(base.objective)
     assert cmp.kpis.loc["objective_change", "manager-leaves"] == pytest.approx(
         leaves.objective - base.objective)
+    assert cmp.kpis.loc["accounts_changing_hands", "manager-leaves"] == \
+        leaves.kpis["accounts_changing_hands"]
+    today = base.case.customers["current_manager"]
+    ka = leaves.accounts[leaves.accounts["key_account"] == 1]
+    assert leaves.kpis["accounts_changing_hands"] == int(
+        ((today[ka.index] != "") & (ka["manager_id"] != today[ka.index])).sum())
     was = set(base.key_accounts)
     now = set(leaves.key_accounts)
     ch = cmp.key_account_changes
