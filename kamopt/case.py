@@ -81,6 +81,9 @@ class Case:
             "department_hours": float(self.departments["capacity_hours"].sum())
             if len(self.departments)
             else 0.0,
+            "pair_costs": len(self.pair_costs),
+            "min_hours": float(m["min_hours"].sum()) if "min_hours" in m else 0.0,
+            "managers_with_min_hours": int((m["min_hours"] > 0).sum()) if "min_hours" in m else 0,
         }
 
     def describe(self) -> str:
@@ -98,4 +101,10 @@ class Case:
             f"  KAM hours needed {s['hours_needed']:>14,.0f} h at standard coverage, all candidates",
             f"  KAM hours avail. {s['hours_available']:>14,.0f} h ({s['hours_available'] / max(s['hours_needed'], 1e-9):.0%} of needed)",
         ]
+        if s["managers_with_min_hours"]:
+            lines.append(f"  KAM hours min.   {s['min_hours']:>14,.4g} h at least (min_hours of "
+                         f"{s['managers_with_min_hours']} managers)")
+        if s["pair_costs"]:
+            lines.append(f"  pair costs       {s['pair_costs']:>10,}   (customer, manager) pairs "
+                         "with a cost (pair_costs.csv)")
         return "\n".join(lines)

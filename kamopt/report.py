@@ -81,13 +81,22 @@ def headline(plan: Plan) -> str:
            f"({k['hours_changing_hands']:,.4g} h at standard coverage)"]
           if "accounts_changing_hands" in k and (plan.accounts["current_manager"] != "").any()
           else []),
-        f"  KAM hours         {k['hours_used']:>12,.0f} of {k['hours_available']:,.0f} h"
+        f"  KAM hours         {_hours(k['hours_used']):>12} of {_hours(k['hours_available'])} h"
         f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
         f"  activities run    {k['activities_run']:>12,}",
         f"  solved in {k['solve_seconds']:.2f} s ({k['solver']}), total {k.get('total_seconds', 0):.2f} s",
         *(f"  {note}" for note in plan_notes(plan)),
     ]
     return "\n".join(lines)
+
+
+def _hours(x: float) -> str:
+    """Hours as a table shows them: whole hours, small ones with decimals.
+
+    >>> _hours(16_002.4), _hours(4.8)
+    ('16,002', '4.8')
+    """
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
 
 
 def print_headline(plan: Plan, out=None) -> None:
@@ -158,7 +167,9 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path) -> None:
                 if col == "utilisation" or col.startswith("share"):
                     fmt = "0.0%"
                 elif pd.api.types.is_float_dtype(df[col]):
-                    fmt = "#,##0"
+                    # whole units for hours and EUR; decimals where all values are small
+                    # (a workload index, say: 0.8 h must not read 1)
+                    fmt = "#,##0" if not (df[col].abs() < 100).all() else "#,##0.0###"
                 else:
                     continue
                 for cell in ws[letter][1:]:

@@ -5,6 +5,7 @@ the large-case route."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -205,3 +206,15 @@ def test_the_large_case_route_keeps_them(monkeypatch):
     assert priced.objective <= exact.objective + 1e-6
     assert priced.objective >= exact.objective - 0.01 * abs(exact.objective) - 1e-6
     assert priced.kpis["bound"] >= exact.objective - 1e-6
+
+
+def test_check_lists_minimums_and_pair_costs(tmp_path, capsys):
+    folder = save_case(with_pair_costs_and_minimums(make_case(customers=12, managers=3, seed=2),
+                                                    2), tmp_path / "case")
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    least = load_case(folder).managers["min_hours"].sum()
+    assert f"KAM hours min.   {least:>14,.4g} h at least (min_hours of 3 managers)" in out
+    assert "(customer, manager) pairs with a cost (pair_costs.csv)" in out
+    assert main(["check", str(Path(__file__).resolve().parents[1] / "data" / "sample")]) == 0
+    assert "min_hours" not in capsys.readouterr().out

@@ -98,3 +98,18 @@ def test_the_command_line_reproduces_the_least_distance(tmp_path, capsys):
     assert summary["status"] == "optimal"
     assert -summary["objective"] == pytest.approx(PFIZER_FIGURES["min_distance"], abs=5e-3)
     assert "22 of 22 customers" in capsys.readouterr().out
+
+
+def test_the_workbook_shows_small_hours_with_decimals(table, tmp_path):
+    from openpyxl import load_workbook
+
+    p = kamopt.plan(pfizer_turkey(table, "distance"), pfizer_scenario())
+    p.to_excel(tmp_path / "plan.xlsx")
+    ws = load_workbook(tmp_path / "plan.xlsx")["Managers"]
+    head = [c.value for c in ws[1]]
+    for col in ("hours_used", "capacity", "min_hours"):
+        cell = ws.cell(row=2, column=head.index(col) + 1)
+        assert cell.number_format == "#,##0.0###", col
+    acc = load_workbook(tmp_path / "plan.xlsx")["Accounts"]
+    head = [c.value for c in acc[1]]
+    assert acc.cell(row=2, column=head.index("cost_pair") + 1).number_format == "#,##0.0###"
