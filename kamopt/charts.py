@@ -818,12 +818,12 @@ def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
         fig, ax = _figure(ax, (12, max(3.8, 0.62 * len(d) + 2.4)))
         ax.barh(y, cap, height=0.7, color="#DDDDDD", zorder=2, label="capacity")
         ax.barh(y, used, height=0.42, color=PALETTE["green"], zorder=3, label="used by the plan")
-        for yi, u, c in zip(y, used, cap, strict=True):
-            share = u / c if c > 0 else 0.0
-            _bar_label(ax, max(u, c), yi, f"{u:,.0f} of {c:,.0f} h ({share:.0%})", inside=False)
+        labels = [_bar_label(ax, max(u, c), yi, f"{u:,.0f} of {c:,.0f} h "
+                             f"({u / c if c > 0 else 0.0:.0%})", inside=False)
+                  for yi, u, c in zip(y, used, cap, strict=True)]
         ax.set_yticks(y, [str(i) for i in d.index])
         ax.invert_yaxis()
-        ax.set_xlim(0, float(max(cap.max(initial=0), used.max(initial=0)) or 1.0) * 1.45)
+        ax.set_xlim(0, float(max(cap.max(initial=0), used.max(initial=0)) or 1.0))
         ax.grid(axis="y", visible=False)
         ax.xaxis.set_major_locator(MaxNLocator(6))
         _hours_axis(ax.xaxis)
@@ -831,6 +831,7 @@ def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
         _titles(ax, title, f"hours used by the plan's activities vs capacity: "
                 f"{used.sum():,.0f} of {cap.sum():,.0f} h")
         ax.legend(loc="lower right")
+        _fit_labels(ax, labels)  # the axis just wide enough for bars and labels
     return fig
 
 

@@ -243,6 +243,10 @@ def test_department_load_compares_used_with_capacity():
     assert ax.get_title() == "Department load"
     assert "460 of 920 h (50%)" in [t.get_text() for t in ax.texts]
     assert sorted(round(b.get_width()) for b in bars(ax)) == [390, 390, 460, 920]
+    fig.draw_without_rendering()  # every label inside the axes, the axis no wider than needed
+    frame = ax.get_window_extent()
+    ends = [t.get_window_extent().x1 for t in ax.texts if t.get_text().endswith("%)")]
+    assert len(ends) == 2 and max(ends) <= frame.x1 and max(ends) >= frame.x1 - 0.1 * frame.width
     with pytest.raises(ValueError, match="plan.departments"):
         department_load(d.iloc[:0])
 
