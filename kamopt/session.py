@@ -114,6 +114,10 @@ def scenario_bounds(km: KamModel, case: Case, scenario: Scenario) -> dict[str, n
     cap = lp.rows["capacity"]
     off = cap.labels["manager_id"].isin(scenario.unavailable_managers).to_numpy()
     arr["row_hi"][cap.start + np.flatnonzero(off)] = 0.0
+    low = lp.rows.get("min_workload")  # a manager who is away owes no minimum
+    if low is not None:
+        away = low.labels["manager_id"].isin(scenario.unavailable_managers).to_numpy()
+        arr["row_lo"][low.start + np.flatnonzero(away)] = -np.inf
     excl = status.reindex(d.options["customer_id"]).eq("exclude").to_numpy()
     arr["ub"][km.z[excl]] = 0.0
     ka = lp.rows["key_account"]

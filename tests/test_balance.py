@@ -218,3 +218,24 @@ def test_check_lists_minimums_and_pair_costs(tmp_path, capsys):
     assert "(customer, manager) pairs with a cost (pair_costs.csv)" in out
     assert main(["check", str(Path(__file__).resolve().parents[1] / "data" / "sample")]) == 0
     assert "min_hours" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where, dialect", [("case.xlsx", "plain"), ("de", "excel-de")])
+def test_a_workbook_and_german_csv_carry_both(tmp_path, where, dialect):
+    case = with_pair_costs_and_minimums(make_case(customers=12, managers=3, seed=4), 4)
+    back = load_case(save_case(case, tmp_path / where, dialect=dialect))
+    assert back == case
+    assert len(back.pair_costs) == len(case.pair_costs) > 0
+
+
+def test_the_explorers_session_agrees_with_plan_and_frees_a_leavers_minimum():
+    from kamopt.session import PlanSession, explorer_scenario
+
+    case = with_pair_costs_and_minimums(make_case(customers=40, managers=5, seed=6), 6)
+    session = PlanSession(case)
+    for changes in ({}, {"capacity_scale": 0.9}, {"unavailable_managers": ("M02",)},
+                    {"budget": 4e5}):
+        sc = explorer_scenario(mip_gap=0.0, **changes)
+        fast = session.solve(sc)
+        fast.verify()
+        assert fast.objective == pytest.approx(kamopt.plan(case, sc).objective, rel=1e-9), changes
