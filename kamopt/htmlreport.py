@@ -31,15 +31,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import (
-    CaseError,
-    InfeasibleError,
-    InputError,
-    KamoptError,
-    Problem,
-    ScenarioError,
-    SolverError,
-)
+from .errors import InputError, KamoptError, Problem
 from .io import check_writable, staged_file
 
 __all__ = [
@@ -155,14 +147,25 @@ def _execute(nb, cwd: Path, timeout: int):
     try:
         ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
     except CellExecutionError as exc:
-        known = {cls.__name__: cls.exit_code for cls in (
-            InputError, CaseError, ScenarioError, InfeasibleError, SolverError, KamoptError)}
+        known = {cls.__name__: cls.exit_code for cls in _kamopt_errors()}
         if exc.ename in known:  # kamopt's own message, in the user's terms, without a traceback
             err = ReportError(f"The report could not be made: {exc.evalue}")
             err.exit_code = known[exc.ename]
             raise err from None
         raise ReportError("The report notebook failed:\n" + _plain_text(str(exc))[-3000:]) from None
     return nb
+
+
+def _kamopt_errors() -> list[type]:
+    """kamopt's error classes, with those of every module (e.g. ``BaselineError``)."""
+    from . import baselines, plan  # noqa: F401  (their error classes register as subclasses)
+
+    out, todo = [], [KamoptError]
+    while todo:
+        cls = todo.pop()
+        out.append(cls)
+        todo.extend(cls.__subclasses__())
+    return out
 
 
 def _plain_text(text: str) -> str:

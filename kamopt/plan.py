@@ -412,6 +412,15 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
 
 
 # ------------------------------------------------------------- verification
+def _h(hours: float) -> str:
+    """Hours in a message: one decimal, or four digits below 100 h (a workload index).
+
+    >>> _h(1_234.56), _h(0.79969)
+    ('1,234.6 h', '0.7997 h')
+    """
+    return f"{hours:,.1f} h" if abs(hours) >= 100 else f"{hours:.4g} h"
+
+
 def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: float) -> list[str]:
     """Every constraint of spec section 3, re-checked from the plan's decisions."""
     out: list[str] = []
@@ -500,16 +509,16 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
     used = hours[ka].groupby(mgr[ka]).sum()
     for j, u in used.items():
         if j in managers.index and u > managers.at[j, "capacity"] * (1 + 1e-9) + TOL:
-            out.append(f"capacity[{j}]: {u:,.1f} h planned, {managers.at[j, 'capacity']:,.1f} h available")
+            out.append(f"capacity[{j}]: {_h(u)} planned, {_h(managers.at[j, 'capacity'])} available")
     for j, least in managers["min_hours"].items():
         u = float(used.get(j, 0.0))
         if least > 0 and u < least * (1 - 1e-9) - TOL:
-            out.append(f"min_workload[{j}]: {u:,.1f} h planned, at least {least:,.1f} h required")
+            out.append(f"min_workload[{j}]: {_h(u)} planned, at least {_h(least)} required")
     deps = case.departments["capacity_hours"] if len(case.departments) else pd.Series(dtype=float)
     for dname, u in dept_use.items():
         cap = float(deps.get(dname, np.inf))
         if u > cap * (1 + 1e-9) + TOL:
-            out.append(f"department[{dname}]: {u:,.1f} h planned, {cap:,.1f} h available")
+            out.append(f"department[{dname}]: {_h(u)} planned, {_h(cap)} available")
     total_cost = float(cost.sum())
     if sc.budget is not None and total_cost > sc.budget * (1 + 1e-9) + TOL:
         out.append(f"budget: {total_cost:,.0f} EUR planned, {sc.budget:,.0f} EUR allowed")

@@ -54,7 +54,7 @@ def test_a_minimum_workload_takes_an_account_that_does_not_pay():
 def test_verify_names_a_manager_below_the_minimum():
     case = two_accounts(min_hours=100)
     p = kamopt.plan(two_accounts(), ONE_LEVEL)  # planned without the minimum
-    with pytest.raises(VerificationError, match=r"min_workload\[M1\]: 70.0 h planned, at least 100.0 h required"):
+    with pytest.raises(VerificationError, match=r"min_workload\[M1\]: 70 h planned, at least 100.0 h required"):
         p.verify(case)
 
 

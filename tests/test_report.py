@@ -202,3 +202,30 @@ def test_the_story_notebooks_check_a_headline_and_take_parameters(name):
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and 'CASE = "../data/sample"' in params[0].source
     assert any("assert " in c.source for c in nb.cells if c.cell_type == "code")
+
+
+def test_a_case_without_activities_or_departments_gets_its_report(tmp_path):
+    """departments.csv, activities.csv and responses.csv are optional: the report says so."""
+    from kamopt import Case
+    from kamopt.io import save_case
+    from kamopt.sample import make_case
+    from kamopt.schema import ACTIVITIES, DEPARTMENTS
+    from kamopt.validate import empty_table
+
+    c = make_case(customers=40, managers=4, seed=3)
+    bare = save_case(Case(c.customers, c.managers, empty_table(ACTIVITIES),
+                          empty_table(DEPARTMENTS), c.responses.iloc[:0]), tmp_path / "bare")
+    page = render_report(bare, None, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "The case has no departments (departments.csv)" in visible_text(page)
+
+
+def test_a_rule_of_thumb_that_breaks_the_case_is_said_without_a_traceback(tmp_path):
+    """The territory case: today's assignment breaks the workload band, and the report says
+    which rule and what it breaks, as kamopt's own message (exit 3)."""
+    folder = ROOT / "data" / "validation" / "pfizer_turkey"
+    with pytest.raises(ReportError) as err:
+        render_report(folder / "distance", folder / "territory.yml", tmp_path / "r.html")
+    assert err.value.exit_code == 3
+    assert str(err.value).startswith("The report could not be made: The decisions of "
+                                     "'today's coverage' break the plan's rules: min_workload[")
+    assert "Traceback" not in str(err.value) and not (tmp_path / "r.html").exists()
