@@ -19,10 +19,11 @@ from .errors import InfeasibleError, Shortfall
 from .model import KamModel
 from .prepare import coverage_options, effective_managers, effective_status
 from .scenario import Scenario
+from .units import hours as hours_text
 
 
 def _h(x: float) -> str:
-    return f"{x:,.0f} h"
+    return f"{hours_text(x)} h"
 
 
 def precheck(case: Case, scenario: Scenario) -> None:

@@ -27,6 +27,7 @@ from .model import KamModel, build
 from .prepare import effective_managers, effective_status, prepare
 from .scenario import Scenario
 from .solve import Solution, solve
+from .units import hours as hours_text
 
 TOL = 1e-6
 
@@ -412,13 +413,8 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
 
 
 # ------------------------------------------------------------- verification
-def _h(hours: float) -> str:
-    """Hours in a message: one decimal, or four digits below 100 h (a workload index).
-
-    >>> _h(1_234.56), _h(0.79969)
-    ('1,234.6 h', '0.7997 h')
-    """
-    return f"{hours:,.1f} h" if abs(hours) >= 100 else f"{hours:.4g} h"
+def _h(x: float) -> str:
+    return f"{hours_text(x, ',.1f')} h"
 
 
 def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: float) -> list[str]:

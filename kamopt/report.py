@@ -15,6 +15,7 @@ import pandas as pd
 
 from .io import staged_file, staged_folder, text_not_formulas
 from .plan import Plan
+from .units import hours as hours_text
 
 
 def _jsonable(v):
@@ -81,22 +82,13 @@ def headline(plan: Plan) -> str:
            f"({k['hours_changing_hands']:,.4g} h at standard coverage)"]
           if "accounts_changing_hands" in k and (plan.accounts["current_manager"] != "").any()
           else []),
-        f"  KAM hours         {_hours(k['hours_used']):>12} of {_hours(k['hours_available'])} h"
+        f"  KAM hours         {hours_text(k['hours_used']):>12} of {hours_text(k['hours_available'])} h"
         f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
         f"  activities run    {k['activities_run']:>12,}",
         f"  solved in {k['solve_seconds']:.2f} s ({k['solver']}), total {k.get('total_seconds', 0):.2f} s",
         *(f"  {note}" for note in plan_notes(plan)),
     ]
     return "\n".join(lines)
-
-
-def _hours(x: float) -> str:
-    """Hours as a table shows them: whole hours, small ones with decimals.
-
-    >>> _hours(16_002.4), _hours(4.8)
-    ('16,002', '4.8')
-    """
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
 
 
 def print_headline(plan: Plan, out=None) -> None:

@@ -8,6 +8,8 @@
 '-1.2 M EUR'
 >>> amount(412.4, "EUR")
 '412 EUR'
+>>> hours(16_002.4), hours(1_234.56, ",.1f"), hours(0.79969)
+('16,002', '1,234.6', '0.7997')
 """
 
 from __future__ import annotations
@@ -25,3 +27,9 @@ def amount(x: float, unit: str, minus: str = "−", sep: str = " ") -> str:
         return f"{sign}{v:,.0f} {unit}"
     text = f"{scaled:,.0f}" if scaled >= 10 else f"{scaled:.1f}".removesuffix(".0")
     return f"{sign}{text} {prefix}{sep}{unit}"
+
+
+def hours(x: float, whole: str = ",.0f") -> str:
+    """Hours as a number people read: in the ``whole`` format from 100 h on, with four
+    significant digits below (a workload index of 0.8 must not read 1)."""
+    return format(float(x), whole) if abs(x) >= 100 else f"{float(x):.4g}"
