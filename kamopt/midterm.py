@@ -1942,9 +1942,11 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     else "the best plan found in <time limit>".
     """
     if a.target_mode != "hard" or len(targets) == 0:
+        least = case.managers.get("min_hours", pd.Series(dtype=float))
+        minimums = ", managers' minimum workloads" if (least > 0).any() else ""
         return _precheck_by_year(case, scenario, a, years, capacity_by_year) or InfeasibleError(
             reasons=["no plan meets the scenario's requirements in every year "
-                     "(must accounts, budget, key-account bounds)"])
+                     f"(must accounts, budget, key-account bounds{minimums})"])
     try:
         soft = plan_midterm(case, scenario, years, targets,
                             assumptions=a.replace(target_mode="soft", shortfall_penalty=1e3),
@@ -1981,6 +1983,9 @@ def _precheck_by_year(case, scenario, a, years, capacity_by_year) -> InfeasibleE
         for r in capacity_by_year[capacity_by_year["year"] == year].itertuples(index=False):
             if r.manager_id in managers.index:
                 managers.at[r.manager_id, "capacity_hours"] = float(r.capacity_hours)
+        if "min_hours" in managers:  # a minimum holds up to the year's capacity (a leaver: 0)
+            managers["min_hours"] = np.minimum(managers["min_hours"],
+                                               managers["capacity_hours"] * scenario.capacity_scale)
         try:
             precheck(dataclasses.replace(case, managers=managers), sc)
         except InfeasibleError as exc:

@@ -239,3 +239,16 @@ def test_the_explorers_session_agrees_with_plan_and_frees_a_leavers_minimum():
         fast = session.solve(sc)
         fast.verify()
         assert fast.objective == pytest.approx(kamopt.plan(case, sc).objective, rel=1e-9), changes
+
+
+def test_a_mid_term_plan_that_cannot_be_met_does_not_blame_a_leavers_minimum():
+    case = with_pair_costs_and_minimums(make_case(customers=20, managers=4, seed=3), 3)
+    leaver = case.managers.index[1]
+    capacity = pd.DataFrame({"manager_id": [leaver], "year": [2028], "capacity_hours": [0.0]})
+    sc = Scenario(mip_gap=0.01, time_limit=30, max_key_accounts=2)  # too few for the minimums
+    with pytest.raises(InfeasibleError) as err:
+        plan_midterm(case, sc, 2, NO_TARGETS, assumptions=MidtermAssumptions(years=2),
+                     capacity_by_year=capacity)
+    text = str(err.value)
+    assert "leaves 0 h of capacity" not in text
+    assert "managers' minimum workloads" in text
