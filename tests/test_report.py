@@ -67,6 +67,9 @@ def test_the_report_tells_the_story_of_the_injected_case(report):
     assert "The key-account plan: which customers" in html and "2 · The key-account" not in html
     assert "Plan(optimal" not in html and "This notebook" not in html  # a report, not a notebook
     assert "word-break:normal" in html  # printed lines do not break inside numbers
+    # who serves them: how many key accounts change hands against today
+    assert re.search(r"led by someone other than today(&#x27;|')s manager</th>\s*<td>\d+ key "
+                     r"accounts \([\d,]+ KAM hours a year at standard coverage\)", html)
 
 
 def visible_text(page: str) -> str:
