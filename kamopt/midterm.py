@@ -1942,11 +1942,9 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     else "the best plan found in <time limit>".
     """
     if a.target_mode != "hard" or len(targets) == 0:
-        least = case.managers.get("min_hours", pd.Series(dtype=float))
-        minimums = ", managers' minimum workloads" if (least > 0).any() else ""
         return _precheck_by_year(case, scenario, a, years, capacity_by_year) or InfeasibleError(
-            reasons=["no plan meets the scenario's requirements in every year "
-                     f"(must accounts, budget, key-account bounds{minimums})"])
+            reasons=["no plan meets the scenario's requirements in every year ("
+                     + ", ".join(_requirements(case, scenario, a)) + ")"])
     try:
         soft = plan_midterm(case, scenario, years, targets,
                             assumptions=a.replace(target_mode="soft", shortfall_penalty=1e3),
@@ -1964,6 +1962,30 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     err = InfeasibleError(shortfalls=short)
     err.midterm_plan = soft
     return err
+
+
+def _requirements(case: Case, scenario: Scenario, a: MidtermAssumptions) -> list[str]:
+    """The requirements of the mid-term plan that can make it infeasible, in words.
+
+    >>> from kamopt.testing import tiny_case
+    >>> case = tiny_case([dict(customer_id="A", revenue=0, margin=0.1, potential=0, kam_hours=1,
+    ...                        status="must")], [dict(manager_id="M", capacity_hours=2, min_hours=1)])
+    >>> _requirements(case, Scenario(budget=1e5), MidtermAssumptions())
+    ['manager capacity (with 40 h of handover when an account changes hands)', 'must accounts', 'budget', "managers' minimum workloads"]
+    """
+    from .prepare import effective_status
+
+    out = ["manager capacity" + (f" (with {a.handover_hours:g} h of handover when an account "
+                                 "changes hands)" if a.handover_hours > 0 else "")]
+    if (effective_status(case, scenario) == "must").any():
+        out.append("must accounts")
+    if scenario.budget is not None:
+        out.append("budget")
+    if scenario.min_key_accounts is not None or scenario.max_key_accounts is not None:
+        out.append("key-account bounds")
+    if (case.managers.get("min_hours", pd.Series(dtype=float)) > 0).any():
+        out.append("managers' minimum workloads")
+    return out
 
 
 def _precheck_by_year(case, scenario, a, years, capacity_by_year) -> InfeasibleError | None:

@@ -113,3 +113,26 @@ def test_the_workbook_shows_small_hours_with_decimals(table, tmp_path):
     acc = load_workbook(tmp_path / "plan.xlsx")["Accounts"]
     head = [c.value for c in acc[1]]
     assert acc.cell(row=2, column=head.index("cost_pair") + 1).number_format == "#,##0.0###"
+
+
+def test_the_mid_term_plan_repeats_the_least_distance_and_says_why_handovers_block_it(table):
+    from kamopt.errors import InfeasibleError
+    from kamopt.midterm import MidtermAssumptions, plan_midterm
+
+    case = pfizer_turkey(table, "distance")
+    none = pd.DataFrame({"year": [], "scope": [], "order_intake": []})
+    flat = MidtermAssumptions(years=2, handover_hours=0, ramp=(1.0,), churn_without_kam=0,
+                              churn_with_kam=0, discount_rate=0)
+    mp = plan_midterm(case, pfizer_scenario(), 2, none, assumptions=flat,
+                      capacity_by_year=pd.DataFrame(columns=["manager_id", "year",
+                                                             "capacity_hours"]))
+    assert mp.status == "optimal"
+    assert -mp.kpis["npv"] == pytest.approx(2 * PFIZER_FIGURES["min_distance"], abs=1e-2)
+    # 40 h of handover per change of hands cannot fit a 1.2 h year: today's out-of-band
+    # assignment cannot change, and the message says which requirements are in play
+    with pytest.raises(InfeasibleError, match=r"manager capacity \(with 40 h of handover when an "
+                                              r"account changes hands\), must accounts, "
+                                              r"managers' minimum workloads"):
+        plan_midterm(case, pfizer_scenario(), 2, none, assumptions=flat.replace(handover_hours=40),
+                     capacity_by_year=pd.DataFrame(columns=["manager_id", "year",
+                                                            "capacity_hours"]))
