@@ -290,15 +290,22 @@ def add_activity_hours(m: LinearModel, d: ModelData, v: dict) -> None:
     m.add_coefs(link, v["x"][ql["p"].to_numpy()], -ah.reindex(ql["customer_id"]).to_numpy())
 
 
+def _manager_hours(d: ModelData, v: dict) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The columns that put hours on a manager: (manager position, columns, hours per unit),
+    for the coverage splits ``g`` and the activity hours ``q``."""
+    mgr = pd.Index(d.managers.index)
+    pj = mgr.get_indexer(d.pairs["manager_id"])
+    gl, ql = v["gl"], v["ql"]
+    return [(pj[gl["p"].to_numpy()], v["g"], d.options["hours"].to_numpy()[gl["o"].to_numpy()]),
+            (pj[ql["p"].to_numpy()], v["q"], ql["hours"].to_numpy())]
+
+
 def add_manager_capacity(m: LinearModel, d: ModelData, v: dict) -> None:
     """Rule 5: a manager's hours never exceed ``capacity_scale * capacity_hours``."""
-    mgr = pd.Index(d.managers.index)
-    rows = m.add_rows("capacity", pd.DataFrame({"manager_id": mgr}),
+    rows = m.add_rows("capacity", pd.DataFrame({"manager_id": d.managers.index}),
                       hi=d.managers["capacity"].to_numpy(float))
-    gl = v["gl"]
-    pj = mgr.get_indexer(d.pairs["manager_id"])
-    m.add_coefs(rows[pj[gl["p"].to_numpy()]], v["g"], d.options["hours"].to_numpy()[gl["o"].to_numpy()])
-    m.add_coefs(rows[pj[v["ql"]["p"].to_numpy()]], v["q"], v["ql"]["hours"].to_numpy())
+    for j, cols, hours in _manager_hours(d, v):
+        m.add_coefs(rows[j], cols, hours)
 
 
 def add_minimum_workload(m: LinearModel, d: ModelData, v: dict) -> None:
@@ -308,20 +315,15 @@ def add_minimum_workload(m: LinearModel, d: ModelData, v: dict) -> None:
     ``capacity_scale``. Rows only for managers with a minimum.
     """
     mins = d.managers["min_hours"].to_numpy(float)
-    if not (mins > 0).any():
-        return
-    mgr = pd.Index(d.managers.index)
     sel = np.flatnonzero(mins > 0)
-    rows = np.full(len(mgr), -1)
-    rows[sel] = m.add_rows("min_workload", pd.DataFrame({"manager_id": mgr[sel]}), lo=mins[sel])
-    gl, ql = v["gl"], v["ql"]
-    pj = mgr.get_indexer(d.pairs["manager_id"])
-    rg = rows[pj[gl["p"].to_numpy()]]
-    on = rg >= 0
-    m.add_coefs(rg[on], v["g"][on], d.options["hours"].to_numpy()[gl["o"].to_numpy()][on])
-    rq = rows[pj[ql["p"].to_numpy()]]
-    on = rq >= 0
-    m.add_coefs(rq[on], v["q"][on], ql["hours"].to_numpy()[on])
+    if not len(sel):
+        return
+    rows = np.full(len(mins), -1)
+    rows[sel] = m.add_rows("min_workload", pd.DataFrame({"manager_id": d.managers.index[sel]}),
+                           lo=mins[sel])
+    for j, cols, hours in _manager_hours(d, v):
+        on = rows[j] >= 0
+        m.add_coefs(rows[j][on], cols[on], hours[on])
 
 
 def add_activity_needs_key_account(m: LinearModel, d: ModelData, v: dict) -> None:
