@@ -24,6 +24,15 @@ gets the activities that pay for themselves at its manager's hourly rate
 while the manager's, the department's hours and the budget allow.
 N defaults to the number of key accounts of the optimised plan.
 
+Managers with a minimum workload (``min_hours``) are then balanced before the
+activities are added, as a board keeping a workload band would: a manager
+below the minimum takes over the account of another manager (who stays at or
+above its own minimum) that closes the shortfall with the fewest hours, or the
+largest that fits; when no account can move, the next customer of the rule's
+ranking that the manager may lead becomes a key account (``today`` has no
+further customers to add). A minimum the rule still cannot reach makes the
+rule fail with :class:`BaselineError`, naming it.
+
 How a rule is evaluated (choice documented here): its decisions are fixed as
 bounds on the model's columns (``z``, ``x``, ``a`` fixed to 0 or 1) of the
 *unpruned* model of the same case and scenario (a rule may pick a customer that
@@ -128,16 +137,28 @@ def rule_of_thumb(case: Case, scenario: Scenario | None = None, rule: str = "rev
 
 
 def baselines(plan: Plan, n: int | None = None,
-              rules: tuple[str, ...] = ("today", "revenue", "potential")) -> dict[str, Plan]:
+              rules: tuple[str, ...] = ("today", "revenue", "potential"), *,
+              failed: dict | None = None) -> dict[str, Plan]:
     """Every rule of thumb for the case and scenario of ``plan``, by label.
 
-    ``n`` defaults to the plan's number of key accounts.
+    ``n`` defaults to the plan's number of key accounts. A rule that cannot
+    be filled raises :class:`BaselineError`; with a dict as ``failed`` it is
+    left out instead and recorded there (label -> the error's message), so
+    that a report can compare with the rules that can be filled and say why
+    the others cannot.
     """
     n = plan.kpis["key_accounts"] if n is None else n
     d = prepare(plan.case, plan.scenario, prune=False)
     out = {}
     for rule in rules:
-        p = rule_of_thumb(plan.case, plan.scenario, rule, None if rule == "today" else n, data=d)
+        try:
+            p = rule_of_thumb(plan.case, plan.scenario, rule, None if rule == "today" else n,
+                              data=d)
+        except BaselineError as err:
+            if failed is None:
+                raise
+            failed[RULES[rule].format(n=n)] = str(err)
+            continue
         out[p.kpis["rule"]] = p
     return out
 
@@ -215,7 +236,7 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
     pref = _preferred_level(sc)
 
     chosen: dict = {}  # cid -> [level, manager, hours]
-    skipped = reassigned = 0
+    skipped = 0
     for cid in must + order:
         is_must = status[cid] == "must"
         if not is_must and len(chosen) >= target:
@@ -251,8 +272,19 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
         level, j, hours = placed
         free[j] -= hours
         budget_left -= rate[j] * hours + pair_cost[cid, j]
-        reassigned += int(prefer_current and cur != "" and j != cur)
         chosen[cid] = [level, j, hours]
+
+    lows = mg["min_hours"].astype(float)
+    lows = lows[lows > _TOL].to_dict() if "min_hours" in mg else {}
+    balanced = added = 0
+    if lows:  # managers' minimum workloads: move accounts to them, then add the next ones
+        rest = [cid for cid in order if cid not in chosen]
+        budget_left, balanced, added = _balance(
+            chosen, free, budget_left, lows, mg["capacity"].astype(float).to_dict(),
+            eligible, rate, pair_cost, rest, options, pref,
+            math.inf if sc.max_key_accounts is None else sc.max_key_accounts)
+    reassigned = sum(prefer_current and current.get(cid, "") not in ("", j)
+                     for cid, (_, j, _) in chosen.items())
 
     # activities that pay at the lead manager's rate, best first, within every capacity
     acts = d.acts[d.acts["customer_id"].isin(chosen.keys())]
@@ -283,7 +315,70 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
          "manager_id": [v[1] for v in chosen.values()],
          "activities": [";".join(run[cid]) for cid in chosen]},
         index=pd.Index(list(chosen), name="customer_id"))
-    return decisions, {"wanted": wanted, "skipped": skipped, "reassigned": reassigned}
+    return decisions, {"wanted": wanted, "skipped": skipped, "reassigned": reassigned,
+                       "balanced": balanced, "added_for_minimums": added}
+
+
+def _balance(chosen: dict, free: dict, budget_left: float, lows: dict, capacity: dict,
+             eligible: dict, rate: dict, pair_cost: dict, rest: list, options: dict,
+             pref: str, most: float) -> tuple[float, int, int]:
+    """Bring every manager up to its minimum workload, as a board balancing workloads would.
+
+    For a manager below its minimum, in turn: move to it the account of
+    another manager (who stays at or above its own minimum) that closes the
+    shortfall with the fewest hours, or, if none closes it, the one with most
+    hours that fits; when no move is left, make the next customer of the
+    rule's ranking (``rest``) that the manager may lead a key account, at the
+    preferred level or the heaviest that fits (while there are fewer than
+    ``most`` key accounts). Mutates ``chosen`` and ``free``;
+    returns (budget left, accounts moved, accounts added). What is still
+    below a minimum afterwards is reported when the rule is evaluated.
+    """
+    moved = added = 0
+    load = lambda j: capacity[j] - free[j]  # noqa: E731
+    for j in sorted(lows, key=str):
+        while lows[j] - load(j) > _TOL:
+            short = lows[j] - load(j)
+            best = None
+            for cid, (_, k, h) in chosen.items():
+                if (k == j or j not in eligible[cid] or h > free[j] + _TOL
+                        or load(k) - h < lows.get(k, 0.0) - _TOL):
+                    continue
+                extra = (rate[j] - rate[k]) * h + pair_cost[cid, j] - pair_cost[cid, k]
+                if extra > budget_left + _TOL:
+                    continue
+                key = (0, h, str(cid)) if h >= short - _TOL else (1, -h, str(cid))
+                if best is None or key < best[0]:
+                    best = (key, cid, k, h, extra)
+            if best is not None:
+                _, cid, k, h, extra = best
+                chosen[cid][1] = j
+                free[k] += h
+                free[j] -= h
+                budget_left -= extra
+                moved += 1
+                continue
+            new = None
+            for cid in rest if len(chosen) < most else ():
+                if cid in chosen or j not in eligible[cid]:
+                    continue
+                o = options[cid]
+                fits = o[(o["hours"] <= free[j] + _TOL)
+                         & (rate[j] * o["hours"] + pair_cost[cid, j] <= budget_left + _TOL)]
+                if len(fits):
+                    lv = fits[fits["level"] == pref]
+                    lv = (lv if len(lv) else fits.sort_values("hours", ascending=False,
+                                                               kind="stable")).iloc[0]
+                    new = (cid, str(lv["level"]), float(lv["hours"]))
+                    break
+            if new is None:
+                break  # this minimum cannot be reached by the rule: said when it is evaluated
+            cid, level, h = new
+            chosen[cid] = [level, j, h]
+            free[j] -= h
+            budget_left -= rate[j] * h + pair_cost[cid, j]
+            added += 1
+    return budget_left, moved, added
 
 
 # ------------------------------------------------------- evaluate decisions
@@ -511,7 +606,7 @@ def value_bridge(baseline: Plan, optimised: Plan) -> pd.DataFrame:
     rows = [{"step": baseline.kpis.get("rule", "rule of thumb"), "amount": start, "kind": "total",
              "customers": len(b), "meaning": "net contribution of the rule of thumb"}]
     for (name, meaning), amount, k in zip(BRIDGE_STEPS, changes, touched, strict=True):
-        rows.append({"step": name, "amount": amount, "kind": "change", "customers": k,
+        rows.append({"step": name, "amount": amount + 0.0, "kind": "change", "customers": k,  # no -0
                      "meaning": meaning})
     rows.append({"step": "optimised plan", "amount": start + sum(changes), "kind": "total",
                  "customers": len(o), "meaning": "net contribution of the optimised plan"})

@@ -26,8 +26,10 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -142,10 +144,19 @@ def inject_parameters(nb, **params):
 # -------------------------------------------------------------- execution
 def _execute(nb, cwd: Path, timeout: int):
     from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
+    from traitlets.config import Config
 
-    ep = ExecutePreprocessor(timeout=timeout, kernel_name="python3")
     try:
-        ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
+        with tempfile.TemporaryDirectory(prefix="kamopt-kernel-") as sockets:
+            # the kernel on this machine talks over Unix sockets (an absolute path, since
+            # kernel and client work in different folders), not over unencrypted TCP, of
+            # which ipykernel >= 7.3 warns on every start
+            config = Config()
+            if os.name == "posix":  # Windows has no IPC transport
+                config.KernelManager.transport = "ipc"
+                config.KernelManager.ip = str(Path(sockets) / "kernel")
+            ep = ExecutePreprocessor(timeout=timeout, kernel_name="python3", config=config)
+            ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
     except CellExecutionError as exc:
         known = {cls.__name__: cls.exit_code for cls in _kamopt_errors()}
         if exc.ename in known:  # kamopt's own message, in the user's terms, without a traceback

@@ -1,5 +1,6 @@
 """Rules of thumb: same objective, same constraints; the optimised plan is never worse."""
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -247,3 +248,70 @@ def test_the_optimised_plan_is_never_worse_than_a_rule_of_thumb(data, n):
         br = value_bridge(b, p)
         assert br["amount"].iloc[0] + br["amount"].iloc[1:-1].sum() == pytest.approx(
             p.objective, rel=1e-9, abs=1e-6)
+
+
+# ------------------------------------------------------ minimum workloads
+def test_a_manager_below_its_minimum_takes_over_an_account_that_closes_the_gap():
+    # the greedy fill gives A, B, C to M1 (most free hours); M2 must carry 100 h
+    case = tiny_case([cust("A", revenue=3e6, kam_hours=60), cust("B", revenue=2e6, kam_hours=120),
+                      cust("C", revenue=1e6, kam_hours=150)],
+                     [mgr("M1", capacity_hours=1_000), mgr("M2", capacity_hours=400, min_hours=100)])
+    b = rule_of_thumb(case, Scenario(levels=ONE_LEVEL), "revenue", 3)
+    # B (120 h) is the smallest account that closes the 100 h shortfall; A (60 h) would not
+    assert dict(b.accounts.loc[["A", "B", "C"], "manager_id"]) == {"A": "M1", "B": "M2", "C": "M1"}
+    assert b.kpis["balanced"] == 1 and b.kpis["added_for_minimums"] == 0
+    assert b.managers.loc["M2", "hours_used"] >= 100
+    assert_sound(b)
+
+
+def test_a_minimum_no_move_can_fill_takes_the_next_customer_of_the_ranking():
+    # M2 may lead only tier-1 customers... all the rule's N = 1 account needs seniority 2
+    case = tiny_case([cust("A", revenue=3e6, tier=2), cust("B", revenue=2e6),
+                      cust("C", revenue=1e6)],
+                     [mgr("M1", seniority=2), mgr("M2", seniority=1, min_hours=150)])
+    b = rule_of_thumb(case, Scenario(levels=ONE_LEVEL), "revenue", 1)
+    assert dict(b.accounts.loc[list(b.key_accounts), "manager_id"]) == {
+        "A": "M1", "B": "M2", "C": "M2"}  # 100 h of B, then C for the last 50 h
+    assert b.kpis["added_for_minimums"] == 2 and b.kpis["key_accounts"] == 3
+    assert_sound(b)
+
+
+def test_a_minimum_the_rule_cannot_reach_fails_the_rule_and_baselines_can_leave_it_out():
+    # today's coverage has one account; M2's minimum needs another that today does not serve
+    case = tiny_case([cust("A", current_manager="M1"), cust("B"), cust("C")],
+                     [mgr("M1"), mgr("M2", min_hours=150)])
+    sc = Scenario(levels=ONE_LEVEL)
+    with pytest.raises(BaselineError, match=r"today's coverage' break the plan's rules: "
+                                            r"min_workload\[M2\]"):
+        rule_of_thumb(case, sc, "today")
+    p = plan(case, sc)
+    with pytest.raises(BaselineError):
+        baselines(p)
+    failed: dict = {}
+    rules = baselines(p, failed=failed)
+    assert list(failed) == ["today's coverage"] and "min_workload[M2]" in failed["today's coverage"]
+    assert list(rules) == [f"top {p.kpis['key_accounts']} by revenue",
+                           f"top {p.kpis['key_accounts']} by potential"]
+    for b in rules.values():
+        assert_sound(b)
+        assert b.managers.loc["M2", "hours_used"] >= 150
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), st.integers(1, 4), st.sampled_from([0.0, 40.0, 120.0]),
+       st.sampled_from([0.0, 60.0, 150.0]))
+def test_a_rule_of_thumb_keeps_the_minimums_or_says_which_it_breaks(data, n, low1, low2):
+    case, budget = data
+    m = case.managers.copy()
+    m["min_hours"] = [min(low1, m.iloc[0]["capacity_hours"]), min(low2, m.iloc[1]["capacity_hours"])]
+    case = dataclasses.replace(case, managers=m)
+    sc = Scenario(budget=budget)
+    for rule in ("today", "revenue", "potential"):
+        try:
+            b = rule_of_thumb(case, sc, rule, None if rule == "today" else n)
+        except BaselineError as err:
+            assert "min_workload[" in str(err) or "'must' customer" in str(err)
+            continue
+        assert verify_plan(b.accounts, case, sc, b.objective) == []
+        used = b.managers["hours_used"].reindex(m.index)
+        assert (used >= m["min_hours"] - 1e-6).all()
