@@ -83,7 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         mps = Path(tmp) / "sample.mps"
         write_mps(mps)
-        print(f"| solver | status | seconds | plan (EUR) | bound (EUR) | gap |")
+        print("| solver | status | seconds | plan (EUR) | bound (EUR) | gap |")
         print("|---|---|---|---|---|---|")
         for name, run in (("HiGHS", highs), ("SCIP", scip), ("CP-SAT", cp_sat)):
             try:
