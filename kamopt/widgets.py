@@ -107,15 +107,16 @@ MIDTERM_TIME_LIMIT = 60.0
 MIDTERM_MAX_YEARS = 5
 
 #: the headline figures shown, with their labels and formats
-KPI_LABELS = {
+KPI_LABELS = {  # three tiles a row: money, accounts, hours
     "objective": ("Net contribution", "{:,.0f} EUR/yr"),
+    "value_from_potential": ("from potential", "{:,.0f} EUR/yr"),
+    "value_from_retention": ("from retention", "{:,.0f} EUR/yr"),
     "key_accounts": ("Key accounts", "{:,d}"),
+    "accounts_changing_hands": ("Led by a new manager", "{:,d} accounts"),
+    "activities_run": ("Activities run", "{:,d}"),
     "hours_used": ("KAM hours used", "{:,.0f} h"),
     "hours_available": ("KAM hours available", "{:,.0f} h"),
     "cost": ("Cost", "{:,.0f} EUR/yr"),
-    "value_from_potential": ("from potential", "{:,.0f} EUR/yr"),
-    "value_from_retention": ("from retention", "{:,.0f} EUR/yr"),
-    "activities_run": ("Activities run", "{:,d}"),
 }
 
 
@@ -287,7 +288,7 @@ class ScenarioExplorer:
         for i, title in enumerate(("Assumptions", "Managers & hires", "Customers", "Mid-term")):
             tabs.set_title(i, title)
         kpis = W.GridBox(list(self.kpi_widgets.values()),
-                         layout=W.Layout(grid_template_columns="repeat(4, 220px)",
+                         layout=W.Layout(grid_template_columns="repeat(3, 220px)",
                                          grid_gap="6px 12px"))
         bar = W.HBox([self.solve_button, self.auto, self.status])
         return W.VBox([tabs, bar, self.message, kpis, self.chart, self.table])

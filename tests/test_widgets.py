@@ -38,6 +38,13 @@ def test_switching_a_manager_off_replans(case):
     assert ex.kpi_values["hours_available"] == pytest.approx(
         before["hours_available"] - case.managers.loc[away, "capacity_hours"])
     ex.plan.verify()
+    # who serves them: the accounts of the manager who left are led by someone new
+    led = ex.plan.accounts
+    moved = ((led["key_account"] == 1) & (led["current_manager"] == away)).sum()
+    changing = ex.kpi_values["accounts_changing_hands"]
+    assert changing == ex.plan.kpis["accounts_changing_hands"] >= moved > 0
+    assert "Led by a new manager</div>" in ex.kpi_widgets["accounts_changing_hands"].value
+    assert f">{changing:,d} accounts</div>" in ex.kpi_widgets["accounts_changing_hands"].value
 
 
 def test_controls_map_to_the_scenario(case):
