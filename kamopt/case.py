@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .units import hours
+
 
 @dataclass(frozen=True)
 class Case:
@@ -98,11 +100,11 @@ class Case:
             f"  revenue          {s['revenue']:>14,.0f} EUR a year",
             f"  contribution     {s['contribution']:>14,.0f} EUR a year (revenue x margin)",
             f"  potential        {s['potential']:>14,.0f} EUR a year (cross-selling)",
-            f"  KAM hours needed {s['hours_needed']:>14,.0f} h at standard coverage, all candidates",
-            f"  KAM hours avail. {s['hours_available']:>14,.0f} h ({s['hours_available'] / max(s['hours_needed'], 1e-9):.0%} of needed)",
+            f"  KAM hours needed {hours(s['hours_needed']):>14} h at standard coverage, all candidates",
+            f"  KAM hours avail. {hours(s['hours_available']):>14} h ({s['hours_available'] / max(s['hours_needed'], 1e-9):.0%} of needed)",
         ]
         if s["managers_with_min_hours"]:
-            lines.append(f"  KAM hours min.   {s['min_hours']:>14,.4g} h at least (min_hours of "
+            lines.append(f"  KAM hours min.   {hours(s['min_hours']):>14} h at least (min_hours of "
                          f"{s['managers_with_min_hours']} managers)")
         if s["pair_costs"]:
             lines.append(f"  pair costs       {s['pair_costs']:>10,}   (customer, manager) pairs "

@@ -49,6 +49,7 @@ from .case import Case
 from .charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
 from .scenario import Hire, Scenario
 from .session import PlanSession
+from .units import hours
 
 #: the gap of the frontier's plans unless the scenario is given explicitly
 FRONTIER_GAP = 0.002
@@ -208,7 +209,7 @@ def format_table(table: pd.DataFrame) -> str:
     """The frontier as text, as ``kamopt frontier`` prints it."""
     show = pd.DataFrame({
         "hires": table["hires"],
-        "capacity h": table["capacity_hours"].map("{:,.0f}".format),
+        "capacity h": table["capacity_hours"].map(hours),
         "objective EUR": table["objective"].map("{:,.0f}".format),
         "status": table["status"],
         "gap": table["mip_gap"].map("{:.2%}".format),

@@ -2258,11 +2258,19 @@ def headline(mp: MidtermPlan) -> str:
              f"gap {gap}, solved in {k['solve_seconds']:.1f} s",
              f"  {'year':<6}{'intake':>12}{'target':>12}{'short':>10}{'KAs':>6}{'hires':>6}"
              f"{'net':>12}"]
-    for y, r in mp.years.iterrows():
-        tgt = "-" if pd.isna(r["target"]) else f"{r['target'] / 1e6:,.1f} M"
-        sh = "-" if pd.isna(r["shortfall"]) else f"{r['shortfall'] / 1e6:,.1f} M"
-        lines.append(f"  {y:<6}{r['intake'] / 1e6:>10,.1f} M{tgt:>12}{sh:>10}"
-                     f"{int(r['key_accounts']):>6}{int(r['hires']):>6}{r['net'] / 1e6:>10,.2f} M")
+    yrs = mp.years
+    big = float(np.nanmax(np.abs(yrs[["intake", "target", "net"]].to_numpy(float)),
+                          initial=0.0)) >= 1e5
+
+    def eur(v: float, decimals: int = 1) -> str:  # M EUR for a company, EUR for a small case
+        if pd.isna(v):
+            return "-"
+        return f"{v / 1e6:,.{decimals}f} M" if big else f"{v:,.0f}"
+
+    for y, r in yrs.iterrows():
+        lines.append(f"  {y:<6}{eur(r['intake']):>12}{eur(r['target']):>12}"
+                     f"{eur(r['shortfall']):>10}{int(r['key_accounts']):>6}{int(r['hires']):>6}"
+                     f"{eur(r['net'], 2):>12}")
     lines.append(f"  net present value {k['npv']:,.0f} EUR; {k['hires']} hires; "
                  f"{k['changes']} lead-manager changes")
     lines += [f"  {note}" for note in override_notes(mp.case, mp.scenario)]

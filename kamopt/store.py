@@ -43,6 +43,7 @@ import pandas as pd
 from .errors import KamoptError
 from .plan import Plan
 from .scenario import Scenario
+from .units import hours
 
 #: where scenarios are saved unless told otherwise
 DEFAULT_ROOT = Path("results") / "scenarios"
@@ -222,6 +223,8 @@ def _format_kpis(k: pd.DataFrame) -> str:
         if name in ("key_accounts", "executive_accounts", "activities_run",
                     "accounts_changing_hands"):
             return f"{int(v):,}"
+        if name.startswith("hours"):  # a workload index of 4.8 reads 4.8
+            return hours(v)
         return f"{v:,.0f}"
 
     shown = pd.DataFrame({c: [fmt(i, v) for i, v in k[c].items()] for c in k.columns},

@@ -8,6 +8,7 @@ must reproduce them through its own model, with the case cast in its terms.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -98,6 +99,27 @@ def test_the_command_line_reproduces_the_least_distance(tmp_path, capsys):
     assert summary["status"] == "optimal"
     assert -summary["objective"] == pytest.approx(PFIZER_FIGURES["min_distance"], abs=5e-3)
     assert "22 of 22 customers" in capsys.readouterr().out
+    # the least disruption beside it: 2 bricks change hands instead of 7; 4.8 h read 4.8
+    assert main(["plan", str(FOLDER / "disruption"), "--scenario", str(FOLDER / "territory.yml"),
+                 "--out", str(tmp_path / "least_disruption")]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(out), str(tmp_path / "least_disruption")]) == 0
+    table = capsys.readouterr().out
+    assert re.search(r"accounts_changing_hands\s+7\s+2\n", table)
+    assert re.search(r"hours_available\s+4.8\s+4.8\n", table)
+
+
+def test_check_and_frontier_show_small_hours_with_decimals(capsys):
+    """A workload index of 4.8 reads 4.8, not 5, in `kamopt check` and `kamopt frontier`."""
+    assert main(["check", str(FOLDER / "distance")]) == 0
+    out = capsys.readouterr().out
+    assert "KAM hours needed              4 h" in out
+    assert "KAM hours avail.            4.8 h (120% of needed)" in out
+    assert "KAM hours min.              3.2 h at least" in out
+    assert main(["frontier", str(FOLDER / "distance"), "--scenario", str(FOLDER / "territory.yml"),
+                 "--max-hires", "1"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:3]]
+    assert [r[:2] for r in rows] == [["0", "4.8"], ["1", "6"]]
 
 
 def test_the_workbook_shows_small_hours_with_decimals(table, tmp_path):
@@ -128,6 +150,10 @@ def test_the_mid_term_plan_repeats_the_least_distance_and_says_why_handovers_blo
                                                              "capacity_hours"]))
     assert mp.status == "optimal"
     assert -mp.kpis["npv"] == pytest.approx(2 * PFIZER_FIGURES["min_distance"], abs=1e-2)
+    # the headline in whole units for a case this small (not "-0.00 M")
+    from kamopt.midterm import headline
+
+    assert re.search(r"\n  2027 +0 +- +- +22 +0 +-155\n  2028 ", headline(mp))
     # 40 h of handover per change of hands cannot fit a 1.2 h year: today's out-of-band
     # assignment cannot change, and the message says which requirements are in play
     with pytest.raises(InfeasibleError, match=r"manager capacity \(with 40 h of handover when an "
