@@ -53,21 +53,26 @@ __all__ = [
 
 #: the notebook the report runs, in a source checkout (beside the package)
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_key_account_plan.ipynb"
-#: where an installed wheel puts it (pyproject.toml, ``[tool.setuptools.data-files]``)
+#: the mid-term report's notebook (``kamopt report --assumptions`` or ``--years``)
+MIDTERM_NOTEBOOK = "04_midterm_plan.ipynb"
+#: where an installed wheel puts them (pyproject.toml, ``[tool.setuptools.data-files]``)
 INSTALLED_NOTEBOOK = Path("share") / "kamopt" / "notebooks" / NOTEBOOK.name
 
 
-def report_notebook(prefixes: Sequence[str | Path] | None = None) -> Path | None:
-    """The plan notebook the report runs: the source checkout's, else an installed copy.
+def report_notebook(prefixes: Sequence[str | Path] | None = None,
+                    name: str | None = None) -> Path | None:
+    """The notebook the report runs: the source checkout's, else an installed copy.
 
-    ``prefixes`` are the installation prefixes searched (default
-    ``sys.prefix`` and ``sys.base_prefix``). None when there is none.
+    ``name`` is the notebook's file name (default the plan notebook's,
+    :data:`NOTEBOOK`); ``prefixes`` are the installation prefixes searched
+    (default ``sys.prefix`` and ``sys.base_prefix``). None when there is none.
     """
-    if NOTEBOOK.is_file():
-        return NOTEBOOK
+    name = name or NOTEBOOK.name
+    if NOTEBOOK.with_name(name).is_file():
+        return NOTEBOOK.with_name(name)
     roots = [sys.prefix, sys.base_prefix] if prefixes is None else prefixes
     for root in roots:
-        path = Path(root) / INSTALLED_NOTEBOOK
+        path = Path(root) / INSTALLED_NOTEBOOK.with_name(name)
         if path.is_file():
             return path
     return None
@@ -185,18 +190,29 @@ def _plain_text(text: str) -> str:
 
 
 def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: float | None = None,
-                  hire: bool = True, timeout: int = 900, notebook=None) -> Path:
+                  hire: bool = True, timeout: int = 900, notebook=None,
+                  assumptions_path=None, years: int | None = None,
+                  time_limit: float | None = None) -> Path:
     """Run the key-account plan notebook on a case and write it as HTML without code.
+
+    With ``assumptions_path`` or ``years`` it is the mid-term report instead:
+    notebook 4 (:data:`MIDTERM_NOTEBOOK`), the plan over several years against
+    the case's order-intake targets, what meeting them costs and what relaxing
+    them gives.
 
     Parameters
     ----------
     case_path : case folder or workbook.
     scenario_path : scenario YAML, or None for the default assumptions.
     out_html : the HTML file to write (its folder is created).
-    mip_gap : relative MIP gap for the plan; None keeps the scenario's own.
-    hire : also value one more KAM by re-planning (one more solve).
+    mip_gap : relative MIP gap for the plan; None keeps the scenario's own
+        (the mid-term report: the notebook's 1%).
+    hire : also value one more KAM by re-planning (one more solve; one-year report).
     timeout : seconds allowed per notebook cell.
     notebook : another notebook with a ``parameters`` cell (default :data:`NOTEBOOK`).
+    assumptions_path : mid-term assumptions YAML (:class:`kamopt.midterm.MidtermAssumptions`).
+    years : the mid-term horizon (default the assumptions' ``years``).
+    time_limit : seconds per mid-term plan (the report solves two; default the notebook's 30).
 
     Returns the path written. Raises :class:`ReportError` if the notebook is
     missing or a cell fails (its error is in the message).
@@ -216,9 +232,11 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     if wrong:  # before the notebook runs, and never over an input file such as customers.csv
         raise InputError(Problem(str(out), wrong), title="The report cannot be written there")
     check_writable(out.parent, title="The report cannot be written there")
-    src = Path(notebook) if notebook is not None else report_notebook()
+    midterm = assumptions_path is not None or years is not None
+    name = MIDTERM_NOTEBOOK if midterm else NOTEBOOK.name
+    src = Path(notebook) if notebook is not None else report_notebook(name=name)
     if src is None:
-        raise ReportError(f"The report notebook {NOTEBOOK.name} is missing: it is neither in "
+        raise ReportError(f"The report notebook {name} is missing: it is neither in "
                           f"a source checkout ({NOTEBOOK.parent}) nor installed under "
                           f"{Path(sys.prefix) / INSTALLED_NOTEBOOK.parent}. Reinstall kamopt.")
     if not src.is_file():
@@ -230,11 +248,22 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
         scenario_path = Path(scenario_path).resolve()
         if not scenario_path.is_file():
             raise ReportError(f"The scenario {scenario_path} does not exist.")
-    _check_inputs(case_path, scenario_path)
+    if assumptions_path is not None:
+        assumptions_path = Path(assumptions_path).resolve()
+        if not assumptions_path.is_file():
+            raise ReportError(f"The mid-term assumptions {assumptions_path} do not exist.")
+    _check_inputs(case_path, scenario_path, assumptions_path, years)
     nb = nbformat.read(src, as_version=4)
-    nb = inject_parameters(nb, CASE=str(case_path),
-                           SCENARIO=None if scenario_path is None else str(scenario_path),
-                           MIP_GAP=mip_gap, HIRE=bool(hire))
+    params = dict(CASE=str(case_path),
+                  SCENARIO=None if scenario_path is None else str(scenario_path))
+    if midterm:  # the notebook's own gap and time limit unless given; no sample-only checks
+        params.update(ASSUMPTIONS=None if assumptions_path is None else str(assumptions_path),
+                      YEARS=years, CHECK_SAMPLE=False)
+        params.update({k: v for k, v in (("MIP_GAP", mip_gap), ("TIME_LIMIT", time_limit))
+                       if v is not None})
+    else:
+        params.update(MIP_GAP=mip_gap, HIRE=bool(hire))
+    nb = inject_parameters(nb, **params)
     nb = _execute(nb, src.parent, timeout)
     if nb.cells and nb.cells[0].cell_type == "markdown":  # a report, not notebook 2 of a series
         nb.cells[0].source = re.sub(r"^# \d+ · ", "# ", nb.cells[0].source)
@@ -244,7 +273,7 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(_remove_tagged_cells(), enabled=True)
-    title = f"Key-account plan: {case_path.name}"
+    title = f"{'Mid-term plan' if midterm else 'Key-account plan'}: {case_path.name}"
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = body.replace("</head>", REPORT_CSS + "</head>", 1)
@@ -323,12 +352,14 @@ def plain_math_markdown(source: str) -> str:
     return "".join(parts)
 
 
-def _check_inputs(case_path: Path, scenario_path: Path | None) -> None:
+def _check_inputs(case_path: Path, scenario_path: Path | None,
+                  assumptions_path: Path | None = None, years: int | None = None) -> None:
     """Read and check the case and scenario as ``kamopt plan`` does, before the notebook runs.
 
     Bad input exits 2 and a scenario that cannot be met exits 3 with the
     same messages as ``kamopt plan``, in seconds instead of after a kernel
-    start and with no notebook traceback.
+    start and with no notebook traceback. For the mid-term report, also the
+    assumptions, the horizon and the case's targets and capacities by year.
     """
     from .diagnose import precheck
     from .io import load_case
@@ -339,6 +370,19 @@ def _check_inputs(case_path: Path, scenario_path: Path | None) -> None:
     scenario = Scenario.from_yaml(scenario_path) if scenario_path is not None else Scenario()
     check_against_scenario(case, scenario)
     precheck(case, scenario)
+    if assumptions_path is not None or years is not None:
+        from .midterm import (
+            MidtermAssumptions,
+            check_horizon,
+            load_capacity_by_year,
+            load_targets,
+        )
+
+        a = (MidtermAssumptions.from_yaml(assumptions_path) if assumptions_path is not None
+             else MidtermAssumptions())
+        check_horizon(a.years if years is None else years)
+        load_targets(case)
+        load_capacity_by_year(case)
 
 
 def _remove_tagged_cells():
@@ -398,14 +442,16 @@ def refresh_notebook(path, timeout: int = 900) -> Path:
 # ----------------------------------------------------------------- CLI
 def cmd_report(args) -> int:
     out = render_report(args.case, args.scenario, args.out, mip_gap=args.mip_gap,
-                        hire=not args.no_hire)
+                        hire=not args.no_hire, assumptions_path=args.assumptions,
+                        years=args.years, time_limit=args.time_limit)
     print(f"Wrote the report to {out}")
     return 0
 
 
 def add_report_command(subparsers) -> argparse.ArgumentParser:
     """Register ``kamopt report CASE --scenario FILE --out FILE.html`` on ``subparsers``."""
-    help_ = "Run the key-account plan notebook on a case and write an HTML report without code."
+    help_ = ("Run the key-account plan notebook (or, with --assumptions or --years, the "
+             "mid-term plan notebook) on a case and write an HTML report without code.")
     sp = subparsers.add_parser("report", help=help_, description=help_)
     sp.set_defaults(func=cmd_report)
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
@@ -415,6 +461,13 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
                     "(overrides the scenario; 0.01 makes the sample ~6x faster)")
     sp.add_argument("--no-hire", action="store_true",
                     help="skip valuing one more KAM (saves one solve)")
+    mt = sp.add_argument_group("the mid-term report (notebook 4: targets, hires, handovers)")
+    mt.add_argument("--assumptions", help="mid-term assumptions (YAML): report the plan over "
+                    "their `years`, against the case's targets.csv")
+    mt.add_argument("--years", type=int, help="the horizon in years, 1 to 10 (overrides the "
+                    "assumptions' years)")
+    mt.add_argument("--time-limit", type=float, help="seconds for each of the report's two "
+                    "plans (with and without the targets; default 30)")
     return sp
 
 

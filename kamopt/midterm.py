@@ -1433,6 +1433,14 @@ def read_midterm(mm: MidtermModel, sol: Solution, case: Case, scenario: Scenario
                        changes, mlab, kpis, model=mm, solution=sol)
 
 
+def check_horizon(years) -> int:
+    """The horizon T: a whole number in [1, 10], else :class:`ScenarioError`."""
+    if not _is_int(years) or not 1 <= years <= 10:
+        raise ScenarioError(Problem("midterm", "must be a whole number in [1, 10]",
+                                    column="years", value=years))
+    return int(years)
+
+
 def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None = None,
                  targets: pd.DataFrame | None = None, *,
                  assumptions: MidtermAssumptions | None = None,
@@ -1468,10 +1476,7 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
 
     scenario = scenario or Scenario()
     a = assumptions or MidtermAssumptions()
-    years = a.years if years is None else years
-    if not _is_int(years) or not 1 <= years <= 10:
-        raise ScenarioError(Problem("midterm", "must be a whole number in [1, 10]",
-                                    column="years", value=years))
+    years = check_horizon(a.years if years is None else years)
     a = a.replace(years=years)
     if targets is None:
         targets = load_targets(case)
@@ -2041,17 +2046,19 @@ def shortfall_messages(err: InfeasibleError) -> list[str]:
 def by_year(mp: MidtermPlan) -> pd.DataFrame:
     """The plan by year in M EUR and counts: intake vs target, and what it takes.
 
-    Columns: intake, target, shortfall (M EUR), met, key_accounts (and by
-    level), activities, hires, hours_used, hours_available, cost_kam,
-    hire_cost, net (M EUR).
+    Columns: intake, target, shortfall (M EUR), met (the three target columns
+    only in a plan with targets), key_accounts (and by level), activities,
+    hires, hours_used, hours_available, cost_kam, hire_cost, net (M EUR).
     """
     y = mp.years
     acc = mp.accounts[mp.accounts["key_account"] == 1]
     levels = acc.groupby(["year", "level"]).size().unstack(fill_value=0)
     out = pd.DataFrame(index=y.index)
-    for col in ("intake", "target", "shortfall"):
+    targets = y["target"].notna().any()
+    for col in ("intake", "target", "shortfall") if targets else ("intake",):
         out[f"{col} (M EUR)"] = y[col] / 1e6
-    out["met"] = y["target_met"]
+    if targets:
+        out["met"] = y["target_met"]
     out["key accounts"] = y["key_accounts"]
     for lv in levels.columns:
         out[f"  {lv}"] = levels[lv].reindex(y.index).fillna(0).astype(int)
@@ -2102,11 +2109,12 @@ def price_of_targets(mp: MidtermPlan, reference: MidtermPlan) -> pd.DataFrame:
     return out
 
 
-def explain_targets(mp: MidtermPlan, reference: MidtermPlan) -> str:
+def explain_targets(mp: MidtermPlan, reference: MidtermPlan | None) -> str:
     """The result in words, written from the two plans' figures (Markdown bullets).
 
     Says which targets are met and by how much the others are missed, what
-    the plan hires, and what relaxing the targets gains; where the plans'
+    the plan hires, and what relaxing the targets gains (``reference``: the
+    plan without them; None for a case without targets); where the plans'
     gaps are too wide to tell the price of the targets apart from the
     solver's tolerance, it says so instead of reading noise as a price.
     """
@@ -2138,6 +2146,10 @@ def explain_targets(mp: MidtermPlan, reference: MidtermPlan) -> str:
                      "from the hiring year on.")
     else:
         lines.append("**Hires.** None: the current team carries the plan.")
+    if reference is None:
+        lines.append("**Targets.** None in this case (targets.csv): the plan maximises the net "
+                     "present value alone.")
+        return "\n".join(f"* {line}" for line in lines)
     npv_cost = reference.kpis["npv"] - mp.kpis["npv"]
     secured = mp.years["intake"] - reference.years["intake"]
     gaps = [mp.kpis["mip_gap"], reference.kpis["mip_gap"]]
@@ -2190,7 +2202,8 @@ def intake_chart(mp: MidtermPlan, ax=None):
                         color=PALETTE["vermillion"] if short > 0 else PALETTE["black"])
         ax.set_xticks(xs, [str(v) for v in y.index])
         top = np.nanmax(np.r_[y["intake"].to_numpy(), y["target"].to_numpy(float)])
-        ax.set_ylim(0, top * 1.18)
+        if top > 0:  # a case without revenue (a territory case) has no intake to scale to
+            ax.set_ylim(0, top * 1.18)
         _eur_axis(ax.yaxis)
         _titles(ax, "Expected order intake against target",
                 f"EUR a year, {mp.scenario.name} scenario; plan {mp.status}, "

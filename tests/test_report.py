@@ -15,6 +15,7 @@ import pytest
 from kamopt import htmlreport
 from kamopt.htmlreport import (
     INSTALLED_NOTEBOOK,
+    MIDTERM_NOTEBOOK,
     NOTEBOOK,
     ReportError,
     add_report_command,
@@ -145,14 +146,20 @@ def test_an_installed_copy_of_the_notebook_is_found_without_a_source_checkout(
     installed.parent.mkdir(parents=True)
     shutil.copy(NOTEBOOK, installed)
     assert report_notebook(prefixes=[tmp_path / "empty", tmp_path / "prefix"]) == installed
+    # the mid-term report's notebook, beside it
+    assert report_notebook(prefixes=[tmp_path / "prefix"], name=MIDTERM_NOTEBOOK) is None
+    shutil.copy(NOTEBOOK.with_name(MIDTERM_NOTEBOOK), installed.with_name(MIDTERM_NOTEBOOK))
+    assert report_notebook(prefixes=[tmp_path / "prefix"], name=MIDTERM_NOTEBOOK) == \
+        installed.with_name(MIDTERM_NOTEBOOK)
     monkeypatch.setattr(htmlreport.sys, "prefix", str(tmp_path / "empty"))
     monkeypatch.setattr(htmlreport.sys, "base_prefix", str(tmp_path / "empty"))
     with pytest.raises(ReportError, match="neither in a source checkout"):
         render_report(ROOT / "data" / "sample", None, tmp_path / "r.html")
 
 
-def test_the_wheel_installs_the_report_notebook(tmp_path):
-    """A wheel carries the notebook as data for <prefix>/share/kamopt/notebooks (offline build)."""
+def test_the_wheel_installs_the_report_notebooks(tmp_path):
+    """A wheel carries both report notebooks as data for <prefix>/share/kamopt/notebooks
+    (offline build)."""
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -160,15 +167,17 @@ def test_the_wheel_installs_the_report_notebook(tmp_path):
     shutil.copytree(ROOT / "kamopt", src / "kamopt",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     (src / "notebooks").mkdir()
-    shutil.copy(NOTEBOOK, src / "notebooks" / NOTEBOOK.name)
+    for name in (NOTEBOOK.name, MIDTERM_NOTEBOOK):
+        shutil.copy(NOTEBOOK.with_name(name), src / "notebooks" / name)
     run = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps",
                           "--no-build-isolation", "--no-index", "-q", "-w", str(tmp_path / "dist")],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     (wheel,) = (tmp_path / "dist").glob("kamopt-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    data = [n for n in names if n.endswith(NOTEBOOK.name)]
-    assert data == [f"kamopt-0.1.0.data/data/{INSTALLED_NOTEBOOK.as_posix()}"], data
+    data = sorted(n for n in names if n.endswith(".ipynb"))
+    assert data == [f"kamopt-0.1.0.data/data/{INSTALLED_NOTEBOOK.with_name(name).as_posix()}"
+                    for name in (NOTEBOOK.name, MIDTERM_NOTEBOOK)], data
     assert "kamopt/htmlreport.py" in names
 
 
@@ -255,3 +264,67 @@ def test_a_rule_of_thumb_that_cannot_be_filled_is_left_out_with_the_reason(tmp_p
     assert ("'today's coverage' is left out: The decisions of 'today's coverage' break the "
             "plan's rules: min_workload[M2]") in page
     assert "top 3 by revenue" in page and "more than the best rule of thumb" in page
+
+
+# ------------------------------------------------------------ the mid-term report
+def test_the_mid_term_report_tells_targets_hires_and_the_price_of_the_targets(tmp_path, capfd):
+    """`kamopt report --assumptions`: notebook 4 on another case than the sample, as HTML
+    without code; the sample's own checks and the model's formulas are left out."""
+    from kamopt.cli import main
+    from kamopt.io import save_case
+    from kamopt.sample import make_case
+
+    case = make_case(customers=40, managers=4, seed=3)
+    folder = save_case(case, tmp_path / "case")
+    revenue = case.customers["revenue"].sum()
+    (folder / "targets.csv").write_text(
+        f"year,scope,order_intake\n2027,company,{0.9 * revenue:.0f}\n"
+        f"2028,company,{1.2 * revenue:.0f}\n", encoding="utf-8")
+    (tmp_path / "mt.yml").write_text("years: 2\nhandover_hours: 20\n", encoding="utf-8")
+    out = tmp_path / "mt.html"
+    assert main(["report", str(folder), "--assumptions", str(tmp_path / "mt.yml"),
+                 "--time-limit", "5", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    page = visible_text(html)
+    assert "<title>Mid-term plan: case</title>" in html
+    assert "The mid-term plan: securing future order intake" in page
+    assert "4 ·" not in page and "In formulas" not in page and "$$" not in page
+    assert "40 customers, 4 managers" in page
+    assert re.search(r"MidtermPlan\((optimal|feasible), 2 years", page)
+    assert "Is the target met?" in page and "2028" in page
+    assert "The target of 2027 is met" in page  # 90% of today's revenue: met by retention alone
+    assert "Relaxing the targets" in page and "What is lost if the target is relaxed?" in page
+    assert "Why the years differ: M08" not in page  # the sample's story stays in the notebook
+    assert not re.search(r'class="[^"]*jp-InputArea-editor', html)  # no code
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 1  # intake chart
+    assert "Kernel is running over TCP" not in capfd.readouterr().err
+
+
+def test_the_mid_term_report_of_a_case_without_targets_says_so(tmp_path):
+    folder = ROOT / "data" / "validation" / "pfizer_turkey"
+    (tmp_path / "mt.yml").write_text("years: 2\nhandover_hours: 0\n", encoding="utf-8")
+    html = render_report(folder / "distance", folder / "territory.yml", tmp_path / "r.html",
+                         assumptions_path=tmp_path / "mt.yml").read_text(encoding="utf-8")
+    page = visible_text(html)
+    assert "The case has no order-intake targets (targets.csv)" in page
+    assert "Without order-intake targets there is nothing to relax." in page
+    assert "None in this case (targets.csv)" in page
+    assert "NaN" not in page and "<NA>" not in page and "Warning" not in page
+
+
+@pytest.mark.parametrize("assumptions, years, expected", [
+    ("years: 0\n", None, "years"),
+    ("ramp: [0.4, oops]\n", None, "ramp"),
+    ("years: 2\n", 11, "must be a whole number in [1, 10]"),
+])
+def test_bad_mid_term_report_input_exits_2_before_any_notebook_runs(tmp_path, capsys, assumptions,
+                                                                    years, expected):
+    from kamopt.cli import main
+
+    (tmp_path / "mt.yml").write_text(assumptions, encoding="utf-8")
+    args = ["report", str(ROOT / "data" / "sample"), "--assumptions", str(tmp_path / "mt.yml"),
+            "--out", str(tmp_path / "r.html")]
+    assert main(args + (["--years", str(years)] if years else [])) == 2
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
