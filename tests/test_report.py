@@ -311,6 +311,8 @@ def test_the_mid_term_report_of_a_case_without_targets_says_so(tmp_path):
                          assumptions_path=tmp_path / "mt.yml").read_text(encoding="utf-8")
     page = visible_text(html)
     assert "The case has no order-intake targets (targets.csv)" in page
+    assert "No order-intake targets (targets.csv)." in page
+    assert "No capacity changes over the years (capacity_by_year.csv)" in page
     assert "Without order-intake targets there is nothing to relax." in page
     assert "None in this case (targets.csv)" in page
     assert "NaN" not in page and "<NA>" not in page and "Warning" not in page
