@@ -51,7 +51,7 @@ from matplotlib.ticker import (
 )
 
 from .portfolio import DEVELOP, KEY_ACCOUNT_CANDIDATE, MAINTAIN, QUADRANTS, STANDARD
-from .units import amount
+from .units import amount, hours
 
 __all__ = [
     "PALETTE",
@@ -818,7 +818,7 @@ def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
         fig, ax = _figure(ax, (12, max(3.8, 0.62 * len(d) + 2.4)))
         ax.barh(y, cap, height=0.7, color="#DDDDDD", zorder=2, label="capacity")
         ax.barh(y, used, height=0.42, color=PALETTE["green"], zorder=3, label="used by the plan")
-        labels = [_bar_label(ax, max(u, c), yi, f"{u:,.0f} of {c:,.0f} h "
+        labels = [_bar_label(ax, max(u, c), yi, f"{hours(u)} of {hours(c)} h "
                              f"({u / c if c > 0 else 0.0:.0%})", inside=False)
                   for yi, u, c in zip(y, used, cap, strict=True)]
         ax.set_yticks(y, [str(i) for i in d.index])
@@ -829,7 +829,7 @@ def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
         _hours_axis(ax.xaxis)
         ax.set_xlabel("department hours a year for key-account activities")
         _titles(ax, title, f"hours used by the plan's activities vs capacity: "
-                f"{used.sum():,.0f} of {cap.sum():,.0f} h")
+                f"{hours(used.sum())} of {hours(cap.sum())} h")
         ax.legend(loc="lower right")
         _fit_labels(ax, labels)  # the axis just wide enough for bars and labels
     return fig

@@ -62,6 +62,7 @@ from .plan import plan as make_plan
 from .prepare import effective_managers, prepare
 from .scenario import Hire
 from .units import amount
+from .units import hours as hours_text
 
 __all__ = ["explain", "lp_duals", "marginal_values", "median_hire", "value_of_hire"]
 
@@ -513,7 +514,7 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
             out.at[cid, "reason"] = "at the margin"
             out.at[cid, "why"] = (f"Not a key account, at the margin: earns {_eur(nph)} {per}, "
                                   f"about the {_eur(mph)} an hour earns at the margin, but its "
-                                  f"{r['hours']:,.0f} h do not fit whole into {left}")
+                                  f"{hours_text(r['hours'])} h do not fit whole into {left}")
     return out
 
 

@@ -108,8 +108,8 @@ class Plan:
         k = self.kpis
         return (
             f"Plan({self.status}, objective {k['objective']:,.0f} EUR/yr, "
-            f"{k['key_accounts']} key accounts, {k['hours_used']:,.0f} of "
-            f"{k['hours_available']:,.0f} h, gap {k['mip_gap']:.2%})"
+            f"{k['key_accounts']} key accounts, {hours_text(k['hours_used'])} of "
+            f"{hours_text(k['hours_available'])} h, gap {k['mip_gap']:.2%})"
         )
 
 

@@ -94,6 +94,7 @@ from .plan import Plan
 from .prepare import override_notes, status_overrides
 from .scenario import Hire, Scenario
 from .session import PlanSession, explorer_scenario
+from .units import hours
 
 #: cases with more customers start with "re-plan on every change" off
 AUTO_LIMIT = 2000
@@ -107,16 +108,25 @@ MIDTERM_TIME_LIMIT = 60.0
 MIDTERM_MAX_YEARS = 5
 
 #: the headline figures shown, with their labels and formats
-KPI_LABELS = {  # three tiles a row: money, accounts, hours
-    "objective": ("Net contribution", "{:,.0f} EUR/yr"),
-    "value_from_potential": ("from potential", "{:,.0f} EUR/yr"),
-    "value_from_retention": ("from retention", "{:,.0f} EUR/yr"),
-    "key_accounts": ("Key accounts", "{:,d}"),
-    "accounts_changing_hands": ("Led by a new manager", "{:,d} accounts"),
-    "activities_run": ("Activities run", "{:,d}"),
-    "hours_used": ("KAM hours used", "{:,.0f} h"),
-    "hours_available": ("KAM hours available", "{:,.0f} h"),
-    "cost": ("Cost", "{:,.0f} EUR/yr"),
+def _eur_year(v: float) -> str:
+    return f"{v:,.0f} EUR/yr"
+
+
+def _hours(v: float) -> str:  # a workload index of 4.8 reads 4.8, not 5
+    return f"{hours(v)} h"
+
+
+#: KPI key -> (label, how its value is shown); three tiles a row: money, accounts, hours
+KPI_LABELS = {
+    "objective": ("Net contribution", _eur_year),
+    "value_from_potential": ("from potential", _eur_year),
+    "value_from_retention": ("from retention", _eur_year),
+    "key_accounts": ("Key accounts", lambda v: f"{int(v):,d}"),
+    "accounts_changing_hands": ("Led by a new manager", lambda v: f"{int(v):,d} accounts"),
+    "activities_run": ("Activities run", lambda v: f"{int(v):,d}"),
+    "hours_used": ("KAM hours used", _hours),
+    "hours_available": ("KAM hours available", _hours),
+    "cost": ("Cost", _eur_year),
 }
 
 
@@ -408,9 +418,9 @@ class ScenarioExplorer:
             override_notes(self.case, plan.scenario)) if n_over else "")
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
         self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds)
-        for key, (label, fmt) in KPI_LABELS.items():
+        for key, (label, show) in KPI_LABELS.items():
             v = k[key]
-            shown = fmt.format(int(v) if "d}" in fmt else v)
+            shown = show(v)
             self.kpi_widgets[key].value = (
                 f'<div style="font-size:12px;color:#555">{label}</div>'
                 f'<div class="kamopt-value" data-value="{v}" style="font-size:20px;'

@@ -65,6 +65,7 @@ def test_the_least_total_distance_within_the_band(table):
         PFIZER_FIGURES["min_distance"], abs=5e-3)
     assert p.managers["hours_used"].between(0.8 - 1e-9, 1.2 + 1e-9).all()
     assert_plan_sound(p)
+    assert "22 key accounts, 4 of 4.8 h" in repr(p)  # small hours as they are
 
 
 def test_the_least_disruption_within_the_band_and_its_distance(table):

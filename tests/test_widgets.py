@@ -281,3 +281,17 @@ def test_bad_targets_and_solver_errors_are_shown_not_raised(small, monkeypatch):
     assert ex.midterm_status.value.startswith("Cannot plan: SolverError")
     assert "no plan within the time limit" in ex.midterm_message.value
     assert not ex.midterm_button.disabled
+
+
+def test_small_hours_read_as_they_are_in_the_tiles():
+    """The territory case's workload index: 4.8 h available reads 4.8, not 5."""
+    from pathlib import Path
+
+    from kamopt import Scenario, load_case
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "validation" / "pfizer_turkey"
+    ex = ScenarioExplorer(load_case(folder / "distance"),
+                          scenario=Scenario.from_yaml(folder / "territory.yml"))
+    assert ">4.8 h</div>" in ex.kpi_widgets["hours_available"].value
+    assert ">4 h</div>" in ex.kpi_widgets["hours_used"].value
+    assert ">-155 EUR/yr</div>" in ex.kpi_widgets["objective"].value
