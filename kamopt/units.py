@@ -6,8 +6,8 @@
 '85 k EUR'
 >>> amount(-1_234_000, "EUR", minus="-")
 '-1.2 M EUR'
->>> amount(412.4, "EUR")
-'412 EUR'
+>>> amount(412.4, "EUR"), amount(0.25, "€", sep=""), amount(3, "EUR")
+('412 EUR', '0.25 €', '3 EUR')
 >>> hours(16_002.4), hours(1_234.56, ",.1f"), hours(0.79969)
 ('16,002', '1,234.6', '0.7997')
 """
@@ -23,6 +23,8 @@ def amount(x: float, unit: str, minus: str = "−", sep: str = " ") -> str:
         scaled, prefix = v / 1e6, "M"
     elif v >= 1e3:
         scaled, prefix = v / 1e3, "k"
+    elif v < 10 and v != round(v):  # small amounts keep their digits: 0.2 and 0.4 differ
+        return f"{sign}{v:.2g} {unit}"
     else:
         return f"{sign}{v:,.0f} {unit}"
     text = f"{scaled:,.0f}" if scaled >= 10 else f"{scaled:.1f}".removesuffix(".0")

@@ -245,6 +245,8 @@ def test_the_territory_case_gets_its_report_with_rules_balanced_to_the_minimums(
                      r"122 EUR \(\+44%\) more than the best rule of thumb \('today's coverage'\)",
                      page)
     assert "Kernel is running over TCP" not in capfd.readouterr().err
+    # no revenue, no potential: no portfolio chart of 22 customers at (0, 0)
+    assert "neither revenue nor potential (all 0): there is no portfolio" in page
 
 
 def test_a_rule_of_thumb_that_cannot_be_filled_is_left_out_with_the_reason(tmp_path):
