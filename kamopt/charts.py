@@ -163,9 +163,10 @@ def _titles(ax: Axes, title: str, subtitle: str | None = None) -> None:
     ax.set_title(title, pad=32 if subtitle else 12)  # the centre title: ax.get_title() finds it
     ax.title.set_horizontalalignment("left")
     ax.title.set_x(0.0)
-    if subtitle:
-        ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=13, color="#555555",
-                va="bottom", ha="left")
+    if subtitle:  # a fixed distance above the axes, in points: a tall chart keeps it under the title
+        ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 5),
+                    textcoords="offset points", fontsize=13, color="#555555", va="bottom",
+                    ha="left", gid="subtitle")
 
 
 def _legend_outside(ax: Axes, sections: list[tuple[str, list, list[str]]]) -> Legend:

@@ -210,7 +210,7 @@ def bars(ax) -> list:
 
 
 def subtitle(ax) -> str:
-    return next(t.get_text() for t in ax.texts if t.get_position() == (0, 1.02))
+    return next(t.get_text() for t in ax.texts if t.get_gid() == "subtitle")
 
 
 def test_manager_utilisation_draws_a_bar_per_manager_with_capacity_and_executives():
@@ -233,6 +233,21 @@ def test_manager_utilisation_shows_the_busiest_of_many():
     ax = manager_utilisation(m, top=10).axes[0]
     assert len(ax.get_yticklabels()) == 10
     assert "the 10 busiest of 60 managers" in subtitle(ax)
+
+
+@pytest.mark.parametrize("n", [3, 40, 120])
+def test_the_subtitle_sits_under_the_title_whatever_the_chart_height(n):
+    """40 managers (a report of 1,000 x 40) made the chart tall, and a subtitle placed at a
+    fraction of the axes' height rose into the title."""
+    m = pd.concat([plan_managers()] * (n // 3))
+    m.index = [f"M{i:03d}" for i in range(len(m))]
+    fig = manager_utilisation(m, top=n)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    sub = next(t for t in ax.texts if t.get_gid() == "subtitle").get_window_extent()
+    title = ax.title.get_window_extent()
+    plot = ax.get_window_extent()
+    assert plot.y1 <= sub.y0 and sub.y1 <= title.y0, (plot, sub, title)
 
 
 def test_department_load_compares_used_with_capacity():
