@@ -230,14 +230,17 @@ def _letter(i: int) -> str:
     return s
 
 
+def closest(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str | None:
+    """The one of ``candidates`` that ``word`` most likely misspells (case aside), or None."""
+    lower = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=cutoff)
+    return lower[close[0]] if close else None
+
+
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``candidates``, or ``""``."""
-    candidates = list(candidates)
-    lower = {c.lower(): c for c in candidates}
-    if word.lower() in lower:
-        return f"; did you mean '{lower[word.lower()]}'?"
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    close = closest(word, candidates, cutoff)
+    return f"; did you mean '{close}'?" if close else ""
 
 
 def _listing(names: Sequence[str], limit: int = 12) -> str:
@@ -514,6 +517,20 @@ def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | 
         else:
             extras.append((head.strip() or f"column_{_letter(i)}", i))
 
+    absent = [c.name for c in table.columns if not c.required and c.name not in where]
+    for name, _ in extras:  # a misspelt optional column would be ignored without a word
+        meant = closest(name, absent)
+        if meant:
+            log.add(
+                Problem(
+                    raw.file,
+                    f"is not a column kamopt reads; did you mean '{meant}'? Without a column "
+                    f"'{meant}' its default applies to every row. Rename the column (an extra "
+                    "column for kamopt to ignore needs a name less close to one it reads)",
+                    row=raw.header_row,
+                    column=name,
+                )
+            )
     for col in table.columns:
         if col.required and col.name not in where:
             log.add(

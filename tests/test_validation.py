@@ -154,6 +154,36 @@ def test_missing_required_column_suggests_a_near_header(tmp_path):
         load_case(folder)
 
 
+def test_a_misspelt_optional_column_is_named_not_ignored(tmp_path, capsys):
+    """'current_manger' would leave every customer without today's manager, silently."""
+    folder = make_case_dir(tmp_path, customers=edit(CUSTOMERS, "current_manager", "current_manger"),
+                           managers=edit(MANAGERS, "industries", "Industry"))
+    found = [str(p) for p in problems(folder)]
+    assert found == [
+        "customers.csv, row 1, column 'current_manger': is not a column kamopt reads; did you "
+        "mean 'current_manager'? Without a column 'current_manager' its default applies to "
+        "every row. Rename the column (an extra column for kamopt to ignore needs a name less "
+        "close to one it reads)",
+        "managers.csv, row 1, column 'Industry': is not a column kamopt reads; did you mean "
+        "'industries'? Without a column 'industries' its default applies to every row. Rename "
+        "the column (an extra column for kamopt to ignore needs a name less close to one it reads)",
+    ]
+    assert main(["plan", str(folder), "--out", str(tmp_path / "out")]) == 2
+    assert "did you mean 'current_manager'?" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_extra_columns_kamopt_does_not_read_are_kept(tmp_path):
+    """A note, or an old column beside the one kamopt reads, is no typo."""
+    lines = CUSTOMERS.splitlines()
+    text = "\n".join([lines[0] + ",note,current_manager_2025", lines[1] + ",fine,M2",
+                      lines[2] + ",,", lines[3] + ",,M1"]) + "\n"
+    case = load_case(make_case_dir(tmp_path, customers=text))
+    assert case.customers.loc["C1", "note"] == "fine"
+    assert case.customers.loc["C3", "current_manager_2025"] == "M1"
+    assert case.customers.loc["C1", "current_manager"] == "M1"
+
+
 def test_a_column_given_twice(tmp_path):
     text = (
         edit(CUSTOMERS, "status", "Margin")
