@@ -28,11 +28,12 @@ import pandas as pd
 
 from .case import Case
 from .errors import CaseError, InputError, Problem
-from .schema import TABLES, TABLES_BY_NAME
+from .schema import OTHER_TABLES, TABLES, TABLES_BY_NAME
 from .validate import (
     ProblemLog,
     RawTable,
     build_case,
+    closest,
     format_number_de,
     raw_from_grid,
     text_array,
@@ -43,6 +44,9 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: What :func:`read_csv_table` returns for a file with nothing in it.
 _EMPTY = RawTable("", [], [], np.array([], dtype=np.int64))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: every table a case may hold (files of a folder, sheets of a workbook), and the optional ones
+ALL_TABLES = frozenset([t.name for t in TABLES] + list(OTHER_TABLES))
+OPTIONAL_TABLES = tuple([t.name for t in TABLES if not t.required] + list(OTHER_TABLES))
 
 
 # ------------------------------------------------------------------- writing
@@ -453,7 +457,28 @@ def _read_folder(folder: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
             continue
         if raw is not None:
             raws[table.name] = raw
+    csvs = {f.stem.strip().lower(): f.name for f in files if f.suffix.lower() == ".csv"}
+    _name_misspelt_tables(csvs, log, "file", lambda t: f"{t}.csv")
     return raws, labels
+
+
+def _name_misspelt_tables(found: dict[str, str], log: ProblemLog, kind: str, spelt) -> None:
+    """A file or sheet named close to an optional table the case lacks (``activites.csv``)
+    is most likely that table misspelt: without a word, the case would be read without it.
+
+    ``found`` maps each file's stem or sheet's title (lower case) to its label.
+    """
+    absent = [t for t in OPTIONAL_TABLES if t not in found]
+    for name, label in found.items():
+        if name in ALL_TABLES:
+            continue
+        meant = closest(name, absent)
+        if meant:
+            log.add(Problem(
+                label,
+                f"is not a {kind} kamopt reads; did you mean {kind} '{spelt(meant)}'? Without "
+                f"it the case has no {meant.replace('_', ' ')}. Rename the {kind} (a {kind} "
+                f"for kamopt to ignore needs a name less close to one it reads)"))
 
 
 def _folder_hint(wanted: str, files: list[Path]) -> str:
@@ -620,6 +645,8 @@ def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
     raws: dict[str, RawTable] = {}
     try:
         sheets = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows")]
+        _name_misspelt_tables({ws.title.strip().lower(): f"{book}[{ws.title}]" for ws in sheets},
+                              log, "sheet", str)
         for table in TABLES:
             matches = [ws for ws in sheets if ws.title.strip().lower() == table.name]
             if len(matches) > 1:

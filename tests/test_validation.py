@@ -625,3 +625,45 @@ def test_kamopt_check_exits_2_with_the_problem_and_no_traceback(tmp_path, capsys
 def test_kamopt_check_passes_a_good_case(tmp_path, capsys):
     assert main(["check", str(make_case_dir(tmp_path))]) == 0
     assert "valid" in capsys.readouterr().out
+
+
+def test_a_misspelt_optional_file_is_named_not_ignored(tmp_path):
+    """'activites.csv' would leave the case without activities, silently; a file with a name
+    unlike any table (notes.csv) is still ignored."""
+    folder = make_case_dir(tmp_path, activities=None)
+    (folder / "activites.csv").write_text(ACTIVITIES, encoding="utf-8")
+    (folder / "Target.csv").write_text("year,scope,order_intake\n", encoding="utf-8")
+    (folder / "notes.csv").write_text("anything\n", encoding="utf-8")
+    assert sorted(str(p) for p in problems(folder)) == [
+        "Target.csv: is not a file kamopt reads; did you mean file 'targets.csv'? Without it "
+        "the case has no targets. Rename the file (a file for kamopt to ignore needs a name less "
+        "close to one it reads)",
+        "activites.csv: is not a file kamopt reads; did you mean file 'activities.csv'? Without "
+        "it the case has no activities. Rename the file (a file for kamopt to ignore needs a "
+        "name less close to one it reads)",
+    ]
+    (folder / "activites.csv").rename(folder / "activities.csv")
+    (folder / "Target.csv").rename(folder / "targets.csv")
+    assert len(load_case(folder).activities) > 0
+
+
+def test_a_misspelt_optional_sheet_is_named_not_ignored(tmp_path):
+    case = load_case(make_case_dir(tmp_path))
+    book = save_case(case, tmp_path / "case.xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["departments"].title = "Departements"
+    wb.create_sheet("README")
+    wb.save(book)
+    found = [str(p) for p in problems(book)]
+    assert found[0] == (
+        "case.xlsx[Departements]: is not a sheet kamopt reads; did you mean sheet 'departments'? "
+        "Without it the case has no departments. Rename the sheet (a sheet for kamopt to ignore "
+        "needs a name less close to one it reads)")
+    assert not any("README" in f for f in found)  # a sheet unlike any table is ignored
+
+
+def test_the_other_tables_are_those_the_mid_term_plan_reads():
+    from kamopt.midterm import CAPACITY_BY_YEAR, TARGETS
+    from kamopt.schema import OTHER_TABLES
+
+    assert OTHER_TABLES == (TARGETS.name, CAPACITY_BY_YEAR.name)
