@@ -274,8 +274,8 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
         budget_left -= rate[j] * hours + pair_cost[cid, j]
         chosen[cid] = [level, j, hours]
 
-    lows = mg["min_hours"].astype(float)
-    lows = lows[lows > _TOL].to_dict() if "min_hours" in mg else {}
+    lows = mg["min_hours"].astype(float)  # prepare gives every manager one (default 0)
+    lows = lows[lows > _TOL].to_dict()
     balanced = added = 0
     if lows:  # managers' minimum workloads: move accounts to them, then add the next ones
         rest = [cid for cid in order if cid not in chosen]

@@ -107,7 +107,7 @@ MIDTERM_TIME_LIMIT = 60.0
 #: the longest horizon the explorer offers (plan_midterm allows 10)
 MIDTERM_MAX_YEARS = 5
 
-#: the headline figures shown, with their labels and formats
+
 def _eur_year(v: float) -> str:
     return f"{v:,.0f} EUR/yr"
 
