@@ -2073,6 +2073,20 @@ def by_year(mp: MidtermPlan) -> pd.DataFrame:
     return out
 
 
+def target_table(mp: MidtermPlan) -> pd.DataFrame:
+    """Every order-intake target of the plan, for reading: year, scope, target, intake and
+    shortfall (M EUR), met (yes/no); the company's first, then the regions and industries."""
+    t = mp.targets
+    return pd.DataFrame({
+        "year": t["year"].to_numpy(),
+        "scope": t["scope"].str.replace(":", " ", regex=False).to_numpy(),
+        "target (M EUR)": (t["order_intake"] / 1e6).to_numpy(),
+        "intake (M EUR)": (t["intake"] / 1e6).to_numpy(),
+        "shortfall (M EUR)": (t["shortfall"] / 1e6).to_numpy(),
+        "met": np.where(t["met"].to_numpy(bool), "yes", "no"),
+    })
+
+
 def compare(plans: dict[str, MidtermPlan]) -> pd.DataFrame:
     """Headline figures of several plans side by side (one column a plan)."""
     rows = {}

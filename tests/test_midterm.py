@@ -28,6 +28,7 @@ from kamopt.midterm import (
     parse_targets,
     plan_midterm,
     price_of_targets,
+    target_table,
 )
 from kamopt.sample import make_case
 from kamopt.scenario import Level, Scenario
@@ -312,6 +313,13 @@ def test_reader_tables(small_plan):
     c = compare({"a": mp, "b": mp})
     assert c.loc["NPV (M EUR)", "a"] == pytest.approx(mp.kpis["npv"] / 1e6)
     assert c.loc["hires", "b"] == len(mp.hires)
+    tt = target_table(mp)
+    assert list(tt.columns) == ["year", "scope", "target (M EUR)", "intake (M EUR)",
+                                "shortfall (M EUR)", "met"]
+    assert len(tt) == len(mp.targets)
+    assert tt["target (M EUR)"].to_numpy() * 1e6 == pytest.approx(
+        mp.targets["order_intake"].to_numpy())
+    assert list(tt["met"]) == ["yes" if m else "no" for m in mp.targets["met"]]
 
 
 def test_relaxing_the_target_never_lowers_the_npv(small_plan):

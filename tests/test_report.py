@@ -298,6 +298,8 @@ def test_the_mid_term_report_tells_targets_hires_and_the_price_of_the_targets(tm
     assert re.search(r"\bmet\s+yes\s+(yes|no)\s+key accounts", page)
     assert "40% / 75% / 100% in the 1st / 2nd / ... year as a key account" in page  # uncut
     assert "The target of 2027 is met" in page  # 90% of today's revenue: met by retention alone
+    assert re.search(r"2027\s+company\s+[\d.,]+\s+[\d.,]+\s+0\.0\s+yes", page)  # target table
+    assert "No hires: the current team carries the plan." in page  # no profile to hire
     assert "Relaxing the targets" in page and "What is lost if the target is relaxed?" in page
     assert "Why the years differ: M08" not in page  # the sample's story stays in the notebook
     assert not re.search(r'class="[^"]*jp-InputArea-editor', html)  # no code
