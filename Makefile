@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 CASE   ?= data/sample
 SCENARIO ?= data/scenarios/base.yml
 OUT    ?= results/sample
+ASSUMPTIONS ?= data/scenarios/midterm_base.yml
 
 # Keep Jupyter, IPython and matplotlib state inside the project, not in $HOME.
 export JUPYTER_CONFIG_DIR  := $(CURDIR)/build/jupyter/config
@@ -17,7 +18,7 @@ export MPLCONFIGDIR        := $(CURDIR)/build/mpl
 export MPLBACKEND          := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lab app report bench lint clean venv browser
+.PHONY: demo test lab app report report-midterm bench lint clean venv browser
 
 venv: $(STAMP)
 
@@ -39,6 +40,10 @@ app: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/kamopt report $(CASE) --scenario $(SCENARIO) --out $(OUT)/report.html
+
+report-midterm: $(STAMP)
+	$(BIN)/kamopt report $(CASE) --scenario $(SCENARIO) --assumptions $(ASSUMPTIONS) \
+		--out $(OUT)/midterm.html
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name kamopt --display-name "Python (kamopt)"
