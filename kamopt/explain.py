@@ -253,12 +253,15 @@ def marginal_values(p: Plan, *, hire: bool | Hire = True) -> pd.DataFrame:
     return out
 
 
-def marginal_table(mv: pd.DataFrame) -> pd.DataFrame:
+def marginal_table(mv: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
     """:func:`marginal_values` for a reader: one row per scarce resource, in words and units.
 
     Managers, departments and the budget (the new KAM is a sentence of its
     own, not a row): capacity, used, unused, and what one more unit is worth
     at the margin (the LP relaxation's price, EUR a year), most valuable first.
+    With ``top`` (and more rows than that), only the ``top`` most valuable rows, their
+    worth as text, and a last row that says how many more there are and what one
+    more hour of them is worth (the budget, worth most or nothing, is rarely among them).
 
     >>> mv = pd.DataFrame({"kind": ["manager hour", "department hour", "new KAM"],
     ...     "id": ["M01", "Logistik", "NEW1"], "name": ["Anna", "Logistik", "x"],
@@ -270,8 +273,9 @@ def marginal_table(mv: pd.DataFrame) -> pd.DataFrame:
     rows = mv[mv["kind"] != "new KAM"]
     unit = np.where(rows["kind"] == "budget EUR", "EUR", "h")
 
-    def amount(values, units):
-        return [f"{v:,.0f} {u}" for v, u in zip(values, units, strict=True)]
+    def amount(values, units):  # hours as people read them: a workload index of 1.2 reads 1.2
+        return [f"{v:,.0f} EUR" if u == "EUR" else f"{hours_text(v)} h"
+                for v, u in zip(values, units, strict=True)]
 
     names = np.where(rows["kind"] == "manager hour",
                      (rows["id"] + " " + rows["name"].fillna("").astype(str)).str.strip(),
@@ -284,7 +288,17 @@ def marginal_table(mv: pd.DataFrame) -> pd.DataFrame:
         "one more is worth (EUR a year)": rows["lp_relaxation"].astype(float).round(1).to_numpy(),
         "per": np.where(unit == "h", "hour", "EUR"),
     }, index=pd.Index(names, name="resource"))
-    return out.sort_values("one more is worth (EUR a year)", ascending=False, kind="stable")
+    out = out.sort_values("one more is worth (EUR a year)", ascending=False, kind="stable")
+    if top is None or len(out) <= top:
+        return out
+    worth = out["one more is worth (EUR a year)"]
+    rest = worth.iloc[top:]
+    head = out.iloc[:top].assign(**{worth.name: worth.iloc[:top].map("{:,.0f}".format)})
+    more = pd.DataFrame({"capacity": [""], "used": [""], "unused": [""],
+                         worth.name: [f"{rest.min():,.0f} to {rest.max():,.0f}"],
+                         "per": [" / ".join(out["per"].iloc[top:].unique())]},
+                        index=pd.Index([f"... {len(rest)} more"], name="resource"))
+    return pd.concat([head, more])
 
 
 # ------------------------------------------------------------ explanations

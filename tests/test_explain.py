@@ -4,6 +4,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kamopt.explain import (
@@ -209,3 +210,21 @@ def test_the_sample_marginal_values_make_sense(sample):
     # the relaxation bounds the plan from above, less tightly than branch and bound's bound
     assert mv.attrs["lp_relaxation_objective"] >= sample.kpis["bound"] - 1e-6 >= sample.objective
     assert mv.attrs["decisions_fixed_objective"] == pytest.approx(sample.objective)
+
+
+def test_the_marginal_table_of_a_large_case_shows_the_most_valuable_and_sums_up_the_rest():
+    mv = pd.DataFrame({
+        "kind": ["manager hour"] * 4 + ["budget EUR"],
+        "id": ["M1", "M2", "M3", "M4", "budget"], "name": ["a", "b", "c", "d", ""],
+        "capacity": [1.2, 1_600.0, 1_000.0, 900.0, 50_000.0],
+        "used": [1.0, 1_600.0, 1_000.0, 900.0, 20_000.0],
+        "slack": [0.2, 0.0, 0.0, 0.0, 30_000.0], "lp_relaxation": [10.0, 50.5, 40.0, 30.0, 0.0]})
+    full = marginal_table(mv)
+    assert list(full.index) == ["M2 b", "M3 c", "M4 d", "M1 a", "budget"]
+    assert (full.loc["M1 a", "capacity"], full.loc["M1 a", "unused"]) == ("1.2 h", "0.2 h")
+    top = marginal_table(mv, top=2)
+    assert list(top.index) == ["M2 b", "M3 c", "... 3 more"]
+    assert top.loc["M2 b", "one more is worth (EUR a year)"] == "50"  # 50.5, shown whole
+    assert top.loc["... 3 more", "one more is worth (EUR a year)"] == "0 to 30"
+    assert top.loc["... 3 more", "per"] == "hour / EUR"
+    assert marginal_table(mv, top=5).equals(full)  # nothing to sum up
