@@ -116,6 +116,11 @@ def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedSc
     if not p.is_dir():
         raise NotASavedScenario(f"{where} is not a saved scenario: no such folder.")
     missing = [f for f in _NEEDED if not (p / f).is_file()]
+    if missing and (p / "plan_by_year.csv").is_file():
+        raise NotASavedScenario(
+            f"{p} is the output of a mid-term plan (plan_by_year.csv): kamopt compare takes "
+            "one-year plans (`kamopt plan --out` without --years); compare mid-term plans in "
+            "Python with kamopt.midterm.compare.")
     if missing:
         raise NotASavedScenario(
             f"{p} is not a saved scenario: {', '.join(missing)} missing "

@@ -128,3 +128,12 @@ def test_a_folder_that_is_not_a_saved_scenario_exits_2_with_a_clear_message(save
     (bad / "summary.json").write_text(json.dumps({}))
     with pytest.raises(NotASavedScenario, match="is not a saved scenario"):
         load_scenario(bad)
+    # a mid-term plan's output folder is named as such, with where to compare it instead
+    midterm = tmp_path / "midterm"
+    midterm.mkdir()
+    for f in ("plan_by_year.csv", "summary.json"):
+        (midterm / f).write_text("x\n")
+    code, msg = _cli(["compare", str(root / "base"), str(midterm)])
+    assert code == 2
+    assert "is the output of a mid-term plan (plan_by_year.csv)" in msg
+    assert "kamopt.midterm.compare" in msg
