@@ -529,7 +529,7 @@ def account_economics(case: Case, scenario: Scenario, decisions: pd.DataFrame) -
             act_hours[r] = sel["kam_hours"].sum()
     total_hours = hours + act_hours
     rate = mg["hourly_cost"].reindex(j).to_numpy(float)
-    pc = pair_costs(case, pd.DataFrame({"customer_id": dec.index.astype(str), "manager_id": j}))
+    pc = pair_costs(case, pd.DataFrame({"customer_id": dec.index.astype(str), "manager_id": j}), mg)
     out = pd.DataFrame(index=pd.Index(dec.index.astype(str), name="customer_id"))
     out["value"] = value + act_val
     out["cost"] = rate * total_hours + act_cost + pc

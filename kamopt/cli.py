@@ -66,7 +66,7 @@ def cmd_check(args) -> int:
     :func:`kamopt.diagnose.precheck` run too (a scenario that cannot be met
     exits 3, as ``kamopt plan`` would), and a ``must`` / ``exclude`` of the
     scenario that overrides the case's status is named
-    (:func:`kamopt.prepare.override_notes`).
+    (:func:`kamopt.prepare.scenario_notes`, which also says what a hire's pair costs are).
     """
     from .io import load_case
     from .validate import check_against_scenario
@@ -75,13 +75,13 @@ def cmd_check(args) -> int:
     notes: list[str] = []
     if args.scenario:
         from .diagnose import precheck
-        from .prepare import override_notes
+        from .prepare import scenario_notes
         from .scenario import Scenario
 
         scenario = Scenario.from_yaml(args.scenario)
         check_against_scenario(case, scenario)
         precheck(case, scenario)
-        notes = override_notes(case, scenario)
+        notes = scenario_notes(case, scenario)
     # the mid-term inputs, when the case has them (files of a folder, sheets of a workbook)
     from .midterm import load_capacity_by_year, load_targets
 

@@ -38,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -71,7 +72,7 @@ def median_kam(case: Case) -> Hire:
     ...                       dict(manager_id="B", capacity_hours=1400, hourly_cost=100,
     ...                            seniority=3)])
     >>> median_kam(case)
-    Hire(count=1, seniority=2, capacity_hours=1200.0, hourly_cost=90.0, industries=(), region='', prefix='NEW')
+    Hire(count=1, seniority=2, capacity_hours=1200.0, hourly_cost=90.0, industries=(), region='', prefix='NEW', pair_costs_from='')
     """
     m = case.managers
     kam = m[m["role"] == "kam"] if (m["role"] == "kam").any() else m
@@ -115,8 +116,7 @@ def capacity_frontier(case: Case, scenario: Scenario | None = None, max_hires: i
         prefix = prefix + "X"
     rows = []
     for k in range(max_hires + 1):
-        extra = (Hire(k, hire.seniority, hire.capacity_hours, hire.hourly_cost, hire.industries,
-                      hire.region, prefix),) if k else ()
+        extra = (dataclasses.replace(hire, count=k, prefix=prefix),) if k else ()
         p = session.solve(scenario.replace(hires=scenario.hires + extra))
         rows.append({"hires": k, "capacity_hours": p.kpis["hours_available"],
                      "objective": p.objective,
@@ -247,6 +247,9 @@ def add_frontier_command(subparsers) -> None:
                     help="EUR a year per hire on top of its hours (default 0)")
     sp.add_argument("--mip-gap", type=float, default=None,
                     help=f"relative gap of each plan (default {FRONTIER_GAP} without a scenario)")
+    sp.add_argument("--pair-costs-from", metavar="MANAGER", default="",
+                    help="a manager of the case whose pair costs (pair_costs.csv) the hires take, "
+                         "e.g. a second KAM in that office (default: each account's average)")
     sp.set_defaults(func=_cmd_frontier)
 
 
@@ -258,6 +261,17 @@ def _cmd_frontier(args) -> int:
                 else Scenario(mip_gap=FRONTIER_GAP, time_limit=FRONTIER_TIME_LIMIT))
     if args.mip_gap is not None:
         scenario = scenario.replace(mip_gap=args.mip_gap)
-    table = capacity_frontier(case, scenario, max_hires=args.max_hires, fixed_cost=args.fixed_cost)
+    hire = dataclasses.replace(median_kam(case), pair_costs_from=args.pair_costs_from)
+    table = capacity_frontier(case, scenario, max_hires=args.max_hires, hire=hire,
+                              fixed_cost=args.fixed_cost)
     print(format_table(table), file=sys.stdout)
+    if len(case.pair_costs):
+        from .validate import provenance
+
+        file, _ = provenance(case.pair_costs, "pair_costs", case.source or "")
+        print(f"\nHires have the pair costs of {hire.pair_costs_from} (--pair-costs-from)."
+              if hire.pair_costs_from else
+              f"\nEach hire's pair with an account costs the account's average over the case's "
+              f"{len(case.managers)} managers ({file} cannot list a hire; --pair-costs-from "
+              "MANAGER gives the hires that manager's costs).")
     return 0

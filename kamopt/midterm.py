@@ -52,7 +52,7 @@ import yaml
 from .case import Case
 from .errors import InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
 from .model import INF, LinearModel
-from .prepare import ModelData, override_notes, prepare
+from .prepare import ModelData, prepare, scenario_notes
 from .scenario import Hire, Scenario, yaml_number
 from .schema import Column, Table
 from .solve import Solution, relative_gap, set_start, solve
@@ -81,6 +81,8 @@ class HireProfile:
     the hours are used or not; ``ramp_up`` is the share of ``capacity_hours``
     productive in the hiring year (full capacity from the next year on).
     ``max_hires`` bounds how many of this profile can be hired over the horizon.
+    ``pair_costs_from`` names a manager whose pair costs (``pair_costs.csv``) a
+    hire takes; without it, each account's average over the case's managers.
     """
 
     name: str = "kam"
@@ -92,6 +94,7 @@ class HireProfile:
     industries: tuple[str, ...] = ()
     region: str = ""
     max_hires: int = 2
+    pair_costs_from: str = ""
 
 
 TARGET_MODES = ("hard", "soft")
@@ -191,6 +194,9 @@ class MidtermAssumptions:
                 bad(where + ".ramp_up", h.ramp_up, "must be a share in [0, 1]")
             if not _is_int(h.max_hires) or not 0 <= h.max_hires <= 20:
                 bad(where + ".max_hires", h.max_hires, "must be a whole number in [0, 20]")
+            if not isinstance(h.pair_costs_from, str):
+                bad(where + ".pair_costs_from", h.pair_costs_from,
+                    "must be a manager_id of the case")
         return p
 
     # -------------------------------------------------------------- loading
@@ -585,7 +591,7 @@ def _with_hires(scenario: Scenario, a: MidtermAssumptions, least_cost: bool = Fa
                        hourly_cost=h.hourly_cost + (h.cost_per_year / max(h.capacity_hours, 1e-9)
                                                     if least_cost else 0.0),
                        industries=tuple(h.industries), region=h.region,
-                       prefix="_mt_hire_") for h in a.hire_profiles if h.max_hires > 0)
+                       pair_costs_from=h.pair_costs_from, prefix="_mt_hire_") for h in a.hire_profiles if h.max_hires > 0)
     return scenario.replace(hires=tuple(scenario.hires) + extra)
 
 
@@ -1489,6 +1495,12 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
         capacity_by_year = load_capacity_by_year(case)
     t0 = time.perf_counter()
     check_against_scenario(case, scenario)
+    for i, h in enumerate(a.hire_profiles):
+        if h.pair_costs_from and h.pair_costs_from not in case.managers.index:
+            raise ScenarioError(Problem(
+                "midterm", "is not a manager of the case (a hire takes the pair costs of a "
+                "manager of managers.csv)", column=f"hire_profiles[{h.name or i}].pair_costs_from",
+                value=h.pair_costs_from))
     mm = build_midterm(case, scenario, a, years, targets, capacity_by_year)
     t_build = time.perf_counter() - t0
     start, fallback = None, None
@@ -2267,7 +2279,7 @@ def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
         summary = {"status": mp.status, **summary, **now,
                    "assumptions": mp.assumptions.to_dict(),
                    "scenario": mp.scenario.to_dict(), "case": mp.case.source}
-        notes = override_notes(mp.case, mp.scenario)
+        notes = midterm_notes(mp)
         if notes:
             summary["notes"] = notes
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
@@ -2300,8 +2312,23 @@ def headline(mp: MidtermPlan) -> str:
                      f"{eur(r['net'], 2):>12}")
     lines.append(f"  net present value {k['npv']:,.0f} EUR; {k['hires']} hires; "
                  f"{k['changes']} lead-manager changes")
-    lines += [f"  {note}" for note in override_notes(mp.case, mp.scenario)]
+    lines += [f"  {note}" for note in midterm_notes(mp)]
     return "\n".join(lines)
+
+
+def midterm_notes(mp: MidtermPlan) -> list[str]:
+    """:func:`kamopt.prepare.scenario_notes`, and what the hire profiles' pair costs are."""
+    out = scenario_notes(mp.case, mp.scenario)
+    if len(mp.case.pair_costs):
+        for h in mp.assumptions.hire_profiles:
+            if h.max_hires <= 0:
+                continue
+            out.append(f"Hire profile '{h.name}' has the pair costs of {h.pair_costs_from}"
+                       if h.pair_costs_from else
+                       f"Hire profile '{h.name}': each account costs a hire its average pair "
+                       f"cost over the case's {len(mp.case.managers)} managers (set "
+                       "'pair_costs_from' to a manager whose costs it should have)")
+    return out
 
 
 def cmd_midterm(args) -> int:

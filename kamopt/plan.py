@@ -417,6 +417,16 @@ def _h(x: float) -> str:
     return f"{hours_text(x, ',.1f')} h"
 
 
+def _pair_cost(listed: dict, case: Case, managers: pd.DataFrame, cid: str, j: str) -> float:
+    """The pair's yearly cost: as listed; a hire's from the manager it names, or the average."""
+    if j not in case.managers.index:  # a hire
+        of = managers.at[j, "pair_costs_as"] if "pair_costs_as" in managers else ""
+        if not of:
+            return sum(listed.get((cid, m), 0.0) for m in case.managers.index) / len(case.managers)
+        j = of
+    return listed.get((cid, j), 0.0)
+
+
 def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: float) -> list[str]:
     """Every constraint of spec section 3, re-checked from the plan's decisions."""
     out: list[str] = []
@@ -498,7 +508,8 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
         hours[cid] = h
         value[cid] = v
         if j in managers.index:
-            cost[cid] += managers.at[j, "hourly_cost"] * h + pair_cost.get((cid, j), 0.0)
+            cost[cid] += managers.at[j, "hourly_cost"] * h + _pair_cost(pair_cost, case, managers,
+                                                                        cid, j)
     if not np.allclose(hours.to_numpy(), acc["hours"].to_numpy(float), rtol=1e-7, atol=1e-6):
         bad = acc.index[~np.isclose(hours.to_numpy(), acc["hours"].to_numpy(float), rtol=1e-7, atol=1e-6)]
         out.append(f"hours differ from the case's for {', '.join(map(str, bad[:5]))}")

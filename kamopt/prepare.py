@@ -67,6 +67,8 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
 
     ``capacity`` is ``capacity_hours * capacity_scale``. Hires get ids such as
     ``NEW1``, ``NEW2`` (the hire's ``prefix`` and a running number).
+    ``pair_costs_as`` is the manager whose pair costs a manager has: itself,
+    for a hire its ``pair_costs_from`` or "" (the average, see :func:`pair_costs`).
     """
     m = case.managers
     unknown = [j for j in scenario.unavailable_managers if j not in m.index]
@@ -75,7 +77,16 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
             Problem(scenario.name or "scenario", "is not a manager of the case",
                     column="unavailable_managers", value=unknown[0])
         )
+    for hire in scenario.hires:
+        if hire.pair_costs_from and hire.pair_costs_from not in m.index:
+            raise ScenarioError(
+                Problem(scenario.name or "scenario",
+                        "is not a manager of the case (a hire takes the pair costs of a "
+                        "manager of managers.csv)",
+                        column="hires.pair_costs_from", value=hire.pair_costs_from)
+            )
     m = m.drop(index=list(scenario.unavailable_managers))
+    m = m.assign(pair_costs_as=m.index.astype(str))
     rows = []
     n = 0
     for hire in scenario.hires:
@@ -91,6 +102,8 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
                     "capacity_hours": float(hire.capacity_hours),
                     "hourly_cost": float(hire.hourly_cost),
                     "role": "kam",
+                    # whose pair costs it takes; "" the average over the case's managers
+                    "pair_costs_as": hire.pair_costs_from,
                 }
             )
     if rows:
@@ -182,6 +195,52 @@ def override_notes(case: Case, scenario: Scenario, limit: int = 3) -> list[str]:
         ids = ", ".join(rest[:10]) + (", …" if len(rest) > 10 else "")
         lines.append(f"and {len(rest)} more: {ids}")
     return lines
+
+
+def hire_notes(case: Case, scenario: Scenario) -> list[str]:
+    """What a hire's pair costs are, when the case has pair costs (``pair_costs.csv``).
+
+    >>> from kamopt.scenario import Hire
+    >>> from kamopt.testing import tiny_case
+    >>> case = tiny_case([dict(customer_id="C1")], [dict(manager_id="A"), dict(manager_id="B")],
+    ...                  pair_costs=[dict(customer_id="C1", manager_id="A", cost=30.0)])
+    >>> hire_notes(case, Scenario(hires=(Hire(count=2), Hire(pair_costs_from="B"))))
+    ["Hires NEW1, NEW2: pair_costs.csv cannot list them, so each account costs them its average over the case's 2 managers (set a hire's 'pair_costs_from' to a manager whose costs it should have)", 'Hire NEW3 has the pair costs of B']
+    >>> hire_notes(tiny_case([dict(customer_id="C1")], [dict(manager_id="A")]),
+    ...            Scenario(hires=(Hire(),)))
+    []
+    """
+    if len(case.pair_costs) == 0 or not scenario.hires:
+        return []
+    from .validate import provenance
+
+    file, _ = provenance(case.pair_costs, "pair_costs", case.source or "")
+    average, named = [], {}
+    n = 0
+    for hire in scenario.hires:
+        ids = [f"{hire.prefix}{n + k}" for k in range(1, hire.count + 1)]
+        n += hire.count
+        if hire.pair_costs_from:
+            named.setdefault(hire.pair_costs_from, []).extend(ids)
+        else:
+            average += ids
+    out = []
+    if average:
+        who = "Hire" if len(average) == 1 else "Hires"
+        them = "it" if len(average) == 1 else "them"
+        out.append(f"{who} {', '.join(average)}: {file} cannot list {them}, so each account "
+                   f"costs {them} its average over the case's {len(case.managers)} managers "
+                   "(set a hire's 'pair_costs_from' to a manager whose costs it should have)")
+    for j, ids in named.items():
+        who = "Hire" if len(ids) == 1 else "Hires"
+        out.append(f"{who} {', '.join(ids)} {'has' if len(ids) == 1 else 'have'} the pair costs of {j}")
+    return out
+
+
+def scenario_notes(case: Case, scenario: Scenario) -> list[str]:
+    """What a user should know of how the scenario meets the case: :func:`override_notes`
+    (a must/exclude over the case's status) and :func:`hire_notes` (a hire's pair costs)."""
+    return override_notes(case, scenario) + hire_notes(case, scenario)
 
 
 def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.DataFrame:
@@ -278,19 +337,51 @@ def eligible_pairs(
         + pairs["continuity"].to_numpy() * scenario.continuity_bonus
     )
     pairs["hourly_cost"] = managers["hourly_cost"].to_numpy(float)[pj]
-    pairs["pair_cost"] = pair_costs(case, pairs)
+    pairs["pair_cost"] = pair_costs(case, pairs, managers)
     pairs["value"] -= pairs["pair_cost"].to_numpy()
     return pairs
 
 
-def pair_costs(case: Case, pairs: pd.DataFrame) -> np.ndarray:
-    """The yearly cost of each (customer_id, manager_id) row of ``pairs`` (0 where not listed)."""
+def pair_costs(case: Case, pairs: pd.DataFrame, managers: pd.DataFrame | None = None) -> np.ndarray:
+    """The yearly cost of each (customer_id, manager_id) row of ``pairs`` (0 where not listed).
+
+    With ``managers`` (:func:`effective_managers`), a hire has the costs of
+    the manager its ``pair_costs_as`` names, or, where that is "", each
+    account's average over all managers of the case (pairs not listed count
+    as 0): ``pair_costs.csv`` cannot list a hire, and a hire whose pairs cost
+    nothing would look better than any manager of the case.
+
+    >>> from kamopt.scenario import Hire
+    >>> from kamopt.testing import tiny_case
+    >>> case = tiny_case([dict(customer_id="C1")],
+    ...                  [dict(manager_id="A"), dict(manager_id="B")],
+    ...                  pair_costs=[dict(customer_id="C1", manager_id="A", cost=30.0)])
+    >>> m = effective_managers(case, Scenario(hires=(Hire(count=2),)))
+    >>> pairs = pd.DataFrame({"customer_id": "C1", "manager_id": ["A", "B", "NEW1"]})
+    >>> pair_costs(case, pairs, m).tolist()
+    [30.0, 0.0, 15.0]
+    >>> m = effective_managers(case, Scenario(hires=(Hire(pair_costs_from="A"),)))
+    >>> pair_costs(case, pairs, m).tolist()
+    [30.0, 0.0, 30.0]
+    """
     pc = case.pair_costs
     if len(pc) == 0 or len(pairs) == 0:
         return np.zeros(len(pairs))
     cost = pc.set_index(["customer_id", "manager_id"])["cost"].astype(float)
-    keys = pd.MultiIndex.from_arrays([pairs["customer_id"].to_numpy(), pairs["manager_id"].to_numpy()])
-    return cost.reindex(keys).fillna(0.0).to_numpy()
+    cid = pairs["customer_id"].to_numpy()
+    mid = pairs["manager_id"].to_numpy()
+    average = np.zeros(len(pairs), dtype=bool)
+    if managers is not None and "pair_costs_as" in managers:
+        as_ = managers["pair_costs_as"].reindex(mid)
+        known = as_.notna().to_numpy()
+        mid = np.where(known, as_.to_numpy(dtype=object), mid)
+        average = known & (mid == "")
+    keys = pd.MultiIndex.from_arrays([cid, mid])
+    out = cost.reindex(keys).fillna(0.0).to_numpy(dtype=float, copy=True)
+    if average.any():
+        mean = cost.groupby(level="customer_id").sum() / max(len(case.managers), 1)
+        out[average] = mean.reindex(cid[average]).fillna(0.0).to_numpy()
+    return out
 
 
 def activity_options(case: Case, customers: pd.Index, min_cost_rate: pd.Series,

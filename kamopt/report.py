@@ -38,10 +38,10 @@ def summary_dict(plan: Plan) -> dict:
 
 def plan_notes(plan: Plan) -> list[str]:
     """What the user should know besides the figures: a scenario's ``must`` / ``exclude``
-    that overrides the case's status (:func:`kamopt.prepare.override_notes`)."""
-    from .prepare import override_notes
+    that overrides the case's status, a hire's pair costs (:func:`kamopt.prepare.scenario_notes`)."""
+    from .prepare import scenario_notes
 
-    return override_notes(plan.case, plan.scenario)
+    return scenario_notes(plan.case, plan.scenario)
 
 
 def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:

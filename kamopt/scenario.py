@@ -45,7 +45,13 @@ DEFAULT_LEVELS = (
 
 @dataclass(frozen=True)
 class Hire:
-    """``count`` new key account managers of one profile (scenario ``hires``)."""
+    """``count`` new key account managers of one profile (scenario ``hires``).
+
+    ``pair_costs_from`` names a manager of the case whose pair costs
+    (``pair_costs.csv``) the hires take, e.g. a successor in a leaver's
+    office; without it a hire's pair with an account costs the average over
+    the case's managers (0 when the case has no pair costs).
+    """
 
     count: int = 1
     seniority: int = 2
@@ -54,6 +60,7 @@ class Hire:
     industries: tuple[str, ...] = ()
     region: str = ""
     prefix: str = "NEW"
+    pair_costs_from: str = ""
 
 
 SOLVERS = ("highs", "cbc")
@@ -154,6 +161,8 @@ class Scenario:
                 bad("hires.capacity_hours", h.capacity_hours, "must be a number >= 0")
             if not _is_num(h.hourly_cost) or h.hourly_cost < 0:
                 bad("hires.hourly_cost", h.hourly_cost, "must be a number >= 0")
+            if not isinstance(h.pair_costs_from, str):
+                bad("hires.pair_costs_from", h.pair_costs_from, "must be a manager_id of the case")
         both = set(self.must) & set(self.exclude)
         if both:
             bad("must", sorted(both)[0], "a customer cannot be both 'must' and 'exclude'")

@@ -83,6 +83,7 @@ def brute_force(case: Case, scenario=None) -> float | None:
 
     import numpy as np
 
+    from .plan import _pair_cost
     from .prepare import effective_managers, effective_status
     from .scenario import Scenario
 
@@ -118,7 +119,7 @@ def brute_force(case: Case, scenario=None) -> float | None:
                     base += row["margin"] * sc.realization * sc.industry_fit * row["potential"]
                 if row["current_manager"] == j:
                     base += sc.continuity_bonus
-                pc = pair_cost.get((cid, j), 0.0)
+                pc = _pair_cost(pair_cost, case, mg, cid, j)  # a hire's: named or average
                 for n in range(len(acts) + 1):
                     for subset in itertools.combinations(acts.index, n):
                         a = acts.loc[list(subset)]

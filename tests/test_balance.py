@@ -5,6 +5,7 @@ the large-case route."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from kamopt.cli import main
 from kamopt.errors import CaseError, InfeasibleError
 from kamopt.io import load_case, save_case
 from kamopt.midterm import MidtermAssumptions, plan_midterm
-from kamopt.plan import VerificationError
+from kamopt.plan import VerificationError, verify_plan
 from kamopt.sample import make_case
 from kamopt.scenario import Level, Scenario
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
@@ -252,3 +253,99 @@ def test_a_mid_term_plan_that_cannot_be_met_does_not_blame_a_leavers_minimum():
     text = str(err.value)
     assert "leaves 0 h of capacity" not in text
     assert "managers' minimum workloads" in text
+
+
+def hires_case():
+    """Two accounts, two managers with full diaries and travel costs: A near M1, B near M2."""
+    customers = [dict(customer_id="A", revenue=0, margin=0.1, potential=300_000, kam_hours=70),
+                 dict(customer_id="B", revenue=0, margin=0.1, potential=300_000, kam_hours=70)]
+    managers = [dict(manager_id="M1", capacity_hours=70, hourly_cost=100),
+                dict(manager_id="M2", capacity_hours=10, hourly_cost=100)]
+    travel = [dict(customer_id="A", manager_id="M1", cost=200),
+              dict(customer_id="A", manager_id="M2", cost=1_800),
+              dict(customer_id="B", manager_id="M1", cost=2_000),
+              dict(customer_id="B", manager_id="M2", cost=400)]
+    return tiny_case(customers, managers, pair_costs=travel)
+
+
+def test_a_hire_costs_each_account_its_average_pair_cost_or_a_named_managers():
+    from kamopt.scenario import Hire
+
+    case = hires_case()  # M1 leads A; B (net 9,000 - 7,000 EUR) waits for a hire
+    alone = kamopt.plan(case, ONE_LEVEL)
+    assert alone.accounts["manager_id"].to_dict() == {"A": "M1", "B": ""}
+    hire = Hire(count=1, seniority=1, capacity_hours=100, hourly_cost=100)
+    p = kamopt.plan(case, ONE_LEVEL.replace(hires=(hire,)))
+    assert p.accounts.loc["B", "manager_id"] == "NEW1"
+    # B's pair costs 2,000 EUR with M1 and 400 with M2: a hire pays their average, not 0
+    assert p.accounts.loc["B", "cost_pair"] == pytest.approx(1_200)
+    assert p.objective == pytest.approx(alone.objective + 9_000 - 7_000 - 1_200)
+    p.verify()
+    assert brute_force(case, ONE_LEVEL.replace(hires=(hire,))) == pytest.approx(p.objective)
+    # a hire in M2's office has M2's costs
+    near = kamopt.plan(case, ONE_LEVEL.replace(hires=(replace(hire, pair_costs_from="M2"),)))
+    assert near.accounts.loc["B", "cost_pair"] == pytest.approx(400)
+    near.verify()
+    # one in M1's office does not pay for B (2,000 EUR of travel exceed its 2,000 EUR net)
+    far = kamopt.plan(case, ONE_LEVEL.replace(hires=(replace(hire, pair_costs_from="M1"),)))
+    assert far.accounts.loc["B", "key_account"] == 0
+    # verify recomputes the hire's pair cost: a plan claiming B's travel for free is refused
+    assert any("objective" in m for m in verify_plan(p.accounts, case, p.scenario,
+                                                    p.objective + 1_200))
+    assert verify_plan(p.accounts, case, p.scenario, p.objective) == []
+
+
+def test_a_hire_named_after_no_manager_is_refused(tmp_path, capsys):
+    from kamopt.scenario import Hire
+
+    sc = ONE_LEVEL.replace(name="office", hires=(Hire(pair_costs_from="M9"),))
+    with pytest.raises(kamopt.errors.ScenarioError, match=r"hires.pair_costs_from.*'M9'.*not a manager"):
+        kamopt.plan(hires_case(), sc)
+    folder = save_case(hires_case(), tmp_path / "case")
+    (tmp_path / "s.yml").write_text("name: office\nhires:\n  - {count: 1, pair_costs_from: M9}\n")
+    assert main(["plan", str(folder), "--scenario", str(tmp_path / "s.yml"),
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "column 'hires.pair_costs_from': got 'M9'; is not a manager of the case" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_plan_and_the_frontier_say_what_a_hires_pair_costs_are(tmp_path, capsys):
+    folder = save_case(hires_case(), tmp_path / "case")
+    (tmp_path / "s.yml").write_text("name: office\nhires:\n  - {count: 2, seniority: 1}\n"
+                                    "  - {count: 1, seniority: 1, pair_costs_from: M2}\n")
+    assert main(["plan", str(folder), "--scenario", str(tmp_path / "s.yml"),
+                 "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert ("Hires NEW1, NEW2: pair_costs.csv cannot list them, so each account costs them its "
+            "average over the case's 2 managers") in out
+    assert "Hire NEW3 has the pair costs of M2" in out
+    import json
+    notes = json.loads((tmp_path / "out" / "summary.json").read_text())["notes"]
+    assert any("NEW3 has the pair costs of M2" in n for n in notes)
+    assert main(["frontier", str(folder), "--max-hires", "1"]) == 0
+    assert "costs the account's average over the case's 2 managers" in capsys.readouterr().out
+    assert main(["frontier", str(folder), "--max-hires", "1", "--pair-costs-from", "M2"]) == 0
+    assert "Hires have the pair costs of M2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("office, travel", [("", 1_200), ("M2", 400)])
+def test_a_mid_term_hire_profile_has_the_average_or_a_named_managers_pair_costs(office, travel):
+    from kamopt.midterm import HireProfile, midterm_notes
+
+    profile = HireProfile(name="kam", seniority=1, capacity_hours=100, cost_per_year=0,
+                          hourly_cost=100, ramp_up=1.0, max_hires=1, pair_costs_from=office)
+    a = MidtermAssumptions.neutral(ONE_LEVEL, years=2, hire_profiles=(profile,))
+    mp = plan_midterm(hires_case(), ONE_LEVEL, 2, NO_TARGETS, assumptions=a,
+                      capacity_by_year=NO_CAPACITY)
+    b = mp.accounts[mp.accounts["customer_id"] == "B"]
+    assert (b["manager_id"] == "HIRE-kam-1").all()
+    assert b["cost"].tolist() == pytest.approx([7_000 + travel] * 2)
+    note = midterm_notes(mp)[-1]
+    assert note == ("Hire profile 'kam' has the pair costs of M2" if office else
+                    "Hire profile 'kam': each account costs a hire its average pair cost over the "
+                    "case's 2 managers (set 'pair_costs_from' to a manager whose costs it should "
+                    "have)")
+    with pytest.raises(kamopt.errors.ScenarioError, match=r"hire_profiles\[kam\].pair_costs_from"):
+        plan_midterm(hires_case(), ONE_LEVEL, 2, NO_TARGETS, capacity_by_year=NO_CAPACITY,
+                     assumptions=a.replace(hire_profiles=(replace(profile, pair_costs_from="X"),)))
