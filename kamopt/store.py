@@ -38,6 +38,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import KamoptError
@@ -118,9 +119,9 @@ def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedSc
     missing = [f for f in _NEEDED if not (p / f).is_file()]
     if missing and (p / "plan_by_year.csv").is_file():
         raise NotASavedScenario(
-            f"{p} is the output of a mid-term plan (plan_by_year.csv): kamopt compare takes "
-            "one-year plans (`kamopt plan --out` without --years); compare mid-term plans in "
-            "Python with kamopt.midterm.compare.")
+            f"{p} is the output of a mid-term plan (plan_by_year.csv), not of a one-year plan: "
+            "compare it with other mid-term plans (kamopt compare DIR... of `kamopt plan "
+            "--years T --out` folders only, or kamopt.store.compare_midterm).")
     if missing:
         raise NotASavedScenario(
             f"{p} is not a saved scenario: {', '.join(missing)} missing "
@@ -214,6 +215,10 @@ class Comparison:
         if len(self.utilisation):
             u = self.utilisation.map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
             out += ["Utilisation per manager:", u.to_string(), ""]
+        caveats = _gap_lines(self.names, [s.summary for s in self.scenarios], "objectives",
+                             lambda v: f"{v:+,.0f} EUR")
+        if caveats:
+            out += [*caveats, ""]
         return "\n".join(out)
 
 
@@ -247,9 +252,36 @@ def _unique_names(saved: list[SavedScenario]) -> list[str]:
     return names
 
 
-def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison:
+def _optima_differ(first: dict, other: dict) -> tuple[float, float] | None:
+    """The range the difference of two plans' *optima* lies in, from their objectives and
+    proven bounds (maximisation); None when a bound is missing."""
+    try:
+        o1, b1 = float(first["objective"]), float(first["bound"])
+        o2, b2 = float(other["objective"]), float(other["bound"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return o2 - max(b1, o1), max(b2, o2) - o1
+
+
+def _gap_lines(names: list[str], summaries: list[dict], what: str, scale) -> list[str]:
+    """A line for each scenario whose difference from the first is within the solver's gaps:
+    the sign of the change is not proven, and saying "worse" would read noise as a result."""
+    out = []
+    for name, s in zip(names[1:], summaries[1:], strict=True):
+        rng = _optima_differ(summaries[0], s)
+        if rng is None or not (rng[0] < 0 < rng[1]) or rng[1] - rng[0] < 1e-9:
+            continue
+        out.append(f"{name}: with the plans' proven gaps the best {what} of the two scenarios "
+                   f"differ by between {scale(rng[0])} and {scale(rng[1])}, so which is better "
+                   "is not proven; plan both with a longer time limit to tell them apart.")
+    return out
+
+
+def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison | MidtermComparison:
     """Compare saved scenarios (folders, or names under ``root``) side by side.
 
+    Folders of mid-term plans (``kamopt plan --years T --out``) are compared by
+    :func:`compare_midterm`; one-year and mid-term plans are not mixed.
     Raises :class:`NotASavedScenario` for a folder that is not one, and
     ``ValueError`` for fewer than one folder.
     """
@@ -257,6 +289,16 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison:
     if not dirs:
         raise ValueError("The 'dirs' parameter of compare must name at least one saved "
                          "scenario. Got none instead.")
+    kinds = [_is_midterm(_folder(d, root)) for d in dirs]
+    if all(kinds):
+        return compare_midterm(dirs, root)
+    if any(kinds):
+        mt = dirs[kinds.index(True)]
+        one = dirs[kinds.index(False)]
+        raise NotASavedScenario(
+            f"{mt} is the output of a mid-term plan (plan_by_year.csv) and {one} of a one-year "
+            "plan: compare plans of one kind (one-year plans with one-year plans, mid-term "
+            "with mid-term).")
     saved = [load_scenario(d, root) for d in dirs]
     names = _unique_names(saved)
     kpis = pd.DataFrame({n: [s.summary.get(k) for k in KPIS] for n, s in zip(names, saved,
@@ -286,6 +328,209 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison:
     return Comparison(names, kpis, ka, mc, util, saved)
 
 
+# ------------------------------------------------------- mid-term comparison
+#: what a mid-term plan's folder must have to be compared (``kamopt plan --years T --out``)
+_MIDTERM_NEEDED = ("plan_by_year.csv", "intake.csv", "hires.csv", "summary.json")
+
+
+def _is_midterm(p: Path) -> bool:
+    return (p / "plan_by_year.csv").is_file()
+
+
+@dataclass(frozen=True)
+class SavedMidterm:
+    """A mid-term plan read back from its output folder."""
+
+    name: str
+    path: Path
+    summary: dict
+    years: pd.DataFrame  # intake.csv, indexed by year
+    hires: pd.DataFrame  # hires.csv
+    plan: pd.DataFrame  # plan_by_year.csv
+
+
+def load_midterm(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedMidterm:
+    """Read the output folder of a mid-term plan (``kamopt plan --years T --out``).
+
+    Raises :class:`NotASavedScenario` when a file is missing or unreadable.
+    """
+    p = _folder(where, root)
+    if not p.is_dir():
+        raise NotASavedScenario(f"{where} is not a mid-term plan: no such folder.")
+    missing = [f for f in _MIDTERM_NEEDED if not (p / f).is_file()]
+    if missing:
+        raise NotASavedScenario(
+            f"{p} is not a mid-term plan's output: {', '.join(missing)} missing (`kamopt plan "
+            "--years T --out DIR` writes plan_by_year.csv, intake.csv, hires.csv, summary.json).")
+    try:
+        summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
+        years = pd.read_csv(p / "intake.csv").set_index("year")
+        hires = pd.read_csv(p / "hires.csv", dtype={"manager_id": str, "profile": str},
+                            keep_default_na=False)
+        plan = pd.read_csv(p / "plan_by_year.csv", dtype={"customer_id": str, "manager_id": str,
+                                                          "level": str, "activities": str},
+                           keep_default_na=False)
+        for col, frame in (("intake", years), ("year", hires), ("key_account", plan)):
+            if col not in frame.columns and not (col == "year" and frame.empty):
+                raise ValueError(f"no column '{col}'")
+    except (ValueError, KeyError, OSError) as exc:
+        raise NotASavedScenario(f"{p} is not a mid-term plan's output: {exc}") from None
+    return SavedMidterm(p.name, p, summary, years, hires, plan)
+
+
+@dataclass
+class MidtermComparison:
+    """Mid-term plans side by side; every change is against the first plan.
+
+    Attributes
+    ----------
+    kpis : one column per plan: status, gap, net present value, objective
+        (NPV less the shortfall penalty), hires, lead-manager changes, and for
+        each year the order intake, its target, the shortfall, the key
+        accounts and the net contribution (rows such as ``intake 2029``);
+        ``npv_change`` against the first as the last row.
+    key_account_changes : per later plan and year, the customers that are key
+        accounts in one plan but not in the first (``scenario``, ``year``,
+        ``customer_id``, ``change``: 'enters' / 'leaves').
+    hires : the hiring plans: ``scenario``, ``year``, ``profile``, ``count``.
+    """
+
+    names: list[str]
+    kpis: pd.DataFrame
+    key_account_changes: pd.DataFrame
+    hires: pd.DataFrame
+    plans: list[SavedMidterm] = field(repr=False, default_factory=list)
+
+    def to_dict(self) -> dict[str, pd.DataFrame]:
+        return {"kpis": self.kpis, "key_account_changes": self.key_account_changes,
+                "hires": self.hires}
+
+    def summary_text(self) -> str:
+        """The comparison as text, as ``kamopt compare`` prints it for mid-term plans."""
+        first = self.names[0]
+        out = ["Mid-term plans compared (changes are against '" + first + "'):", "",
+               _format_midterm_kpis(self.kpis), ""]
+        for name in self.names:
+            h = self.hires[self.hires["scenario"] == name]
+            said = ", ".join(f"{r.count} {r.profile} in {r.year}" for r in h.itertuples()) or "none"
+            out.append(f"hires, {name}: {said}")
+        out.append("")
+        for name in self.names[1:]:
+            ch = self.key_account_changes[self.key_account_changes["scenario"] == name]
+            out.append(f"{name}, key accounts against '{first}':")
+            for year in self.kpis.attrs.get("years", []):
+                y = ch[ch["year"] == year]
+                enters = y.loc[y["change"] == "enters", "customer_id"].tolist()
+                leaves = y.loc[y["change"] == "leaves", "customer_id"].tolist()
+                out.append(f"  {year}: {len(enters)} enter ({_ids(enters)}), "
+                           f"{len(leaves)} leave ({_ids(leaves)})")
+        caveats = _gap_lines(self.names, [p.summary for p in self.plans], "objectives",
+                             lambda v: f"{v / 1e6:+,.2f} M EUR")
+        if caveats:
+            out += ["", *caveats]
+        return "\n".join(out).rstrip() + "\n"
+
+
+def _ids(ids: list[str], limit: int = 8) -> str:
+    if not ids:
+        return "-"
+    return ", ".join(ids[:limit]) + (f", and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _format_midterm_kpis(k: pd.DataFrame) -> str:
+    money = [i for i in k.index if i in ("npv", "objective", "npv_change")
+             or i.split(" ")[0] in ("intake", "target", "shortfall", "net")]
+    values = pd.to_numeric(k.loc[money].to_numpy().ravel(), errors="coerce")
+    big = bool(np.nanmax(np.abs(values), initial=0.0) >= 1e5)  # M EUR for a company
+    unit, div, digits = ("M EUR", 1e6, 2) if big else ("EUR", 1.0, 0)
+
+    def fmt(name: str, v) -> str:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return ""
+        if isinstance(v, str):
+            return v
+        if name == "mip_gap":
+            return f"{v:.2%}"
+        if name in ("hires", "changes") or name.startswith("key accounts"):
+            return f"{int(v):,}"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return f"{v / div:,.{digits}f}"
+
+    shown = pd.DataFrame({c: [fmt(i, v) for i, v in k[c].items()] for c in k.columns},
+                         index=[_MIDTERM_LABELS.get(i, i) + (f" ({unit})" if i in money else "")
+                                for i in k.index])
+    return shown.to_string()
+
+
+_MIDTERM_LABELS = {"mip_gap": "proven gap", "npv": "net present value",
+                   "objective": "objective (NPV - penalty)", "changes": "lead-manager changes",
+                   "npv_change": "NPV change"}
+
+
+def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT) -> MidtermComparison:
+    """Compare mid-term plans (their ``kamopt plan --years T --out`` folders) side by side.
+
+    >>> import tempfile
+    >>> from kamopt.midterm import MidtermAssumptions, plan_midterm, write_midterm_outputs
+    >>> from kamopt.sample import make_case
+    >>> from kamopt.scenario import Scenario
+    >>> case = make_case(customers=12, managers=2, seed=1)
+    >>> root = tempfile.mkdtemp()
+    >>> for name, scale in (("base", 1.0), ("lean", 0.5)):
+    ...     mp = plan_midterm(case, Scenario(name=name, capacity_scale=scale, mip_gap=0.0),
+    ...                       years=2, assumptions=MidtermAssumptions(years=2))
+    ...     _ = write_midterm_outputs(mp, f"{root}/{name}")
+    >>> cmp = compare_midterm([f"{root}/base", f"{root}/lean"])
+    >>> list(cmp.kpis.columns), cmp.kpis.loc["npv_change", "base"]
+    (['base', 'lean'], 0.0)
+    >>> bool(cmp.kpis.loc["npv_change", "lean"] < 0)  # half the capacity earns less
+    True
+    """
+    dirs = list(dirs)
+    if not dirs:
+        raise ValueError("The 'dirs' parameter of compare_midterm must name at least one "
+                         "mid-term plan's folder. Got none instead.")
+    plans = [load_midterm(d, root) for d in dirs]
+    names = _unique_names(plans)
+    years = sorted(set().union(*(set(p.years.index) for p in plans)))
+    rows: dict[str, dict] = {}
+    for n, p in zip(names, plans, strict=True):
+        s = p.summary
+        r = {"status": s.get("status"), "mip_gap": s.get("mip_gap"), "npv": s.get("npv"),
+             "objective": s.get("objective"), "hires": s.get("hires"),
+             "changes": s.get("changes")}
+        for col, label in (("intake", "intake"), ("target", "target"),
+                           ("shortfall", "shortfall"), ("key_accounts", "key accounts"),
+                           ("net", "net")):
+            for y in years:
+                r[f"{label} {y}"] = (p.years.at[y, col] if y in p.years.index
+                                     and col in p.years.columns else None)
+        rows[n] = r
+    kpis = pd.DataFrame(rows)
+    kpis = kpis[kpis.notna().any(axis=1)]  # no targets: no target and shortfall rows
+    npv = pd.to_numeric(kpis.loc["npv"], errors="coerce")
+    kpis.loc["npv_change"] = (npv - npv.iloc[0]).to_numpy()
+    kpis.attrs["years"] = years
+    first = plans[0].plan
+    ka0 = first[first["key_account"].astype(int) == 1].groupby("year")["customer_id"].agg(set)
+    changes = []
+    for n, p in zip(names[1:], plans[1:], strict=True):
+        ka = p.plan[p.plan["key_account"].astype(int) == 1].groupby("year")["customer_id"].agg(set)
+        for y in years:
+            was, now = ka0.get(y, set()), ka.get(y, set())
+            changes += [(n, y, cid, "enters") for cid in sorted(now - was)]
+            changes += [(n, y, cid, "leaves") for cid in sorted(was - now)]
+    ch = pd.DataFrame(changes, columns=["scenario", "year", "customer_id", "change"])
+    hires = []
+    for n, p in zip(names, plans, strict=True):
+        if len(p.hires):
+            g = p.hires.groupby(["year", "profile"]).size()
+            hires += [(n, int(y), prof, int(c)) for (y, prof), c in g.items()]
+    hires = pd.DataFrame(hires, columns=["scenario", "year", "profile", "count"])
+    return MidtermComparison(names, kpis, ch, hires, plans)
+
+
 def add_compare_command(subparsers) -> None:
     """Register ``kamopt compare DIR...`` on the ``kamopt`` command line's subparsers."""
     sp = subparsers.add_parser(
@@ -300,5 +545,6 @@ def add_compare_command(subparsers) -> None:
 
 
 def _cmd_compare(args) -> int:
-    print(compare(args.dirs).summary_text(), file=sys.stdout)
+    cmp = compare(args.dirs)
+    print(cmp.summary_text(), file=sys.stdout)
     return 0

@@ -135,5 +135,79 @@ def test_a_folder_that_is_not_a_saved_scenario_exits_2_with_a_clear_message(save
         (midterm / f).write_text("x\n")
     code, msg = _cli(["compare", str(root / "base"), str(midterm)])
     assert code == 2
-    assert "is the output of a mid-term plan (plan_by_year.csv)" in msg
-    assert "kamopt.midterm.compare" in msg
+    assert f"{midterm} is the output of a mid-term plan (plan_by_year.csv) and " in msg
+    assert "compare plans of one kind" in msg
+    with pytest.raises(NotASavedScenario, match="compare it with other mid-term plans"):
+        load_scenario(midterm)
+    code, msg = _cli(["compare", str(midterm)])  # a mid-term folder without its other files
+    assert code == 2
+    assert "is not a mid-term plan's output: intake.csv, hires.csv missing" in msg
+
+
+@pytest.fixture(scope="module")
+def midterm_plans(tmp_path_factory):
+    """Two 2-year plans of a small case, as `kamopt plan --years 2 --out` writes them: the
+    second loses a manager, so it earns less and its key accounts differ."""
+    from kamopt.midterm import HireProfile, MidtermAssumptions, plan_midterm, write_midterm_outputs
+    from kamopt.sample import make_case
+    from kamopt.scenario import Scenario
+
+    case = make_case(customers=24, managers=3, seed=2)
+    root = tmp_path_factory.mktemp("midterm")
+    a = MidtermAssumptions(years=2, hire_profiles=(HireProfile(name="kam", max_hires=1,
+                                                               cost_per_year=1.0),))
+    away = case.managers.index[0]
+    plans = {}
+    for name, sc in (("base", Scenario(name="base", mip_gap=0.0)),
+                     ("leaves", Scenario(name="leaves", mip_gap=0.0,
+                                         unavailable_managers=(away,)))):
+        plans[name] = plan_midterm(case, sc, 2, assumptions=a)
+        write_midterm_outputs(plans[name], root / name)
+    return root, plans
+
+
+def test_mid_term_plans_are_compared_by_year(midterm_plans, capsys):
+    root, plans = midterm_plans
+    base, leaves = plans["base"], plans["leaves"]
+    cmp = compare([root / "base", root / "leaves"])
+    assert cmp.names == ["base", "leaves"]
+    k = cmp.kpis
+    assert k.loc["npv", "base"] == pytest.approx(base.kpis["npv"])
+    assert k.loc["npv_change", "leaves"] == pytest.approx(leaves.kpis["npv"] - base.kpis["npv"])
+    for y in base.years.index:
+        assert k.loc[f"intake {y}", "leaves"] == pytest.approx(leaves.years.at[y, "intake"],
+                                                              abs=0.01)
+        assert k.loc[f"key accounts {y}", "base"] == base.years.at[y, "key_accounts"]
+        # the changes are the two plans' key accounts, year by year
+        ka = {n: set(p.accounts.loc[(p.accounts["year"] == y) & (p.accounts["key_account"] == 1),
+                                    "customer_id"]) for n, p in plans.items()}
+        ch = cmp.key_account_changes[cmp.key_account_changes["year"] == y]
+        assert set(ch.loc[ch["change"] == "enters", "customer_id"]) == ka["leaves"] - ka["base"]
+        assert set(ch.loc[ch["change"] == "leaves", "customer_id"]) == ka["base"] - ka["leaves"]
+    assert cmp.hires["count"].sum() == base.kpis["hires"] + leaves.kpis["hires"]
+    code, _ = _cli(["compare", str(root / "base"), str(root / "leaves")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("Mid-term plans compared (changes are against 'base'):")
+    assert f"{base.kpis['npv'] / 1e6:,.2f}" in out and "NPV change (M EUR)" in out
+    assert "hires, base: " in out and "leaves, key accounts against 'base':" in out
+    assert "is not proven" not in out  # both optimal: the sign of the change is proven
+
+
+def test_a_difference_within_the_solvers_gaps_is_not_read_as_a_result(midterm_plans, tmp_path,
+                                                                      capsys):
+    import shutil
+
+    root, plans = midterm_plans
+    wide = tmp_path / "wide"
+    shutil.copytree(root / "leaves", wide)
+    s = json.loads((wide / "summary.json").read_text())
+    base = plans["base"].kpis
+    s.update(status="feasible", bound=base["objective"] + 0.05 * abs(base["objective"]))
+    (wide / "summary.json").write_text(json.dumps(s))
+    code, _ = _cli(["compare", str(root / "base"), str(wide)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "wide: with the plans' proven gaps the best objectives of the two scenarios differ" in out
+    assert "which is better is not proven" in out
+
