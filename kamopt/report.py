@@ -138,10 +138,13 @@ def _cell(v):
     return str(v)
 
 
-def write_workbook(sheets: dict[str, pd.DataFrame], path) -> None:
+def write_workbook(sheets: dict[str, pd.DataFrame], path,
+                   percent: dict[str, list[str]] | None = None) -> None:
     """A workbook a consultant can hand on: one sheet per frame, frozen header row,
-    column widths set, EUR and hour figures as ``#,##0``, shares as ``0.0%``;
-    written beside ``path`` and moved into place when complete."""
+    column widths set, EUR and hour figures as ``#,##0``, shares as ``0.0%``
+    (``utilisation``, ``share...``, ``mip_gap`` and the columns ``percent`` names
+    per sheet); written beside ``path`` and moved into place when complete."""
+    percent = percent or {}
     from openpyxl.utils import get_column_letter
 
     with staged_file(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
@@ -156,8 +159,9 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path) -> None:
                 letter = get_column_letter(j)
                 width = max([len(col)] + [len(str(v)) for v in df[col].head(200)])
                 ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
-                if col == "utilisation" or col.startswith("share"):
-                    fmt = "0.0%"
+                if (col in ("utilisation", "mip_gap") or col.startswith("share")
+                        or col in percent.get(name, ())):
+                    fmt = "0.0%" if col != "mip_gap" else "0.00%"
                 elif pd.api.types.is_float_dtype(df[col]):
                     # whole units for hours and EUR; decimals where all values are small
                     # (a workload index, say: 0.8 h must not read 1)

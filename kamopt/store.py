@@ -195,6 +195,17 @@ class Comparison:
         return {"kpis": self.kpis, "key_account_changes": self.key_account_changes,
                 "manager_changes": self.manager_changes, "utilisation": self.utilisation}
 
+    def to_excel(self, path) -> None:
+        """A workbook of the comparison: KPIs (a row per scenario), Key accounts (entering
+        and leaving), Manager changes, Utilisation; written completely or not at all."""
+        from .report import write_workbook
+
+        write_workbook({"KPIs": _kpi_rows(self.kpis),
+                        "Key accounts": self.key_account_changes,
+                        "Manager changes": self.manager_changes,
+                        "Utilisation": self.utilisation.reset_index()}, path,
+                       percent={"Utilisation": list(self.utilisation.columns)})
+
     def summary_text(self) -> str:
         """The comparison as text, as ``kamopt compare`` prints it."""
         first = self.names[0]
@@ -220,6 +231,18 @@ class Comparison:
         if caveats:
             out += [*caveats, ""]
         return "\n".join(out)
+
+
+def _kpi_rows(k: pd.DataFrame) -> pd.DataFrame:
+    """The KPI table with a row per scenario, each figure's column numeric where it can be."""
+    t = k.T
+    t.index.name = "scenario"
+    t = t.reset_index()
+    for col in t.columns[1:]:
+        num = pd.to_numeric(t[col], errors="coerce")
+        if num.notna().sum() == t[col].notna().sum():
+            t[col] = num.astype(float)
+    return t
 
 
 def _format_kpis(k: pd.DataFrame) -> str:
@@ -405,6 +428,15 @@ class MidtermComparison:
         return {"kpis": self.kpis, "key_account_changes": self.key_account_changes,
                 "hires": self.hires}
 
+    def to_excel(self, path) -> None:
+        """A workbook of the comparison: KPIs (a row per plan, a column per figure and
+        year), Key accounts (entering and leaving by year), Hires."""
+        from .report import write_workbook
+
+        write_workbook({"KPIs": _kpi_rows(self.kpis),
+                        "Key accounts": self.key_account_changes,
+                        "Hires": self.hires}, path)
+
     def summary_text(self) -> str:
         """The comparison as text, as ``kamopt compare`` prints it for mid-term plans."""
         first = self.names[0]
@@ -540,11 +572,19 @@ def add_compare_command(subparsers) -> None:
                     "key-account status and changing manager (against the first), utilisation "
                     "per manager.")
     sp.add_argument("dirs", nargs="+", metavar="DIR",
-                    help="saved scenario folders or kamopt plan --out folders")
+                    help="saved scenario folders or kamopt plan --out folders (one-year or "
+                         "mid-term, not both)")
+    sp.add_argument("--excel", metavar="FILE",
+                    help="also write the comparison as a workbook (.xlsx), a sheet per table")
     sp.set_defaults(func=_cmd_compare)
 
 
 def _cmd_compare(args) -> int:
+    if args.excel and Path(args.excel).suffix.lower() != ".xlsx":
+        raise NotASavedScenario(f"--excel {args.excel}: the workbook's name must end in .xlsx.")
     cmp = compare(args.dirs)
     print(cmp.summary_text(), file=sys.stdout)
+    if args.excel:
+        cmp.to_excel(args.excel)
+        print(f"written to {args.excel}", file=sys.stdout)
     return 0

@@ -211,3 +211,38 @@ def test_a_difference_within_the_solvers_gaps_is_not_read_as_a_result(midterm_pl
     assert "wide: with the plans' proven gaps the best objectives of the two scenarios differ" in out
     assert "which is better is not proven" in out
 
+
+
+def test_compare_writes_a_workbook_a_consultant_can_hand_on(saved, midterm_plans, tmp_path,
+                                                             capsys):
+    import openpyxl
+    import pandas as pd
+
+    root, base, leaves, _ = saved
+    book = tmp_path / "compare.xlsx"
+    code, _ = _cli(["compare", str(root / "base"), str(root / "manager-leaves"),
+                    "--excel", str(book)])
+    assert code == 0 and f"written to {book}" in capsys.readouterr().out
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert list(sheets) == ["KPIs", "Key accounts", "Manager changes", "Utilisation"]
+    kpis = sheets["KPIs"].set_index("scenario")
+    assert kpis.loc["manager-leaves", "objective"] == pytest.approx(leaves.objective)
+    assert kpis.loc["manager-leaves", "objective_change"] == pytest.approx(
+        leaves.objective - base.objective)
+    ws = openpyxl.load_workbook(book)["Utilisation"]
+    assert ws["B2"].number_format == "0.0%" and ws["B2"].value == pytest.approx(
+        base.managers["utilisation"].iloc[0], abs=0.005)  # managers.csv keeps 2 digits
+    assert openpyxl.load_workbook(book)["KPIs"]["D2"].number_format == "0.00%"  # mip_gap
+    mroot, plans = midterm_plans
+    code, _ = _cli(["compare", str(mroot / "base"), str(mroot / "leaves"), "--excel",
+                    str(tmp_path / "midterm.xlsx")])
+    assert code == 0
+    sheets = pd.read_excel(tmp_path / "midterm.xlsx", sheet_name=None)
+    assert list(sheets) == ["KPIs", "Key accounts", "Hires"]
+    year = plans["base"].years.index[-1]
+    assert sheets["KPIs"].set_index("scenario").loc["leaves", f"intake {year}"] == pytest.approx(
+        plans["leaves"].years.at[year, "intake"], abs=0.01)
+    # a name that is not a workbook's is refused before anything is compared or written
+    code, msg = _cli(["compare", str(root / "base"), "--excel", str(tmp_path / "c.csv")])
+    assert code == 2 and "must end in .xlsx" in msg
+    assert not (tmp_path / "c.csv").exists()
