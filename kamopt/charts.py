@@ -44,6 +44,7 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.ticker import (
     FixedLocator,
+    Formatter,
     FuncFormatter,
     MaxNLocator,
     NullFormatter,
@@ -138,9 +139,38 @@ def _fmt_eur(x: float, pos: int | None = None) -> str:
     return amount(x, "€", sep="")
 
 
+class _EurTicks(Formatter):
+    """EUR tick labels: ``_fmt_eur``; where that reads two ticks alike, the decimals that
+    show every tick exactly (10.0, 10.2 and 10.4 M€ are not "10 M€" three times).
+
+    >>> _EurTicks().format_ticks([9.8e6, 10.0e6, 10.2e6, 10.4e6])
+    ['9.8 M€', '10.0 M€', '10.2 M€', '10.4 M€']
+    >>> _EurTicks().format_ticks([0, 2e6, 4e6])
+    ['0 €', '2 M€', '4 M€']
+    >>> _EurTicks().format_ticks([-20_250, -20_000, -19_750])
+    ['−20.25 k€', '−20.00 k€', '−19.75 k€']
+    """
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _fmt_eur(x)
+
+    def format_ticks(self, values) -> list[str]:
+        labels = [_fmt_eur(v) for v in values]
+        if len(set(labels)) == len(labels) or not len(values):
+            return labels
+        big = max(abs(float(v)) for v in values)
+        div, unit = (1e6, "M€") if big >= 1e6 else (1e3, "k€") if big >= 1e3 else (1.0, "€")
+        scaled = [abs(float(v)) / div for v in values]
+        for digits in range(1, 7):  # the fewest decimals that show every tick exactly
+            if all(abs(x - round(x, digits)) < 1e-9 * max(1.0, x) for x in scaled):
+                break
+        return [("−" if v < 0 else "") + f"{x:,.{digits}f} {unit}"
+                for v, x in zip(values, scaled, strict=True)]
+
+
 def _eur_axis(axis: Axis) -> None:
-    """EUR tick labels (``_fmt_eur``) on an x or y axis, no minor labels."""
-    axis.set_major_formatter(FuncFormatter(_fmt_eur))
+    """EUR tick labels (:class:`_EurTicks`) on an x or y axis, no minor labels."""
+    axis.set_major_formatter(_EurTicks())
     axis.set_minor_formatter(NullFormatter())
 
 

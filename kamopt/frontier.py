@@ -44,7 +44,6 @@ import sys
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from .case import Case
 from .charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
@@ -173,11 +172,7 @@ def frontier_chart(table: pd.DataFrame, ax=None) -> Figure:
         top.axvline(best, color=PALETTE["grey"], ls="--", lw=1.5)
         top.annotate(f"{best} hire{'s' if best != 1 else ''} pay", (best, low[best]),
                      xytext=(8, -28), textcoords="offset points", color=PALETTE["black"])
-        span = float(np.nanmax(table["bound"]) - np.nanmin(table["objective"]))
-        if span < 0.05 * float(np.nanmax(np.abs(table["bound"]))):  # k€/M€ ticks would repeat
-            top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.2f} M€"))
-        else:
-            _eur_axis(top.yaxis)
+        _eur_axis(top.yaxis)  # with the decimals a narrow range needs
         top.legend(loc="lower right")
         _titles(top, "Capacity frontier: what one more KAM is worth",
                 "net contribution a year (after all hourly costs) against KAMs added")

@@ -1,0 +1,398 @@
+"""How robust is the plan to one assumption? Plan the case at several values of it.
+
+Many inputs of a key-account plan are estimates: the share of cross-selling
+potential that key-account management realises (``realization``), the share
+of current revenue that key-account status protects (``retention``), the
+hours managers will really have (``capacity_scale``). :func:`sweep` plans the
+case at each value of one scenario parameter, everything else unchanged, and
+returns a :class:`Sweep`:
+
+* ``table``: per value, the plan's status, proven gap, net contribution,
+  bound, key accounts, hours and cost;
+* ``selection``: each customer that is a key account in at least one plan,
+  with its coverage level per value ("" where it is not a key account);
+* ``core``: the key accounts of *every* plan, a selection that holds
+  whatever value the assumption turns out to have;
+* ``swing``: the customers that are key accounts in some plans only, with
+  the values at which they are.
+
+Each plan is the optimum of its value within the scenario's ``mip_gap``. Among
+near-equal plans the solver picks one, so a customer that is in at one value,
+out at the next and in again may owe that to the tolerance rather than to the
+assumption; :meth:`Sweep.summary_text` says how many customers do so.
+
+Examples
+--------
+>>> from kamopt.sample import make_case
+>>> case = make_case(customers=30, managers=3, seed=1)
+>>> sw = sweep(case, Scenario(mip_gap=0.0), "realization", [0.2, 0.3, 0.4])
+>>> sw.table["value"].tolist()
+[0.2, 0.3, 0.4]
+>>> bool(sw.table["objective"].is_monotonic_increasing)  # more realised, never less earned
+True
+>>> set(sw.core) <= set(sw.selection.index)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .case import Case
+from .charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
+from .errors import InfeasibleError, Problem, ScenarioError
+from .scenario import Scenario
+
+#: the scenario parameters a sweep can vary, with what they mean and how a value reads
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "realization": ("share of a key account's potential realised at standard coverage", "share"),
+    "retention": ("share of current revenue that key-account status protects", "share"),
+    "industry_fit": ("extra realisation when the lead manager knows the industry", "share"),
+    "capacity_scale": ("share of every manager's hours available for key accounts", "share"),
+    "continuity_bonus": ("EUR a year for keeping an account with today's manager", "eur"),
+    "budget": ("yearly budget for key-account management, EUR", "eur"),
+    "max_key_accounts": ("the most key accounts", "count"),
+    "min_key_accounts": ("the fewest key accounts", "count"),
+}
+
+TABLE_COLUMNS = ["value", "status", "mip_gap", "objective", "bound", "key_accounts",
+                 "hours_used", "hours_available", "cost", "value_from_potential",
+                 "value_from_retention", "reason"]
+
+
+def value_text(parameter: str, v: float) -> str:
+    """A parameter's value as a reader expects it.
+
+    >>> value_text("realization", 0.25), value_text("budget", 2.5e6), value_text("max_key_accounts", 40)
+    ('25%', '2.5 M€', '40')
+    """
+    kind = PARAMETERS.get(parameter, ("", "number"))[1]
+    if kind == "share":
+        return f"{v:.0%}" if abs(v * 100 - round(v * 100)) < 1e-9 else f"{v:.1%}"
+    if kind == "eur":
+        return _fmt_eur(v)
+    if kind == "count":
+        return f"{int(v):,}"
+    return f"{v:g}"
+
+
+@dataclass
+class Sweep:
+    """Plans of one case at several values of one scenario parameter (see the module docs)."""
+
+    parameter: str
+    scenario: Scenario
+    table: pd.DataFrame
+    selection: pd.DataFrame
+    plans: list
+
+    @property
+    def planned(self) -> list[float]:
+        """The values with a plan (not infeasible)."""
+        return [v for v, p in zip(self.table["value"], self.plans, strict=True) if p is not None]
+
+    @property
+    def core(self) -> pd.Index:
+        """Key accounts in every plan of the sweep."""
+        if self.selection.empty or not self.planned:
+            return pd.Index([], name="customer_id")
+        ka = self.selection[self.planned] != ""
+        return self.selection.index[ka.all(axis=1).to_numpy()]
+
+    @property
+    def swing(self) -> pd.DataFrame:
+        """Customers that are key accounts in some plans only: ``in_plans`` (how many),
+        ``in_at`` (the values, as text) and ``flicker`` (in, out and in again as the
+        value rises), most often in first."""
+        cols = ["in_plans", "of", "in_at", "flicker"]
+        if self.selection.empty or not self.planned:
+            return pd.DataFrame(columns=cols, index=pd.Index([], name="customer_id"))
+        ka = (self.selection[self.planned] != "").to_numpy()
+        some = ka.any(axis=1) & ~ka.all(axis=1)
+        vals = np.array(self.planned, dtype=float)
+        order = np.argsort(vals, kind="stable")
+        rows = []
+        for cid, row in zip(self.selection.index[some], ka[some], strict=True):
+            on = row[order].astype(int)
+            rows.append({"customer_id": cid, "in_plans": int(row.sum()), "of": len(vals),
+                         "in_at": ", ".join(value_text(self.parameter, v)
+                                            for v in vals[order][on == 1]),
+                         "flicker": _rises_twice(on)})
+        out = pd.DataFrame(rows, columns=["customer_id", *cols]).set_index("customer_id")
+        return out.sort_values(["in_plans"], ascending=False, kind="stable")
+
+    def summary_text(self, limit: int = 20) -> str:
+        """The sweep as text, as ``kamopt sensitivity`` prints it."""
+        p = self.parameter
+        t = self.table
+        show = pd.DataFrame({
+            p: [value_text(p, v) for v in t["value"]],
+            "status": t["status"],
+            "gap": t["mip_gap"].map(lambda v: "" if pd.isna(v) else f"{v:.2%}"),
+            "objective EUR": t["objective"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+            "key accounts": t["key_accounts"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
+            "hours used": t["hours_used"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+            "cost EUR": t["cost"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+        })
+        lines = [f"Sensitivity to {p} ({PARAMETERS[p][0]}), scenario '{self.scenario.name}':",
+                 "", show.to_string(index=False), ""]
+        for r in t[t["status"] == "infeasible"].itertuples():
+            lines.append(f"{value_text(p, r.value)}: no plan. {r.reason}")
+        n = len(self.planned)
+        if n:
+            sw = self.swing
+            lines.append(f"Key accounts in every plan ({n} of {len(t)} values planned): "
+                         f"{len(self.core)}. This selection holds whatever {p} turns out to be.")
+            if len(sw):
+                lines.append(f"Key accounts in some plans only: {len(sw)}"
+                             + (f" (the first {limit})" if len(sw) > limit else "") + ":")
+                lines += [f"  {cid}: in {r.in_plans} of {r.of}, at {r.in_at}"
+                          + (" (in, out and in again)" if r.flicker else "")
+                          for cid, r in sw.head(limit).iterrows()]
+                flick = int(sw["flicker"].sum())
+                if flick:
+                    lines.append(
+                        f"{flick} of them {'goes' if flick == 1 else 'go'} in, out and in again "
+                        f"as {p} rises: among plans "
+                        "within the gap of each other the solver picks one, so such a swing "
+                        "may owe more to the solver's tolerance than to the assumption.")
+            else:
+                lines.append(f"No key account depends on {p} within the values tried.")
+        return "\n".join(lines)
+
+    def to_excel(self, path) -> None:
+        """A workbook: Plans (the table), Selection (level per customer and value), Swing."""
+        from .report import write_workbook
+
+        sel = self.selection.copy()
+        sel.columns = [value_text(self.parameter, v) for v in sel.columns]
+        write_workbook({"Plans": self.table, "Selection": sel.reset_index(),
+                        "Swing": self.swing.reset_index()}, path,
+                       percent={"Plans": ["value"]} if PARAMETERS[self.parameter][1] == "share"
+                       else None)
+
+
+def _rises_twice(on: np.ndarray) -> bool:
+    """In, out and in again as the value rises: the status turns on more than once.
+
+    >>> _rises_twice(np.array([1, 0, 1])), _rises_twice(np.array([0, 1, 1, 0]))
+    (True, False)
+    """
+    return int(np.count_nonzero(np.diff(on) == 1)) + int(on[0] == 1) > 1
+
+
+def sweep(case: Case, scenario: Scenario | None, parameter: str, values) -> Sweep:
+    """Plan ``case`` at each of ``values`` of one ``parameter`` of ``scenario``.
+
+    Parameters
+    ----------
+    case, scenario : as for :func:`kamopt.plan` (defaults if ``scenario`` is None).
+    parameter : a key of :data:`PARAMETERS`.
+    values : the values, each valid for the parameter (checked as a scenario
+        would be); they are planned and shown in the order given.
+
+    A value at which the scenario cannot be met (a budget too small for the
+    ``must`` accounts, say) gets status ``infeasible`` and the diagnosis in
+    ``reason``; the other values are planned all the same.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown parameter, no values, a repeated value, or a value the
+        parameter cannot take (the message names it).
+    """
+    from .plan import plan as make_plan
+
+    scenario = scenario or Scenario()
+    name = scenario.name or "scenario"
+    if parameter not in PARAMETERS:
+        raise ScenarioError(Problem(name, "cannot be varied; one of " + ", ".join(PARAMETERS),
+                                     column="parameter", value=parameter))
+    values = list(values)
+    if not values:
+        raise ScenarioError(Problem(name, "give at least one value", column=parameter))
+    seen = set()
+    scenarios = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ScenarioError(Problem(name, "must be a number", column=parameter, value=v))
+        if v in seen:
+            raise ScenarioError(Problem(name, "is given twice", column=parameter, value=v))
+        seen.add(v)
+        if PARAMETERS[parameter][1] == "count":
+            if v != int(v):
+                raise ScenarioError(Problem(name, "must be a whole number", column=parameter,
+                                             value=v))
+            v = int(v)
+        scenarios.append(scenario.replace(**{parameter: v}))  # checks the value
+    rows, plans, levels = [], [], {}
+    for v, sc in zip(values, scenarios, strict=True):
+        try:
+            p = make_plan(case, sc)
+        except InfeasibleError as exc:
+            rows.append({"value": v, "status": "infeasible", "reason": " ".join(str(exc).split())})
+            plans.append(None)
+            continue
+        k = p.kpis
+        rows.append({"value": v, "status": p.status, "mip_gap": k["mip_gap"],
+                     "objective": p.objective,
+                     "bound": k["bound"] if k.get("bound") is not None else p.objective,
+                     **{c: k[c] for c in TABLE_COLUMNS[5:-1]}, "reason": ""})
+        plans.append(p)
+        acc = p.accounts
+        levels[v] = acc["level"].where(acc["key_account"].astype(int) == 1, "").astype(str)
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    if levels:
+        sel = pd.DataFrame(levels).reindex(columns=values, fill_value="")
+        sel = sel[(sel != "").any(axis=1)]
+    else:
+        sel = pd.DataFrame(columns=values)
+    sel.index.name = "customer_id"
+    return Sweep(parameter, scenario, table, sel, plans)
+
+
+# ------------------------------------------------------------------ chart
+#: colours of the coverage levels in the selection map, lightest coverage palest
+_LEVEL_COLORS = [PALETTE["sky"], PALETTE["blue"], "#003f66"]
+_NOT_KA = "#F2F2F2"
+
+
+def _level_colors(n: int) -> list:
+    """``n`` colours from pale to dark: the palette's three, or a sequential map's for more."""
+    if n <= len(_LEVEL_COLORS):
+        return _LEVEL_COLORS[:n] if n != 2 else _LEVEL_COLORS[1:]
+    from matplotlib import colormaps
+
+    return [colormaps["Blues"](x) for x in np.linspace(0.35, 1.0, n)]
+
+
+def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
+    """Net contribution by value (top) and which customers' status depends on it (bottom).
+
+    The bottom panel shows the swing customers (at most ``top``, most often
+    in first): a filled cell where the customer is a key account at that
+    value, coloured by its coverage level.
+    """
+    p = sw.parameter
+    t = sw.table
+    x = np.arange(len(t))
+    labels = [value_text(p, v) for v in t["value"]]
+    swing = sw.swing.head(top)
+    levels = []  # the levels the swing customers have somewhere
+    for v in sw.planned:
+        for lv in sw.selection.loc[swing.index, v]:
+            if lv and lv not in levels:
+                levels.append(lv)
+    order = [lv.name for lv in sw.scenario.levels if lv.name in levels]
+    order += [lv for lv in levels if lv not in order]
+    with _style():
+        rows = max(len(swing), 1)
+        fig = Figure(figsize=(12, 5.5 + 0.32 * rows), layout="constrained")
+        ax, bx = fig.subplots(2, 1, height_ratios=[5, 0.9 + 0.32 * rows])
+        ok = t["status"] != "infeasible"
+        ax.plot(x[ok], t.loc[ok, "objective"], marker="o", color=PALETTE["blue"], lw=2.5, ms=8,
+                label="net contribution of the plan")
+        ax.fill_between(x[ok], t.loc[ok, "objective"].astype(float),
+                        t.loc[ok, "bound"].astype(float), color=PALETTE["sky"], alpha=0.3, lw=0,
+                        label="solver bound (within the gap)")
+        for xi, r in zip(x, t.itertuples(), strict=True):
+            if r.status == "infeasible":
+                ax.annotate("no plan", (xi, 0.5), xycoords=("data", "axes fraction"),
+                            ha="center", color=PALETTE["vermillion"])
+            else:
+                ax.annotate(f"{int(r.key_accounts)} key accounts", (xi, r.objective),
+                            xytext=(0, 10), textcoords="offset points", ha="center", fontsize=12)
+        ax.margins(y=0.2)
+        _eur_axis(ax.yaxis)
+        ax.set_xticks(x, labels)
+        ax.set_xlim(-0.5, len(t) - 0.5)
+        ax.legend(loc="lower right")
+        _titles(ax, f"How the plan depends on {p.replace('_', ' ')}",
+                f"net contribution a year of the optimal plan at each value; "
+                f"{len(sw.core)} key accounts are in every plan")
+        if len(swing):
+            grid = np.full((len(swing), len(t)), np.nan)
+            for i, cid in enumerate(swing.index):
+                for j, v in enumerate(t["value"]):
+                    lv = sw.selection.at[cid, v] if v in sw.selection.columns else ""
+                    if lv:
+                        grid[i, j] = order.index(lv)
+            from matplotlib.colors import ListedColormap
+
+            colors = _level_colors(len(order))
+            cmap = ListedColormap(colors).with_extremes(bad=_NOT_KA)
+            bx.pcolormesh(np.arange(len(t) + 1) - 0.5, np.arange(len(swing) + 1) - 0.5,
+                          np.ma.masked_invalid(grid), cmap=cmap, vmin=-0.5,
+                          vmax=len(order) - 0.5, edgecolors="white", linewidth=2)
+            bx.set_yticks(np.arange(len(swing)), list(swing.index))
+            bx.invert_yaxis()
+            bx.set_xticks(x, labels)
+            bx.grid(False)
+            more = len(sw.swing) - len(swing)
+            bx.set_title("customers that are key accounts at some values only"
+                         + (f" (the {len(swing)} most often in; {more} more)" if more else ""),
+                         loc="left", fontsize=14, fontweight="normal")
+            handles = [Patch(color=c, label=lv) for c, lv in zip(colors, order, strict=True)]
+            handles.append(Patch(color=_NOT_KA, label="not a key account"))
+            bx.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1),
+                      title="coverage")
+        else:
+            bx.axis("off")
+            bx.text(0, 0.5, f"No customer's status depends on {p} within these values.",
+                    transform=bx.transAxes, fontsize=14)
+        bx.set_xlabel(f"{p.replace('_', ' ')}: {PARAMETERS[p][0]}")
+    return fig
+
+
+# ------------------------------------------------------------ command line
+def add_sensitivity_command(subparsers) -> None:
+    """Register ``kamopt sensitivity CASE --param P --values V...``."""
+    sp = subparsers.add_parser(
+        "sensitivity", help="Plan the case at several values of one assumption.",
+        description="Plan the case at each value of one scenario parameter and show which key "
+                    "accounts every plan keeps (the core) and which depend on the value.")
+    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("--param", required=True, choices=list(PARAMETERS),
+                    help="the scenario parameter to vary")
+    sp.add_argument("--values", required=True, nargs="+", type=float, metavar="V",
+                    help="its values (shares as 0.25, EUR as plain numbers)")
+    sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
+    sp.add_argument("--mip-gap", type=float, default=None,
+                    help="relative gap of each plan (default: the scenario's)")
+    sp.add_argument("--time-limit", type=float, default=None,
+                    help="seconds for each plan (default: the scenario's)")
+    sp.add_argument("--chart", metavar="PNG", help="also draw the sweep to this PNG file")
+    sp.add_argument("--excel", metavar="XLSX", help="also write the sweep as a workbook")
+    sp.set_defaults(func=_cmd_sensitivity)
+
+
+def _cmd_sensitivity(args) -> int:
+    from .io import load_case, staged_file
+
+    for flag, path, suffix in (("--chart", args.chart, ".png"), ("--excel", args.excel, ".xlsx")):
+        if path and not str(path).lower().endswith(suffix):
+            raise ScenarioError(Problem(flag, f"the file's name must end in {suffix}",
+                                         value=path))
+    case = load_case(args.case)
+    scenario = Scenario.from_yaml(args.scenario) if args.scenario else Scenario()
+    changes = {k: v for k, v in (("mip_gap", args.mip_gap), ("time_limit", args.time_limit))
+               if v is not None}
+    if changes:
+        scenario = scenario.replace(**changes)
+    sw = sweep(case, scenario, args.param, args.values)
+    print(sw.summary_text(), file=sys.stdout)
+    if args.chart:
+        with staged_file(args.chart) as tmp:
+            sweep_chart(sw).savefig(tmp, format="png")
+        print(f"chart written to {args.chart}")
+    if args.excel:
+        sw.to_excel(args.excel)
+        print(f"workbook written to {args.excel}")
+    return 0

@@ -1,0 +1,155 @@
+"""Sensitivity sweeps: each plan is its value's optimum, the core and swing sets follow from
+the plans, the optimum moves the way economics says, and bad input is refused clearly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_plan import small_cases
+
+import kamopt
+from kamopt.cli import main
+from kamopt.errors import ScenarioError
+from kamopt.io import save_case
+from kamopt.sample import make_case
+from kamopt.scenario import Scenario
+from kamopt.sensitivity import Sweep, sweep, sweep_chart
+from kamopt.testing import brute_force, tiny_case
+
+
+@pytest.fixture(scope="module")
+def case():
+    return make_case(customers=40, managers=3, seed=4)
+
+
+def test_each_plan_is_the_optimum_of_its_value_and_core_and_swing_follow(case):
+    sc = Scenario(name="s", mip_gap=0.0)
+    values = [0.1, 0.3, 0.6]
+    sw = sweep(case, sc, "realization", values)
+    kas = []
+    for v, row in zip(values, sw.table.itertuples(), strict=True):
+        p = kamopt.plan(case, sc.replace(realization=v))
+        assert row.objective == pytest.approx(p.objective, rel=1e-9)
+        assert row.key_accounts == p.kpis["key_accounts"]
+        kas.append(set(p.accounts.index[p.accounts["key_account"] == 1]))
+    for p in sw.plans:
+        p.verify()
+    assert set(sw.core) == set.intersection(*kas)
+    assert set(sw.swing.index) == set.union(*kas) - set.intersection(*kas)
+    assert set(sw.selection.index) == set.union(*kas)
+    assert len(sw.swing) > 0  # the values are far enough apart for the selection to move
+    for cid, r in sw.swing.iterrows():
+        assert r.in_plans == sum(cid in k for k in kas) and r.of == 3
+    # the selection shows each plan's level, "" where not a key account
+    for v, p in zip(values, sw.plans, strict=True):
+        acc = p.accounts.reindex(sw.selection.index)
+        expect = acc["level"].where(acc["key_account"] == 1, "")
+        assert (sw.selection[v] == expect).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), st.sampled_from(["realization", "retention", "capacity_scale"]))
+def test_more_realised_retained_or_available_never_earns_less(drawn, parameter):
+    """Each of these parameters only raises objective coefficients or loosens rows, so the
+    optimum cannot fall as it rises; at gap 0 every value agrees with brute force."""
+    case, sc = drawn
+    values = [0.2, 0.5, 1.0]
+    try:
+        sw = sweep(case, sc, parameter, values)
+    except kamopt.errors.InfeasibleError:
+        return
+    planned = sw.table[sw.table["status"] != "infeasible"]
+    if parameter == "capacity_scale":  # less capacity may make a scenario infeasible, not more
+        st_ = sw.table["status"].tolist()
+        assert "infeasible" not in st_[st_.index("optimal"):] if "optimal" in st_ else True
+    obj = planned["objective"].to_numpy(float)
+    assert (np.diff(obj) >= -1e-6 * np.maximum(1.0, np.abs(obj[:-1]))).all(), sw.table
+    for v, p in zip(sw.table["value"], sw.plans, strict=True):
+        best = brute_force(case, sc.replace(**{parameter: v}))
+        if p is None:
+            assert best is None
+        else:
+            assert p.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+
+
+def test_a_value_that_cannot_be_met_is_explained_and_the_others_are_planned():
+    customers = [dict(customer_id="A", revenue=0, margin=0.1, potential=300_000, kam_hours=70,
+                      status="must"),
+                 dict(customer_id="B", revenue=0, margin=0.1, potential=300_000, kam_hours=70)]
+    managers = [dict(manager_id="M1", capacity_hours=200, hourly_cost=100)]
+    case = tiny_case(customers, managers)
+    sc = Scenario(mip_gap=0.0)
+    sw = sweep(case, sc, "budget", [1_000.0, 5_000.0, 20_000.0])
+    assert sw.table["status"].tolist()[0] == "infeasible"
+    assert "budget" in sw.table["reason"].iloc[0]
+    assert sw.plans[0] is None and sw.planned == [5_000.0, 20_000.0]
+    assert sw.table["key_accounts"].tolist()[1:] == [1, 2]
+    assert list(sw.core) == ["A"] and list(sw.swing.index) == ["B"]
+    text = sw.summary_text()
+    assert "1 k€: no plan." in text
+    assert "Key accounts in every plan (2 of 3 values planned): 1." in text
+    assert "  B: in 1 of 2, at 20 k€" in text
+
+
+def test_in_out_and_in_again_is_flagged_as_possibly_the_solvers_tolerance():
+    values = [0.1, 0.2, 0.3, 0.4]
+    sel = pd.DataFrame({0.1: ["standard", "", "light"], 0.2: ["", "light", "light"],
+                        0.3: ["standard", "light", "light"], 0.4: ["", "", "light"]},
+                       index=pd.Index(["K1", "K2", "K3"], name="customer_id"))
+    table = pd.DataFrame({"value": values, "status": "optimal", "mip_gap": 0.0,
+                          "objective": 1.0, "bound": 1.0, "key_accounts": 2, "hours_used": 1.0,
+                          "hours_available": 1.0, "cost": 1.0, "value_from_potential": 1.0,
+                          "value_from_retention": 0.0, "reason": ""})
+    sw = Sweep("realization", Scenario(), table, sel, [object()] * 4)
+    assert list(sw.core) == ["K3"]
+    assert sw.swing["flicker"].to_dict() == {"K1": True, "K2": False}
+    assert sw.swing.loc["K1", "in_at"] == "10%, 30%"
+    assert "1 of them goes in, out and in again as realization rises" in sw.summary_text()
+
+
+@pytest.mark.parametrize("parameter, values, message", [
+    ("margin", [0.1], "cannot be varied; one of realization"),
+    ("realization", [], "give at least one value"),
+    ("realization", [0.2, 0.2], "got 0.2; is given twice"),
+    ("realization", [0.2, -0.1], "column 'realization': got -0.1"),
+    ("max_key_accounts", [3.5], "must be a whole number"),
+])
+def test_bad_input_is_refused_with_what_was_expected(case, parameter, values, message):
+    with pytest.raises(ScenarioError, match=message):
+        sweep(case, Scenario(), parameter, values)
+
+
+def test_the_command_line_prints_the_sweep_and_writes_chart_and_workbook(case, tmp_path, capsys):
+    folder = save_case(case, tmp_path / "case")
+    png, book = tmp_path / "s.png", tmp_path / "s.xlsx"
+    code = main(["sensitivity", str(folder), "--param", "realization", "--values", "0.1", "0.3",
+                 "0.6", "--mip-gap", "0", "--chart", str(png), "--excel", str(book)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("Sensitivity to realization (share of a key account's potential")
+    assert "Key accounts in every plan (3 of 3 values planned):" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert list(sheets) == ["Plans", "Selection", "Swing"]
+    assert sheets["Plans"]["value"].tolist() == [0.1, 0.3, 0.6]
+    assert list(sheets["Selection"].columns) == ["customer_id", "10%", "30%", "60%"]
+    # bad input: exit 2 and nothing written
+    for args, said in ((["--param", "realization", "--values", "0.2", "0.2"], "is given twice"),
+                       (["--param", "realization", "--values", "0.2", "--chart",
+                         str(tmp_path / "x.jpg")], "must end in .png")):
+        assert main(["sensitivity", str(folder), *args]) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "x.jpg").exists()
+
+
+def test_the_chart_shows_the_swing_customers(case):
+    sw = sweep(case, Scenario(mip_gap=0.0), "realization", [0.1, 0.3, 0.6])
+    fig = sweep_chart(sw)
+    top, bottom = fig.axes[:2]
+    assert [t.get_text() for t in top.get_xticklabels()] == ["10%", "30%", "60%"]
+    assert [t.get_text() for t in bottom.get_yticklabels()] == list(sw.swing.index[:30])
+    assert f"{len(sw.core)} key accounts are in every plan" in "".join(
+        t.get_text() for t in top.texts + fig.texts + [top.title])
