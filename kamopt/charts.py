@@ -140,8 +140,8 @@ def _fmt_eur(x: float, pos: int | None = None) -> str:
 
 
 class _EurTicks(Formatter):
-    """EUR tick labels: ``_fmt_eur``; where that reads two ticks alike, the decimals that
-    show every tick exactly (10.0, 10.2 and 10.4 M€ are not "10 M€" three times).
+    """EUR tick labels: ``_fmt_eur``; where that reads two ticks alike or one inexactly, the
+    decimals that show every tick exactly (10.0, 10.2 and 10.4 M€ are not "10 M€" three times).
 
     >>> _EurTicks().format_ticks([9.8e6, 10.0e6, 10.2e6, 10.4e6])
     ['9.8 M€', '10.0 M€', '10.2 M€', '10.4 M€']
@@ -149,6 +149,8 @@ class _EurTicks(Formatter):
     ['0 €', '2 M€', '4 M€']
     >>> _EurTicks().format_ticks([-20_250, -20_000, -19_750])
     ['−20.25 k€', '−20.00 k€', '−19.75 k€']
+    >>> _EurTicks().format_ticks([-150, -147.5, -145])  # -147.5 is not "−148 €"
+    ['−150.0 €', '−147.5 €', '−145.0 €']
     """
 
     def __call__(self, x: float, pos: int | None = None) -> str:
@@ -156,7 +158,9 @@ class _EurTicks(Formatter):
 
     def format_ticks(self, values) -> list[str]:
         labels = [_fmt_eur(v) for v in values]
-        if len(set(labels)) == len(labels) or not len(values):
+        if not len(values) or (len(set(labels)) == len(labels) and all(
+                abs(_read_eur(t) - v) <= 1e-9 * max(1.0, abs(v))
+                for t, v in zip(labels, values, strict=True))):
             return labels
         big = max(abs(float(v)) for v in values)
         div, unit = (1e6, "M€") if big >= 1e6 else (1e3, "k€") if big >= 1e3 else (1.0, "€")
@@ -166,6 +170,15 @@ class _EurTicks(Formatter):
                 break
         return [("−" if v < 0 else "") + f"{x:,.{digits}f} {unit}"
                 for v, x in zip(values, scaled, strict=True)]
+
+
+def _read_eur(label: str) -> float:
+    """The amount a ``_fmt_eur`` label shows: ``_read_eur("−1.2 M€") == -1.2e6``."""
+    text = label.replace("€", "").replace(",", "").strip()
+    sign = -1.0 if text.startswith(("−", "-")) else 1.0
+    text = text.lstrip("−-").strip()
+    scale = {"M": 1e6, "k": 1e3}.get(text[-1:], 1.0)
+    return sign * float(text.rstrip("Mk").strip()) * scale
 
 
 def _eur_axis(axis: Axis) -> None:

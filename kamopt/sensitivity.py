@@ -93,6 +93,15 @@ class Sweep:
     selection: pd.DataFrame
     plans: list
 
+    def name(self, cid: str) -> str:
+        """``K0008 Name`` (the name from the plans, where they have one)."""
+        for p in self.plans:
+            acc = getattr(p, "accounts", None)
+            if acc is not None and "name" in acc and cid in acc.index:
+                n = str(acc.at[cid, "name"])
+                return f"{cid} {n}" if n and n != cid else cid
+        return cid
+
     @property
     def planned(self) -> list[float]:
         """The values with a plan (not infeasible)."""
@@ -153,7 +162,7 @@ class Sweep:
             if len(sw):
                 lines.append(f"Key accounts in some plans only: {len(sw)}"
                              + (f" (the first {limit})" if len(sw) > limit else "") + ":")
-                lines += [f"  {cid}: in {r.in_plans} of {r.of}, at {r.in_at}"
+                lines += [f"  {self.name(cid)}: in {r.in_plans} of {r.of}, at {r.in_at}"
                           + (" (in, out and in again)" if r.flicker else "")
                           for cid, r in sw.head(limit).iterrows()]
                 flick = int(sw["flicker"].sum())
@@ -188,7 +197,8 @@ def _rises_twice(on: np.ndarray) -> bool:
     return int(np.count_nonzero(np.diff(on) == 1)) + int(on[0] == 1) > 1
 
 
-def sweep(case: Case, scenario: Scenario | None, parameter: str, values) -> Sweep:
+def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
+          known: dict | None = None) -> Sweep:
     """Plan ``case`` at each of ``values`` of one ``parameter`` of ``scenario``.
 
     Parameters
@@ -201,6 +211,9 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values) -> Swee
     A value at which the scenario cannot be met (a budget too small for the
     ``must`` accounts, say) gets status ``infeasible`` and the diagnosis in
     ``reason``; the other values are planned all the same.
+    known : plans already made, by value (the plan on show, say): used as they
+        are instead of planning that value again. Each must be the plan of
+        ``scenario`` with the parameter at that value (``ValueError`` if not).
 
     Raises
     ------
@@ -232,10 +245,16 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values) -> Swee
                                              value=v))
             v = int(v)
         scenarios.append(scenario.replace(**{parameter: v}))  # checks the value
+    known = dict(known or {})
+    by_value = dict(zip(values, scenarios, strict=True))
+    for v, p in known.items():
+        if v not in by_value or p.scenario != by_value[v]:
+            raise ValueError(f"The 'known' parameter of sweep has a plan for {parameter} = {v!r} "
+                             "whose scenario is not the sweep's at that value.")
     rows, plans, levels = [], [], {}
     for v, sc in zip(values, scenarios, strict=True):
         try:
-            p = make_plan(case, sc)
+            p = known[v] if v in known else make_plan(case, sc)
         except InfeasibleError as exc:
             rows.append({"value": v, "status": "infeasible", "reason": " ".join(str(exc).split())})
             plans.append(None)
@@ -262,6 +281,10 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values) -> Swee
 #: colours of the coverage levels in the selection map, lightest coverage palest
 _LEVEL_COLORS = [PALETTE["sky"], PALETTE["blue"], "#003f66"]
 _NOT_KA = "#F2F2F2"
+
+
+def _short(text: str, width: int = 32) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _level_colors(n: int) -> list:
@@ -331,7 +354,8 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
             bx.pcolormesh(np.arange(len(t) + 1) - 0.5, np.arange(len(swing) + 1) - 0.5,
                           np.ma.masked_invalid(grid), cmap=cmap, vmin=-0.5,
                           vmax=len(order) - 0.5, edgecolors="white", linewidth=2)
-            bx.set_yticks(np.arange(len(swing)), list(swing.index))
+            bx.set_yticks(np.arange(len(swing)),
+                          [_short(sw.name(cid)) for cid in swing.index])
             bx.invert_yaxis()
             bx.set_xticks(x, labels)
             bx.grid(False)

@@ -108,15 +108,22 @@ def _folder(where: str | Path, root: str | Path) -> Path:
     return p
 
 
+def _existing(where: str | Path, root: str | Path, needed: tuple[str, ...],
+              what: str) -> tuple[Path, list[str]]:
+    """The folder ``where`` (or ``root/where``) and which of ``needed`` it lacks; a folder
+    that does not exist is :class:`NotASavedScenario`."""
+    p = _folder(where, root)
+    if not p.is_dir():
+        raise NotASavedScenario(f"{where} is not {what}: no such folder.")
+    return p, [f for f in needed if not (p / f).is_file()]
+
+
 def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedScenario:
     """Read a saved scenario, given its folder or its name under ``root``.
 
     Raises :class:`NotASavedScenario` when a file is missing or unreadable.
     """
-    p = _folder(where, root)
-    if not p.is_dir():
-        raise NotASavedScenario(f"{where} is not a saved scenario: no such folder.")
-    missing = [f for f in _NEEDED if not (p / f).is_file()]
+    p, missing = _existing(where, root, _NEEDED, "a saved scenario")
     if missing and (p / "plan_by_year.csv").is_file():
         raise NotASavedScenario(
             f"{p} is the output of a mid-term plan (plan_by_year.csv), not of a one-year plan: "
@@ -377,10 +384,7 @@ def load_midterm(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedMid
 
     Raises :class:`NotASavedScenario` when a file is missing or unreadable.
     """
-    p = _folder(where, root)
-    if not p.is_dir():
-        raise NotASavedScenario(f"{where} is not a mid-term plan: no such folder.")
-    missing = [f for f in _MIDTERM_NEEDED if not (p / f).is_file()]
+    p, missing = _existing(where, root, _MIDTERM_NEEDED, "a mid-term plan")
     if missing:
         raise NotASavedScenario(
             f"{p} is not a mid-term plan's output: {', '.join(missing)} missing (`kamopt plan "

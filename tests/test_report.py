@@ -48,7 +48,7 @@ def test_the_report_is_written_atomically_and_readable(report):
 
 def test_the_report_has_every_chart_as_a_static_png_and_no_code(report):
     _, html = report
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 5
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 6
     assert "application/vnd.jupyter.widget" not in html
     assert not re.search(r'class="[^"]*(jp-InputArea-editor|jp-InputPrompt)', html)  # no code
     assert "from kamopt" not in html and "plan(case, scenario)" not in html
@@ -60,7 +60,8 @@ def test_the_report_tells_the_story_of_the_injected_case(report):
     data = str((ROOT / "data" / "sample").resolve())
     assert f"Case {data}: valid" in html  # the parameters were injected
     for heading in ("Optimised vs rules of thumb", "What is one more hour worth?",
-                    "Why is a customer a key account, or not?", "What it means"):
+                    "Why is a customer a key account, or not?", "How robust is the selection?",
+                    "What it means"):
         assert heading in html
     # the checks ran (a failing one fails the report) but are for the notebook, as is LaTeX
     assert "all checks passed" not in html
@@ -71,6 +72,9 @@ def test_the_report_tells_the_story_of_the_injected_case(report):
     # who serves them: how many key accounts change hands against today
     assert re.search(r"led by someone other than today(&#x27;|')s manager</th>\s*<td>\d+ key "
                      r"accounts \([\d,]+ KAM hours a year at standard coverage\)", html)
+    # how robust: the realisation estimate a quarter lower and higher, the core and the swing
+    assert "Sensitivity to realization" in html and "22.5%" in html and "37.5%" in html
+    assert re.search(r"Key accounts in every plan \(3 of 3 values planned\): \d+\.", html)
 
 
 def visible_text(page: str) -> str:

@@ -150,6 +150,23 @@ def test_the_chart_shows_the_swing_customers(case):
     fig = sweep_chart(sw)
     top, bottom = fig.axes[:2]
     assert [t.get_text() for t in top.get_xticklabels()] == ["10%", "30%", "60%"]
-    assert [t.get_text() for t in bottom.get_yticklabels()] == list(sw.swing.index[:30])
+    names = case.customers["name"]
+    labels = [t.get_text() for t in bottom.get_yticklabels()]
+    assert len(labels) == min(30, len(sw.swing))
+    for label, cid in zip(labels, sw.swing.index, strict=False):  # id and name, cut at 32
+        full = f"{cid} {names[cid]}"
+        assert label == full if len(full) <= 32 else label == full[:31] + "…"
     assert f"{len(sw.core)} key accounts are in every plan" in "".join(
         t.get_text() for t in top.texts + fig.texts + [top.title])
+
+
+def test_a_plan_already_made_is_used_as_it_is_and_must_be_the_sweeps(case):
+    sc = Scenario(name="s", mip_gap=0.0)
+    p = kamopt.plan(case, sc.replace(realization=0.3))
+    sw = sweep(case, sc, "realization", [0.2, 0.3], known={0.3: p})
+    assert sw.plans[1] is p
+    assert sw.table["objective"].iloc[1] == p.objective
+    with pytest.raises(ValueError, match="plan for realization = 0.4 whose scenario is not"):
+        sweep(case, sc, "realization", [0.2, 0.4], known={0.4: p})
+    with pytest.raises(ValueError, match="whose scenario is not the sweep's at that value"):
+        sweep(case, sc.replace(retention=0.1), "realization", [0.3], known={0.3: p})
