@@ -295,3 +295,48 @@ def test_small_hours_read_as_they_are_in_the_tiles():
     assert ">4.8 h</div>" in ex.kpi_widgets["hours_available"].value
     assert ">4 h</div>" in ex.kpi_widgets["hours_used"].value
     assert ">-155 EUR/yr</div>" in ex.kpi_widgets["objective"].value
+
+
+def test_the_robustness_tab_plans_the_assumption_lower_and_higher(case):
+    ex = ScenarioExplorer(case)
+    ex.controls["realization"].value = 0.4
+    tab = ex.robustness
+    assert tab.values() == [0.3, 0.4, 0.5]
+    seen = []
+    tab.status.observe(lambda ch: seen.append(ch["new"]), names="value")
+    sw = tab.button.click() or tab.sweep
+    assert seen[0] == SOLVING and tab.error is None
+    assert sw.table["value"].tolist() == [0.3, 0.4, 0.5]
+    assert sw.plans[1] is ex.plan  # the plan on show, re-used for its own value
+    for v, p in zip(sw.table["value"], sw.plans, strict=True):
+        assert p.scenario == ex.scenario.replace(realization=v)
+    assert tab.status.value.startswith("3 plans in ")
+    assert f"{len(sw.core)} key accounts in every plan · {len(sw.swing)} depend on" in (
+        tab.status.value)
+    assert tab.chart.value[:4] == b"\x89PNG" and tab.chart.layout.display == ""
+    names = case.customers["name"]
+    for cid in sw.swing.index[:25]:
+        assert html.escape(f"{cid} {names[cid]}") in tab.table.value
+    # five plans, half lower and higher, of the capacity scale
+    tab.controls["parameter"].value = "capacity_scale"
+    tab.controls["spread"].value = 0.5
+    tab.controls["points"].value = 5
+    assert tab.values() == [0.5, 0.75, 1.0, 1.25, 1.5]
+
+
+def test_the_robustness_tab_shows_what_it_cannot_do(case, monkeypatch):
+    ex = ScenarioExplorer(case)
+    ex.controls["industry_fit"].value = 0.0
+    tab = ex.robustness
+    tab.controls["parameter"].value = "industry_fit"
+    assert tab.run() is None
+    assert tab.status.value.startswith("Cannot tell: Industry fit is 0 in this scenario")
+    assert "Assumptions tab" in tab.message.value and not tab.button.disabled
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the solver fell over")
+
+    monkeypatch.setattr("kamopt.sensitivity.sweep", boom)
+    tab.controls["parameter"].value = "retention"
+    assert tab.run() is None
+    assert "the solver fell over" in tab.status.value and isinstance(tab.error, RuntimeError)
