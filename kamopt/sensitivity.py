@@ -153,12 +153,18 @@ class Sweep:
         lines = [f"Sensitivity to {p} ({PARAMETERS[p][0]}), scenario '{self.scenario.name}':",
                  "", show.to_string(index=False), ""]
         for r in t[t["status"] == "infeasible"].itertuples():
-            lines.append(f"{value_text(p, r.value)}: no plan. {r.reason}")
+            lines.append(f"{value_text(p, r.value)}: no plan.")
+            lines += [f"  {line.strip()}" for line in str(r.reason).splitlines() if line.strip()]
+            lines.append("")
         n = len(self.planned)
-        if n:
+        if n == 1:
+            k = len(self.core)
+            lines.append(f"One value has a plan ({k} key account{'s' if k != 1 else ''}): "
+                         "nothing to compare it with.")
+        elif n:
             sw = self.swing
             lines.append(f"Key accounts in every plan ({n} of {len(t)} values planned): "
-                         f"{len(self.core)}. This selection holds whatever {p} turns out to be.")
+                         f"{len(self.core)}. This selection holds at every value tried.")
             if len(sw):
                 lines.append(f"Key accounts in some plans only: {len(sw)}"
                              + (f" (the first {limit})" if len(sw) > limit else "") + ":")
@@ -256,7 +262,7 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
         try:
             p = known[v] if v in known else make_plan(case, sc)
         except InfeasibleError as exc:
-            rows.append({"value": v, "status": "infeasible", "reason": " ".join(str(exc).split())})
+            rows.append({"value": v, "status": "infeasible", "reason": str(exc).strip()})
             plans.append(None)
             continue
         k = p.kpis

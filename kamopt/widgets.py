@@ -706,7 +706,7 @@ class RobustnessTab:
 
     def run(self):
         """Plan the values of :meth:`values` and show the outcome (errors shown, not raised)."""
-        from .sensitivity import sweep, sweep_chart
+        from .sensitivity import sweep, sweep_chart, value_text
 
         ex = self.explorer
         key = self.controls["parameter"].value
@@ -731,15 +731,30 @@ class RobustnessTab:
         finally:
             self.button.disabled = False
         self.error, self.sweep = None, sw
-        self.message.value = ""
+        failed = sw.table[sw.table["status"] == "infeasible"]
+        self.message.value = _notice_box(
+            f"No plan at {len(failed)} of the values.",
+            [f"{value_text(key, r.value)}: {_one_line(r.reason)}" for r in failed.itertuples()]
+        ) if len(failed) else ""
         self.table.value = swing_table_html(sw)
         self.chart.value = _png(sweep_chart(sw, top=20))
         self.chart.layout.display = ""
         planned = len(sw.planned)
-        self.status.value = (f"{planned} plans in {time.perf_counter() - t0:.1f} s · "
+        of = f" of {len(sw.table)}" if planned < len(sw.table) else ""
+        self.status.value = (f"{planned}{of} plans in {time.perf_counter() - t0:.1f} s · "
                              f"{len(sw.core)} key accounts in every plan · "
                              f"{len(sw.swing)} depend on {ROBUST_PARAMETERS[key]}")
         return sw
+
+
+def _one_line(text: str) -> str:
+    r"""A diagnosis of several lines ("...:", "  - a", "  - b") as one: "...: a; b".
+
+    >>> _one_line("The scenario cannot be met:\n  - the budget\n  - the hours")
+    'The scenario cannot be met: the budget; the hours'
+    """
+    lines = [ln.strip().removeprefix("- ").strip() for ln in str(text).splitlines() if ln.strip()]
+    return " ".join(lines[:1] + ["; ".join(lines[1:])]).strip()
 
 
 def swing_table_html(sw, rows: int = 25) -> str:

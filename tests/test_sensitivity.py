@@ -89,8 +89,11 @@ def test_a_value_that_cannot_be_met_is_explained_and_the_others_are_planned():
     assert sw.table["key_accounts"].tolist()[1:] == [1, 2]
     assert list(sw.core) == ["A"] and list(sw.swing.index) == ["B"]
     text = sw.summary_text()
-    assert "1 k€: no plan." in text
-    assert "Key accounts in every plan (2 of 3 values planned): 1." in text
+    assert "\n1 k€: no plan.\n  The scenario cannot be met" in text
+    one = sweep(case, sc, "budget", [1_000.0, 5_000.0]).summary_text()
+    assert "One value has a plan (1 key account): nothing to compare it with." in one
+    assert "depends on" not in one and "in every plan" not in one
+    assert "Key accounts in every plan (2 of 3 values planned): 1. This selection holds" in text
     assert "  B: in 1 of 2, at 20 k€" in text
 
 

@@ -340,3 +340,25 @@ def test_the_robustness_tab_shows_what_it_cannot_do(case, monkeypatch):
     tab.controls["parameter"].value = "retention"
     assert tab.run() is None
     assert "the solver fell over" in tab.status.value and isinstance(tab.error, RuntimeError)
+
+
+def test_the_robustness_tab_names_a_value_without_a_plan(case):
+    ex = ScenarioExplorer(case)
+    # the 12 accounts with the most KAM hours are 'must': the 6 of tier 3 need 1,202 h at
+    # their lightest level, more than the senior managers have at a capacity scale of 0.375
+    # (or anything up to 0.6); at 0.75 and 1.125 they fit
+    must = case.customers.sort_values("kam_hours", ascending=False).index[:12]
+    ex.controls["must"].value = tuple(must)
+    ex.controls["capacity_scale"].value = 0.75
+    tab = ex.robustness
+    tab.controls["parameter"].value = "capacity_scale"
+    tab.controls["spread"].value = 0.5
+    sw = tab.run()
+    assert sw is not None and tab.error is None
+    assert sw.table["value"].tolist() == [0.375, 0.75, 1.125]
+    assert sw.table["status"].tolist()[0] == "infeasible"
+    assert sw.plans[1] is not None and sw.plans[2] is not None
+    assert tab.status.value.startswith("2 of 3 plans in ")
+    assert "No plan at 1 of the values." in tab.message.value
+    assert "37.5%: The scenario cannot be met" in html.unescape(tab.message.value)
+    assert "the 6 &#x27;must&#x27; accounts of tier 3 need" in tab.message.value
