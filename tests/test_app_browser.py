@@ -173,6 +173,19 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
             compared = page.locator(".kamopt-comparison").inner_text()
             page.locator(".kamopt-comparison").scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / "app_compare.png"), full_page=False)
+
+            # how robust is the plan on show to the realisation estimate?
+            page.get_by_role("tab", name="Robustness").click()
+            page.locator("button.kamopt-robust-solve").click()
+            page.wait_for_function(
+                "() => /plans in/.test(document.querySelector('.kamopt-robust-status')"
+                ".innerText)", timeout=120_000)
+            robust = page.locator(".kamopt-robust-status").inner_text()
+            swing_rows = page.locator("table.kamopt-swing tbody tr").count()
+            robust_chart = page.locator(".kamopt-robust-status").evaluate(
+                "e => [...e.closest('.widget-vbox').querySelectorAll('img')]"
+                ".some(i => i.naturalWidth > 500)")
+            page.screenshot(path=str(SHOTS / "app_robustness.png"), full_page=False)
         finally:
             browser.close()
 
@@ -202,6 +215,13 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
     assert "app_m11_away" in compared and "app_hire" in compared
     c = compare([store / "app_m11_away", store / "app_hire"])
     assert f"{c.kpis.loc['objective', 'app_hire']:,.0f}" in compared
+
+    # the Robustness tab planned α a quarter lower and higher and listed the swing customers
+    m = re.match(r"3 plans in [\d.]+ s · (\d+) key accounts in every plan · (\d+) depend on "
+                 r"Realisation α", robust)
+    assert m, robust
+    assert 0 < int(m.group(1)) <= shown_ka + 20
+    assert swing_rows == min(int(m.group(2)), 25) and robust_chart
 
 
 def test_the_skip_rule_fails_in_ci_when_the_browser_is_missing(monkeypatch):
