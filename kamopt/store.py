@@ -222,14 +222,20 @@ class Comparison:
         for name in self.names[1:]:
             ch = self.key_account_changes
             ch = ch[ch["scenario"] == name]
-            enters = ", ".join(ch.loc[ch["change"] == "enters", "customer_id"]) or "-"
-            leaves = ", ".join(ch.loc[ch["change"] == "leaves", "customer_id"]) or "-"
             mc = self.manager_changes[self.manager_changes["scenario"] == name]
-            moves = ", ".join(f"{r.customer_id} {r.manager_before}->{r.manager_after}"
-                              for r in mc.itertuples()) or "-"
-            out += [f"{name}:", f"  enter key-account status ({(ch['change'] == 'enters').sum()}): "
-                    f"{enters}", f"  leave key-account status ({(ch['change'] == 'leaves').sum()}): "
-                    f"{leaves}", f"  change manager ({len(mc)}): {moves}", ""]
+            enters, leaves = _who(ch[ch["change"] == "enters"]), _who(ch[ch["change"] == "leaves"])
+            moves = [f"{w} {r.manager_before}->{r.manager_after}"
+                     for w, r in zip(_who(mc), mc.itertuples(), strict=True)]
+            out.append(f"{name}:")
+            for what, items in (("enter key-account status", enters),
+                                ("leave key-account status", leaves),
+                                ("change manager", moves)):
+                if "name" in ch:  # names have commas and spaces of their own: one a line
+                    out += [f"  {what} ({len(items)}):" + ("" if items else " -"),
+                            *(f"    {x}" for x in items)]
+                else:
+                    out.append(f"  {what} ({len(items)}): {', '.join(items) or '-'}")
+            out.append("")
         if len(self.utilisation):
             u = self.utilisation.map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
             out += ["Utilisation per manager:", u.to_string(), ""]
@@ -307,11 +313,12 @@ def _gap_lines(names: list[str], summaries: list[dict], what: str, scale) -> lis
     return out
 
 
-def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison | MidtermComparison:
+def compare(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Comparison | MidtermComparison:
     """Compare saved scenarios (folders, or names under ``root``) side by side.
 
     Folders of mid-term plans (``kamopt plan --years T --out``) are compared by
-    :func:`compare_midterm`; one-year and mid-term plans are not mixed.
+    :func:`compare_midterm`; one-year and mid-term plans are not mixed. With
+    ``case`` (a :class:`~kamopt.case.Case`) the changes name the customers too.
     Raises :class:`NotASavedScenario` for a folder that is not one, and
     ``ValueError`` for fewer than one folder.
     """
@@ -321,7 +328,7 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison | MidtermCompar
                          "scenario. Got none instead.")
     kinds = [_is_midterm(_folder(d, root)) for d in dirs]
     if all(kinds):
-        return compare_midterm(dirs, root)
+        return compare_midterm(dirs, root, case=case)
     if any(kinds):
         mt = dirs[kinds.index(True)]
         one = dirs[kinds.index(False)]
@@ -350,8 +357,10 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT) -> Comparison | MidtermCompar
         stay = both[was & now]
         diff = stay[(first.loc[stay, "manager_id"] != p.loc[stay, "manager_id"]).to_numpy()]
         moves += [(n, cid, first.at[cid, "manager_id"], p.at[cid, "manager_id"]) for cid in diff]
-    ka = pd.DataFrame(changes, columns=["scenario", "customer_id", "change", "net"])
-    mc = pd.DataFrame(moves, columns=["scenario", "customer_id", "manager_before", "manager_after"])
+    ka = _with_names(pd.DataFrame(changes, columns=["scenario", "customer_id", "change", "net"]),
+                     case)
+    mc = _with_names(pd.DataFrame(moves, columns=["scenario", "customer_id", "manager_before",
+                                                  "manager_after"]), case)
     util = pd.DataFrame({n: s.managers["utilisation"] if "utilisation" in s.managers else
                          pd.Series(dtype=float) for n, s in zip(names, saved, strict=True)})
     util.index.name = "manager_id"
@@ -456,10 +465,18 @@ class MidtermComparison:
             out.append(f"{name}, key accounts against '{first}':")
             for year in self.kpis.attrs.get("years", []):
                 y = ch[ch["year"] == year]
-                enters = y.loc[y["change"] == "enters", "customer_id"].tolist()
-                leaves = y.loc[y["change"] == "leaves", "customer_id"].tolist()
-                out.append(f"  {year}: {len(enters)} enter ({_ids(enters)}), "
-                           f"{len(leaves)} leave ({_ids(leaves)})")
+                enters = _who(y[y["change"] == "enters"])
+                leaves = _who(y[y["change"] == "leaves"])
+                if "name" in y:  # one a line
+                    out.append(f"  {year}: {len(enters)} enter, {len(leaves)} leave")
+                    out += [f"    enters: {x}" for x in enters[:8]]
+                    out += [f"    leaves: {x}" for x in leaves[:8]]
+                    more = max(len(enters) - 8, 0) + max(len(leaves) - 8, 0)
+                    if more:
+                        out.append(f"    and {more} more (all in key_account_changes, --excel)")
+                else:
+                    out.append(f"  {year}: {len(enters)} enter ({_ids(enters)}), "
+                               f"{len(leaves)} leave ({_ids(leaves)})")
         caveats = _gap_lines(self.names, [p.summary for p in self.plans], "objectives",
                              lambda v: f"{v / 1e6:+,.2f} M EUR")
         if caveats:
@@ -471,6 +488,25 @@ def _ids(ids: list[str], limit: int = 8) -> str:
     if not ids:
         return "-"
     return ", ".join(ids[:limit]) + (f", and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _who(frame: pd.DataFrame) -> list[str]:
+    """Each row's customer: ``K0012 Lange & Meyer GmbH`` where a name is known, else the id."""
+    ids = frame["customer_id"].astype(str).tolist()
+    if "name" not in frame:
+        return ids
+    return [f"{i} {n}" if n else i for i, n in zip(ids, frame["name"].fillna("").astype(str),
+                                                   strict=True)]
+
+
+def _with_names(frame: pd.DataFrame, case) -> pd.DataFrame:
+    """``frame`` with the customers' names from ``case`` (None: as it is) after customer_id."""
+    if case is None:
+        return frame
+    names = case.customers["name"].astype(str).reindex(frame["customer_id"]).fillna("")
+    out = frame.copy()
+    out.insert(list(out.columns).index("customer_id") + 1, "name", names.to_numpy())
+    return out
 
 
 def _format_midterm_kpis(k: pd.DataFrame) -> str:
@@ -504,8 +540,9 @@ _MIDTERM_LABELS = {"mip_gap": "proven gap", "npv": "net present value",
                    "npv_change": "NPV change"}
 
 
-def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT) -> MidtermComparison:
-    """Compare mid-term plans (their ``kamopt plan --years T --out`` folders) side by side.
+def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> MidtermComparison:
+    """Compare mid-term plans (their ``kamopt plan --years T --out`` folders) side by side;
+    with ``case`` the changes name the customers too.
 
     >>> import tempfile
     >>> from kamopt.midterm import MidtermAssumptions, plan_midterm, write_midterm_outputs
@@ -557,7 +594,8 @@ def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT) -> MidtermComparison:
             was, now = ka0.get(y, set()), ka.get(y, set())
             changes += [(n, y, cid, "enters") for cid in sorted(now - was)]
             changes += [(n, y, cid, "leaves") for cid in sorted(was - now)]
-    ch = pd.DataFrame(changes, columns=["scenario", "year", "customer_id", "change"])
+    ch = _with_names(pd.DataFrame(changes, columns=["scenario", "year", "customer_id", "change"]),
+                     case)
     hires = []
     for n, p in zip(names, plans, strict=True):
         if len(p.hires):
@@ -580,13 +618,20 @@ def add_compare_command(subparsers) -> None:
                          "mid-term, not both)")
     sp.add_argument("--excel", metavar="FILE",
                     help="also write the comparison as a workbook (.xlsx), a sheet per table")
+    sp.add_argument("--case", metavar="CASE",
+                    help="the plans' case (folder or .xlsx): the changes name the customers")
     sp.set_defaults(func=_cmd_compare)
 
 
 def _cmd_compare(args) -> int:
     if args.excel and Path(args.excel).suffix.lower() != ".xlsx":
         raise NotASavedScenario(f"--excel {args.excel}: the workbook's name must end in .xlsx.")
-    cmp = compare(args.dirs)
+    case = None
+    if args.case:
+        from .io import load_case
+
+        case = load_case(args.case)
+    cmp = compare(args.dirs, case=case)
     print(cmp.summary_text(), file=sys.stdout)
     if args.excel:
         cmp.to_excel(args.excel)

@@ -246,3 +246,32 @@ def test_compare_writes_a_workbook_a_consultant_can_hand_on(saved, midterm_plans
     code, msg = _cli(["compare", str(root / "base"), "--excel", str(tmp_path / "c.csv")])
     assert code == 2 and "must end in .xlsx" in msg
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_with_the_case_the_changes_name_the_customers(saved, midterm_plans, tmp_path, capsys):
+    from kamopt.io import save_case
+
+    root, base, _, _ = saved
+    case = base.case
+    cmp = compare([root / "base", root / "manager-leaves"], case=case)
+    for frame in (cmp.key_account_changes, cmp.manager_changes):
+        assert list(frame.columns[:3]) == ["scenario", "customer_id", "name"]
+        assert (frame["name"] == case.customers["name"].reindex(frame["customer_id"]).to_numpy()
+                ).all()
+    assert len(cmp.manager_changes) > 0
+    folder = save_case(case, tmp_path / "case")
+    code, _ = _cli(["compare", str(root / "base"), str(root / "manager-leaves"),
+                    "--case", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 0
+    r = cmp.manager_changes.iloc[0]
+    assert f"\n    {r.customer_id} {r['name']} {r.manager_before}->{r.manager_after}\n" in out
+    mroot, plans = midterm_plans
+    mcmp = compare([mroot / "base", mroot / "leaves"], case=plans["base"].case)
+    ch = mcmp.key_account_changes
+    assert len(ch) and (ch["name"] == plans["base"].case.customers["name"].reindex(
+        ch["customer_id"]).to_numpy()).all()
+    r = ch.iloc[0]
+    assert f"    {r.change}: {r.customer_id} {r['name']}" in mcmp.summary_text()
+    code, msg = _cli(["compare", str(root / "base"), "--case", str(tmp_path / "nope")])
+    assert code == 2 and "nope" in msg
