@@ -267,6 +267,9 @@ class MidtermAssumptions:
                     item[key] = yaml_number(item[key])
             ind = item.get("industries", ())
             item["industries"] = tuple(ind.split(";") if isinstance(ind, str) else ind)
+            if isinstance(item.get("pair_costs_from"), int) and not isinstance(
+                    item.get("pair_costs_from"), bool):  # an id YAML read as a number
+                item["pair_costs_from"] = str(item["pair_costs_from"])
             profiles.append(HireProfile(**item))
         data["hire_profiles"] = tuple(profiles)
         try:

@@ -368,6 +368,9 @@ def _convert(key: str, value: object) -> object:
                     item[key] = yaml_number(item[key])
                 if isinstance(item.get(key), int) and not isinstance(item.get(key), bool):
                     item[key] = float(item[key])
+            if isinstance(item.get("pair_costs_from"), int | str) and not isinstance(
+                    item.get("pair_costs_from"), bool):  # an id YAML read as a number: 7 is "7"
+                item["pair_costs_from"] = str(item["pair_costs_from"])
             hires.append(Hire(**item))
         return tuple(hires)
     if key in ("unavailable_managers", "must", "exclude"):

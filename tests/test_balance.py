@@ -349,3 +349,15 @@ def test_a_mid_term_hire_profile_has_the_average_or_a_named_managers_pair_costs(
     with pytest.raises(kamopt.errors.ScenarioError, match=r"hire_profiles\[kam\].pair_costs_from"):
         plan_midterm(hires_case(), ONE_LEVEL, 2, NO_TARGETS, capacity_by_year=NO_CAPACITY,
                      assumptions=a.replace(hire_profiles=(replace(profile, pair_costs_from="X"),)))
+
+
+def test_a_hire_named_by_a_numeric_id_in_yaml_is_read_as_that_id(tmp_path):
+    from kamopt.midterm import MidtermAssumptions as MA
+
+    (tmp_path / "s.yml").write_text("hires:\n  - {count: 1, pair_costs_from: 7}\n")
+    assert Scenario.from_yaml(tmp_path / "s.yml").hires[0].pair_costs_from == "7"
+    (tmp_path / "m.yml").write_text("hire_profiles:\n  - {name: kam, pair_costs_from: 7}\n")
+    assert MA.from_yaml(tmp_path / "m.yml").hire_profiles[0].pair_costs_from == "7"
+    (tmp_path / "b.yml").write_text("hires:\n  - {count: 1, pair_costs_from: [M1]}\n")
+    with pytest.raises(kamopt.errors.ScenarioError, match="must be a manager_id of the case"):
+        Scenario.from_yaml(tmp_path / "b.yml")
