@@ -289,7 +289,7 @@ _LEVEL_COLORS = [PALETTE["sky"], PALETTE["blue"], "#003f66"]
 _NOT_KA = "#F2F2F2"
 
 
-def _short(text: str, width: int = 32) -> str:
+def _short(text: str, width: int = 28) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
@@ -319,8 +319,10 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
         for lv in sw.selection.loc[swing.index, v]:
             if lv and lv not in levels:
                 levels.append(lv)
-    order = [lv.name for lv in sw.scenario.levels if lv.name in levels]
-    order += [lv for lv in levels if lv not in order]
+    every = [lv.name for lv in sw.scenario.levels]  # colours by the scenario's order of levels
+    every += [lv for lv in levels if lv not in every]  # (levels of responses.csv)
+    palette = dict(zip(every, _level_colors(len(every)), strict=True))
+    order = [lv for lv in every if lv in levels]
     with _style():
         rows = max(len(swing), 1)
         fig = Figure(figsize=(12, 5.5 + 0.32 * rows), layout="constrained")
@@ -344,7 +346,7 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
         ax.set_xlim(-0.5, len(t) - 0.5)
         ax.legend(loc="lower right")
         _titles(ax, f"How the plan depends on {p.replace('_', ' ')}",
-                f"net contribution a year of the optimal plan at each value; "
+                f"net contribution a year at each value; "
                 f"{len(sw.core)} key accounts are in every plan")
         if len(swing):
             grid = np.full((len(swing), len(t)), np.nan)
@@ -355,7 +357,7 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
                         grid[i, j] = order.index(lv)
             from matplotlib.colors import ListedColormap
 
-            colors = _level_colors(len(order))
+            colors = [palette[lv] for lv in order]
             cmap = ListedColormap(colors).with_extremes(bad=_NOT_KA)
             bx.pcolormesh(np.arange(len(t) + 1) - 0.5, np.arange(len(swing) + 1) - 0.5,
                           np.ma.masked_invalid(grid), cmap=cmap, vmin=-0.5,

@@ -156,11 +156,24 @@ def test_the_chart_shows_the_swing_customers(case):
     names = case.customers["name"]
     labels = [t.get_text() for t in bottom.get_yticklabels()]
     assert len(labels) == min(30, len(sw.swing))
-    for label, cid in zip(labels, sw.swing.index, strict=False):  # id and name, cut at 32
+    for label, cid in zip(labels, sw.swing.index, strict=False):  # id and name, cut at 28
         full = f"{cid} {names[cid]}"
-        assert label == full if len(full) <= 32 else label == full[:31] + "…"
+        assert label == full if len(full) <= 28 else label == full[:27] + "…"
     assert f"{len(sw.core)} key accounts are in every plan" in "".join(
         t.get_text() for t in top.texts + fig.texts + [top.title])
+    # a level has the same colour in every chart: light pale, standard mid, intensive dark
+    from matplotlib.colors import to_hex
+
+    from kamopt.sensitivity import _LEVEL_COLORS
+
+    legend = bottom.get_legend()
+    shown = {t.get_text(): to_hex(h.get_facecolor()) for t, h in
+             zip(legend.get_texts(), legend.legend_handles, strict=True)}
+    levels = [lv.name for lv in sw.scenario.levels]
+    assert {k for k in shown if k in levels}, shown
+    for name, color in shown.items():
+        if name in levels:
+            assert color == to_hex(_LEVEL_COLORS[levels.index(name)]), (name, color)
 
 
 def test_a_plan_already_made_is_used_as_it_is_and_must_be_the_sweeps(case):
