@@ -215,15 +215,10 @@ def hire_notes(case: Case, scenario: Scenario) -> list[str]:
     from .validate import provenance
 
     file, _ = provenance(case.pair_costs, "pair_costs", case.source or "")
-    average, named = [], {}
-    n = 0
-    for hire in scenario.hires:
-        ids = [f"{hire.prefix}{n + k}" for k in range(1, hire.count + 1)]
-        n += hire.count
-        if hire.pair_costs_from:
-            named.setdefault(hire.pair_costs_from, []).extend(ids)
-        else:
-            average += ids
+    m = effective_managers(case, scenario)
+    hires = m.loc[~m.index.isin(case.managers.index), "pair_costs_as"].astype(str)
+    average = list(hires.index[hires == ""])
+    named = {j: list(ids) for j, ids in hires[hires != ""].groupby(hires, sort=False).groups.items()}
     out = []
     if average:
         who = "Hire" if len(average) == 1 else "Hires"
