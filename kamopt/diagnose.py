@@ -13,6 +13,7 @@ have to move.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .case import Case
 from .errors import InfeasibleError, Shortfall
@@ -41,9 +42,18 @@ def precheck(case: Case, scenario: Scenario) -> None:
     cap = managers["capacity"].to_numpy(float)
 
     # each must account needs an eligible manager with room for it
+    lead = scenario.lead_of
     for cid in must:
         t = int(tier[cid])
         eligible = sen >= t
+        if cid in lead:  # its lead is fixed: that manager or none
+            j = lead[cid]
+            sj = int(managers.at[j, "seniority"])
+            if sj < t:
+                reasons.append(
+                    f"the scenario fixes {j} as the lead manager of {cid} (tier {t}), but {j}'s "
+                    f"seniority is {sj}; a lead manager needs seniority >= {t}")
+            continue
         if not eligible.any():
             reasons.append(
                 f"'must' account {cid} (tier {t}) needs a lead manager of seniority >= {t}; "
@@ -57,6 +67,7 @@ def precheck(case: Case, scenario: Scenario) -> None:
                 singular=True))
     if reasons:
         raise InfeasibleError(shortfalls, reasons=reasons)
+    shortfalls += _fixed_lead_shortfalls(scenario, managers, min_hours)
 
     # hours of the must accounts of tier >= t against managers of seniority >= t
     for t in (3, 2, 1):
@@ -110,6 +121,23 @@ def precheck(case: Case, scenario: Scenario) -> None:
     shortfalls += _workload_shortfalls(case, sc, managers, status)
     if shortfalls:
         raise InfeasibleError(shortfalls)
+
+
+def _fixed_lead_shortfalls(sc: Scenario, managers, min_hours) -> list[Shortfall]:
+    """Managers given more accounts by ``leads`` than their hours carry at the lightest level."""
+    if not sc.leads:
+        return []
+    lead = pd.Series(sc.lead_of)
+    need = min_hours.reindex(lead.index).groupby(lead.to_numpy()).agg(["sum", "size"])
+    out = []
+    for j, (hours, n) in need.iterrows():
+        have = float(managers.at[j, "capacity"])
+        if hours > have + 1e-6:
+            what = (f"the {int(n)} accounts whose lead the scenario fixes to {j}" if n > 1
+                    else f"{lead.index[lead == j][0]}, whose lead the scenario fixes to {j},")
+            out.append(Shortfall(what, "h at the lightest level", float(hours), have,
+                                 f"{j} has {_h(have)}", singular=n == 1))
+    return out
 
 
 def _workload_shortfalls(case: Case, sc: Scenario, managers, status) -> list[Shortfall]:

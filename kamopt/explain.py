@@ -477,6 +477,7 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
     per = (f"per KAM hour (cost weighed {1 + mu:.2f}x, as the budget binds)" if mu > 1e-9
            else "per KAM hour")
     left = "the budget left" if mu > 1e-9 else "the hours left"
+    fixed = p.scenario.lead_of  # accounts whose lead manager the scenario fixes
     for cid in out.index:
         r = out.loc[cid]
         status = r["status"]
@@ -485,6 +486,8 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
             mr = _manager_reasons(p, cid, r["manager_id"])
             out.at[cid, "manager_reasons"] = mr
             led = f"led by {r['manager_id']} ({mr})" if mr else f"led by {r['manager_id']}"
+            if cid in fixed:
+                led = f"led by {r['manager_id']} (fixed by the scenario)"
             earn = f"earns {_eur(nph)} {per}"
             if mph > 1e-9:
                 rel = (f"{nph / mph:.1f}x the {_eur(mph)} an hour earns at the margin"
@@ -493,7 +496,8 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
                 rel = f"and {r['manager_id']} has hours to spare"
             if status == "must":
                 out.at[cid, "reason"] = "must"
-                out.at[cid, "why"] = f"Key account, set as 'must' by the user: {earn}, {rel}; {led}"
+                how = "with its lead manager fixed" if cid in fixed else "set as 'must'"
+                out.at[cid, "why"] = f"Key account, {how} by the user: {earn}, {rel}; {led}"
             elif nph < (mph or 0) - 1e-6:
                 out.at[cid, "reason"] = "key account"
                 out.at[cid, "why"] = (f"Key account: {earn}, {rel}, but the better uses of these "

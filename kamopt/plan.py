@@ -451,6 +451,9 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
     unknown = ka & ~mgr.isin(managers.index)
     for cid in acc.index[unknown & (mgr != "")]:
         out.append(f"{cid} is led by {mgr[cid]}, who is not available in this scenario")
+    for cid, j in sc.leads:
+        if cid in acc.index and ka[cid] and mgr[cid] != j:
+            out.append(f"{cid} is led by {mgr[cid]}, but the scenario fixes its lead to {j}")
     led = ka & ~unknown
     sen = managers["seniority"].reindex(mgr[led]).to_numpy()
     for cid in acc.index[led][sen < c.loc[led, "tier"].to_numpy()]:

@@ -117,6 +117,13 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
             )
         m = pd.concat([m, hires.astype({"seniority": "int64"})])
     m = m.copy()
+    for cid, j in scenario.leads:
+        if j not in m.index:
+            why = ("is unavailable in this scenario (unavailable_managers), so it cannot lead "
+                   f"{cid}" if j in scenario.unavailable_managers
+                   else "is not a manager of the case or a hire of the scenario")
+            raise ScenarioError(Problem(scenario.name or "scenario", why, column=f"leads.{cid}",
+                                        value=j))
     m["capacity"] = m["capacity_hours"].astype(float) * scenario.capacity_scale
     # the least hours a manager must carry (a balanced workload); not scaled, 0 for hires
     m["min_hours"] = (m["min_hours"].astype(float).fillna(0.0) if "min_hours" in m
@@ -125,17 +132,21 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
 
 
 def effective_status(case: Case, scenario: Scenario) -> pd.Series:
-    """Each customer's status: the case's, overridden by the scenario's must/exclude."""
+    """Each customer's status: the case's, overridden by the scenario's must/exclude.
+
+    A customer whose lead manager the scenario fixes (``leads``) is ``must``.
+    """
     status = case.customers["status"].astype(str).copy()
-    for key in ("must", "exclude"):
-        ids = list(getattr(scenario, key))
+    for key in ("must", "exclude", "leads"):
+        ids = [i for i, _ in scenario.leads] if key == "leads" else list(getattr(scenario, key))
         unknown = [i for i in ids if i not in status.index]
         if unknown:
             raise ScenarioError(
                 Problem(scenario.name or "scenario", "is not a customer of the case",
-                        column=key, value=unknown[0])
+                        column=key if key != "leads" else f"leads.{unknown[0]}",
+                        value=unknown[0])
             )
-        status.loc[ids] = key
+        status.loc[ids] = "must" if key == "leads" else key
     return status
 
 
@@ -188,8 +199,10 @@ def override_notes(case: Case, scenario: Scenario, limit: int = 3) -> list[str]:
         return []
     file, _ = provenance(case.customers, "customers", case.source or "")
     shown = turned if len(turned) <= limit + 1 else turned.iloc[:limit]  # never "and 1 more"
-    lines = [f"Scenario '{scenario.name}' overrides the case: {cid} is '{r.scenario}' in the "
-             f"scenario, '{r.case}' in {file}" for cid, r in shown.iterrows()]
+    lead = scenario.lead_of
+    lines = [f"Scenario '{scenario.name}' overrides the case: {cid} is '{r.scenario}'"
+             + (f" (led by {lead[cid]}, fixed)" if cid in lead else "")
+             + f" in the scenario, '{r.case}' in {file}" for cid, r in shown.iterrows()]
     rest = turned.index[len(shown):]
     if len(rest):
         ids = ", ".join(rest[:10]) + (", …" if len(rest) > 10 else "")
@@ -232,10 +245,42 @@ def hire_notes(case: Case, scenario: Scenario) -> list[str]:
     return out
 
 
+def lead_notes(scenario: Scenario, limit: int = 10) -> list[str]:
+    """One line naming the lead managers the scenario fixes (``leads``), if any.
+
+    >>> lead_notes(Scenario(name="keep", leads={"K0001": "M03", "K0002": "M01"}))
+    ["Scenario 'keep' fixes the lead manager of 2 accounts: K0001 with M03, K0002 with M01"]
+    >>> lead_notes(Scenario())
+    []
+    """
+    if not scenario.leads:
+        return []
+    n = len(scenario.leads)
+    pairs = ", ".join(f"{cid} with {j}" for cid, j in scenario.leads[:limit])
+    more = f" and {n - limit} more" if n > limit else ""
+    what = "1 account" if n == 1 else f"{n} accounts"
+    return [f"Scenario '{scenario.name}' fixes the lead manager of {what}: {pairs}{more}"]
+
+
 def scenario_notes(case: Case, scenario: Scenario) -> list[str]:
     """What a user should know of how the scenario meets the case: :func:`override_notes`
-    (a must/exclude over the case's status) and :func:`hire_notes` (a hire's pair costs)."""
-    return override_notes(case, scenario) + hire_notes(case, scenario)
+    (a must/exclude over the case's status), :func:`lead_notes` (lead managers fixed by the
+    scenario) and :func:`hire_notes` (a hire's pair costs)."""
+    return override_notes(case, scenario) + lead_notes(scenario) + hire_notes(case, scenario)
+
+
+def fixed_lead_mask(pairs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Pairs that the scenario's ``leads`` rule out: another manager of an account whose lead is fixed.
+
+    >>> pairs = pd.DataFrame({"customer_id": ["K1", "K1", "K2"], "manager_id": ["A", "B", "A"]})
+    >>> fixed_lead_mask(pairs, Scenario(leads={"K1": "B"})).tolist()
+    [True, False, False]
+    """
+    if not scenario.leads or len(pairs) == 0:
+        return np.zeros(len(pairs), bool)
+    lead = pd.Series(scenario.lead_of)
+    want = lead.reindex(pairs["customer_id"]).to_numpy()
+    return (~pd.isna(want)) & (want != pairs["manager_id"].to_numpy())
 
 
 def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.DataFrame:
@@ -433,6 +478,8 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
 
     options = coverage_options(case, scenario, candidates)
     pairs = eligible_pairs(case, scenario, managers, candidates)
+    if scenario.leads:  # an account whose lead is fixed has that one pair (if eligible)
+        pairs = pairs[~fixed_lead_mask(pairs, scenario)].reset_index(drop=True)
     no_mgr = candidates.difference(pd.Index(pairs["customer_id"].unique()))
     cust.loc[no_mgr, "out_reason"] = "no eligible manager"
 

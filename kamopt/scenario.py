@@ -91,10 +91,18 @@ class Scenario:
     #: customers fixed in or out by this scenario, on top of the case's status
     must: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: lead managers fixed by this scenario, (customer_id, manager_id) pairs: the
+    #: account is a key account and that manager leads it ("K0001 stays with M03")
+    leads: tuple[tuple[str, str], ...] = ()
     extras: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ checks
     def __post_init__(self) -> None:
+        if isinstance(self.leads, dict):  # Scenario(leads={"K0001": "M03"}) from Python
+            object.__setattr__(self, "leads", tuple(
+                (str(k), str(v)) if isinstance(k, int | str) and isinstance(v, int | str)
+                and not isinstance(k, bool) and not isinstance(v, bool) else (k, v)
+                for k, v in self.leads.items()))
         problems = self.problems()
         if problems:
             raise ScenarioError(problems, title="The scenario has problems")
@@ -166,12 +174,34 @@ class Scenario:
         both = set(self.must) & set(self.exclude)
         if both:
             bad("must", sorted(both)[0], "a customer cannot be both 'must' and 'exclude'")
+        seen_leads: set[str] = set()
+        for item in self.leads:
+            if (not isinstance(item, tuple) or len(item) != 2
+                    or not all(isinstance(v, str) and v.strip() for v in item)):
+                bad("leads", item, "must map customer ids to manager ids, e.g. 'K0001: M03'")
+                continue
+            cid, _ = item
+            if cid in seen_leads:
+                bad(f"leads.{cid}", cid, "a customer can have only one fixed lead manager")
+            seen_leads.add(cid)
+            if cid in self.exclude:
+                bad(f"leads.{cid}", cid, "a customer whose lead manager is fixed is a key account; "
+                    "it cannot be 'exclude' too")
         return p
 
     # ------------------------------------------------------------- properties
     @property
     def level_names(self) -> tuple[str, ...]:
         return tuple(lv.name for lv in self.levels)
+
+    @property
+    def lead_of(self) -> dict[str, str]:
+        """The fixed lead managers (``leads``) as ``{customer_id: manager_id}``.
+
+        >>> Scenario.from_dict({"leads": {"K0001": "M03", 7: 12}}).lead_of
+        {'K0001': 'M03', '7': '12'}
+        """
+        return dict(self.leads)
 
     def replace(self, **changes) -> Scenario:
         """A copy with some fields changed (the scenario itself is frozen)."""
@@ -264,6 +294,8 @@ class Scenario:
                 v = [dataclasses.asdict(lv) for lv in v]
             elif f.name == "hires":
                 v = [{**dataclasses.asdict(h), "industries": list(h.industries)} for h in v]
+            elif f.name == "leads":
+                v = dict(v)
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v
@@ -381,6 +413,19 @@ def _convert(key: str, value: object) -> object:
         if not isinstance(value, list):
             raise ValueError("must be a list of ids")
         return tuple(str(v) for v in value)
+    if key == "leads":
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise ValueError("must map customer ids to manager ids, one 'K0001: M03' a line")
+        out = []
+        for cid, mid in value.items():
+            for v in (cid, mid):  # ids YAML reads as numbers (7: 12) are the ids '7' and '12'
+                if isinstance(v, bool) or not isinstance(v, int | str) or not str(v).strip():
+                    raise ValueError(f"must map customer ids to manager ids; {cid!r}: {mid!r} "
+                                     "is not a pair of ids")
+            out.append((str(cid).strip(), str(mid).strip()))
+        return tuple(out)
     if key in ("name", "description", "solver"):
         return "" if value is None else str(value)
     return value

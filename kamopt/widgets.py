@@ -5,7 +5,10 @@ show ``explorer`` in a notebook or Voila). Its controls cover every scenario
 key the planner changes in a meeting: capacity scale, realisation, retention,
 industry fit, continuity bonus, budget, min/max key accounts, which managers
 are away ("what if M03 leaves?"), new KAMs to hire (how many, seniority,
-capacity, hourly cost) and customers fixed in (``must``) or out (``exclude``).
+capacity, hourly cost), customers fixed in (``must``) or out (``exclude``)
+and lead managers fixed for some accounts (``leads``: the "Fixed leads"
+box of the Customers tab, one ``K0051: M08`` a line, filled by picking an
+account and a manager and pressing *Fix lead*; :func:`parse_leads`).
 
 When it re-solves
 -----------------
@@ -99,7 +102,7 @@ from .midterm import (
     shortfall_messages,
 )
 from .plan import Plan
-from .prepare import override_notes, status_overrides
+from .prepare import lead_notes, override_notes, status_overrides
 from .scenario import Hire, Scenario
 from .session import PlanSession, explorer_scenario
 from .units import hours
@@ -267,6 +270,11 @@ class ScenarioExplorer:
                 value=tuple(x for x in b.exclude if x in c.index), rows=8,
                 description="Exclude", style={"description_width": "150px"},
                 layout=W.Layout(width="520px")),
+            "leads": W.Textarea(
+                value=leads_text(b.leads), rows=5, continuous_update=False,
+                placeholder="K0051: M08   (one account: lead manager a line)",
+                description="Fixed leads", style={"description_width": "150px"},
+                layout=W.Layout(width="520px")),
         }
         for key, w in self.controls.items():
             w.add_class("kamopt-control-" + key.replace("_", "-"))
@@ -277,6 +285,17 @@ class ScenarioExplorer:
                 self.controls[field].disabled = not self.controls[flag].value
             self.controls[flag].observe(sync, names="value")
             sync()
+        # pick an account and a manager to add a line to the fixed leads
+        self.lead_customer = W.Dropdown(options=[(f"{i} · {r['name']}", i) for i, r in c.iterrows()],
+                                        description="Account", style={"description_width": "150px"},
+                                        layout=W.Layout(width="420px"))
+        self.lead_manager = W.Dropdown(
+            options=[(f"{j} · {r['name']} (sen. {r['seniority']})", j) for j, r in m.iterrows()],
+            description="led by", layout=W.Layout(width="330px"))
+        self.lead_button = W.Button(description="Fix lead", icon="thumb-tack")
+        self.lead_button.add_class("kamopt-fix-lead")
+        self.lead_button.on_click(lambda _: self.fix_lead(self.lead_customer.value,
+                                                          self.lead_manager.value))
         self.auto = W.Checkbox(value=auto, description="Re-plan on every change", indent=False)
         self.solve_button = W.Button(description="Plan", button_style="primary", icon="play")
         self.solve_button.add_class("kamopt-solve")
@@ -302,7 +321,11 @@ class ScenarioExplorer:
                               W.HBox([c["use_max"], c["max_key_accounts"]])])
         people = W.VBox([c["unavailable_managers"], W.HTML("<b>Hire new key account managers</b>"),
                          c["hires"], c["hire_seniority"], c["hire_capacity"], c["hire_cost"]])
-        customers = W.VBox([c["must"], c["exclude"]])
+        customers = W.VBox([c["must"], c["exclude"],
+                            W.HTML("<b>Fixed lead managers</b>: the account is a key account "
+                                   "and this manager leads it"),
+                            W.HBox([self.lead_customer, self.lead_manager, self.lead_button]),
+                            c["leads"]])
         tabs = W.Tab(children=[assumptions, people, customers, self.midterm_tab,
                                self.robustness.widget])
         for i, title in enumerate(("Assumptions", "Managers & hires", "Customers", "Mid-term",
@@ -340,7 +363,18 @@ class ScenarioExplorer:
             min_key_accounts=int(c["min_key_accounts"].value) or None,
             max_key_accounts=int(c["max_key_accounts"].value) if c["use_max"].value else None,
             unavailable_managers=tuple(c["unavailable_managers"].value),
-            hires=hires, must=tuple(c["must"].value), exclude=tuple(c["exclude"].value))
+            hires=hires, must=tuple(c["must"].value), exclude=tuple(c["exclude"].value),
+            leads=parse_leads(c["leads"].value))
+
+    def fix_lead(self, customer_id: str, manager_id: str) -> None:
+        """Fix ``manager_id`` as the lead of ``customer_id`` (replacing a line of that account)."""
+        try:
+            leads = dict(parse_leads(self.controls["leads"].value))
+        except KamoptError:  # the box holds a line that does not read: keep it, add below
+            self.controls["leads"].value += f"\n{customer_id}: {manager_id}"
+            return
+        leads[customer_id] = manager_id
+        self.controls["leads"].value = leads_text(tuple(leads.items()))
 
     def set(self, **values) -> None:
         """Set several controls at once and re-plan once (if re-planning on change)."""
@@ -424,9 +458,13 @@ class ScenarioExplorer:
         # a must/exclude of the Customers tab that turns round the case's status: never silent
         n_over = len(status_overrides(self.case, plan.scenario))
         customers = f"{n_over} customer{'s' if n_over > 1 else ''}"
+        n_leads = len(plan.scenario.leads)
         self.message.value = provisional + (_notice_box(
             f"The scenario overrides the case's status of {customers} (Customers tab).",
-            override_notes(self.case, plan.scenario)) if n_over else "")
+            override_notes(self.case, plan.scenario)) if n_over else "") + (_notice_box(
+            f"The scenario fixes the lead manager of {n_leads} account"
+            f"{'s' if n_leads > 1 else ''} (Customers tab).", lead_notes(plan.scenario))
+            if n_leads else "")
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
         self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds)
         for key, (label, show) in KPI_LABELS.items():
@@ -755,6 +793,54 @@ def _one_line(text: str) -> str:
     """
     lines = [ln.strip().removeprefix("- ").strip() for ln in str(text).splitlines() if ln.strip()]
     return " ".join(lines[:1] + ["; ".join(lines[1:])]).strip()
+
+
+def leads_text(leads) -> str:
+    r"""Fixed leads as the explorer's box shows them, one ``K0051: M08`` a line.
+
+    >>> leads_text((("K0051", "M08"), ("K0019", "M11")))
+    'K0051: M08\nK0019: M11'
+    """
+    return "\n".join(f"{cid}: {j}" for cid, j in leads)
+
+
+def parse_leads(text: str) -> tuple[tuple[str, str], ...]:
+    r"""The explorer's "Fixed leads" box read as ``((customer_id, manager_id), ...)``.
+
+    One account a line, ``K0051: M08`` (``K0051 M08``, ``K0051 -> M08`` and
+    ``K0051 → M08`` read too); empty lines are skipped. A line that does not
+    read, or a second line for an account, raises ScenarioError naming it.
+
+    >>> parse_leads("K0051: M08\n\n K0019 -> M11 ")
+    (('K0051', 'M08'), ('K0019', 'M11'))
+    >>> parse_leads("K0051")
+    Traceback (most recent call last):
+    kamopt.errors.ScenarioError: The fixed leads have problems (1 problem):
+      - Fixed leads, row 1: got 'K0051'; must read 'customer_id: manager_id', e.g. 'K0051: M08'
+    """
+    import re
+
+    from .errors import Problem, ScenarioError
+
+    out, problems, seen = [], [], set()
+    for row, line in enumerate(str(text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = [x for x in re.split(r"\s*(?::|->|→|\s)\s*", line) if x]
+        if len(parts) != 2:
+            problems.append(Problem("Fixed leads", "must read 'customer_id: manager_id', "
+                                    "e.g. 'K0051: M08'", row=row, value=line))
+            continue
+        if parts[0] in seen:
+            problems.append(Problem("Fixed leads", f"{parts[0]} has a fixed lead in an earlier "
+                                    "line already", row=row, value=line))
+            continue
+        seen.add(parts[0])
+        out.append((parts[0], parts[1]))
+    if problems:
+        raise ScenarioError(problems, title="The fixed leads have problems")
+    return tuple(out)
 
 
 def swing_table_html(sw, rows: int = 25) -> str:

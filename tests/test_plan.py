@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from kamopt.errors import InfeasibleError
 from kamopt.plan import plan
+from kamopt.prepare import effective_status
 from kamopt.scenario import Level, Scenario
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
@@ -233,8 +234,12 @@ def small_cases(draw):
     hi = draw(st.sampled_from([None, None, 1, 3]))
     if lo is not None and hi is not None and lo > hi:
         lo = None
+    # lead managers fixed by the scenario: a quarter of the customers, any manager (one of
+    # too little seniority makes the scenario infeasible, which brute force must agree with)
+    leads = {f"K{i}": f"M{draw(st.integers(0, m - 1))}" for i in range(n)
+             if draw(st.sampled_from([False, False, False, True]))}
     scenario = Scenario(
-        levels=levels, mip_gap=0.0,
+        levels=levels, mip_gap=0.0, leads=leads,
         budget=draw(st.sampled_from([None, None, 20_000, 60_000])),
         min_key_accounts=lo, max_key_accounts=hi,
         continuity_bonus=draw(st.sampled_from([0, 10_000])),
@@ -260,9 +265,11 @@ def test_the_optimum_equals_brute_force_and_every_plan_keeps_the_invariants(cs):
     assert p.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
     assert_plan_sound(p)
     ka = p.accounts[p.accounts["key_account"] == 1]
-    status = case.customers["status"]
+    status = effective_status(case, scenario)  # the case's, with the scenario's fixed leads 'must'
     assert set(status.index[status == "must"]) <= set(ka.index)
     assert not set(status.index[status == "exclude"]) & set(ka.index)
+    for cid, j in scenario.leads:
+        assert ka.at[cid, "manager_id"] == j
     if scenario.budget is not None:
         assert p.kpis["cost"] <= scenario.budget + 1e-6
     assert math.isclose(p.kpis["hours_used"], ka["hours"].sum())

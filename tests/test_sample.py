@@ -271,6 +271,7 @@ EXPECTED_SCENARIOS = {
     "manager_leaves",
     "cautious_potential",
     "intensive_push",
+    "key_relationships",
 }
 
 
@@ -293,6 +294,12 @@ def test_scenarios_load(name, default):
         assert s.realization == 0.15
     if name == "intensive_push":
         assert (s.industry_fit, s.continuity_bonus) == (0.2, 5000.0)
+    if name == "key_relationships":  # three accounts keep today's manager, who may lead them
+        c, m = default.customers, default.managers
+        assert len(s.leads) == 3
+        for cid, j in s.leads:
+            assert c.at[cid, "current_manager"] == j
+            assert m.at[j, "seniority"] >= c.at[cid, "tier"]
 
 
 def test_no_other_scenario_files():

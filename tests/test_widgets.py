@@ -362,3 +362,43 @@ def test_the_robustness_tab_names_a_value_without_a_plan(case):
     assert "No plan at 1 of the values." in tab.message.value
     assert "37.5%: The scenario cannot be met" in html.unescape(tab.message.value)
     assert "the 6 &#x27;must&#x27; accounts of tier 3 need" in tab.message.value
+
+
+def test_fixed_leads_are_picked_in_the_customers_tab_and_kept_by_the_plan(case):
+    ex = ScenarioExplorer(case)
+    ka = ex.plan.accounts[ex.plan.accounts["key_account"] == 1]
+    cid = ka.index[0]
+    tier = case.customers.at[cid, "tier"]
+    j = next(m for m in case.managers.index
+             if m != ka.at[cid, "manager_id"] and case.managers.at[m, "seniority"] >= tier)
+    ex.fix_lead(cid, j)  # what the Account / led by / Fix lead controls do
+    assert ex.controls["leads"].value == f"{cid}: {j}"
+    assert ex.error is None and ex.plan.scenario.leads == ((cid, j),)
+    assert ex.plan.accounts.at[cid, "manager_id"] == j
+    assert f"fixes the lead manager of 1 account: {cid} with {j}" in ex.message.value
+    ex.plan.verify()
+    # picking the account again replaces its line; another account adds one
+    other = next(m for m in case.managers.index if m != j
+                 and case.managers.at[m, "seniority"] >= tier)
+    ex.lead_customer.value, ex.lead_manager.value = cid, other
+    ex.lead_button.click()
+    assert ex.controls["leads"].value == f"{cid}: {other}"
+    assert ex.plan.accounts.at[cid, "manager_id"] == other
+    ex.controls["leads"].value = ""
+    assert ex.plan.scenario.leads == () and "fixes the lead manager" not in ex.message.value
+
+
+def test_a_fixed_lead_that_does_not_read_or_cannot_be_met_is_shown(case):
+    ex = ScenarioExplorer(case)
+    ex.controls["leads"].value = "K0001 M01 extra"
+    assert ex.error is not None
+    assert "Fixed leads, row 1: got 'K0001 M01 extra'; must read 'customer_id: manager_id'" \
+        in html.unescape(ex.message.value)
+    ex.controls["leads"].value = "K0001: M99"
+    assert "column 'leads.K0001': got 'M99'; unknown manager" in html.unescape(ex.message.value)
+    weak = case.managers.index[case.managers["seniority"] < 3]
+    tier3 = case.customers.index[case.customers["tier"] == 3]
+    ex.controls["leads"].value = f"{tier3[0]}: {weak[0]}"
+    assert ex.status.value.startswith("Infeasible: the scenario fixes " + weak[0])
+    ex.controls["leads"].value = ""
+    assert ex.error is None and ex.plan is not None

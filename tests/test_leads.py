@@ -1,0 +1,192 @@
+"""Lead managers fixed by a scenario (``leads: {K0051: M08}``): "this account stays with M08"."""
+
+from __future__ import annotations
+
+import pytest
+
+from kamopt.cli import main
+from kamopt.errors import CaseError, InfeasibleError, ScenarioError
+from kamopt.explain import explain
+from kamopt.io import save_case
+from kamopt.plan import VerificationError, plan, verify_plan
+from kamopt.prepare import override_notes, scenario_notes
+from kamopt.sample import make_case
+from kamopt.scenario import Hire, Scenario
+from kamopt.testing import assert_plan_sound, brute_force, tiny_case
+
+
+@pytest.fixture(scope="module")
+def case():
+    return make_case(customers=40, managers=5, seed=3)
+
+
+@pytest.fixture(scope="module")
+def free(case):
+    return plan(case, Scenario(mip_gap=0.0))
+
+
+def _moved(case, free):
+    """A key account of the free plan, and another eligible manager to fix it to."""
+    ka = free.accounts[free.accounts["key_account"] == 1]
+    for cid, row in ka.iterrows():
+        tier = case.customers.at[cid, "tier"]
+        others = [j for j in case.managers.index
+                  if j != row["manager_id"] and case.managers.at[j, "seniority"] >= tier]
+        if others:
+            return cid, others[0]
+    raise AssertionError("no key account with a second eligible manager")
+
+
+# ------------------------------------------------------------------ the scenario
+def test_leads_are_read_from_yaml_data_and_written_back():
+    s = Scenario.from_dict({"leads": {"K0051": "M08", 7: 12}})
+    assert s.leads == (("K0051", "M08"), ("7", "12"))  # ids YAML reads as numbers are ids
+    assert s.lead_of == {"K0051": "M08", "7": "12"}
+    assert Scenario.from_dict(s.to_dict()) == s
+    assert Scenario(leads={"K1": "M1"}).leads == (("K1", "M1"),)  # a dict from Python
+    assert Scenario.from_dict({"leads": None}).leads == ()
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"leads": ["K0051", "M08"]}, r"column 'leads': .*must map customer ids to manager ids"),
+    ({"leads": {"K0051": None}}, r"'K0051': None is not a pair of ids"),
+    ({"leads": {"K0051": ["M08"]}}, r"is not a pair of ids"),
+    ({"leads": {"K0051": "M08"}, "exclude": ["K0051"]},
+     r"column 'leads.K0051'.*cannot be 'exclude' too"),
+])
+def test_malformed_leads_are_refused_with_the_key(data, message):
+    with pytest.raises(ScenarioError, match=message):
+        Scenario.from_dict(data)
+
+
+def test_unknown_or_unavailable_ids_name_the_key_and_what_was_expected(case):
+    from kamopt.validate import check_against_scenario
+
+    sc = Scenario(leads={"K0001": "M99", "K9999": "M01", "K0002": "M02"},
+                  unavailable_managers=("M02",))
+    with pytest.raises(CaseError) as err:
+        check_against_scenario(case, sc)
+    text = str(err.value)
+    assert "column 'leads.K0001': got 'M99'; unknown manager; must be a manager_id" in text
+    assert "column 'leads.K9999': got 'K9999'; unknown customer" in text
+    assert "column 'leads.K0002': got 'M02'; is unavailable in this scenario" in text
+    # a hire of the scenario may be a fixed lead
+    check_against_scenario(case, Scenario(hires=(Hire(count=1, seniority=3),),
+                                          leads={"K0001": "NEW1"}))
+
+
+# --------------------------------------------------------------------- the plan
+def test_a_fixed_lead_is_kept_and_costs_what_the_free_plan_gains(case, free):
+    cid, j = _moved(case, free)
+    p = plan(case, Scenario(name="keep", mip_gap=0.0, leads={cid: j}))
+    assert p.accounts.at[cid, "key_account"] == 1
+    assert p.accounts.at[cid, "manager_id"] == j
+    assert_plan_sound(p)
+    assert p.objective <= free.objective + 1e-6  # a restriction never earns more
+    why = explain(p).at[cid, "why"]
+    assert "with its lead manager fixed by the user" in why and f"led by {j} (fixed" in why
+    assert scenario_notes(case, p.scenario) == [
+        f"Scenario 'keep' fixes the lead manager of 1 account: {cid} with {j}"]
+
+
+def test_fixing_a_lead_makes_the_account_a_key_account_and_overrides_an_exclude():
+    case = tiny_case([dict(customer_id="A", revenue=1000, margin=0.2, potential=0, kam_hours=100,
+                           status="exclude"),
+                      dict(customer_id="B", revenue=0, margin=0.3, potential=2e6, kam_hours=100)],
+                     [dict(manager_id="M1", capacity_hours=400, hourly_cost=100),
+                      dict(manager_id="M2", capacity_hours=400, hourly_cost=100)])
+    sc = Scenario(name="keep", mip_gap=0.0, leads={"A": "M2"})
+    p = plan(case, sc)
+    assert p.accounts.loc["A", ["key_account", "manager_id"]].tolist() == [1, "M2"]
+    assert p.objective == pytest.approx(brute_force(case, sc))
+    assert override_notes(case, sc) == [
+        "Scenario 'keep' overrides the case: A is 'must' (led by M2, fixed) in the scenario, "
+        "'exclude' in customers.csv"]
+
+
+def test_verify_refuses_a_plan_that_moves_a_fixed_lead(case, free):
+    cid, j = _moved(case, free)
+    sc = Scenario(mip_gap=0.0, leads={cid: j})
+    p = plan(case, sc)
+    acc = p.accounts.copy()
+    acc.at[cid, "manager_id"] = free.accounts.at[cid, "manager_id"]
+    problems = verify_plan(acc, case, sc, p.objective)
+    assert f"{cid} is led by {acc.at[cid, 'manager_id']}, but the scenario fixes its lead to {j}" \
+        in problems
+    p.accounts = acc
+    with pytest.raises(VerificationError):
+        p.verify()
+
+
+def test_a_fixed_lead_of_too_little_seniority_is_explained():
+    case = tiny_case([dict(customer_id="A", revenue=1e6, margin=0.2, potential=0, kam_hours=100,
+                           tier=3)],
+                     [dict(manager_id="M1", seniority=3, capacity_hours=400),
+                      dict(manager_id="M2", seniority=1, capacity_hours=400)])
+    with pytest.raises(InfeasibleError, match=r"the scenario fixes M2 as the lead manager of A "
+                       r"\(tier 3\), but M2's seniority is 1; a lead manager needs seniority >= 3"):
+        plan(case, Scenario(leads={"A": "M2"}))
+
+
+def test_fixed_leads_beyond_a_managers_hours_are_explained_with_the_shortfall():
+    case = tiny_case([dict(customer_id=c, revenue=1e6, margin=0.2, potential=0, kam_hours=100)
+                      for c in "ABC"],
+                     [dict(manager_id="M1", capacity_hours=120),
+                      dict(manager_id="M2", capacity_hours=400)])
+    # the lightest level is half the standard hours: 50 h each
+    with pytest.raises(InfeasibleError, match=r"the 3 accounts whose lead the scenario fixes to M1 "
+                       r"need at least 150 h at the lightest level; M1 has 120 h \(short by 30\)"):
+        plan(case, Scenario(leads={c: "M1" for c in "ABC"}))
+    with pytest.raises(InfeasibleError, match=r"A, whose lead the scenario fixes to M1, needs at "
+                       r"least 50 h"):
+        plan(case, Scenario(capacity_scale=0.25, leads={"A": "M1"}))
+    assert plan(case, Scenario(leads={"A": "M1", "B": "M1"})).status == "optimal"
+
+
+def test_the_scenario_explorer_session_keeps_fixed_leads_like_plan(case, free):
+    from kamopt.session import PlanSession, explorer_scenario
+
+    session = PlanSession(case)
+    session.solve(explorer_scenario(mip_gap=0.0))
+    cid, j = _moved(case, free)
+    sc = explorer_scenario(mip_gap=0.0, leads={cid: j})
+    p = session.solve(sc)
+    assert not session.info["rebuilt"]  # bounds on the model in the solver, not a new model
+    assert p.accounts.at[cid, "manager_id"] == j
+    assert p.objective == pytest.approx(plan(case, sc).objective, rel=1e-9)
+    assert_plan_sound(p)
+
+
+def test_the_midterm_plan_keeps_a_fixed_lead_in_every_year(case, free):
+    from kamopt.midterm import MidtermAssumptions, plan_midterm
+
+    cid, j = _moved(case, free)
+    mp = plan_midterm(case, Scenario(mip_gap=0.0, time_limit=60, leads={cid: j}),
+                      assumptions=MidtermAssumptions(years=2, handover_hours=20), targets=None)
+    rows = mp.accounts[mp.accounts["customer_id"] == cid]
+    assert len(rows) == 2
+    assert rows["key_account"].tolist() == [1, 1] and rows["manager_id"].tolist() == [j, j]
+
+
+# ------------------------------------------------------------- the command line
+def test_the_command_line_plans_with_fixed_leads_and_refuses_bad_ones(case, free, tmp_path, capsys):
+    folder = save_case(case, tmp_path / "case")
+    cid, j = _moved(case, free)
+    good = tmp_path / "keep.yml"
+    good.write_text(f"name: keep\nmip_gap: 0.01\nleads:\n  {cid}: {j}\n")
+    assert main(["plan", str(folder), "--scenario", str(good), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert f"Scenario 'keep' fixes the lead manager of 1 account: {cid} with {j}" in out
+    bad = tmp_path / "bad.yml"
+    bad.write_text(f"leads:\n  {cid}: M77\n")
+    assert main(["plan", str(folder), "--scenario", str(bad), "--out", str(tmp_path / "b")]) == 2
+    assert "column 'leads." + cid + "': got 'M77'; unknown manager" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+    weak = case.managers.index[case.managers["seniority"] == 1]
+    tier3 = case.customers.index[case.customers["tier"] == 3]
+    if len(weak) and len(tier3):
+        bad.write_text(f"leads:\n  {tier3[0]}: {weak[0]}\n")
+        assert main(["plan", str(folder), "--scenario", str(bad), "--out", str(tmp_path / "c")]) == 3
+        assert "a lead manager needs seniority >= 3" in capsys.readouterr().err
+        assert not (tmp_path / "c").exists()
+
