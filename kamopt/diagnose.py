@@ -82,24 +82,27 @@ def precheck(case: Case, scenario: Scenario) -> None:
             if t == 1:
                 who = "all available managers"
             shortfalls.append(Shortfall(
-                f"the {int(sel.sum())} 'must' accounts of {what}", "h at the lightest level",
-                need, have, f"{who} have {_h(have)}"))
+                f"{_must(int(sel.sum()))} of {what}", "h at the lightest level",
+                need, have, f"{who} have {_h(have)}", singular=int(sel.sum()) == 1))
             break  # the tightest tier says it; the looser ones repeat it
 
     sc = scenario
     n_must = len(must)
     if sc.max_key_accounts is not None and n_must > sc.max_key_accounts:
-        shortfalls.append(Shortfall(f"the {n_must} 'must' accounts", "key-account places",
+        shortfalls.append(Shortfall(_must(n_must), "key-account places",
                                     n_must, sc.max_key_accounts,
-                                    f"max_key_accounts allows {sc.max_key_accounts}"))
+                                    f"max_key_accounts allows {sc.max_key_accounts}",
+                                    singular=n_must == 1))
     if sc.budget is not None and n_must:
         # cheapest eligible rate for each must account, times its lightest hours
-        rate = np.array([managers["hourly_cost"].to_numpy(float)[sen >= int(tier[i])].min()
-                         for i in must])
+        cost = managers["hourly_cost"].astype(float)
+        rate = np.array([cost[lead[i]] if i in lead  # a fixed lead's own rate
+                         else cost.to_numpy()[sen >= int(tier[i])].min() for i in must])
         need = float((rate * min_hours.to_numpy()).sum())
         if need > sc.budget + 1e-6:
-            shortfalls.append(Shortfall(f"the {n_must} 'must' accounts", "EUR a year of KAM cost",
-                                        need, sc.budget, f"the budget is {sc.budget:,.0f} EUR"))
+            shortfalls.append(Shortfall(_must(n_must), "EUR a year of KAM cost", need, sc.budget,
+                                        f"the budget is {sc.budget:,.0f} EUR",
+                                        singular=n_must == 1))
     if sc.min_key_accounts:
         possible = c.index[(status != "exclude").to_numpy()
                            & (c["tier"].to_numpy() <= (sen.max() if len(sen) else 0))]
@@ -121,6 +124,15 @@ def precheck(case: Case, scenario: Scenario) -> None:
     shortfalls += _workload_shortfalls(case, sc, managers, status)
     if shortfalls:
         raise InfeasibleError(shortfalls)
+
+
+def _must(n: int) -> str:
+    """``the 'must' account`` or ``the 3 'must' accounts``.
+
+    >>> _must(1), _must(3)
+    ("the 'must' account", "the 3 'must' accounts")
+    """
+    return "the 'must' account" if n == 1 else f"the {n} 'must' accounts"
 
 
 def _fixed_lead_shortfalls(sc: Scenario, managers, min_hours) -> list[Shortfall]:

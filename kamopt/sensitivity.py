@@ -227,9 +227,27 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
         For an unknown parameter, no values, a repeated value, or a value the
         parameter cannot take (the message names it).
     """
-    from .plan import plan as make_plan
-
     scenario = scenario or Scenario()
+    values, scenarios = _varied(scenario, parameter, values)
+    known = dict(known or {})
+    by_value = dict(zip(values, scenarios, strict=True))
+    for v, p in known.items():
+        if v not in by_value or p.scenario != by_value[v]:
+            raise ValueError(f"The 'known' parameter of sweep has a plan for {parameter} = {v!r} "
+                             "whose scenario is not the sweep's at that value.")
+    rows, plans, levels = [], [], {}
+    for v, sc in zip(values, scenarios, strict=True):
+        row, p, lv = _plan_row(case, sc, known.get(v))
+        rows.append({"value": v, **row})
+        plans.append(p)
+        if lv is not None:
+            levels[v] = lv
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return Sweep(parameter, scenario, table, _selection(levels, values), plans)
+
+
+def _varied(scenario: Scenario, parameter: str, values) -> tuple[list, list[Scenario]]:
+    """``values`` checked for ``parameter``, and ``scenario`` at each of them."""
     name = scenario.name or "scenario"
     if parameter not in PARAMETERS:
         raise ScenarioError(Problem(name, "cannot be varied; one of " + ", ".join(PARAMETERS),
@@ -237,8 +255,8 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
     values = list(values)
     if not values:
         raise ScenarioError(Problem(name, "give at least one value", column=parameter))
-    seen = set()
-    scenarios = []
+    seen: set = set()
+    out, scenarios = [], []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             raise ScenarioError(Problem(name, "must be a number", column=parameter, value=v))
@@ -250,37 +268,270 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
                 raise ScenarioError(Problem(name, "must be a whole number", column=parameter,
                                              value=v))
             v = int(v)
+        out.append(v)
         scenarios.append(scenario.replace(**{parameter: v}))  # checks the value
-    known = dict(known or {})
-    by_value = dict(zip(values, scenarios, strict=True))
-    for v, p in known.items():
-        if v not in by_value or p.scenario != by_value[v]:
-            raise ValueError(f"The 'known' parameter of sweep has a plan for {parameter} = {v!r} "
-                             "whose scenario is not the sweep's at that value.")
-    rows, plans, levels = [], [], {}
-    for v, sc in zip(values, scenarios, strict=True):
-        try:
-            p = known[v] if v in known else make_plan(case, sc)
-        except InfeasibleError as exc:
-            rows.append({"value": v, "status": "infeasible", "reason": str(exc).strip()})
-            plans.append(None)
-            continue
-        k = p.kpis
-        rows.append({"value": v, "status": p.status, "mip_gap": k["mip_gap"],
-                     "objective": p.objective,
-                     "bound": k["bound"] if k.get("bound") is not None else p.objective,
-                     **{c: k[c] for c in TABLE_COLUMNS[5:-1]}, "reason": ""})
-        plans.append(p)
-        acc = p.accounts
-        levels[v] = acc["level"].where(acc["key_account"].astype(int) == 1, "").astype(str)
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return out, scenarios
+
+
+def _plan_row(case: Case, sc: Scenario, known=None) -> tuple[dict, object, pd.Series | None]:
+    """Plan ``sc`` (or take ``known``): the row of the sweep's table, the plan, its levels."""
+    from .plan import plan as make_plan
+
+    try:
+        p = known if known is not None else make_plan(case, sc)
+    except InfeasibleError as exc:
+        return {"status": "infeasible", "reason": str(exc).strip()}, None, None
+    k = p.kpis
+    row = {"status": p.status, "mip_gap": k["mip_gap"], "objective": p.objective,
+           "bound": k["bound"] if k.get("bound") is not None else p.objective,
+           **{c: k[c] for c in TABLE_COLUMNS[5:-1]}, "reason": ""}
+    acc = p.accounts
+    return row, p, acc["level"].where(acc["key_account"].astype(int) == 1, "").astype(str)
+
+
+def _selection(levels: dict, keys: list) -> pd.DataFrame:
+    """Customers that are key accounts in at least one plan, their level per plan ("" if not)."""
     if levels:
-        sel = pd.DataFrame(levels).reindex(columns=values, fill_value="")
+        sel = pd.DataFrame(levels).reindex(columns=keys, fill_value="")
         sel = sel[(sel != "").any(axis=1)]
     else:
-        sel = pd.DataFrame(columns=values)
+        sel = pd.DataFrame(columns=keys)
     sel.index.name = "customer_id"
-    return Sweep(parameter, scenario, table, sel, plans)
+    return sel
+
+
+# ------------------------------------------------------------ two at once
+@dataclass
+class Grid:
+    """Plans of one case at every combination of values of two scenario parameters.
+
+    ``table`` has one row per combination: the two parameters' values (columns
+    named after them), then the columns of :attr:`Sweep.table`. ``selection``
+    has a column per combination (a ``(value_a, value_b)`` MultiIndex) with
+    each customer's coverage level ("" where not a key account).
+    """
+
+    parameters: tuple[str, str]
+    scenario: Scenario
+    table: pd.DataFrame
+    selection: pd.DataFrame
+    plans: dict
+
+    def name(self, cid: str) -> str:
+        """``K0008 Name`` (the name from the plans, where they have one)."""
+        return Sweep(self.parameters[0], self.scenario, self.table, self.selection,
+                     list(self.plans.values())).name(cid)
+
+    def pivot(self, column: str = "objective") -> pd.DataFrame:
+        """``column`` of the table with the first parameter's values down, the second's across."""
+        a, b = self.parameters
+        out = self.table.pivot(index=a, columns=b, values=column)
+        return out.reindex(index=pd.unique(self.table[a]), columns=pd.unique(self.table[b]))
+
+    @property
+    def planned(self) -> list[tuple]:
+        """The combinations with a plan (not infeasible)."""
+        return [k for k, p in self.plans.items() if p is not None]
+
+    @property
+    def core(self) -> pd.Index:
+        """Key accounts in every plan of the grid."""
+        if self.selection.empty or not self.planned:
+            return pd.Index([], name="customer_id")
+        ka = self.selection[self.planned] != ""
+        return self.selection.index[ka.all(axis=1).to_numpy()]
+
+    @property
+    def swing(self) -> pd.DataFrame:
+        """Customers that are key accounts in some plans only: ``in_plans``, ``of`` and
+        ``in_at`` (where, in words, when it reads short), most often in first."""
+        if self.selection.empty or not self.planned:
+            return pd.DataFrame(columns=["in_plans", "of", "in_at"],
+                                index=pd.Index([], name="customer_id"))
+        ka = (self.selection[self.planned] != "").to_numpy()
+        some = ka.any(axis=1) & ~ka.all(axis=1)
+        out = pd.DataFrame({"in_plans": ka[some].sum(axis=1), "of": len(self.planned),
+                            "in_at": [self._where(row) for row in ka[some]]},
+                           index=self.selection.index[some])
+        return out.sort_values("in_plans", ascending=False, kind="stable")
+
+    def _where(self, on: np.ndarray) -> str:
+        """Where a customer is in, in words: "at budget 2.5 M€" when that is every plan with
+        one parameter at some of its values, else the combinations (up to four); or where it
+        is not ("not at 40% / 90%"), whichever is shorter; else ""."""
+        a, b = self.parameters
+
+        def words(cells: set) -> str:
+            for p, i in ((a, 0), (b, 1)):
+                vals = sorted({k[i] for k in cells})
+                if cells == {k for k in self.planned if k[i] in vals}:
+                    return f"{p} " + ", ".join(value_text(p, v) for v in vals)
+            if len(cells) <= 4:
+                return ", ".join(f"{value_text(a, x)} / {value_text(b, y)}"
+                                 for x, y in self.planned if (x, y) in cells)
+            return ""
+
+        inside = {k for k, o in zip(self.planned, on, strict=True) if o}
+        outside = set(self.planned) - inside
+        if len(inside) <= len(outside) and (w := words(inside)):
+            return f"at {w}"
+        if w := words(outside):
+            return f"not at {w}"
+        return f"at {w}" if (w := words(inside)) else ""
+
+    def summary_text(self, limit: int = 20) -> str:
+        """The grid as text, as ``kamopt sensitivity --param2`` prints it."""
+        a, b = self.parameters
+        t = self.table
+
+        def shown(column: str, fmt) -> str:
+            piv = self.pivot(column)
+            piv.index = [value_text(a, v) for v in piv.index]
+            piv.columns = [value_text(b, v) for v in piv.columns]
+            piv.index.name, piv.columns.name = f"{a} \\ {b}", None
+            return piv.map(lambda v: "no plan" if pd.isna(v) else fmt(v)).to_string()
+
+        lines = [f"Sensitivity to {a} ({PARAMETERS[a][0]}) and {b} ({PARAMETERS[b][0]}), "
+                 f"scenario '{self.scenario.name}': {len(t)} plans.", "",
+                 "Net contribution, EUR a year:", shown("objective", lambda v: f"{v:,.0f}"), "",
+                 "Key accounts:", shown("key_accounts", lambda v: f"{int(v):,}"), ""]
+        ok = t[t["status"] != "infeasible"]
+        if len(ok):
+            worst = float(ok["mip_gap"].max())
+            lines.append(f"Each plan is proven within {worst:.2%} of its optimum"
+                         + ("" if (ok["status"] == "optimal").all() else
+                            f"; {int((ok['status'] != 'optimal').sum())} stopped at the time "
+                            "limit") + ": differences smaller than that may be the solver's "
+                         "tolerance, not the assumptions.")
+        for n_bad, r in enumerate(t[t["status"] == "infeasible"].itertuples(index=False)):
+            if n_bad == 0 and len(ok):
+                lines.append("")
+            va, vb = getattr(r, a), getattr(r, b)
+            lines.append(f"{a} {value_text(a, va)}, {b} {value_text(b, vb)}: no plan.")
+            lines += [f"  {line.strip()}" for line in str(r.reason).splitlines() if line.strip()]
+        n = len(self.planned)
+        if n > 1:
+            sw = self.swing
+            lines += ["", f"Key accounts in every plan ({n} of {len(t)} combinations planned): "
+                      f"{len(self.core)}. This selection holds at every combination tried."]
+            if len(sw):
+                lines.append(f"Key accounts in some plans only: {len(sw)}"
+                             + (f" (the first {limit})" if len(sw) > limit else "")
+                             + f"; a combination reads {a} / {b}:")
+                lines += [f"  {self.name(cid)}: in {r.in_plans} of {r.of}"
+                          + (f", {r.in_at}" if r.in_at else "")
+                          for cid, r in sw.head(limit).iterrows()]
+            else:
+                lines.append("No key account depends on these values.")
+        return "\n".join(lines)
+
+    def to_excel(self, path) -> None:
+        """A workbook: Plans (the table), Net contribution and Key accounts (the pivots),
+        Selection (level per customer and combination), Swing."""
+        from .report import write_workbook
+
+        a, b = self.parameters
+
+        def sheet(column: str) -> pd.DataFrame:
+            piv = self.pivot(column)
+            piv.columns = [f"{b} {value_text(b, v)}" for v in piv.columns]
+            return piv.reset_index().assign(**{a: [value_text(a, v) for v in piv.index]})
+
+        sel = self.selection.copy()
+        sel.columns = [f"{value_text(a, va)} / {value_text(b, vb)}" for va, vb in sel.columns]
+        share = [p for p in (a, b) if PARAMETERS[p][1] == "share"]
+        write_workbook({"Plans": self.table, "Net contribution": sheet("objective"),
+                        "Key accounts": sheet("key_accounts"), "Selection": sel.reset_index(),
+                        "Swing": self.swing.reset_index()}, path,
+                       percent={"Plans": share} if share else None)
+
+
+def grid(case: Case, scenario: Scenario | None, parameter: str, values, parameter2: str,
+         values2) -> Grid:
+    """Plan ``case`` at every combination of ``values`` of ``parameter`` and ``values2`` of
+    ``parameter2`` ("what if realisation is lower *and* we have less capacity?").
+
+    Each combination is planned as :func:`sweep` plans a value (a combination
+    that cannot be met gets status ``infeasible`` and its diagnosis). Raises
+    ScenarioError as :func:`sweep` does, and when the two parameters are the same.
+
+    >>> from kamopt.sample import make_case
+    >>> g = grid(make_case(customers=30, managers=3, seed=1), Scenario(mip_gap=0.0),
+    ...          "realization", [0.2, 0.4], "capacity_scale", [0.5, 1.0])
+    >>> g.pivot("key_accounts").shape, len(g.table)
+    ((2, 2), 4)
+    >>> bool((g.pivot("objective").diff(axis=1).iloc[:, 1] >= -1e-6).all())  # more hours, never less
+    True
+    """
+    scenario = scenario or Scenario()
+    if parameter == parameter2:
+        raise ScenarioError(Problem(scenario.name or "scenario", "must differ from the first "
+                                    "parameter (for one parameter use a sweep)",
+                                    column="parameter2", value=parameter2))
+    va, _ = _varied(scenario, parameter, values)
+    vb, _ = _varied(scenario, parameter2, values2)
+    rows, plans, levels = [], {}, {}
+    for x in va:
+        for y in vb:
+            sc = scenario.replace(**{parameter: x, parameter2: y})
+            row, p, lv = _plan_row(case, sc)
+            rows.append({parameter: x, parameter2: y, **row})
+            plans[(x, y)] = p
+            if lv is not None:
+                levels[(x, y)] = lv
+    table = pd.DataFrame(rows, columns=[parameter, parameter2, *TABLE_COLUMNS[1:]])
+    return Grid((parameter, parameter2), scenario, table, _selection(levels, list(plans)), plans)
+
+
+def _cell_eur(x: float) -> str:
+    """EUR in a grid cell, fine enough that neighbouring cells read apart: two decimals in M€.
+
+    >>> [_cell_eur(v) for v in (10_023_149, 10_287_612, 254_400, -44_398)]
+    ['10.02 M€', '10.29 M€', '254 k€', '−44 k€']
+    """
+    sign = "−" if x < 0 else ""
+    v = abs(float(x))
+    return f"{sign}{v / 1e6:,.2f} M€" if v >= 1e6 else f"{sign}{v / 1e3:,.0f} k€"
+
+
+def grid_chart(g: Grid) -> Figure:
+    """The grid as a heat map: net contribution a year in each cell, with its key accounts."""
+    from matplotlib import colormaps
+
+    a, b = g.parameters
+    obj = g.pivot("objective")
+    ka = g.pivot("key_accounts")
+    with _style():
+        fig = Figure(figsize=(2.2 * obj.shape[1] + 4.5, 1.1 * obj.shape[0] + 2.8),
+                     layout="constrained")
+        ax = fig.subplots()
+        vals = obj.to_numpy(float)
+        cmap = colormaps["Blues"].with_extremes(bad=_NOT_KA)
+        finite = vals[np.isfinite(vals)]
+        lo, hi = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
+        span = hi - lo if hi > lo else max(abs(hi), 1.0)
+        ax.pcolormesh(np.arange(obj.shape[1] + 1) - 0.5, np.arange(obj.shape[0] + 1) - 0.5,
+                      np.ma.masked_invalid(vals), cmap=cmap, vmin=lo - 0.35 * span, vmax=hi,
+                      edgecolors="white", linewidth=3)
+        for i in range(obj.shape[0]):
+            for j in range(obj.shape[1]):
+                v = vals[i, j]
+                if not np.isfinite(v):
+                    ax.text(j, i, "no plan", ha="center", va="center", fontsize=13,
+                            color=PALETTE["vermillion"])
+                    continue
+                dark = (v - (lo - 0.35 * span)) / (1.35 * span) > 0.6
+                ax.text(j, i, f"{_cell_eur(v)}\n{int(ka.iat[i, j])} key accounts", ha="center",
+                        va="center", fontsize=12, color="white" if dark else "#222222")
+        ax.set_xticks(np.arange(obj.shape[1]), [value_text(b, v) for v in obj.columns])
+        ax.set_yticks(np.arange(obj.shape[0]), [value_text(a, v) for v in obj.index])
+        ax.invert_yaxis()
+        ax.grid(False)
+        ax.set_xlabel(f"{b.replace('_', ' ')}: {PARAMETERS[b][0]}")
+        ax.set_ylabel(f"{a.replace('_', ' ')}")
+        _titles(ax, f"How the plan depends on {a.replace('_', ' ')} and {b.replace('_', ' ')}",
+                f"net contribution a year; {len(g.core)} key accounts are in every plan")
+    return fig
 
 
 # ------------------------------------------------------------------ chart
@@ -385,7 +636,7 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
 
 # ------------------------------------------------------------ command line
 def add_sensitivity_command(subparsers) -> None:
-    """Register ``kamopt sensitivity CASE --param P --values V...``."""
+    """Register ``kamopt sensitivity CASE --param P --values V... [--param2 Q --values2 W...]``."""
     sp = subparsers.add_parser(
         "sensitivity", help="Plan the case at several values of one assumption.",
         description="Plan the case at each value of one scenario parameter and show which key "
@@ -395,6 +646,10 @@ def add_sensitivity_command(subparsers) -> None:
                     help="the scenario parameter to vary")
     sp.add_argument("--values", required=True, nargs="+", type=float, metavar="V",
                     help="its values (shares as 0.25, EUR as plain numbers)")
+    sp.add_argument("--param2", choices=list(PARAMETERS),
+                    help="a second parameter: plan every combination of both parameters' values")
+    sp.add_argument("--values2", nargs="+", type=float, metavar="V",
+                    help="the second parameter's values")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
     sp.add_argument("--mip-gap", type=float, default=None,
                     help="relative gap of each plan (default: the scenario's)")
@@ -412,17 +667,26 @@ def _cmd_sensitivity(args) -> int:
         if path and not str(path).lower().endswith(suffix):
             raise ScenarioError(Problem(flag, f"the file's name must end in {suffix}",
                                          value=path))
+    if (args.param2 is None) != (args.values2 is None):
+        raise ScenarioError(Problem("--param2" if args.param2 is None else "--values2",
+                                    "--param2 and --values2 go together (a second parameter and "
+                                    "its values)"))
     case = load_case(args.case)
     scenario = Scenario.from_yaml(args.scenario) if args.scenario else Scenario()
     changes = {k: v for k, v in (("mip_gap", args.mip_gap), ("time_limit", args.time_limit))
                if v is not None}
     if changes:
         scenario = scenario.replace(**changes)
-    sw = sweep(case, scenario, args.param, args.values)
+    if args.param2:
+        sw = grid(case, scenario, args.param, args.values, args.param2, args.values2)
+        draw = grid_chart
+    else:
+        sw = sweep(case, scenario, args.param, args.values)
+        draw = sweep_chart
     print(sw.summary_text(), file=sys.stdout)
     if args.chart:
         with staged_file(args.chart) as tmp:
-            sweep_chart(sw).savefig(tmp, format="png")
+            draw(sw).savefig(tmp, format="png")
         print(f"chart written to {args.chart}")
     if args.excel:
         sw.to_excel(args.excel)

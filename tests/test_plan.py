@@ -176,7 +176,8 @@ def test_a_must_account_without_an_eligible_manager_is_named():
 def test_must_accounts_over_budget_are_explained():
     case = tiny_case([one_customer(status="must")],
                      [dict(manager_id="M1", capacity_hours=500, hourly_cost=100)])
-    with pytest.raises(InfeasibleError, match=r"need at least 5,000 EUR.*budget is 1,000 EUR"):
+    with pytest.raises(InfeasibleError, match=r"the 'must' account needs at least 5,000 EUR.*budget "
+                       r"is 1,000 EUR"):
         plan(case, Scenario(budget=1000))
 
 

@@ -16,7 +16,7 @@ from kamopt.errors import ScenarioError
 from kamopt.io import save_case
 from kamopt.sample import make_case
 from kamopt.scenario import Scenario
-from kamopt.sensitivity import Sweep, sweep, sweep_chart
+from kamopt.sensitivity import Grid, Sweep, grid, grid_chart, sweep, sweep_chart
 from kamopt.testing import brute_force, tiny_case
 
 
@@ -186,3 +186,96 @@ def test_a_plan_already_made_is_used_as_it_is_and_must_be_the_sweeps(case):
         sweep(case, sc, "realization", [0.2, 0.4], known={0.4: p})
     with pytest.raises(ValueError, match="whose scenario is not the sweep's at that value"):
         sweep(case, sc.replace(retention=0.1), "realization", [0.3], known={0.3: p})
+
+
+# --------------------------------------------------------------- two at once
+def test_each_cell_of_a_grid_is_the_optimum_of_its_combination(case):
+    sc = Scenario(name="g", mip_gap=0.0)
+    g = grid(case, sc, "realization", [0.1, 0.4], "capacity_scale", [0.5, 1.0, 1.5])
+    assert list(g.table.columns[:3]) == ["realization", "capacity_scale", "status"]
+    assert len(g.table) == 6 and g.pivot().shape == (2, 3)
+    kas = []
+    for r in g.table.itertuples(index=False):
+        p = kamopt.plan(case, sc.replace(realization=r.realization, capacity_scale=r.capacity_scale))
+        assert r.objective == pytest.approx(p.objective, rel=1e-9)
+        assert g.pivot("key_accounts").at[r.realization, r.capacity_scale] == p.kpis["key_accounts"]
+        kas.append(set(p.accounts.index[p.accounts["key_account"] == 1]))
+    assert set(g.core) == set.intersection(*kas)
+    assert set(g.swing.index) == set.union(*kas) - set.intersection(*kas)
+    assert all(r.in_plans == sum(cid in k for k in kas) for cid, r in g.swing.iterrows())
+    # more hours never earn less; more realised never earns less
+    obj = g.pivot()
+    assert (obj.diff(axis=1).iloc[:, 1:] >= -1e-6).all().all()
+    assert (obj.diff(axis=0).iloc[1:] >= -1e-6).all().all()
+
+
+def test_a_combination_that_cannot_be_met_is_explained_and_the_others_are_planned():
+    customers = [dict(customer_id="A", revenue=0, margin=0.1, potential=300_000, kam_hours=70,
+                      status="must"),
+                 dict(customer_id="B", revenue=0, margin=0.1, potential=300_000, kam_hours=70)]
+    case = tiny_case(customers, [dict(manager_id="M1", capacity_hours=200, hourly_cost=100)])
+    g = grid(case, Scenario(mip_gap=0.0), "budget", [1_000.0, 20_000.0],
+             "capacity_scale", [0.3, 1.0])
+    st_ = g.pivot("status")
+    assert (st_.loc[1_000.0] == "infeasible").all() and (st_.loc[20_000.0] != "infeasible").all()
+    assert g.planned == [(20_000.0, 0.3), (20_000.0, 1.0)]
+    text = g.summary_text()
+    assert "budget 1 k€, capacity_scale 30%: no plan.\n  The scenario cannot be met" in text
+    assert text.split("Key accounts:")[1].split("\n")[3].split() == ["1", "k€", "no", "plan",
+                                                                     "no", "plan"]
+    # capacity 30% (60 h) carries A's 35 h light level only; 100% carries B too
+    assert list(g.core) == ["A"]
+    assert g.swing.loc["B"].tolist() == [1, 2, "at capacity_scale 100%"]  # of the plans made
+    assert "  B: in 1 of 2, at capacity_scale 100%" in text
+
+
+def test_the_grid_says_where_a_customer_is_in_in_the_shorter_words():
+    keys = [(a, b) for a in (0.2, 0.3) for b in (0.9, 1.0, 1.1)]
+    g = Grid(("realization", "capacity_scale"), Scenario(), pd.DataFrame(), pd.DataFrame(),
+             dict.fromkeys(keys, object()))
+
+    def where(*cells):
+        return g._where(np.array([k in cells for k in keys]))
+
+    assert where((0.2, 1.1), (0.3, 1.1)) == "at capacity_scale 110%"  # a whole column
+    assert where((0.3, 0.9), (0.3, 1.0), (0.3, 1.1)) == "at realization 30%"  # a whole row
+    assert where(*[k for k in keys if k != (0.2, 0.9)]) == "not at 20% / 90%"
+    assert where((0.2, 0.9)) == "at 20% / 90%"
+    assert where((0.2, 0.9), (0.3, 1.0), (0.2, 1.1)) == "at 20% / 90%, 20% / 110%, 30% / 100%"
+
+
+def test_the_command_line_plans_a_grid_and_draws_it(case, tmp_path, capsys):
+    folder = save_case(case, tmp_path / "case")
+    png, book = tmp_path / "g.png", tmp_path / "g.xlsx"
+    code = main(["sensitivity", str(folder), "--param", "realization", "--values", "0.1", "0.4",
+                 "--param2", "capacity_scale", "--values2", "0.5", "1", "--mip-gap", "0",
+                 "--chart", str(png), "--excel", str(book)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("Sensitivity to realization (share of a key account's potential")
+    assert "and capacity_scale (share of every manager's hours" in out and ": 4 plans." in out
+    assert "Net contribution, EUR a year:" in out and "realization \\ capacity_scale" in out
+    assert "Key accounts in every plan (4 of 4 combinations planned):" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert list(sheets) == ["Plans", "Net contribution", "Key accounts", "Selection", "Swing"]
+    assert list(sheets["Net contribution"].columns) == ["realization", "capacity_scale 50%",
+                                                        "capacity_scale 100%"]
+    assert sheets["Net contribution"]["realization"].tolist() == ["10%", "40%"]
+    assert list(sheets["Selection"].columns)[1:] == ["10% / 50%", "10% / 100%", "40% / 50%",
+                                                     "40% / 100%"]
+    for args, said in ((["--param2", "realization", "--values2", "0.2"], "must differ"),
+                       (["--param2", "budget"], "--param2 and --values2 go together"),
+                       (["--values2", "0.3"], "--param2 and --values2 go together")):
+        assert main(["sensitivity", str(folder), "--param", "realization", "--values", "0.3",
+                     "--chart", str(tmp_path / "bad.png"), *args]) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_the_grid_chart_writes_every_cell(case):
+    g = grid(case, Scenario(mip_gap=0.0), "realization", [0.1, 0.4], "capacity_scale", [0.5, 1.0])
+    fig = grid_chart(g)
+    texts = [t.get_text() for t in fig.axes[0].texts if "\n" in t.get_text()]  # not the subtitle
+    assert len(texts) == 4 and all(t.endswith(" key accounts") for t in texts)
+    assert f"{int(g.pivot('key_accounts').iat[0, 0])} key accounts" in texts[0]
