@@ -42,7 +42,7 @@ def precheck(case: Case, scenario: Scenario) -> None:
     cap = managers["capacity"].to_numpy(float)
 
     # each must account needs an eligible manager with room for it
-    lead = scenario.lead_of
+    lead, excluded = scenario.lead_of, scenario.excluded_lead_of
     for cid in must:
         t = int(tier[cid])
         eligible = sen >= t
@@ -59,6 +59,14 @@ def precheck(case: Case, scenario: Scenario) -> None:
                 f"'must' account {cid} (tier {t}) needs a lead manager of seniority >= {t}; "
                 f"no available manager has it"
             )
+            continue
+        ruled = [j for j in excluded.get(cid, ()) if j in managers.index]
+        eligible &= ~managers.index.isin(ruled)
+        if not eligible.any():
+            reasons.append(
+                f"'must' account {cid} (tier {t}) has no lead manager left: the scenario rules "
+                f"out {', '.join(ruled)} (excluded_leads), and no other available manager has "
+                f"seniority >= {t}")
         elif min_hours[cid] > cap[eligible].max() + 1e-9:
             shortfalls.append(Shortfall(
                 f"'must' account {cid} (tier {t}) alone", "h of one manager's year",

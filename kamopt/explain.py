@@ -478,6 +478,7 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
            else "per KAM hour")
     left = "the budget left" if mu > 1e-9 else "the hours left"
     fixed = p.scenario.lead_of  # accounts whose lead manager the scenario fixes
+    ruled = p.scenario.excluded_lead_of  # and the managers it rules out
     for cid in out.index:
         r = out.loc[cid]
         status = r["status"]
@@ -514,6 +515,9 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
             out.at[cid, "reason"] = "no eligible manager"
             out.at[cid, "why"] = (f"Not a key account: no available manager has the seniority "
                                   f"{int(c.at[cid, 'tier'])} its tier needs")
+            if cid in ruled:
+                out.at[cid, "why"] += (f" and is not ruled out by the scenario "
+                                       f"(excluded_leads: {', '.join(ruled[cid])})")
             continue
         change = out.at[cid, "potential_change"]
         more = (f"would need {_eur(change)} more potential" if np.isfinite(change)

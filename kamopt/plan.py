@@ -454,6 +454,9 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
     for cid, j in sc.leads:
         if cid in acc.index and ka[cid] and mgr[cid] != j:
             out.append(f"{cid} is led by {mgr[cid]}, but the scenario fixes its lead to {j}")
+    for cid, j in sc.excluded_leads:
+        if cid in acc.index and ka[cid] and mgr[cid] == j:
+            out.append(f"{cid} is led by {j}, whom the scenario rules out as its lead")
     led = ka & ~unknown
     sen = managers["seniority"].reindex(mgr[led]).to_numpy()
     for cid in acc.index[led][sen < c.loc[led, "tier"].to_numpy()]:

@@ -246,20 +246,37 @@ def hire_notes(case: Case, scenario: Scenario) -> list[str]:
 
 
 def lead_notes(scenario: Scenario, limit: int = 10) -> list[str]:
-    """One line naming the lead managers the scenario fixes (``leads``), if any.
+    """A line naming the lead managers the scenario fixes (``leads``) and one naming those it
+    rules out (``excluded_leads``), if any.
 
     >>> lead_notes(Scenario(name="keep", leads={"K0001": "M03", "K0002": "M01"}))
     ["Scenario 'keep' fixes the lead manager of 2 accounts: K0001 with M03, K0002 with M01"]
+    >>> lead_notes(Scenario(name="new", excluded_leads={"K0003": ["M03", "M04"]}))
+    ["Scenario 'new' rules out lead managers of 1 account: K0003 not by M03 or M04"]
     >>> lead_notes(Scenario())
     []
     """
-    if not scenario.leads:
-        return []
-    n = len(scenario.leads)
-    pairs = ", ".join(f"{cid} with {j}" for cid, j in scenario.leads[:limit])
-    more = f" and {n - limit} more" if n > limit else ""
-    what = "1 account" if n == 1 else f"{n} accounts"
-    return [f"Scenario '{scenario.name}' fixes the lead manager of {what}: {pairs}{more}"]
+    out = []
+    if scenario.leads:
+        n = len(scenario.leads)
+        pairs = ", ".join(f"{cid} with {j}" for cid, j in scenario.leads[:limit])
+        more = f" and {n - limit} more" if n > limit else ""
+        what = "1 account" if n == 1 else f"{n} accounts"
+        out.append(f"Scenario '{scenario.name}' fixes the lead manager of {what}: {pairs}{more}")
+    if scenario.excluded_leads:
+        ruled = list(scenario.excluded_lead_of.items())
+        n = len(ruled)
+        pairs = ", ".join(f"{cid} not by {_either(js)}" for cid, js in ruled[:limit])
+        more = f" and {n - limit} more" if n > limit else ""
+        what = "1 account" if n == 1 else f"{n} accounts"
+        out.append(f"Scenario '{scenario.name}' rules out lead managers of {what}: {pairs}{more}")
+    return out
+
+
+def _either(ids) -> str:
+    """``M03``, ``M03 or M04``, ``M03, M04 or M05``."""
+    ids = list(ids)
+    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} or {ids[-1]}"
 
 
 def scenario_notes(case: Case, scenario: Scenario) -> list[str]:
@@ -269,18 +286,26 @@ def scenario_notes(case: Case, scenario: Scenario) -> list[str]:
     return override_notes(case, scenario) + lead_notes(scenario) + hire_notes(case, scenario)
 
 
-def fixed_lead_mask(pairs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
-    """Pairs that the scenario's ``leads`` rule out: another manager of an account whose lead is fixed.
+def ruled_out_pairs(pairs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Pairs that the scenario rules out: another manager of an account whose lead it fixes
+    (``leads``), and the pairs of ``excluded_leads``.
 
     >>> pairs = pd.DataFrame({"customer_id": ["K1", "K1", "K2"], "manager_id": ["A", "B", "A"]})
-    >>> fixed_lead_mask(pairs, Scenario(leads={"K1": "B"})).tolist()
+    >>> ruled_out_pairs(pairs, Scenario(leads={"K1": "B"})).tolist()
     [True, False, False]
+    >>> ruled_out_pairs(pairs, Scenario(excluded_leads={"K2": ["A"]})).tolist()
+    [False, False, True]
     """
-    if not scenario.leads or len(pairs) == 0:
-        return np.zeros(len(pairs), bool)
-    lead = pd.Series(scenario.lead_of)
-    want = lead.reindex(pairs["customer_id"]).to_numpy()
-    return (~pd.isna(want)) & (want != pairs["manager_id"].to_numpy())
+    out = np.zeros(len(pairs), bool)
+    if len(pairs) == 0:
+        return out
+    if scenario.leads:
+        want = pd.Series(scenario.lead_of).reindex(pairs["customer_id"]).to_numpy()
+        out |= (~pd.isna(want)) & (want != pairs["manager_id"].to_numpy())
+    if scenario.excluded_leads:
+        out |= pd.MultiIndex.from_frame(pairs[["customer_id", "manager_id"]]).isin(
+            list(scenario.excluded_leads))
+    return out
 
 
 def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.DataFrame:
@@ -478,8 +503,8 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
 
     options = coverage_options(case, scenario, candidates)
     pairs = eligible_pairs(case, scenario, managers, candidates)
-    if scenario.leads:  # an account whose lead is fixed has that one pair (if eligible)
-        pairs = pairs[~fixed_lead_mask(pairs, scenario)].reset_index(drop=True)
+    if scenario.leads or scenario.excluded_leads:  # a fixed lead: that one pair (if eligible)
+        pairs = pairs[~ruled_out_pairs(pairs, scenario)].reset_index(drop=True)
     no_mgr = candidates.difference(pd.Index(pairs["customer_id"].unique()))
     cust.loc[no_mgr, "out_reason"] = "no eligible manager"
 

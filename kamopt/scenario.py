@@ -94,6 +94,9 @@ class Scenario:
     #: lead managers fixed by this scenario, (customer_id, manager_id) pairs: the
     #: account is a key account and that manager leads it ("K0001 stays with M03")
     leads: tuple[tuple[str, str], ...] = ()
+    #: (customer_id, manager_id) pairs ruled out by this scenario: that manager may not lead
+    #: that account ("the customer asked for a new contact")
+    excluded_leads: tuple[tuple[str, str], ...] = ()
     extras: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ checks
@@ -103,6 +106,10 @@ class Scenario:
                 (str(k), str(v)) if isinstance(k, int | str) and isinstance(v, int | str)
                 and not isinstance(k, bool) and not isinstance(v, bool) else (k, v)
                 for k, v in self.leads.items()))
+        if isinstance(self.excluded_leads, dict):  # {"K0001": ["M03", "M04"]} from Python
+            object.__setattr__(self, "excluded_leads", tuple(
+                (k, j) for k, js in self.excluded_leads.items()
+                for j in (js if isinstance(js, list | tuple) else [js])))
         problems = self.problems()
         if problems:
             raise ScenarioError(problems, title="The scenario has problems")
@@ -187,6 +194,15 @@ class Scenario:
             if cid in self.exclude:
                 bad(f"leads.{cid}", cid, "a customer whose lead manager is fixed is a key account; "
                     "it cannot be 'exclude' too")
+        fixed = set(self.leads)
+        for item in self.excluded_leads:
+            if (not isinstance(item, tuple) or len(item) != 2
+                    or not all(isinstance(v, str) and v.strip() for v in item)):
+                bad("excluded_leads", item, "must map customer ids to manager ids, e.g. "
+                    "'K0001: [M03, M04]'")
+            elif item in fixed:
+                bad(f"excluded_leads.{item[0]}", item[1], "is the account's fixed lead (leads:); "
+                    "a manager cannot be both")
         return p
 
     # ------------------------------------------------------------- properties
@@ -202,6 +218,18 @@ class Scenario:
         {'K0001': 'M03', '7': '12'}
         """
         return dict(self.leads)
+
+    @property
+    def excluded_lead_of(self) -> dict[str, tuple[str, ...]]:
+        """The ruled-out lead managers (``excluded_leads``) as ``{customer_id: (manager_id, ...)}``.
+
+        >>> Scenario.from_dict({"excluded_leads": {"K1": ["M1", "M2"], "K2": "M1"}}).excluded_lead_of
+        {'K1': ('M1', 'M2'), 'K2': ('M1',)}
+        """
+        out: dict[str, tuple[str, ...]] = {}
+        for cid, j in self.excluded_leads:
+            out[cid] = (*out.get(cid, ()), j)
+        return out
 
     def replace(self, **changes) -> Scenario:
         """A copy with some fields changed (the scenario itself is frozen)."""
@@ -296,6 +324,8 @@ class Scenario:
                 v = [{**dataclasses.asdict(h), "industries": list(h.industries)} for h in v]
             elif f.name == "leads":
                 v = dict(v)
+            elif f.name == "excluded_leads":
+                v = {cid: list(js) for cid, js in self.excluded_lead_of.items()}
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v
@@ -426,6 +456,21 @@ def _convert(key: str, value: object) -> object:
                                      "is not a pair of ids")
             out.append((str(cid).strip(), str(mid).strip()))
         return tuple(out)
+    if key == "excluded_leads":
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise ValueError("must map customer ids to the managers who may not lead them, one "
+                             "'K0001: [M03, M04]' a line")
+        pairs = []
+        for cid, mids in value.items():
+            for mid in (mids if isinstance(mids, list) else [mids]):
+                for v in (cid, mid):
+                    if isinstance(v, bool) or not isinstance(v, int | str) or not str(v).strip():
+                        raise ValueError(f"must map customer ids to manager ids; {cid!r}: "
+                                         f"{mids!r} is not an id and a list of ids")
+                pairs.append((str(cid).strip(), str(mid).strip()))
+        return tuple(dict.fromkeys(pairs))
     if key in ("name", "description", "solver"):
         return "" if value is None else str(value)
     return value

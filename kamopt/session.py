@@ -12,7 +12,7 @@ A :class:`PlanSession` keeps one built model and one persistent
 2. lays the scenario's own decisions on it as bounds
    (:func:`scenario_bounds`): an unavailable manager's pairs get upper bound
    0 (so do the other managers' pairs of an account whose lead the scenario
-   fixes), an excluded customer's options upper bound 0, a ``must`` account's
+   fixes, and the pairs it rules out), an excluded customer's options upper bound 0, a ``must`` account's
    key-account row lower bound 1, the budget and the key-account bounds their
    row bounds;
 3. if the index sets are the same as the model in the solver (they are,
@@ -59,7 +59,7 @@ from .case import Case
 from .errors import KamoptError, SolverError
 from .model import KamModel, LinearModel, build
 from .plan import Plan, read_plan
-from .prepare import effective_managers, effective_status, fixed_lead_mask, prepare
+from .prepare import effective_managers, effective_status, prepare, ruled_out_pairs
 from .scenario import Scenario
 from .solve import highs_model, run_highs, set_start
 
@@ -93,6 +93,7 @@ def structural_scenario(case: Case, scenario: Scenario) -> Scenario:
     c = case.customers
     excluded = tuple(c.index[(c["status"] == "exclude").to_numpy()])
     return scenario.replace(unavailable_managers=(), must=excluded, exclude=(), leads=(),
+                            excluded_leads=(),
                             budget=_BIG_BUDGET, min_key_accounts=0, max_key_accounts=len(c))
 
 
@@ -109,7 +110,7 @@ def scenario_bounds(km: KamModel, case: Case, scenario: Scenario) -> dict[str, n
     status = effective_status(case, scenario)
     effective_managers(case, scenario)  # checks the ids of unavailable managers
     gone = (d.pairs["manager_id"].isin(scenario.unavailable_managers).to_numpy()
-            | fixed_lead_mask(d.pairs, scenario))  # another manager of a fixed lead's account
+            | ruled_out_pairs(d.pairs, scenario))  # leads and excluded_leads
     arr["ub"][km.x[gone]] = 0.0
     arr["ub"][km.g[gone[km.gl["p"].to_numpy()]]] = 0.0
     arr["ub"][km.q[gone[km.ql["p"].to_numpy()]]] = 0.0

@@ -112,7 +112,8 @@ def brute_force(case: Case, scenario=None) -> float | None:
                 levels = [(lv.hours_factor * row["kam_hours"], sc.realization * lv.realization_factor)
                           for lv in sc.levels]
             for (h, real), j in itertools.product(levels, mids):
-                if mg.at[j, "seniority"] < row["tier"] or sc.lead_of.get(cid, j) != j:
+                if (mg.at[j, "seniority"] < row["tier"] or sc.lead_of.get(cid, j) != j
+                        or (cid, j) in sc.excluded_leads):
                     continue
                 base = row["margin"] * (real * row["potential"] + sc.retention * row["revenue"])
                 if row["industry"] and row["industry"] in mg.at[j, "industries"]:

@@ -851,10 +851,10 @@ def check_against_scenario(case: Case, scenario) -> None:
     """Check the parts of a case that depend on a scenario.
 
     The levels named in ``responses`` must be among ``scenario.level_names``;
-    the ids in ``scenario.unavailable_managers``, ``must``, ``exclude`` and
-    ``leads`` must exist in the case, a fixed lead may also be a hire of the
-    scenario (those problems name the scenario as the file and the key as
-    the column).
+    the ids in ``scenario.unavailable_managers``, ``must``, ``exclude``,
+    ``leads`` and ``excluded_leads`` must exist in the case, where a manager
+    may also be a hire of the scenario (those problems name the scenario as
+    the file and the key as the column).
 
     Raises
     ------
@@ -898,19 +898,18 @@ def check_against_scenario(case: Case, scenario) -> None:
                         value=value,
                     )
                 )
-    leads = getattr(scenario, "leads", ()) or ()
-    if leads:
-        cfile, _ = provenance(case.customers, "customers", case.source)
-        mfile, _ = provenance(case.managers, "managers", case.source)
-        cids, mids = case.customers.index, case.managers.index
-        hires = [f"{h.prefix}{n}" for n, h in enumerate(
-            (h for h in scenario.hires for _ in range(h.count)), start=1)]
-        for cid, j in leads:
+    cfile, _ = provenance(case.customers, "customers", case.source)
+    mfile, _ = provenance(case.managers, "managers", case.source)
+    cids, mids = case.customers.index, case.managers.index
+    hires = [f"{h.prefix}{n}" for n, h in enumerate(
+        (h for h in getattr(scenario, "hires", ()) for _ in range(h.count)), start=1)]
+    for key in ("leads", "excluded_leads"):
+        for cid, j in getattr(scenario, key, ()) or ():
             if cid not in cids:
                 log.add(Problem(scenario.name, f"unknown customer; must be a customer_id in {cfile}"
                                 + did_you_mean(str(cid), cids.tolist() if len(cids) <= 2000 else []),
-                                column=f"leads.{cid}", value=cid))
-            if j in scenario.unavailable_managers:
+                                column=f"{key}.{cid}", value=cid))
+            if key == "leads" and j in scenario.unavailable_managers:
                 log.add(Problem(scenario.name, f"is unavailable in this scenario "
                                 f"(unavailable_managers), so it cannot lead {cid}",
                                 column=f"leads.{cid}", value=j))
@@ -918,7 +917,7 @@ def check_against_scenario(case: Case, scenario) -> None:
                 log.add(Problem(scenario.name, f"unknown manager; must be a manager_id in {mfile} "
                                 "or a hire of the scenario"
                                 + did_you_mean(str(j), mids.tolist() + hires),
-                                column=f"leads.{cid}", value=j))
+                                column=f"{key}.{cid}", value=j))
     log.raise_if_any(
         title=f"The case {case.source or '(in memory)'} does not fit scenario '{scenario.name}'"
     )

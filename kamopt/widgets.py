@@ -6,9 +6,11 @@ key the planner changes in a meeting: capacity scale, realisation, retention,
 industry fit, continuity bonus, budget, min/max key accounts, which managers
 are away ("what if M03 leaves?"), new KAMs to hire (how many, seniority,
 capacity, hourly cost), customers fixed in (``must``) or out (``exclude``)
-and lead managers fixed for some accounts (``leads``: the "Fixed leads"
-box of the Customers tab, one ``K0051: M08`` a line, filled by picking an
-account and a manager and pressing *Fix lead*; :func:`parse_leads`).
+lead managers fixed for some accounts (``leads``: the "Fixed leads" box of
+the Customers tab, one ``K0051: M08`` a line, filled by picking an account and
+a manager and pressing *Fix lead*; :func:`parse_leads`) and ruled out for
+others (``excluded_leads``: the "Not led by" box, ``K0051: M08, M11``, or
+*Rule out*; :func:`parse_excluded_leads`).
 
 When it re-solves
 -----------------
@@ -275,6 +277,11 @@ class ScenarioExplorer:
                 placeholder="K0051: M08   (one account: lead manager a line)",
                 description="Fixed leads", style={"description_width": "150px"},
                 layout=W.Layout(width="520px")),
+            "excluded_leads": W.Textarea(
+                value=excluded_leads_text(b.excluded_leads), rows=3, continuous_update=False,
+                placeholder="K0051: M08, M11   (managers who may not lead the account)",
+                description="Not led by", style={"description_width": "150px"},
+                layout=W.Layout(width="520px")),
         }
         for key, w in self.controls.items():
             w.add_class("kamopt-control-" + key.replace("_", "-"))
@@ -296,6 +303,10 @@ class ScenarioExplorer:
         self.lead_button.add_class("kamopt-fix-lead")
         self.lead_button.on_click(lambda _: self.fix_lead(self.lead_customer.value,
                                                           self.lead_manager.value))
+        self.rule_out_button = W.Button(description="Rule out", icon="ban")
+        self.rule_out_button.add_class("kamopt-rule-out")
+        self.rule_out_button.on_click(lambda _: self.rule_out_lead(self.lead_customer.value,
+                                                                   self.lead_manager.value))
         self.auto = W.Checkbox(value=auto, description="Re-plan on every change", indent=False)
         self.solve_button = W.Button(description="Plan", button_style="primary", icon="play")
         self.solve_button.add_class("kamopt-solve")
@@ -322,10 +333,12 @@ class ScenarioExplorer:
         people = W.VBox([c["unavailable_managers"], W.HTML("<b>Hire new key account managers</b>"),
                          c["hires"], c["hire_seniority"], c["hire_capacity"], c["hire_cost"]])
         customers = W.VBox([c["must"], c["exclude"],
-                            W.HTML("<b>Fixed lead managers</b>: the account is a key account "
-                                   "and this manager leads it"),
-                            W.HBox([self.lead_customer, self.lead_manager, self.lead_button]),
-                            c["leads"]])
+                            W.HTML("<b>Lead managers</b>: <i>Fix lead</i> makes the account a "
+                                   "key account led by this manager; <i>Rule out</i> keeps this "
+                                   "manager from leading it"),
+                            W.HBox([self.lead_customer, self.lead_manager, self.lead_button,
+                                    self.rule_out_button]),
+                            c["leads"], c["excluded_leads"]])
         tabs = W.Tab(children=[assumptions, people, customers, self.midterm_tab,
                                self.robustness.widget])
         for i, title in enumerate(("Assumptions", "Managers & hires", "Customers", "Mid-term",
@@ -364,7 +377,19 @@ class ScenarioExplorer:
             max_key_accounts=int(c["max_key_accounts"].value) if c["use_max"].value else None,
             unavailable_managers=tuple(c["unavailable_managers"].value),
             hires=hires, must=tuple(c["must"].value), exclude=tuple(c["exclude"].value),
-            leads=parse_leads(c["leads"].value))
+            leads=parse_leads(c["leads"].value),
+            excluded_leads=parse_excluded_leads(c["excluded_leads"].value))
+
+    def rule_out_lead(self, customer_id: str, manager_id: str) -> None:
+        """Keep ``manager_id`` from leading ``customer_id`` (a line of "Not led by")."""
+        box = self.controls["excluded_leads"]
+        try:
+            pairs = list(parse_excluded_leads(box.value))
+        except KamoptError:  # the box holds a line that does not read: keep it, add below
+            box.value += f"\n{customer_id}: {manager_id}"
+            return
+        if (customer_id, manager_id) not in pairs:
+            box.value = excluded_leads_text((*pairs, (customer_id, manager_id)))
 
     def fix_lead(self, customer_id: str, manager_id: str) -> None:
         """Fix ``manager_id`` as the lead of ``customer_id`` (replacing a line of that account)."""
@@ -458,13 +483,12 @@ class ScenarioExplorer:
         # a must/exclude of the Customers tab that turns round the case's status: never silent
         n_over = len(status_overrides(self.case, plan.scenario))
         customers = f"{n_over} customer{'s' if n_over > 1 else ''}"
-        n_leads = len(plan.scenario.leads)
+        leads = lead_notes(plan.scenario)
         self.message.value = provisional + (_notice_box(
             f"The scenario overrides the case's status of {customers} (Customers tab).",
             override_notes(self.case, plan.scenario)) if n_over else "") + (_notice_box(
-            f"The scenario fixes the lead manager of {n_leads} account"
-            f"{'s' if n_leads > 1 else ''} (Customers tab).", lead_notes(plan.scenario))
-            if n_leads else "")
+            "The scenario decides who leads some accounts (Customers tab).", leads)
+            if leads else "")
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
         self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds)
         for key, (label, show) in KPI_LABELS.items():
@@ -841,6 +865,52 @@ def parse_leads(text: str) -> tuple[tuple[str, str], ...]:
     if problems:
         raise ScenarioError(problems, title="The fixed leads have problems")
     return tuple(out)
+
+
+def excluded_leads_text(pairs) -> str:
+    r"""Ruled-out leads as the explorer's "Not led by" box shows them, one account a line.
+
+    >>> excluded_leads_text((("K0051", "M08"), ("K0051", "M11"), ("K0019", "M07")))
+    'K0051: M08, M11\nK0019: M07'
+    """
+    by: dict[str, list[str]] = {}
+    for cid, j in pairs:
+        by.setdefault(cid, []).append(j)
+    return "\n".join(f"{cid}: {', '.join(js)}" for cid, js in by.items())
+
+
+def parse_excluded_leads(text: str) -> tuple[tuple[str, str], ...]:
+    r"""The explorer's "Not led by" box as ``((customer_id, manager_id), ...)``.
+
+    One account a line with the managers who may not lead it, ``K0051: M08, M11``
+    (commas or spaces between the managers); empty lines are skipped.
+
+    >>> parse_excluded_leads("K0051: M08, M11\n\nK0019: M07")
+    (('K0051', 'M08'), ('K0051', 'M11'), ('K0019', 'M07'))
+    >>> parse_excluded_leads("K0051")
+    Traceback (most recent call last):
+    kamopt.errors.ScenarioError: The managers ruled out have problems (1 problem):
+      - Not led by, row 1: got 'K0051'; must read 'customer_id: manager_id, ...', e.g. 'K0051: M08, M11'
+    """
+    import re
+
+    from .errors import Problem, ScenarioError
+
+    out, problems = [], []
+    for row, line in enumerate(str(text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        cid, sep, rest = line.partition(":")
+        mids = [x for x in re.split(r"[\s,;]+", rest) if x]
+        if not sep or not cid.strip() or not mids:
+            problems.append(Problem("Not led by", "must read 'customer_id: manager_id, ...', "
+                                    "e.g. 'K0051: M08, M11'", row=row, value=line))
+            continue
+        out += [(cid.strip(), j) for j in mids]
+    if problems:
+        raise ScenarioError(problems, title="The managers ruled out have problems")
+    return tuple(dict.fromkeys(out))
 
 
 def swing_table_html(sw, rows: int = 25) -> str:

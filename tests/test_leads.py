@@ -190,3 +190,82 @@ def test_the_command_line_plans_with_fixed_leads_and_refuses_bad_ones(case, free
         assert "a lead manager needs seniority >= 3" in capsys.readouterr().err
         assert not (tmp_path / "c").exists()
 
+
+
+# ------------------------------------------------------ lead managers ruled out
+def test_excluded_leads_are_read_from_yaml_data_and_written_back():
+    s = Scenario.from_dict({"excluded_leads": {"K1": ["M1", "M2"], "K2": "M1", 7: 12}})
+    assert s.excluded_leads == (("K1", "M1"), ("K1", "M2"), ("K2", "M1"), ("7", "12"))
+    assert s.excluded_lead_of == {"K1": ("M1", "M2"), "K2": ("M1",), "7": ("12",)}
+    assert Scenario.from_dict(s.to_dict()) == s
+    assert Scenario(excluded_leads={"K1": ["M1"]}).excluded_leads == (("K1", "M1"),)
+    with pytest.raises(ScenarioError, match=r"column 'excluded_leads': .*must map customer ids"):
+        Scenario.from_dict({"excluded_leads": ["K1", "M1"]})
+    with pytest.raises(ScenarioError, match=r"column 'excluded_leads.K1': got 'M1'; is the "
+                       r"account's fixed lead \(leads:\); a manager cannot be both"):
+        Scenario.from_dict({"leads": {"K1": "M1"}, "excluded_leads": {"K1": "M1"}})
+
+
+def test_a_ruled_out_manager_never_leads_the_account(case, free):
+    ka = free.accounts[free.accounts["key_account"] == 1]
+    ruled = {cid: [ka.at[cid, "manager_id"]] for cid in ka.index[:3]}
+    sc = Scenario(name="new_contact", mip_gap=0.0, excluded_leads=ruled)
+    p = plan(case, sc)
+    assert_plan_sound(p)
+    for cid, (j,) in ruled.items():
+        assert p.accounts.at[cid, "manager_id"] != j
+    assert p.objective <= free.objective + 1e-6
+    line = scenario_notes(case, sc)[0]
+    assert line.startswith("Scenario 'new_contact' rules out lead managers of 3 accounts: ")
+    # verify refuses a plan that uses a ruled-out pair
+    acc = p.accounts.copy()
+    cid = next(iter(ruled))
+    acc.at[cid, "key_account"], acc.at[cid, "manager_id"] = 1, ruled[cid][0]
+    assert (f"{cid} is led by {ruled[cid][0]}, whom the scenario rules out as its lead"
+            in verify_plan(acc, case, sc, p.objective))
+
+
+def test_ruling_out_every_eligible_manager_of_a_must_account_is_explained():
+    case = tiny_case([dict(customer_id="A", revenue=1e6, margin=0.2, potential=0, kam_hours=100,
+                           tier=2, status="must")],
+                     [dict(manager_id="M1", seniority=3, capacity_hours=400),
+                      dict(manager_id="M2", seniority=2, capacity_hours=400),
+                      dict(manager_id="M3", seniority=1, capacity_hours=400)])
+    with pytest.raises(InfeasibleError, match=r"'must' account A \(tier 2\) has no lead manager "
+                       r"left: the scenario rules out M1, M2 \(excluded_leads\), and no other "
+                       r"available manager has seniority >= 2"):
+        plan(case, Scenario(excluded_leads={"A": ["M1", "M2"]}))
+    p = plan(case, Scenario(mip_gap=0.0, excluded_leads={"A": ["M1"]}))
+    assert p.accounts.at["A", "manager_id"] == "M2"
+
+
+def test_an_account_without_a_manager_left_says_why(case, free):
+    from kamopt.explain import explain
+
+    ka = free.accounts[free.accounts["key_account"] == 1]
+    cid = ka.index[0]
+    tier = case.customers.at[cid, "tier"]
+    eligible = list(case.managers.index[case.managers["seniority"] >= tier])
+    p = plan(case, Scenario(mip_gap=0.0, excluded_leads={cid: eligible}))
+    assert p.accounts.at[cid, "key_account"] == 0
+    assert explain(p).at[cid, "why"].endswith(
+        f"and is not ruled out by the scenario (excluded_leads: {', '.join(eligible)})")
+
+
+def test_the_session_and_the_command_line_rule_out_leads(case, free, tmp_path, capsys):
+    from kamopt.session import PlanSession, explorer_scenario
+
+    ka = free.accounts[free.accounts["key_account"] == 1]
+    cid, j = ka.index[1], ka.iloc[1]["manager_id"]
+    session = PlanSession(case)
+    session.solve(explorer_scenario(mip_gap=0.0))
+    sc = explorer_scenario(mip_gap=0.0, excluded_leads={cid: [j]})
+    p = session.solve(sc)
+    assert not session.info["rebuilt"] and p.accounts.at[cid, "manager_id"] != j
+    assert p.objective == pytest.approx(plan(case, sc).objective, rel=1e-9)
+    folder = save_case(case, tmp_path / "case")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(f"excluded_leads:\n  {cid}: [{j}, M77]\n")
+    assert main(["plan", str(folder), "--scenario", str(bad), "--out", str(tmp_path / "b")]) == 2
+    assert f"column 'excluded_leads.{cid}': got 'M77'; unknown manager" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

@@ -239,8 +239,11 @@ def small_cases(draw):
     # too little seniority makes the scenario infeasible, which brute force must agree with)
     leads = {f"K{i}": f"M{draw(st.integers(0, m - 1))}" for i in range(n)
              if draw(st.sampled_from([False, False, False, True]))}
+    # and lead managers ruled out (never the fixed one: the scenario refuses that)
+    excluded = tuple((f"K{i}", f"M{j}") for i in range(n) for j in range(m)
+                     if leads.get(f"K{i}") != f"M{j}" and draw(st.sampled_from([False] * 5 + [True])))
     scenario = Scenario(
-        levels=levels, mip_gap=0.0, leads=leads,
+        levels=levels, mip_gap=0.0, leads=leads, excluded_leads=excluded,
         budget=draw(st.sampled_from([None, None, 20_000, 60_000])),
         min_key_accounts=lo, max_key_accounts=hi,
         continuity_bonus=draw(st.sampled_from([0, 10_000])),
@@ -271,6 +274,8 @@ def test_the_optimum_equals_brute_force_and_every_plan_keeps_the_invariants(cs):
     assert not set(status.index[status == "exclude"]) & set(ka.index)
     for cid, j in scenario.leads:
         assert ka.at[cid, "manager_id"] == j
+    for cid, j in scenario.excluded_leads:
+        assert cid not in ka.index or ka.at[cid, "manager_id"] != j
     if scenario.budget is not None:
         assert p.kpis["cost"] <= scenario.budget + 1e-6
     assert math.isclose(p.kpis["hours_used"], ka["hours"].sum())

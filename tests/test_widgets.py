@@ -402,3 +402,21 @@ def test_a_fixed_lead_that_does_not_read_or_cannot_be_met_is_shown(case):
     assert ex.status.value.startswith("Infeasible: the scenario fixes " + weak[0])
     ex.controls["leads"].value = ""
     assert ex.error is None and ex.plan is not None
+
+
+def test_a_manager_is_ruled_out_in_the_customers_tab(case):
+    ex = ScenarioExplorer(case)
+    ka = ex.plan.accounts[ex.plan.accounts["key_account"] == 1]
+    cid, j = ka.index[0], ka.iloc[0]["manager_id"]
+    ex.lead_customer.value, ex.lead_manager.value = cid, j
+    ex.rule_out_button.click()
+    assert ex.controls["excluded_leads"].value == f"{cid}: {j}"
+    assert ex.error is None and ex.plan.scenario.excluded_leads == ((cid, j),)
+    assert ex.plan.accounts.at[cid, "manager_id"] != j
+    assert f"{cid} not by {j}" in ex.message.value
+    ex.rule_out_lead(cid, j)  # twice: one line, once
+    assert ex.controls["excluded_leads"].value == f"{cid}: {j}"
+    ex.controls["excluded_leads"].value = "K0001 M01"
+    assert "Not led by, row 1: got 'K0001 M01'; must read" in html.unescape(ex.message.value)
+    ex.controls["excluded_leads"].value = ""
+    assert ex.error is None and ex.plan.scenario.excluded_leads == ()
