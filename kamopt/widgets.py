@@ -381,25 +381,33 @@ class ScenarioExplorer:
             excluded_leads=parse_excluded_leads(c["excluded_leads"].value))
 
     def rule_out_lead(self, customer_id: str, manager_id: str) -> None:
-        """Keep ``manager_id`` from leading ``customer_id`` (a line of "Not led by")."""
-        box = self.controls["excluded_leads"]
-        try:
-            pairs = list(parse_excluded_leads(box.value))
-        except KamoptError:  # the box holds a line that does not read: keep it, add below
-            box.value += f"\n{customer_id}: {manager_id}"
-            return
-        if (customer_id, manager_id) not in pairs:
-            box.value = excluded_leads_text((*pairs, (customer_id, manager_id)))
+        """Keep ``manager_id`` from leading ``customer_id`` (a line of "Not led by"); if it
+        is the account's fixed lead, the fix is taken back (the last choice wins)."""
+        self._edit_leads(customer_id, manager_id, fix=False)
 
     def fix_lead(self, customer_id: str, manager_id: str) -> None:
-        """Fix ``manager_id`` as the lead of ``customer_id`` (replacing a line of that account)."""
+        """Fix ``manager_id`` as the lead of ``customer_id`` (replacing a line of that account);
+        if that manager is ruled out for the account, that is taken back."""
+        self._edit_leads(customer_id, manager_id, fix=True)
+
+    def _edit_leads(self, cid: str, j: str, fix: bool) -> None:
+        lead_box, out_box = self.controls["leads"], self.controls["excluded_leads"]
         try:
-            leads = dict(parse_leads(self.controls["leads"].value))
-        except KamoptError:  # the box holds a line that does not read: keep it, add below
-            self.controls["leads"].value += f"\n{customer_id}: {manager_id}"
+            leads = dict(parse_leads(lead_box.value))
+            ruled = list(parse_excluded_leads(out_box.value))
+        except KamoptError:  # a box holds a line that does not read: keep it, add below
+            box = lead_box if fix else out_box
+            box.value += f"\n{cid}: {j}"
             return
-        leads[customer_id] = manager_id
-        self.controls["leads"].value = leads_text(tuple(leads.items()))
+        if fix:
+            leads[cid] = j
+            ruled = [pair for pair in ruled if pair != (cid, j)]
+        else:
+            if leads.get(cid) == j:
+                del leads[cid]
+            if (cid, j) not in ruled:
+                ruled.append((cid, j))
+        self.set(leads=leads_text(tuple(leads.items())), excluded_leads=excluded_leads_text(ruled))
 
     def set(self, **values) -> None:
         """Set several controls at once and re-plan once (if re-planning on change)."""

@@ -416,6 +416,14 @@ def test_a_manager_is_ruled_out_in_the_customers_tab(case):
     assert f"{cid} not by {j}" in ex.message.value
     ex.rule_out_lead(cid, j)  # twice: one line, once
     assert ex.controls["excluded_leads"].value == f"{cid}: {j}"
+    # the last choice wins: fixing the pair takes the rule back, and ruling it out the fix
+    ex.fix_lead(cid, j)
+    assert (ex.controls["leads"].value, ex.controls["excluded_leads"].value) == (f"{cid}: {j}", "")
+    assert ex.error is None and ex.plan.accounts.at[cid, "manager_id"] == j
+    ex.rule_out_lead(cid, j)
+    assert (ex.controls["leads"].value, ex.controls["excluded_leads"].value) == ("", f"{cid}: {j}")
+    assert ex.error is None and ex.plan.accounts.at[cid, "manager_id"] != j
+    assert not any("error" in h for h in ex.history)  # no error on the way
     ex.controls["excluded_leads"].value = "K0001 M01"
     assert "Not led by, row 1: got 'K0001 M01'; must read" in html.unescape(ex.message.value)
     ex.controls["excluded_leads"].value = ""
