@@ -713,6 +713,16 @@ class _Builder:
         x_fits = np.zeros(len(xl), bool)
         np.logical_or.at(x_fits, gl["p"].to_numpy() + npr * gl["t"].to_numpy(), fits)
         self.m.ub[list(self.m.cols).index("x")][~x_fits] = 0.0
+        # a fixed lead whose manager has no hours in some years: fixed in the other years
+        lapsed = getattr(self, "lapsed", {})
+        if lapsed:
+            lead = pd.Series({cid: j for cid, (j, _) in lapsed.items()})
+            want = lead.reindex(xl["customer_id"]).to_numpy()
+            gone = {(cid, y) for cid, (_, ys) in lapsed.items() for y in ys}
+            holds = np.array([(c, y) not in gone for c, y in zip(xl["customer_id"], xl["year"],
+                                                                 strict=True)])
+            other = (~pd.isna(want)) & (want != xl["manager_id"].to_numpy()) & holds
+            self.m.ub[list(self.m.cols).index("x")][other] = 0.0
         # q[i,j,t]: the account's activity hours, carried by its lead manager (compact form)
         self.act_hours = acts[acts["kam_hours"] > 0].groupby("customer_id")["kam_hours"].sum()
         qp = p[p["customer_id"].isin(self.act_hours.index)][["customer_id", "manager_id"]]
@@ -1137,17 +1147,55 @@ def _capacity_table(d: ModelData, hires: pd.DataFrame, capacity_by_year: pd.Data
     return cap
 
 
+def lapsed_leads(case: Case, scenario: Scenario, capacity_by_year: pd.DataFrame,
+                 years: list[int]) -> dict[str, tuple[str, list[int]]]:
+    """The fixed leads (``leads``) whose manager has no hours in some years of the horizon.
+
+    Returns ``{customer_id: (manager_id, [years without hours])}``. In those years
+    the account stays a key account but may be led by anyone; in the others the
+    fix holds ("K0051 stays with M08 while M08 is here").
+
+    >>> from kamopt.testing import tiny_case
+    >>> case = tiny_case([dict(customer_id="K1")], [dict(manager_id="M1", capacity_hours=100)])
+    >>> cby = pd.DataFrame({"manager_id": ["M1"], "year": [2028], "capacity_hours": [0.0]})
+    >>> lapsed_leads(case, Scenario(leads={"K1": "M1"}), cby, [2027, 2028, 2029])
+    {'K1': ('M1', [2028])}
+    """
+    out = {}
+    for cid, j in scenario.leads:
+        if j not in case.managers.index:  # a hire of the scenario: the same hours every year
+            continue
+        base = float(case.managers.at[j, "capacity_hours"])
+        rows = capacity_by_year[capacity_by_year["manager_id"] == j]
+        by_year = dict(zip(rows["year"], rows["capacity_hours"].astype(float), strict=True))
+        gone = [y for y in years if by_year.get(y, base) * scenario.capacity_scale <= 0]
+        if gone:
+            out[cid] = (j, gone)
+    return out
+
+
+def _model_scenario(scenario: Scenario, lapsed: dict) -> Scenario:
+    """``scenario`` with the lapsing fixed leads as ``must`` accounts (every manager a candidate;
+    the builder then fixes the lead in the years its manager has hours)."""
+    if not lapsed:
+        return scenario
+    return scenario.replace(leads=tuple(p for p in scenario.leads if p[0] not in lapsed),
+                            must=tuple(dict.fromkeys((*scenario.must, *lapsed))))
+
+
 def build_midterm(case: Case, scenario: Scenario, a: MidtermAssumptions, years: int,
                   targets: pd.DataFrame, capacity_by_year: pd.DataFrame) -> MidtermModel:
     """Build the multi-year model (stage 2 of :func:`plan_midterm`), callable alone."""
-    d, hires = prepare_midterm(case, scenario, a)
     yrs = [a.start_year + t for t in range(years)]
+    lapsed = lapsed_leads(case, scenario, capacity_by_year, yrs)
+    d, hires = prepare_midterm(case, _model_scenario(scenario, lapsed), a)
     tg = targets[targets["year"].isin(yrs)].reset_index(drop=True).copy()
     tg["t"] = tg["year"] - a.start_year
     tg["constant"] = [float(baseline_intake(case, a, t)[_in_scope(case.customers, s)].sum())
                       for s, t in zip(tg["scope"], tg["t"], strict=True)]
     cap = _capacity_table(d, hires, capacity_by_year, yrs)
     b = _Builder(d, a, yrs, hires, cap, tg)
+    b.lapsed = lapsed
     lp = b.build()
     mm = MidtermModel(d, a, yrs, lp, hires, tg, cap, cols=b.cols)
     mm._builder = b  # the per-block intake coefficients, for reading the plan
@@ -1904,8 +1952,12 @@ def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np
     hire_cap = {m: mm.hires.at[m, "capacity"] * mm.hires.at[m, "ramp_up"] for m in hired}
     parts = []
     prev = dict(zip(cur.index, cur, strict=True))  # lead of the year before
+    lapsed = getattr(mm._builder, "lapsed", {})
     for t, y in enumerate(mm.years):  # each year: the plan, trimmed to that year's capacity
         d = dec0.assign(t=t)
+        for cid, (j, gone) in lapsed.items():  # a fixed lead holds while its manager has hours
+            if y not in gone:
+                d.loc[d["customer_id"] == cid, "manager_id"] = j
         new = np.array([prev.get(cid, "") != j for cid, j in
                         zip(d["customer_id"], d["manager_id"], strict=True)])
         d["hours"] = d["hours"] + np.where(new, a.handover_hours, 0.0)
@@ -2020,6 +2072,8 @@ def _precheck_by_year(case, scenario, a, years, capacity_by_year) -> InfeasibleE
     from .diagnose import precheck
 
     sc = _with_hires(scenario, a, least_cost=True)
+    lapsed = lapsed_leads(case, scenario, capacity_by_year,
+                          list(range(a.start_year, a.start_year + years)))
     for year in range(a.start_year, a.start_year + years):
         managers = case.managers.copy()
         for r in capacity_by_year[capacity_by_year["year"] == year].itertuples(index=False):
@@ -2028,8 +2082,10 @@ def _precheck_by_year(case, scenario, a, years, capacity_by_year) -> InfeasibleE
         if "min_hours" in managers:  # a minimum holds up to the year's capacity (a leaver: 0)
             managers["min_hours"] = np.minimum(managers["min_hours"],
                                                managers["capacity_hours"] * scenario.capacity_scale)
+        gone = [cid for cid, (_, ys) in lapsed.items() if year in ys]
+        sc_year = _model_scenario(sc, {cid: lapsed[cid] for cid in gone})
         try:
-            precheck(dataclasses.replace(case, managers=managers), sc)
+            precheck(dataclasses.replace(case, managers=managers), sc_year)
         except InfeasibleError as exc:
             return InfeasibleError(
                 shortfalls=[dataclasses.replace(f, requirement=f"in {year}, {f.requirement}")
@@ -2322,6 +2378,12 @@ def headline(mp: MidtermPlan) -> str:
 def midterm_notes(mp: MidtermPlan) -> list[str]:
     """:func:`kamopt.prepare.scenario_notes`, and what the hire profiles' pair costs are."""
     out = scenario_notes(mp.case, mp.scenario)
+    cap = mp.model.capacity if mp.model is not None else None
+    for cid, j in mp.scenario.leads if cap is not None else ():
+        gone = [str(y) for y in cap.columns if j in cap.index and cap.at[j, y] <= 0]
+        if gone:
+            out.append(f"{cid}'s fixed lead {j} has no hours in {', '.join(gone)}: there {cid} "
+                       "stays a key account, led by whom the plan picks")
     if len(mp.case.pair_costs):
         for h in mp.assumptions.hire_profiles:
             if h.max_hires <= 0:

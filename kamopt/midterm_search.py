@@ -124,8 +124,8 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
                                                zip(x_c, x_m, strict=True)]))
         free[b.x[xfree]] = True
         free[b.w[np.isin(hire_m, pick)]] = True
-        lo = np.where(free[ints], 0.0, np.round(values[ints]))
-        hi = np.where(free[ints], 1.0, np.round(values[ints]))
+        lo = np.where(free[ints], arr["lb"][ints], np.round(values[ints]))  # a freed column:
+        hi = np.where(free[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
         set_start(h, values)
         left = deadline - time.perf_counter()
@@ -180,9 +180,18 @@ def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:
     dep_cap = d.departments
     cur = d.case.customers["current_manager"].astype(str)
     prev = {c: m for c, m in cur.items() if m}
-    eligible = d.pairs.groupby("customer_id")["manager_id"].agg(list)
+    # who may lead whom in each year: the lead columns the model leaves open (a fixed lead
+    # holds in the years its manager has hours; an option too large for a manager is shut)
+    open_ = b.xl[mm.lp.arrays()["ub"][b.x] > 0.5]
+    eligible_by_t = {t: g.groupby("customer_id")["manager_id"].agg(list)
+                     for t, g in open_.groupby("t")}
+    # each account's lightest coverage: a must account that cannot move is shrunk to it
+    light = d.options.loc[d.options.groupby("customer_id")["hours"].idxmin()]
+    lightest = dict(zip(light["customer_id"], zip(light["level"], light["hours"], strict=True),
+                        strict=True))
     parts = []
     for t, year in enumerate(mm.years):
+        eligible = eligible_by_t.get(t, pd.Series(dtype=object))
         dt = dec[dec["t"] == t].copy()
         if len(dt) == 0:
             parts.append(dt)
@@ -202,7 +211,7 @@ def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:
             s = hired.get(n)
             cap[n] = 0.0 if s is None or s > t else cap[n] * (
                 mm.hires.at[n, "ramp_up"] if s == t else 1.0)
-        dt = _fit_capacity(dt, cap, must, eligible, a.handover_hours, prev)
+        dt = _fit_capacity(dt, cap, must, eligible, a.handover_hours, prev, lightest)
         if dt is None:
             return None
         # departments: drop the activities worth least per department hour
@@ -214,11 +223,16 @@ def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:
     return b.vector(out[["customer_id", "t", "level", "manager_id", "activities"]], hired)
 
 
-def _fit_capacity(dt, cap, must, eligible, handover, prev):
+def _fit_capacity(dt, cap, must, eligible, handover, prev, lightest=None):
+    """Drop accounts of managers over capacity, least valuable per hour first; a ``must``
+    account moves to an eligible manager with room, or, where none has, is shrunk to its
+    lightest coverage without activities. None if a manager stays over."""
+    lightest = lightest or {}
     used = dt.groupby("manager_id")["need"].sum()
     for j in used.index[used > cap.reindex(used.index).fillna(0.0) + 1e-6]:
         over = float(dt.loc[dt["manager_id"] == j, "need"].sum() - cap.get(j, 0.0))
         grp = dt[dt["manager_id"] == j].assign(r=lambda g: g["value"] / g["need"])
+        stuck = []
         for idx in grp.sort_values("r").index:
             if over <= 1e-6:
                 break
@@ -234,9 +248,22 @@ def _fit_capacity(dt, cap, must, eligible, handover, prev):
                                                                       - dt.at[idx, "hours"]
                                                                       - dt.at[idx, "act_hours"]]
                         break
+                else:
+                    stuck.append(idx)
                 continue
             over -= dt.at[idx, "need"]
             dt = dt.drop(index=idx)
+        for idx in stuck:  # must accounts that cannot move: the lightest coverage, no activities
+            if over <= 1e-6:
+                break
+            c = dt.at[idx, "customer_id"]
+            if c not in lightest:
+                continue
+            level, hours = lightest[c]
+            need = hours + dt.at[idx, "hand"]
+            over -= dt.at[idx, "need"] - need
+            dt.loc[idx, ["level", "hours", "act_hours", "need"]] = [level, hours, 0.0, need]
+            dt.at[idx, "activities"] = ()
         if over > 1e-6:
             return None
     return dt

@@ -269,3 +269,30 @@ def test_the_session_and_the_command_line_rule_out_leads(case, free, tmp_path, c
     assert main(["plan", str(folder), "--scenario", str(bad), "--out", str(tmp_path / "b")]) == 2
     assert f"column 'excluded_leads.{cid}': got 'M77'; unknown manager" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("search", [False, True])
+def test_a_fixed_lead_holds_while_its_manager_has_hours(case, free, search, monkeypatch):
+    """M leaves after the first year (capacity_by_year 0): the account is led by M in 2027 and
+    stays a key account, led by whoever the plan picks, in 2028; the neighbourhood search
+    (forced on) keeps the fix too, and the plan's notes say when it lapses."""
+    import pandas as pd
+
+    import kamopt.midterm as mt
+
+    if search:
+        monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+    cid, j = _moved(case, free)
+    leaves = pd.DataFrame({"manager_id": [j], "year": [2028], "capacity_hours": [0.0]})
+    sc = Scenario(name="keep", mip_gap=0.0, time_limit=60, leads={cid: j})
+    a = mt.MidtermAssumptions(years=2, start_year=2027, handover_hours=20)
+    assert mt.lapsed_leads(case, sc, leaves, [2027, 2028]) == {cid: (j, [2028])}
+    mp = mt.plan_midterm(case, sc, assumptions=a, targets=None, capacity_by_year=leaves)
+    rows = mp.accounts[mp.accounts["customer_id"] == cid].set_index("year")
+    assert rows["key_account"].tolist() == [1, 1]
+    assert rows.at[2027, "manager_id"] == j and rows.at[2028, "manager_id"] not in ("", j)
+    assert f"{cid}'s fixed lead {j} has no hours in 2028: there {cid} stays a key account" \
+        in " ".join(mt.midterm_notes(mp))
+    # every column of the plan within its bounds (the search frees columns to their own bounds)
+    arr, v = mp.model.lp.arrays(), mp.solution.values
+    assert (v <= arr["ub"] + 1e-9).all() and (v >= arr["lb"] - 1e-9).all()
