@@ -329,8 +329,9 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     objective reaches ``target``.
     """
     d = km.data
-    obj = km.lp.arrays()["obj"]
-    ints = np.flatnonzero(km.lp.arrays()["integer"])
+    arr = km.lp.arrays()
+    obj = arr["obj"]
+    ints = np.flatnonzero(arr["integer"])
     h = highs_model(km.lp)
     rng = np.random.default_rng(seed)
     mgr = d.managers.index.to_numpy()
@@ -361,8 +362,8 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
         free[km.z[d.options["customer_id"].isin(cust).to_numpy()]] = True
         free[km.x[np.isin(pair_c, list(cust)) & inm]] = True
         free[km.a[d.acts["customer_id"].isin(cust).to_numpy()]] = True
-        lo = np.where(free[ints], 0.0, np.round(values[ints]))
-        hi = np.where(free[ints], 1.0, np.round(values[ints]))
+        lo = np.where(free[ints], arr["lb"][ints], np.round(values[ints]))  # a freed column:
+        hi = np.where(free[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
         left = deadline - time.perf_counter()
         if left <= 0.2:
