@@ -95,12 +95,7 @@ class Sweep:
 
     def name(self, cid: str) -> str:
         """``K0008 Name`` (the name from the plans, where they have one)."""
-        for p in self.plans:
-            acc = getattr(p, "accounts", None)
-            if acc is not None and "name" in acc and cid in acc.index:
-                n = str(acc.at[cid, "name"])
-                return f"{cid} {n}" if n and n != cid else cid
-        return cid
+        return _name(self.plans, cid)
 
     @property
     def planned(self) -> list[float]:
@@ -110,10 +105,7 @@ class Sweep:
     @property
     def core(self) -> pd.Index:
         """Key accounts in every plan of the sweep."""
-        if self.selection.empty or not self.planned:
-            return pd.Index([], name="customer_id")
-        ka = self.selection[self.planned] != ""
-        return self.selection.index[ka.all(axis=1).to_numpy()]
+        return _core(self.selection, self.planned)
 
     @property
     def swing(self) -> pd.DataFrame:
@@ -192,6 +184,24 @@ class Sweep:
                         "Swing": self.swing.reset_index()}, path,
                        percent={"Plans": ["value"]} if PARAMETERS[self.parameter][1] == "share"
                        else None)
+
+
+def _name(plans, cid: str) -> str:
+    """``K0008 Name``: the customer's name from the first plan that has one."""
+    for p in plans:
+        acc = getattr(p, "accounts", None)
+        if acc is not None and "name" in acc and cid in acc.index:
+            n = str(acc.at[cid, "name"])
+            return f"{cid} {n}" if n and n != cid else cid
+    return cid
+
+
+def _core(selection: pd.DataFrame, planned: list) -> pd.Index:
+    """The customers that are key accounts in every planned column of ``selection``."""
+    if selection.empty or not planned:
+        return pd.Index([], name="customer_id")
+    ka = selection[planned] != ""
+    return selection.index[ka.all(axis=1).to_numpy()]
 
 
 def _rises_twice(on: np.ndarray) -> bool:
@@ -319,8 +329,7 @@ class Grid:
 
     def name(self, cid: str) -> str:
         """``K0008 Name`` (the name from the plans, where they have one)."""
-        return Sweep(self.parameters[0], self.scenario, self.table, self.selection,
-                     list(self.plans.values())).name(cid)
+        return _name(self.plans.values(), cid)
 
     def pivot(self, column: str = "objective") -> pd.DataFrame:
         """``column`` of the table with the first parameter's values down, the second's across."""
@@ -336,10 +345,7 @@ class Grid:
     @property
     def core(self) -> pd.Index:
         """Key accounts in every plan of the grid."""
-        if self.selection.empty or not self.planned:
-            return pd.Index([], name="customer_id")
-        ka = self.selection[self.planned] != ""
-        return self.selection.index[ka.all(axis=1).to_numpy()]
+        return _core(self.selection, self.planned)
 
     @property
     def swing(self) -> pd.DataFrame:
