@@ -169,12 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .frontier import add_frontier_command
     from .htmlreport import add_report_command
     from .midterm import add_midterm_command
-    from .sensitivity import add_sensitivity_command
+    from .sensitivity import add_lead_costs_command, add_sensitivity_command
     from .store import add_compare_command
 
     add_compare_command(sub)
     add_frontier_command(sub)
     add_sensitivity_command(sub)
+    add_lead_costs_command(sub)
     add_report_command(sub)
     add_midterm_command(sub)
     return p

@@ -698,3 +698,117 @@ def _cmd_sensitivity(args) -> int:
         sw.to_excel(args.excel)
         print(f"workbook written to {args.excel}")
     return 0
+
+
+# ----------------------------------------------------------- fixed leads
+LEAD_COST_COLUMNS = ["without", "customer_id", "manager_id", "status", "mip_gap", "objective",
+                     "bound", "cost", "cost_low", "cost_high", "proven"]
+
+
+@dataclass
+class LeadCosts:
+    """What a scenario's fixed lead managers (``leads``) cost: see :func:`lead_costs`."""
+
+    scenario: Scenario
+    table: pd.DataFrame
+    plan: object  # the plan with every fixed lead
+
+    def summary_text(self) -> str:
+        """The costs as text, as ``kamopt lead-costs`` prints it."""
+        p = self.plan
+        bound = p.kpis["bound"] if p.kpis.get("bound") is not None else p.objective
+        lines = [f"What the fixed lead managers of scenario '{self.scenario.name}' cost "
+                 "(net contribution, EUR a year):", "",
+                 f"  with {_all_leads(len(self.scenario.leads))}: {p.objective:,.0f} "
+                 f"({p.status}, within {p.kpis['mip_gap']:.2%}; at most {bound:,.0f})", ""]
+        for r in self.table.itertuples(index=False):
+            who = ("without any of them" if r.without == "all"
+                   else f"without {r.customer_id} with {r.manager_id}")
+            lines.append(f"  {who}: {r.objective:,.0f} ({r.status}, within {r.mip_gap:.2%})")
+            if r.proven:
+                lines.append(f"    costs {r.cost:,.0f} a year (between the optima: "
+                             f"{r.cost_low:,.0f} to {r.cost_high:,.0f})")
+            elif r.cost_high <= 1e-6 * max(1.0, abs(p.objective)):
+                lines.append("    costs nothing: the optima are the same")
+            else:
+                lines.append(f"    not proven to cost anything: the plans differ by {r.cost:,.0f}, "
+                             f"the optima by {r.cost_low:,.0f} to {r.cost_high:,.0f} "
+                             "(a tighter mip_gap may tell)")
+        return "\n".join(lines)
+
+
+def _all_leads(n: int) -> str:
+    return "the fixed lead" if n == 1 else f"all {n} fixed leads"
+
+
+def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
+    """What the scenario's fixed leads cost: the plan with all of them against the plan
+    without any (together) and, with two or more, without each one (alone).
+
+    Without a fixed lead the account is free too (no longer ``must`` unless the
+    scenario's ``must`` says so), so its cost is the whole commitment "K0051 stays
+    with M08". ``cost`` is the difference of the plans; ``cost_low``/``cost_high``
+    bound the difference of the *optima* from each plan's objective and bound;
+    ``proven`` says the optima differ (``cost_low > 0``). Raises InfeasibleError
+    when the scenario cannot be met with its fixed leads, ScenarioError when it
+    fixes none.
+
+    >>> from kamopt.sample import make_case
+    >>> case = make_case(customers=12, managers=3, seed=2)
+    >>> lc = lead_costs(case, Scenario(mip_gap=0.0, leads={"K0001": "M01", "K0002": "M02"}))
+    >>> lc.table["without"].tolist()
+    ['all', 'K0001', 'K0002']
+    >>> bool((lc.table["cost"] >= -1e-6).all())  # a fixed lead never earns more
+    True
+    """
+    from .plan import plan as make_plan
+
+    if not scenario.leads:
+        raise ScenarioError(Problem(scenario.name or "scenario", "fixes no lead manager; "
+                                    "give 'leads: {customer_id: manager_id}'", column="leads"))
+    with_all = make_plan(case, scenario)
+    top = with_all.kpis["bound"] if with_all.kpis.get("bound") is not None else with_all.objective
+    variants = [("all", "", "", ())]
+    if len(scenario.leads) > 1:
+        variants += [(cid, cid, j, tuple(p for p in scenario.leads if p[0] != cid))
+                     for cid, j in scenario.leads]
+    rows = []
+    for without, cid, j, leads in variants:
+        p = make_plan(case, scenario.replace(leads=leads))
+        bound = p.kpis["bound"] if p.kpis.get("bound") is not None else p.objective
+        low, high = p.objective - top, bound - with_all.objective
+        rows.append({"without": without, "customer_id": cid, "manager_id": j,
+                     "status": p.status, "mip_gap": p.kpis["mip_gap"], "objective": p.objective,
+                     "bound": bound, "cost": p.objective - with_all.objective,
+                     "cost_low": low, "cost_high": high, "proven": bool(low > 1e-6)})
+    return LeadCosts(scenario, pd.DataFrame(rows, columns=LEAD_COST_COLUMNS), with_all)
+
+
+def add_lead_costs_command(subparsers) -> None:
+    """Register ``kamopt lead-costs CASE --scenario FILE``."""
+    sp = subparsers.add_parser(
+        "lead-costs", help="What the scenario's fixed lead managers (leads:) cost.",
+        description="Plan the case with the scenario's fixed lead managers, without any of "
+                    "them and without each one, and say what each costs a year.")
+    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("--scenario", required=True, help="scenario file (YAML) with leads:")
+    sp.add_argument("--mip-gap", type=float, default=None,
+                    help="relative gap of each plan (default: the scenario's)")
+    sp.add_argument("--time-limit", type=float, default=None,
+                    help="seconds for each plan (default: the scenario's)")
+    sp.set_defaults(func=_cmd_lead_costs)
+
+
+def _cmd_lead_costs(args) -> int:
+    from .io import load_case
+    from .validate import check_against_scenario
+
+    case = load_case(args.case)
+    scenario = Scenario.from_yaml(args.scenario)
+    changes = {k: v for k, v in (("mip_gap", args.mip_gap), ("time_limit", args.time_limit))
+               if v is not None}
+    if changes:
+        scenario = scenario.replace(**changes)
+    check_against_scenario(case, scenario)
+    print(lead_costs(case, scenario).summary_text(), file=sys.stdout)
+    return 0

@@ -296,3 +296,42 @@ def test_a_fixed_lead_holds_while_its_manager_has_hours(case, free, search, monk
     # every column of the plan within its bounds (the search frees columns to their own bounds)
     arr, v = mp.model.lp.arrays(), mp.solution.values
     assert (v <= arr["ub"] + 1e-9).all() and (v >= arr["lb"] - 1e-9).all()
+
+
+# ------------------------------------------------------- what fixed leads cost
+def test_what_each_fixed_lead_costs_agrees_with_brute_force():
+    from kamopt.sensitivity import lead_costs
+
+    customers = [dict(customer_id=c, revenue=1e5, margin=0.3, potential=p, kam_hours=100,
+                      industry=ind) for c, p, ind in (("A", 1e6, "Auto"), ("B", 8e5, "Chemie"),
+                                                       ("C", 3e5, "Auto"))]
+    managers = [dict(manager_id="M1", capacity_hours=150, hourly_cost=50, industries="Auto"),
+                dict(manager_id="M2", capacity_hours=150, hourly_cost=80, industries="Chemie")]
+    case = tiny_case(customers, managers)
+    sc = Scenario(name="keep", mip_gap=0.0, leads={"A": "M2", "B": "M1"})
+    lc = lead_costs(case, sc)
+    with_all = brute_force(case, sc)
+    assert lc.plan.objective == pytest.approx(with_all)
+    expect = {"all": brute_force(case, sc.replace(leads=())),
+              "A": brute_force(case, sc.replace(leads={"B": "M1"})),
+              "B": brute_force(case, sc.replace(leads={"A": "M2"}))}
+    for r in lc.table.itertuples(index=False):
+        assert r.cost == pytest.approx(expect[r.without] - with_all, abs=1e-6)
+        assert r.cost_low <= r.cost + 1e-6 <= r.cost_high + 2e-6
+    assert lc.table.set_index("without").loc["all", "proven"]  # the wrong industries cost
+    text = lc.summary_text()
+    assert text.startswith("What the fixed lead managers of scenario 'keep' cost")
+    assert "without any of them:" in text and "without A with M2:" in text
+
+
+def test_lead_costs_from_the_command_line(case, free, tmp_path, capsys):
+    folder = save_case(case, tmp_path / "case")
+    cid, j = _moved(case, free)
+    sc = tmp_path / "keep.yml"
+    sc.write_text(f"name: keep\nleads:\n  {cid}: {j}\n")
+    assert main(["lead-costs", str(folder), "--scenario", str(sc), "--mip-gap", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "with the fixed lead:" in out and "without any of them:" in out
+    sc.write_text("name: none\n")
+    assert main(["lead-costs", str(folder), "--scenario", str(sc)]) == 2
+    assert "fixes no lead manager" in capsys.readouterr().err
