@@ -657,10 +657,7 @@ def add_sensitivity_command(subparsers) -> None:
     sp.add_argument("--values2", nargs="+", type=float, metavar="V",
                     help="the second parameter's values")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
-    sp.add_argument("--mip-gap", type=float, default=None,
-                    help="relative gap of each plan (default: the scenario's)")
-    sp.add_argument("--time-limit", type=float, default=None,
-                    help="seconds for each plan (default: the scenario's)")
+    _add_solver_arguments(sp)
     sp.add_argument("--chart", metavar="PNG", help="also draw the sweep to this PNG file")
     sp.add_argument("--excel", metavar="XLSX", help="also write the sweep as a workbook")
     sp.set_defaults(func=_cmd_sensitivity)
@@ -678,11 +675,7 @@ def _cmd_sensitivity(args) -> int:
                                     "--param2 and --values2 go together (a second parameter and "
                                     "its values)"))
     case = load_case(args.case)
-    scenario = Scenario.from_yaml(args.scenario) if args.scenario else Scenario()
-    changes = {k: v for k, v in (("mip_gap", args.mip_gap), ("time_limit", args.time_limit))
-               if v is not None}
-    if changes:
-        scenario = scenario.replace(**changes)
+    scenario = _scenario_of(args)
     if args.param2:
         sw = grid(case, scenario, args.param, args.values, args.param2, args.values2)
         draw = grid_chart
@@ -792,11 +785,23 @@ def add_lead_costs_command(subparsers) -> None:
                     "them and without each one, and say what each costs a year.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
     sp.add_argument("--scenario", required=True, help="scenario file (YAML) with leads:")
+    _add_solver_arguments(sp)
+    sp.set_defaults(func=_cmd_lead_costs)
+
+
+def _add_solver_arguments(sp) -> None:
     sp.add_argument("--mip-gap", type=float, default=None,
                     help="relative gap of each plan (default: the scenario's)")
     sp.add_argument("--time-limit", type=float, default=None,
                     help="seconds for each plan (default: the scenario's)")
-    sp.set_defaults(func=_cmd_lead_costs)
+
+
+def _scenario_of(args) -> Scenario:
+    """The scenario of ``--scenario`` (defaults without it) with ``--mip-gap``/``--time-limit``."""
+    scenario = Scenario.from_yaml(args.scenario) if args.scenario else Scenario()
+    changes = {k: v for k, v in (("mip_gap", args.mip_gap), ("time_limit", args.time_limit))
+               if v is not None}
+    return scenario.replace(**changes) if changes else scenario
 
 
 def _cmd_lead_costs(args) -> int:
@@ -804,11 +809,7 @@ def _cmd_lead_costs(args) -> int:
     from .validate import check_against_scenario
 
     case = load_case(args.case)
-    scenario = Scenario.from_yaml(args.scenario)
-    changes = {k: v for k, v in (("mip_gap", args.mip_gap), ("time_limit", args.time_limit))
-               if v is not None}
-    if changes:
-        scenario = scenario.replace(**changes)
+    scenario = _scenario_of(args)
     check_against_scenario(case, scenario)
     print(lead_costs(case, scenario).summary_text(), file=sys.stdout)
     return 0
