@@ -630,8 +630,9 @@ class _Builder:
     """Builds the multi-year model, one method per business rule."""
 
     def __init__(self, d: ModelData, a: MidtermAssumptions, years: list[int], hires: pd.DataFrame,
-                 capacity: pd.DataFrame, targets: pd.DataFrame):
+                 capacity: pd.DataFrame, targets: pd.DataFrame, lapsed: dict | None = None):
         self.d, self.a, self.years, self.hires = d, a, years, hires
+        self.lapsed = lapsed or {}  # fixed leads whose manager has no hours in some years
         self.T = len(years)
         self.cap, self.targets = capacity, targets
         self.m = LinearModel()
@@ -714,7 +715,7 @@ class _Builder:
         np.logical_or.at(x_fits, gl["p"].to_numpy() + npr * gl["t"].to_numpy(), fits)
         self.m.ub[list(self.m.cols).index("x")][~x_fits] = 0.0
         # a fixed lead whose manager has no hours in some years: fixed in the other years
-        lapsed = getattr(self, "lapsed", {})
+        lapsed = self.lapsed
         if lapsed:
             lead = pd.Series({cid: j for cid, (j, _) in lapsed.items()})
             want = lead.reindex(xl["customer_id"]).to_numpy()
@@ -1194,8 +1195,7 @@ def build_midterm(case: Case, scenario: Scenario, a: MidtermAssumptions, years: 
     tg["constant"] = [float(baseline_intake(case, a, t)[_in_scope(case.customers, s)].sum())
                       for s, t in zip(tg["scope"], tg["t"], strict=True)]
     cap = _capacity_table(d, hires, capacity_by_year, yrs)
-    b = _Builder(d, a, yrs, hires, cap, tg)
-    b.lapsed = lapsed
+    b = _Builder(d, a, yrs, hires, cap, tg, lapsed)
     lp = b.build()
     mm = MidtermModel(d, a, yrs, lp, hires, tg, cap, cols=b.cols)
     mm._builder = b  # the per-block intake coefficients, for reading the plan
@@ -1952,7 +1952,7 @@ def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np
     hire_cap = {m: mm.hires.at[m, "capacity"] * mm.hires.at[m, "ramp_up"] for m in hired}
     parts = []
     prev = dict(zip(cur.index, cur, strict=True))  # lead of the year before
-    lapsed = getattr(mm._builder, "lapsed", {})
+    lapsed = mm._builder.lapsed
     for t, y in enumerate(mm.years):  # each year: the plan, trimmed to that year's capacity
         d = dec0.assign(t=t)
         for cid, (j, gone) in lapsed.items():  # a fixed lead holds while its manager has hours
@@ -2378,12 +2378,10 @@ def headline(mp: MidtermPlan) -> str:
 def midterm_notes(mp: MidtermPlan) -> list[str]:
     """:func:`kamopt.prepare.scenario_notes`, and what the hire profiles' pair costs are."""
     out = scenario_notes(mp.case, mp.scenario)
-    cap = mp.model.capacity if mp.model is not None else None
-    for cid, j in mp.scenario.leads if cap is not None else ():
-        gone = [str(y) for y in cap.columns if j in cap.index and cap.at[j, y] <= 0]
-        if gone:
-            out.append(f"{cid}'s fixed lead {j} has no hours in {', '.join(gone)}: there {cid} "
-                       "stays a key account, led by whom the plan picks")
+    lapsed = mp.model._builder.lapsed if mp.model is not None else {}  # as the model has them
+    for cid, (j, gone) in lapsed.items():
+        out.append(f"{cid}'s fixed lead {j} has no hours in {', '.join(map(str, gone))}: there "
+                   f"{cid} stays a key account, led by whom the plan picks")
     if len(mp.case.pair_costs):
         for h in mp.assumptions.hire_profiles:
             if h.max_hires <= 0:
