@@ -12,9 +12,9 @@ A :class:`PlanSession` keeps one built model and one persistent
 2. lays the scenario's own decisions on it as bounds
    (:func:`scenario_bounds`): an unavailable manager's pairs get upper bound
    0 (so do the other managers' pairs of an account whose lead the scenario
-   fixes, and the pairs it rules out), an excluded customer's options upper bound 0, a ``must`` account's
-   key-account row lower bound 1, the budget and the key-account bounds their
-   row bounds;
+   fixes, and the pairs it rules out), an excluded customer's options upper
+   bound 0, a ``must`` account's key-account row lower bound 1, the budget
+   and the key-account bounds their row bounds;
 3. if the index sets are the same as the model in the solver (they are,
    unless hires or coverage levels change), hands only the changed costs and
    bounds to the persistent HiGHS object; otherwise passes the new model once;
