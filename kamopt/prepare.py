@@ -26,7 +26,7 @@ import pandas as pd
 
 from .case import Case
 from .errors import Problem, ScenarioError
-from .scenario import Scenario
+from .scenario import Hire, Scenario
 
 
 @dataclass(frozen=True)
@@ -88,24 +88,21 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
     m = m.drop(index=list(scenario.unavailable_managers))
     m = m.assign(pair_costs_as=m.index.astype(str))
     rows = []
-    n = 0
-    for hire in scenario.hires:
-        for _ in range(hire.count):
-            n += 1
-            rows.append(
-                {
-                    "manager_id": f"{hire.prefix}{n}",
-                    "name": f"New KAM {n}",
-                    "region": hire.region,
-                    "industries": tuple(hire.industries),
-                    "seniority": int(hire.seniority),
-                    "capacity_hours": float(hire.capacity_hours),
-                    "hourly_cost": float(hire.hourly_cost),
-                    "role": "kam",
-                    # whose pair costs it takes; "" the average over the case's managers
-                    "pair_costs_as": hire.pair_costs_from,
-                }
-            )
+    for n, (mid, hire) in enumerate(hire_ids(scenario), start=1):
+        rows.append(
+            {
+                "manager_id": mid,
+                "name": f"New KAM {n}",
+                "region": hire.region,
+                "industries": tuple(hire.industries),
+                "seniority": int(hire.seniority),
+                "capacity_hours": float(hire.capacity_hours),
+                "hourly_cost": float(hire.hourly_cost),
+                "role": "kam",
+                # whose pair costs it takes; "" the average over the case's managers
+                "pair_costs_as": hire.pair_costs_from,
+            }
+        )
     if rows:
         hires = pd.DataFrame(rows).set_index("manager_id")
         clash = hires.index.intersection(m.index)
@@ -129,6 +126,17 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
     m["min_hours"] = (m["min_hours"].astype(float).fillna(0.0) if "min_hours" in m
                       else pd.Series(0.0, index=m.index))
     return m
+
+
+def hire_ids(scenario: Scenario) -> list[tuple[str, Hire]]:
+    """The ids the scenario's hires get, each with its hire: the hire's ``prefix`` and a
+    running number over all hires.
+
+    >>> [mid for mid, _ in hire_ids(Scenario(hires=(Hire(count=2), Hire(prefix="SEN"))))]
+    ['NEW1', 'NEW2', 'SEN3']
+    """
+    hires = [h for h in scenario.hires for _ in range(h.count)]
+    return [(f"{h.prefix}{n}", h) for n, h in enumerate(hires, start=1)]
 
 
 def effective_status(case: Case, scenario: Scenario) -> pd.Series:

@@ -103,8 +103,7 @@ class Scenario:
     def __post_init__(self) -> None:
         if isinstance(self.leads, dict):  # Scenario(leads={"K0001": "M03"}) from Python
             object.__setattr__(self, "leads", tuple(
-                (str(k), str(v)) if isinstance(k, int | str) and isinstance(v, int | str)
-                and not isinstance(k, bool) and not isinstance(v, bool) else (k, v)
+                (str(k), str(v)) if _is_id(k) and _is_id(v) else (k, v)
                 for k, v in self.leads.items()))
         if isinstance(self.excluded_leads, dict):  # {"K0001": ["M03", "M04"]} from Python
             object.__setattr__(self, "excluded_leads", tuple(
@@ -339,6 +338,11 @@ class Scenario:
         return text
 
 
+def _is_id(v: object) -> bool:
+    """Text or a whole number (an id YAML read as a number), not empty, not a bool."""
+    return isinstance(v, int | str) and not isinstance(v, bool) and bool(str(v).strip())
+
+
 def _is_num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -451,7 +455,7 @@ def _convert(key: str, value: object) -> object:
         out = []
         for cid, mid in value.items():
             for v in (cid, mid):  # ids YAML reads as numbers (7: 12) are the ids '7' and '12'
-                if isinstance(v, bool) or not isinstance(v, int | str) or not str(v).strip():
+                if not _is_id(v):
                     raise ValueError(f"must map customer ids to manager ids; {cid!r}: {mid!r} "
                                      "is not a pair of ids")
             out.append((str(cid).strip(), str(mid).strip()))
@@ -466,7 +470,7 @@ def _convert(key: str, value: object) -> object:
         for cid, mids in value.items():
             for mid in (mids if isinstance(mids, list) else [mids]):
                 for v in (cid, mid):
-                    if isinstance(v, bool) or not isinstance(v, int | str) or not str(v).strip():
+                    if not _is_id(v):
                         raise ValueError(f"must map customer ids to manager ids; {cid!r}: "
                                          f"{mids!r} is not an id and a list of ids")
                 pairs.append((str(cid).strip(), str(mid).strip()))

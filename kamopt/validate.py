@@ -901,8 +901,9 @@ def check_against_scenario(case: Case, scenario) -> None:
     cfile, _ = provenance(case.customers, "customers", case.source)
     mfile, _ = provenance(case.managers, "managers", case.source)
     cids, mids = case.customers.index, case.managers.index
-    hires = [f"{h.prefix}{n}" for n, h in enumerate(
-        (h for h in getattr(scenario, "hires", ()) for _ in range(h.count)), start=1)]
+    from .prepare import hire_ids
+
+    hires = [mid for mid, _ in hire_ids(scenario)]
     for key in ("leads", "excluded_leads"):
         for cid, j in getattr(scenario, key, ()) or ():
             if cid not in cids:
