@@ -1955,15 +1955,18 @@ def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np
     lapsed = mm._builder.lapsed
     for t, y in enumerate(mm.years):  # each year: the plan, trimmed to that year's capacity
         d = dec0.assign(t=t)
-        for cid, (j, gone) in lapsed.items():  # a fixed lead holds while its manager has hours
-            if y not in gone:
-                d.loc[d["customer_id"] == cid, "manager_id"] = j
-        new = np.array([prev.get(cid, "") != j for cid, j in
-                        zip(d["customer_id"], d["manager_id"], strict=True)])
-        d["hours"] = d["hours"] + np.where(new, a.handover_hours, 0.0)
         cap = mm.capacity[y].copy()
         for m in hired:
             cap[m] = hire_cap[m] if t == 0 else mm.hires.at[m, "capacity"]
+        pinned = {cid: j for cid, (j, gone) in lapsed.items() if y not in gone}
+        for cid, j in pinned.items():  # a fixed lead holds while its manager has hours
+            d.loc[d["customer_id"] == cid, "manager_id"] = j
+            room = cap.get(j, 0.0) - (0.0 if prev.get(cid, "") == j else a.handover_hours)
+            d = _fit_level(d, cid, room, m1.data, kh)
+        new = np.array([prev.get(cid, "") != j for cid, j in
+                        zip(d["customer_id"], d["manager_id"], strict=True)])
+        d["hours"] = d["hours"] + np.where(new, a.handover_hours, 0.0)
+        d["handover"] = np.where(new, a.handover_hours, 0.0)
         for j, grp in d.groupby("manager_id"):
             over = grp["hours"].sum() - cap.get(j, 0.0)
             if over <= 1e-9:
@@ -1974,20 +1977,62 @@ def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np
             d = d[~((d["manager_id"] == j) & d["customer_id"].isin(cut))]
             over -= float(drop.loc[drop["customer_id"].isin(cut), "hours"].sum())
             if over > 1e-9:  # must accounts left over: hand them to whoever has room
-                d = _move_must_accounts(d, j, over, cap, mm, a.handover_hours)
+                d = _move_must_accounts(d, j, over, cap, mm, a.handover_hours, set(pinned))
+            stay = d[d["manager_id"] == j].sort_values("hours", ascending=False)
+            over = float(stay["hours"].sum()) - cap.get(j, 0.0)
+            for cid, hours, hand in zip(stay["customer_id"], stay["hours"], stay["handover"],
+                                        strict=True):  # or else at a lighter level
+                if over <= 1e-9:
+                    break
+                d = _fit_level(d, cid, hours - over, m1.data, kh, extra=hand)
+                over -= hours - float(d.loc[d["customer_id"] == cid, "hours"].iloc[0])
         parts.append(d)
         prev = dict(zip(d["customer_id"], d["manager_id"], strict=True))
     dec = pd.concat(parts, ignore_index=True)
     return mm._builder.vector(dec, hired)
 
 
-def _move_must_accounts(d, j, over, cap, mm, handover) -> pd.DataFrame:
-    """Move ``must`` accounts of ``j`` to eligible managers with spare hours (for the start)."""
+def _fit_level(d: pd.DataFrame, cid: str, room: float, data, kam_hours,
+               extra: float = 0.0) -> pd.DataFrame:
+    """The start's decisions ``d`` with account ``cid`` in at most ``room`` hours.
+
+    The account keeps its level and activities when they fit; otherwise it
+    gets the heaviest level that fits with them, or without them, or else the
+    lightest level without activities (a start that then does not fit is
+    dropped by the start check). ``extra``: hours the account carries besides
+    its level and activities (a handover).
+    """
+    row = d.index[d["customer_id"] == cid]
+    if not len(row) or float(d.at[row[0], "hours"]) <= room + 1e-9:
+        return d
+    opts = data.options[data.options["customer_id"] == cid].sort_values("hours", ascending=False)
+    acts = tuple(d.at[row[0], "activities"])
+    act_hours = float(kam_hours.reindex(list(acts)).sum()) if acts else 0.0
+    level, hours, keep = opts["level"].iloc[-1], float(opts["hours"].iloc[-1]), ()
+    for kept, more in ((acts, act_hours), ((), 0.0)):
+        fit = opts[opts["hours"] + more + extra <= room + 1e-9]
+        if len(fit):
+            level, hours, keep = fit["level"].iloc[0], float(fit["hours"].iloc[0]) + more, kept
+            break
+    d = d.copy()
+    d.at[row[0], "level"] = level
+    d.at[row[0], "hours"] = hours + extra
+    d.at[row[0], "activities"] = keep
+    return d
+
+
+def _move_must_accounts(d, j, over, cap, mm, handover, pinned=frozenset()) -> pd.DataFrame:
+    """Move ``must`` accounts of ``j`` to eligible managers with spare hours (for the start).
+
+    Accounts in ``pinned`` (a fixed lead that holds this year) stay.
+    """
     pairs = mm.data.pairs
     d = d.copy()
     for cid in d.loc[d["manager_id"] == j].sort_values("hours", ascending=False)["customer_id"]:
         if over <= 1e-9:
             break
+        if cid in pinned:
+            continue
         need = float(d.loc[d["customer_id"] == cid, "hours"].iloc[0]) + handover
         used = d.groupby("manager_id")["hours"].sum()
         cands = pairs.loc[(pairs["customer_id"] == cid) & (pairs["manager_id"] != j)
@@ -1997,6 +2042,8 @@ def _move_must_accounts(d, j, over, cap, mm, handover) -> pd.DataFrame:
         if len(spare) == 0:
             continue
         d.loc[d["customer_id"] == cid, ["manager_id", "hours"]] = [spare.idxmax(), need]
+        if "handover" in d:
+            d.loc[d["customer_id"] == cid, "handover"] = handover
         over -= need - handover
     return d
 
