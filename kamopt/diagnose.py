@@ -36,7 +36,11 @@ def precheck(case: Case, scenario: Scenario) -> None:
     shortfalls: list[Shortfall] = []
     reasons: list[str] = []
     opts = coverage_options(case, scenario, must)
-    min_hours = opts.groupby("customer_id")["hours"].min().reindex(must)
+    # the least hours of each must account: its lightest level (or its fixed one) and the
+    # KAM hours of the activities the scenario commits
+    committed = _committed_activities(case, scenario)
+    min_hours = opts.groupby("customer_id")["hours"].min().reindex(must).add(
+        committed.groupby("customer_id")["kam_hours"].sum().reindex(must).fillna(0.0))
     tier = c.loc[must, "tier"]
     sen = managers["seniority"].to_numpy()
     cap = managers["capacity"].to_numpy(float)
@@ -101,14 +105,18 @@ def precheck(case: Case, scenario: Scenario) -> None:
                                     n_must, sc.max_key_accounts,
                                     f"max_key_accounts allows {sc.max_key_accounts}",
                                     singular=n_must == 1))
+    shortfalls += _committed_department_shortfalls(case, committed)
     if sc.budget is not None and n_must:
-        # cheapest eligible rate for each must account, times its lightest hours
+        # cheapest eligible rate for each must account, times its lightest hours, and the
+        # cost of the activities the scenario commits
         cost = managers["hourly_cost"].astype(float)
         rate = np.array([cost[lead[i]] if i in lead  # a fixed lead's own rate
                          else cost.to_numpy()[sen >= int(tier[i])].min() for i in must])
-        need = float((rate * min_hours.to_numpy()).sum())
+        need = float((rate * min_hours.to_numpy()).sum()) + float(committed["cost"].sum())
         if need > sc.budget + 1e-6:
-            shortfalls.append(Shortfall(_must(n_must), "EUR a year of KAM cost", need, sc.budget,
+            unit = "EUR a year of KAM cost" + (" and committed activities" if len(committed)
+                                               else "")
+            shortfalls.append(Shortfall(_must(n_must), unit, need, sc.budget,
                                         f"the budget is {sc.budget:,.0f} EUR",
                                         singular=n_must == 1))
     if sc.min_key_accounts:
@@ -157,6 +165,37 @@ def _fixed_lead_shortfalls(sc: Scenario, managers, min_hours) -> list[Shortfall]
                     else f"{lead.index[lead == j][0]}, whose lead the scenario fixes to {j},")
             out.append(Shortfall(what, "h at the lightest level", float(hours), have,
                                  f"{j} has {_h(have)}", singular=n == 1))
+    return out
+
+
+def _committed_activities(case: Case, sc: Scenario) -> pd.DataFrame:
+    """The activities the scenario commits, one row each: customer_id, activity_id and the
+    activity's columns of activities.csv (unknown ids left out: the model refuses them)."""
+    acts = case.activities
+    rows = [(cid, k) for cid, k in sc.committed_activities if k in acts.index]
+    out = pd.DataFrame(rows, columns=["customer_id", "activity_id"])
+    return out.join(acts, on="activity_id") if len(acts) else out.assign(
+        kam_hours=0.0, cost=0.0, department="", dept_hours=0.0)
+
+
+def _committed_department_shortfalls(case: Case, committed: pd.DataFrame) -> list[Shortfall]:
+    """Departments given more hours by the committed activities than they have."""
+    if committed.empty:
+        return []
+    deps = case.departments["capacity_hours"].astype(float) if len(case.departments) else {}
+    out = []
+    on = committed[committed["department"].astype(str) != ""]
+    for dname, grp in on.groupby("department", sort=True):
+        need, have = float(grp["dept_hours"].sum()), float(deps.get(dname, np.inf))
+        if need > have + 1e-6:
+            n, m = len(grp), grp["customer_id"].nunique()
+            what = (f"the {n} activities the scenario commits for {m} "
+                    f"account{'s' if m > 1 else ''} in {dname}" if n > 1
+                    else f"activity {grp['activity_id'].iloc[0]}, committed for "
+                         f"{grp['customer_id'].iloc[0]},")
+            out.append(Shortfall(what, f"h of {dname}", need, have,
+                                 f"{dname} has {_h(have)} for key-account projects",
+                                 singular=n == 1))
     return out
 
 

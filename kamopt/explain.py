@@ -479,6 +479,7 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
     left = "the budget left" if mu > 1e-9 else "the hours left"
     fixed = p.scenario.lead_of  # accounts whose lead manager the scenario fixes
     ruled = p.scenario.excluded_lead_of  # and the managers it rules out
+    level, committed = p.scenario.coverage_of, p.scenario.committed_of  # levels, activities
     for cid in out.index:
         r = out.loc[cid]
         status = r["status"]
@@ -497,8 +498,17 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
                 rel = f"and {r['manager_id']} has hours to spare"
             if status == "must":
                 out.at[cid, "reason"] = "must"
-                how = "with its lead manager fixed" if cid in fixed else "set as 'must'"
-                out.at[cid, "why"] = f"Key account, {how} by the user: {earn}, {rel}; {led}"
+                what = [w for w, on in (("its lead manager", cid in fixed),
+                                        ("its coverage level", cid in level),
+                                        ("its activities", cid in committed)) if on]
+                how = (f"with {', '.join(what[:-1]) + ' and ' if len(what) > 1 else ''}"
+                       f"{what[-1]} fixed" if what else "set as 'must'")
+                did = ""
+                if cid in level:
+                    did += f"; at {r['level']} (fixed by the scenario)"
+                if cid in committed:
+                    did += f"; runs {' and '.join(committed[cid])} (committed by the scenario)"
+                out.at[cid, "why"] = f"Key account, {how} by the user: {earn}, {rel}; {led}{did}"
             elif nph < (mph or 0) - 1e-6:
                 out.at[cid, "reason"] = "key account"
                 out.at[cid, "why"] = (f"Key account: {earn}, {rel}, but the better uses of these "

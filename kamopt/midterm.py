@@ -52,7 +52,7 @@ import yaml
 from .case import Case
 from .errors import InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
 from .model import INF, LinearModel
-from .prepare import ModelData, prepare, scenario_notes
+from .prepare import ModelData, committed, prepare, scenario_notes
 from .scenario import Hire, Scenario, yaml_number
 from .schema import Column, Table
 from .solve import Solution, relative_gap, set_start, solve
@@ -734,7 +734,9 @@ class _Builder:
         # a[i,k,t]: activity k runs for i in year t
         al = _per_year(acts[["customer_id", "activity_id"]].reset_index(names="r"), yrs)
         av = (acts["value"] - acts["cost"]).to_numpy()[al["r"].to_numpy()]
-        self.a_ = self.var("a", al, obj=self.disc[al["t"].to_numpy()] * av, integer=True)
+        done = committed(acts, d.scenario)[al["r"].to_numpy()]  # committed: run every year
+        self.a_ = self.var("a", al, obj=self.disc[al["t"].to_numpy()] * av,
+                           lb=done.astype(float), integer=True)
         self.al = al
         upl = d.case.activities["uplift"].astype(float).reindex(al["activity_id"]).to_numpy()
         self.a_intake = upl * self.potential.reindex(al["customer_id"]).to_numpy()

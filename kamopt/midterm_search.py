@@ -189,6 +189,8 @@ def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:
     light = d.options.loc[d.options.groupby("customer_id")["hours"].idxmin()]
     lightest = dict(zip(light["customer_id"], zip(light["level"], light["hours"], strict=True),
                         strict=True))
+    kept = {c: {k: float(kh.at[(c, k), "kam_hours"]) for k in ks}  # committed activities
+            for c, ks in d.scenario.committed_of.items()}
     parts = []
     for t, year in enumerate(mm.years):
         eligible = eligible_by_t.get(t, pd.Series(dtype=object))
@@ -211,23 +213,24 @@ def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:
             s = hired.get(n)
             cap[n] = 0.0 if s is None or s > t else cap[n] * (
                 mm.hires.at[n, "ramp_up"] if s == t else 1.0)
-        dt = _fit_capacity(dt, cap, must, eligible, a.handover_hours, prev, lightest)
+        dt = _fit_capacity(dt, cap, must, eligible, a.handover_hours, prev, lightest, kept)
         if dt is None:
             return None
         # departments: drop the activities worth least per department hour
         if len(dep_cap):
-            dt = _fit_departments(dt, d, dep_cap)
+            dt = _fit_departments(dt, d, dep_cap, kept)
         parts.append(dt)
         prev = dict(zip(dt["customer_id"], dt["manager_id"], strict=True))
     out = pd.concat(parts, ignore_index=True)
     return b.vector(out[["customer_id", "t", "level", "manager_id", "activities"]], hired)
 
 
-def _fit_capacity(dt, cap, must, eligible, handover, prev, lightest=None):
+def _fit_capacity(dt, cap, must, eligible, handover, prev, lightest=None, kept=None):
     """Drop accounts of managers over capacity, least valuable per hour first; a ``must``
     account moves to an eligible manager with room, or, where none has, is shrunk to its
-    lightest coverage without activities. None if a manager stays over."""
-    lightest = lightest or {}
+    lightest coverage with only the activities in ``kept`` ({customer: {activity: KAM
+    hours}}, those the scenario commits). None if a manager stays over."""
+    lightest, kept = lightest or {}, kept or {}
     used = dt.groupby("manager_id")["need"].sum()
     for j in used.index[used > cap.reindex(used.index).fillna(0.0) + 1e-6]:
         over = float(dt.loc[dt["manager_id"] == j, "need"].sum() - cap.get(j, 0.0))
@@ -260,16 +263,21 @@ def _fit_capacity(dt, cap, must, eligible, handover, prev, lightest=None):
             if c not in lightest:
                 continue
             level, hours = lightest[c]
-            need = hours + dt.at[idx, "hand"]
+            keep = kept.get(c, {})
+            need = hours + sum(keep.values()) + dt.at[idx, "hand"]
             over -= dt.at[idx, "need"] - need
-            dt.loc[idx, ["level", "hours", "act_hours", "need"]] = [level, hours, 0.0, need]
-            dt.at[idx, "activities"] = ()
+            dt.loc[idx, ["level", "hours", "act_hours", "need"]] = [level, hours,
+                                                                    sum(keep.values()), need]
+            dt.at[idx, "activities"] = tuple(keep)
         if over > 1e-6:
             return None
     return dt
 
 
-def _fit_departments(dt, d, dep_cap):
+def _fit_departments(dt, d, dep_cap, kept=None):
+    """Drop activities from departments over capacity, those worth least per department hour
+    first; never one in ``kept`` (committed by the scenario)."""
+    kept = kept or {}
     acts = d.acts.set_index(["customer_id", "activity_id"])
     rows = [(i, c, k) for i, (c, ks) in zip(dt.index, zip(dt["customer_id"], dt["activities"],
                                                            strict=True), strict=True) for k in ks]
@@ -286,6 +294,8 @@ def _fit_departments(dt, d, dep_cap):
         for _, row in grp.sort_values("gain").iterrows():
             if over <= 1e-6:
                 break
+            if row["activity_id"] in kept.get(row["customer_id"], ()):
+                continue
             drop.add((row["i"], row["activity_id"]))
             over -= row["dh"]
     if drop:

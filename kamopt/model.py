@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .prepare import ModelData
+from .prepare import ModelData, committed
 
 INF = np.inf
 
@@ -221,7 +221,8 @@ def add_variables(m: LinearModel, d: ModelData, tight: bool) -> dict:
         obj=-p["hourly_cost"].to_numpy()[ql["p"].to_numpy()] * ql["hours"].to_numpy(),
         ub=1.0 if tight else INF,
     )
-    av = m.add_vars("a", a[["customer_id", "activity_id"]], obj=a["value"] - a["cost"], integer=True)
+    av = m.add_vars("a", a[["customer_id", "activity_id"]], obj=a["value"] - a["cost"],
+                    lb=committed(a, d.scenario).astype(float), integer=True)  # committed: 1
     act_hours = a[a["kam_hours"] > 0].groupby("customer_id")["kam_hours"].sum()
     return {"z": z, "x": x, "g": g, "q": q, "a": av, "gl": po[["p", "o"]], "ql": ql,
             "act_hours": act_hours, "tight": tight}

@@ -457,6 +457,13 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
     for cid, j in sc.excluded_leads:
         if cid in acc.index and ka[cid] and mgr[cid] == j:
             out.append(f"{cid} is led by {j}, whom the scenario rules out as its lead")
+    for cid, level in sc.coverage:
+        if cid in acc.index and ka[cid] and lvl[cid] != level:
+            out.append(f"{cid} has level '{lvl[cid]}', but the scenario fixes its coverage "
+                       f"to '{level}'")
+    for cid, k in sc.committed_activities:
+        if cid in acc.index and ka[cid] and k not in str(acc.at[cid, "activities"]).split(";"):
+            out.append(f"{cid} does not run {k}, which the scenario commits")
     led = ka & ~unknown
     sen = managers["seniority"].reindex(mgr[led]).to_numpy()
     for cid in acc.index[led][sen < c.loc[led, "tier"].to_numpy()]:

@@ -142,20 +142,25 @@ def hire_ids(scenario: Scenario) -> list[tuple[str, Hire]]:
 def effective_status(case: Case, scenario: Scenario) -> pd.Series:
     """Each customer's status: the case's, overridden by the scenario's must/exclude.
 
-    A customer whose lead manager the scenario fixes (``leads``) is ``must``.
+    A customer whose lead manager, coverage level or activities the scenario
+    fixes (``leads``, ``coverage``, ``committed_activities``) is ``must``.
     """
     status = case.customers["status"].astype(str).copy()
-    for key in ("must", "exclude", "leads"):
-        ids = [i for i, _ in scenario.leads] if key == "leads" else list(getattr(scenario, key))
+    for key in ("must", "exclude", *FIXING_KEYS):
+        pairs = key in FIXING_KEYS
+        ids = [i for i, _ in getattr(scenario, key)] if pairs else list(getattr(scenario, key))
         unknown = [i for i in ids if i not in status.index]
         if unknown:
             raise ScenarioError(
                 Problem(scenario.name or "scenario", "is not a customer of the case",
-                        column=key if key != "leads" else f"leads.{unknown[0]}",
-                        value=unknown[0])
+                        column=f"{key}.{unknown[0]}" if pairs else key, value=unknown[0])
             )
-        status.loc[ids] = "must" if key == "leads" else key
+        status.loc[ids] = "must" if pairs else key
     return status
+
+
+#: the scenario keys whose decisions make an account a key account
+FIXING_KEYS = ("leads", "coverage", "committed_activities")
 
 
 def status_overrides(case: Case, scenario: Scenario) -> pd.DataFrame:
@@ -208,8 +213,15 @@ def override_notes(case: Case, scenario: Scenario, limit: int = 3) -> list[str]:
     file, _ = provenance(case.customers, "customers", case.source or "")
     shown = turned if len(turned) <= limit + 1 else turned.iloc[:limit]  # never "and 1 more"
     lead = scenario.lead_of
+    level, acts = scenario.coverage_of, scenario.committed_of
+
+    def fixed(cid: str) -> str:
+        parts = ([f"led by {lead[cid]}"] if cid in lead else []) + (
+            [level[cid]] if cid in level else []) + ([_and(acts[cid])] if cid in acts else [])
+        return f" ({', '.join(parts)}, fixed)" if parts else ""
+
     lines = [f"Scenario '{scenario.name}' overrides the case: {cid} is '{r.scenario}'"
-             + (f" (led by {lead[cid]}, fixed)" if cid in lead else "")
+             + fixed(cid)
              + f" in the scenario, '{r.case}' in {file}" for cid, r in shown.iterrows()]
     rest = turned.index[len(shown):]
     if len(rest):
@@ -281,6 +293,34 @@ def lead_notes(scenario: Scenario, limit: int = 10) -> list[str]:
     return out
 
 
+def coverage_notes(scenario: Scenario, limit: int = 10) -> list[str]:
+    """A line naming the coverage levels the scenario fixes (``coverage``) and one naming the
+    activities it commits (``committed_activities``), if any.
+
+    >>> coverage_notes(Scenario(name="deal", coverage={"K0051": "intensive"},
+    ...                         committed_activities={"K0051": ["A05"], "K0002": ["A01", "A03"]}))
+    ["Scenario 'deal' fixes the coverage of 1 account: K0051 intensive", "Scenario 'deal' commits activities for 2 accounts: K0051 A05, K0002 A01 and A03"]
+    """
+    out = []
+    for items, verb in ((list(scenario.coverage), "fixes the coverage of"),
+                        (list(scenario.committed_of.items()), "commits activities for")):
+        if not items:
+            continue
+        n = len(items)
+        text = ", ".join(f"{cid} {v if isinstance(v, str) else _and(v)}"
+                         for cid, v in items[:limit])
+        more = f" and {n - limit} more" if n > limit else ""
+        what = "1 account" if n == 1 else f"{n} accounts"
+        out.append(f"Scenario '{scenario.name}' {verb} {what}: {text}{more}")
+    return out
+
+
+def _and(ids) -> str:
+    """``A01``, ``A01 and A03``, ``A01, A03 and A05``."""
+    ids = list(ids)
+    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+
+
 def _either(ids) -> str:
     """``M03``, ``M03 or M04``, ``M03, M04 or M05``."""
     ids = list(ids)
@@ -290,8 +330,10 @@ def _either(ids) -> str:
 def scenario_notes(case: Case, scenario: Scenario) -> list[str]:
     """What a user should know of how the scenario meets the case: :func:`override_notes`
     (a must/exclude over the case's status), :func:`lead_notes` (lead managers fixed by the
-    scenario) and :func:`hire_notes` (a hire's pair costs)."""
-    return override_notes(case, scenario) + lead_notes(scenario) + hire_notes(case, scenario)
+    scenario), :func:`coverage_notes` (levels fixed, activities committed) and
+    :func:`hire_notes` (a hire's pair costs)."""
+    return (override_notes(case, scenario) + lead_notes(scenario) + coverage_notes(scenario)
+            + hire_notes(case, scenario))
 
 
 def ruled_out_pairs(pairs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
@@ -314,6 +356,19 @@ def ruled_out_pairs(pairs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
         out |= pd.MultiIndex.from_frame(pairs[["customer_id", "manager_id"]]).isin(
             list(scenario.excluded_leads))
     return out
+
+
+def committed(acts: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Which (customer_id, activity_id) rows of ``acts`` the scenario commits.
+
+    >>> acts = pd.DataFrame({"customer_id": ["K1", "K1", "K2"], "activity_id": ["A", "B", "A"]})
+    >>> committed(acts, Scenario(committed_activities={"K1": ["B"]})).tolist()
+    [False, True, False]
+    """
+    if not scenario.committed_activities or len(acts) == 0:
+        return np.zeros(len(acts), bool)
+    return pd.MultiIndex.from_frame(acts[["customer_id", "activity_id"]]).isin(
+        list(scenario.committed_activities))
 
 
 def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.DataFrame:
@@ -345,6 +400,8 @@ def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.
         order = {name: k for k, name in enumerate(scenario.level_names)}
         opts = opts.assign(_o=opts["level"].map(order).fillna(len(order)))
         opts = opts.sort_values(["customer_id", "_o"], kind="stable").drop(columns="_o")
+    if scenario.coverage:  # a fixed level: that option only
+        opts = opts[~ruled_out_levels(opts, scenario)]
     opts = opts.reset_index(drop=True)
     cc = case.customers.loc[opts["customer_id"]]
     opts["value"] = cc["margin"].to_numpy() * (
@@ -352,6 +409,25 @@ def coverage_options(case: Case, scenario: Scenario, customers: pd.Index) -> pd.
         + scenario.retention * cc["revenue"].to_numpy()
     )
     return opts
+
+
+def ruled_out_levels(opts: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Options of an account whose coverage the scenario fixes, at another level.
+
+    Raises :class:`ScenarioError` for a fixed level the account does not have.
+    """
+    want = pd.Series(scenario.coverage_of).reindex(opts["customer_id"]).to_numpy()
+    fixed = ~pd.isna(want)
+    out = fixed & (want != opts["level"].to_numpy())
+    has = set(zip(opts["customer_id"], opts["level"], strict=True))
+    ids = set(opts["customer_id"])
+    for cid, level in scenario.coverage:
+        if cid in ids and (cid, level) not in has:
+            names = ", ".join(opts.loc[opts["customer_id"] == cid, "level"])
+            raise ScenarioError(Problem(
+                scenario.name or "scenario", f"is not a coverage level of {cid} ({names})",
+                column=f"coverage.{cid}", value=level))
+    return out
 
 
 def eligible_pairs(
@@ -458,14 +534,15 @@ def pair_costs(case: Case, pairs: pd.DataFrame, managers: pd.DataFrame | None = 
 
 
 def activity_options(case: Case, customers: pd.Index, min_cost_rate: pd.Series,
-                     prune: bool = True) -> pd.DataFrame:
+                     prune: bool = True, keep=()) -> pd.DataFrame:
     """(customer, activity) options whose value can exceed their cost.
 
     An activity for a customer is worth considering only when
     ``margin * uplift * potential > cost + kam_hours * cheapest hourly rate``;
     the others can never raise the objective (they only use capacity), so
     leaving them out is exact. ``prune=False`` keeps them all (a manager's
-    ``min_hours`` may need an activity's hours).
+    ``min_hours`` may need an activity's hours); ``keep``: (customer_id,
+    activity_id) pairs kept whatever they earn (activities the scenario commits).
     """
     a = case.activities
     cols = ["customer_id", "activity_id", "value", "cost", "kam_hours", "department", "dept_hours"]
@@ -476,7 +553,11 @@ def activity_options(case: Case, customers: pd.Index, min_cost_rate: pd.Series,
     cost = a["cost"].to_numpy(float)[None, :] + np.outer(
         min_cost_rate.reindex(customers).to_numpy(float), a["kam_hours"].to_numpy(float)
     )
-    ii, kk = np.nonzero(value > cost + 1e-9) if prune else np.nonzero(np.ones_like(value, bool))
+    wanted = value > cost + 1e-9 if prune else np.ones_like(value, bool)
+    for cid, k in keep:
+        if cid in customers and k in a.index:
+            wanted[customers.get_loc(cid), a.index.get_loc(k)] = True
+    ii, kk = np.nonzero(wanted)
     out = pd.DataFrame(
         {
             "customer_id": customers.to_numpy()[ii],
@@ -519,7 +600,13 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
     # cheapest eligible rate per customer, to bound activity costs from below
     min_rate = pairs.groupby("customer_id", sort=False)["hourly_cost"].min()
     balanced = bool((managers["min_hours"] > 0).any())
-    acts = activity_options(case, candidates.difference(no_mgr), min_rate, prune=not balanced)
+    for cid, k in scenario.committed_activities:
+        if k not in case.activities.index:
+            raise ScenarioError(Problem(scenario.name or "scenario", "is not an activity of the "
+                                        "case (activities.csv)",
+                                        column=f"committed_activities.{cid}", value=k))
+    acts = activity_options(case, candidates.difference(no_mgr), min_rate, prune=not balanced,
+                            keep=scenario.committed_activities)
 
     keep = candidates.difference(no_mgr)
     if prune and not scenario.min_key_accounts and not balanced:

@@ -97,6 +97,12 @@ class Scenario:
     #: (customer_id, manager_id) pairs ruled out by this scenario: that manager may not lead
     #: that account ("the customer asked for a new contact")
     excluded_leads: tuple[tuple[str, str], ...] = ()
+    #: coverage levels fixed by this scenario, (customer_id, level) pairs: the account is a
+    #: key account at that level ("K0051 gets intensive coverage")
+    coverage: tuple[tuple[str, str], ...] = ()
+    #: activities committed by this scenario, (customer_id, activity_id) pairs: the account is
+    #: a key account and runs that activity ("the joint development with K0051 goes on")
+    committed_activities: tuple[tuple[str, str], ...] = ()
     extras: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ checks
@@ -105,10 +111,16 @@ class Scenario:
             object.__setattr__(self, "leads", tuple(
                 (str(k), str(v)) if _is_id(k) and _is_id(v) else (k, v)
                 for k, v in self.leads.items()))
-        if isinstance(self.excluded_leads, dict):  # {"K0001": ["M03", "M04"]} from Python
-            object.__setattr__(self, "excluded_leads", tuple(
-                (k, j) for k, js in self.excluded_leads.items()
-                for j in (js if isinstance(js, list | tuple) else [js])))
+        if isinstance(self.coverage, dict):  # Scenario(coverage={"K0001": "intensive"})
+            object.__setattr__(self, "coverage", tuple(
+                (str(k), str(v)) if _is_id(k) and _is_id(v) else (k, v)
+                for k, v in self.coverage.items()))
+        for key in ("excluded_leads", "committed_activities"):  # {"K0001": ["M03", "M04"]}
+            value = getattr(self, key)
+            if isinstance(value, dict):
+                object.__setattr__(self, key, tuple(dict.fromkeys(
+                    (k, j) for k, js in value.items()
+                    for j in (js if isinstance(js, list | tuple) else [js]))))
         problems = self.problems()
         if problems:
             raise ScenarioError(problems, title="The scenario has problems")
@@ -182,8 +194,7 @@ class Scenario:
             bad("must", sorted(both)[0], "a customer cannot be both 'must' and 'exclude'")
         seen_leads: set[str] = set()
         for item in self.leads:
-            if (not isinstance(item, tuple) or len(item) != 2
-                    or not all(isinstance(v, str) and v.strip() for v in item)):
+            if not _is_pair(item):
                 bad("leads", item, "must map customer ids to manager ids, e.g. 'K0001: M03'")
                 continue
             cid, _ = item
@@ -195,13 +206,32 @@ class Scenario:
                     "it cannot be 'exclude' too")
         fixed = set(self.leads)
         for item in self.excluded_leads:
-            if (not isinstance(item, tuple) or len(item) != 2
-                    or not all(isinstance(v, str) and v.strip() for v in item)):
+            if not _is_pair(item):
                 bad("excluded_leads", item, "must map customer ids to manager ids, e.g. "
                     "'K0001: [M03, M04]'")
             elif item in fixed:
                 bad(f"excluded_leads.{item[0]}", item[1], "is the account's fixed lead (leads:); "
                     "a manager cannot be both")
+        seen_levels: set[str] = set()
+        for item in self.coverage:
+            if not _is_pair(item):
+                bad("coverage", item, "must map customer ids to level names, e.g. "
+                    "'K0001: intensive'")
+                continue
+            cid, _ = item
+            if cid in seen_levels:
+                bad(f"coverage.{cid}", cid, "a customer can have only one fixed coverage level")
+            seen_levels.add(cid)
+            if cid in self.exclude:
+                bad(f"coverage.{cid}", cid, "a customer whose coverage is fixed is a key account; "
+                    "it cannot be 'exclude' too")
+        for item in self.committed_activities:
+            if not _is_pair(item):
+                bad("committed_activities", item, "must map customer ids to activity ids, e.g. "
+                    "'K0001: [A05]'")
+            elif item[0] in self.exclude:
+                bad(f"committed_activities.{item[0]}", item[0], "a customer with committed "
+                    "activities is a key account; it cannot be 'exclude' too")
         return p
 
     # ------------------------------------------------------------- properties
@@ -229,6 +259,40 @@ class Scenario:
         for cid, j in self.excluded_leads:
             out[cid] = (*out.get(cid, ()), j)
         return out
+
+    @property
+    def coverage_of(self) -> dict[str, str]:
+        """The fixed coverage levels (``coverage``) as ``{customer_id: level}``.
+
+        >>> Scenario.from_dict({"coverage": {"K0001": "intensive"}}).coverage_of
+        {'K0001': 'intensive'}
+        """
+        return dict(self.coverage)
+
+    @property
+    def committed_of(self) -> dict[str, tuple[str, ...]]:
+        """The committed activities (``committed_activities``) as ``{customer_id: (activity_id,
+        ...)}``.
+
+        >>> Scenario.from_dict({"committed_activities": {"K1": ["A05", "A01"], "K2": "A03"}}
+        ...                    ).committed_of
+        {'K1': ('A05', 'A01'), 'K2': ('A03',)}
+        """
+        out: dict[str, tuple[str, ...]] = {}
+        for cid, k in self.committed_activities:
+            out[cid] = (*out.get(cid, ()), k)
+        return out
+
+    @property
+    def fixed_accounts(self) -> tuple[str, ...]:
+        """The accounts a decision of the scenario makes key accounts: ``leads``, ``coverage``
+        and ``committed_activities`` (each once, in that order).
+
+        >>> Scenario(leads={"K1": "M1"}, coverage={"K2": "light", "K1": "light"}).fixed_accounts
+        ('K1', 'K2')
+        """
+        ids = [cid for cid, _ in (*self.leads, *self.coverage, *self.committed_activities)]
+        return tuple(dict.fromkeys(ids))
 
     def replace(self, **changes) -> Scenario:
         """A copy with some fields changed (the scenario itself is frozen)."""
@@ -325,6 +389,10 @@ class Scenario:
                 v = dict(v)
             elif f.name == "excluded_leads":
                 v = {cid: list(js) for cid, js in self.excluded_lead_of.items()}
+            elif f.name == "coverage":
+                v = dict(v)
+            elif f.name == "committed_activities":
+                v = {cid: list(ks) for cid, ks in self.committed_of.items()}
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v
@@ -341,6 +409,12 @@ class Scenario:
 def _is_id(v: object) -> bool:
     """Text or a whole number (an id YAML read as a number), not empty, not a bool."""
     return isinstance(v, int | str) and not isinstance(v, bool) and bool(str(v).strip())
+
+
+def _is_pair(item: object) -> bool:
+    """A (customer id, other id) pair of non-empty texts."""
+    return (isinstance(item, tuple) and len(item) == 2
+            and all(isinstance(v, str) and v.strip() for v in item))
 
 
 def _is_num(v: object) -> bool:
@@ -380,6 +454,13 @@ _FLOATS = {
     "time_limit",
     "mip_gap",
 }
+
+
+#: scenario keys that map a customer to one id, and to a list of ids: what, an example
+_ONE_EACH = {"leads": ("manager ids", "K0001: M03"),
+             "coverage": ("level names", "K0001: intensive")}
+_LIST_EACH = {"excluded_leads": ("the managers who may not lead them", "K0001: [M03, M04]"),
+              "committed_activities": ("activity ids", "K0001: [A05]")}
 
 
 def _convert(key: str, value: object) -> object:
@@ -447,31 +528,32 @@ def _convert(key: str, value: object) -> object:
         if not isinstance(value, list):
             raise ValueError("must be a list of ids")
         return tuple(str(v) for v in value)
-    if key == "leads":
+    if key in _ONE_EACH:
         if value is None:
             return ()
+        what, example = _ONE_EACH[key]
         if not isinstance(value, dict):
-            raise ValueError("must map customer ids to manager ids, one 'K0001: M03' a line")
+            raise ValueError(f"must map customer ids to {what}, one '{example}' a line")
         out = []
         for cid, mid in value.items():
             for v in (cid, mid):  # ids YAML reads as numbers (7: 12) are the ids '7' and '12'
                 if not _is_id(v):
-                    raise ValueError(f"must map customer ids to manager ids; {cid!r}: {mid!r} "
+                    raise ValueError(f"must map customer ids to {what}; {cid!r}: {mid!r} "
                                      "is not a pair of ids")
             out.append((str(cid).strip(), str(mid).strip()))
         return tuple(out)
-    if key == "excluded_leads":
+    if key in _LIST_EACH:
         if value is None:
             return ()
+        what, example = _LIST_EACH[key]
         if not isinstance(value, dict):
-            raise ValueError("must map customer ids to the managers who may not lead them, one "
-                             "'K0001: [M03, M04]' a line")
+            raise ValueError(f"must map customer ids to {what}, one '{example}' a line")
         pairs = []
         for cid, mids in value.items():
             for mid in (mids if isinstance(mids, list) else [mids]):
                 for v in (cid, mid):
                     if not _is_id(v):
-                        raise ValueError(f"must map customer ids to manager ids; {cid!r}: "
+                        raise ValueError(f"must map customer ids to {what}; {cid!r}: "
                                          f"{mids!r} is not an id and a list of ids")
                 pairs.append((str(cid).strip(), str(mid).strip()))
         return tuple(dict.fromkeys(pairs))

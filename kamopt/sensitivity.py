@@ -694,29 +694,36 @@ def _cmd_sensitivity(args) -> int:
 
 
 # ----------------------------------------------------------- fixed leads
-LEAD_COST_COLUMNS = ["without", "customer_id", "manager_id", "status", "mip_gap", "objective",
-                     "bound", "cost", "cost_low", "cost_high", "proven"]
+LEAD_COST_COLUMNS = ["without", "customer_id", "manager_id", "decisions", "status", "mip_gap",
+                     "objective", "bound", "cost", "cost_low", "cost_high", "proven"]
 
 
 @dataclass
 class LeadCosts:
-    """What a scenario's fixed lead managers (``leads``) cost: see :func:`lead_costs`."""
+    """What a scenario's fixed decisions (``leads``, ``coverage``, ``committed_activities``)
+    cost: see :func:`lead_costs`."""
 
     scenario: Scenario
     table: pd.DataFrame
-    plan: object  # the plan with every fixed lead
+    plan: object  # the plan with every fixed decision
 
     def summary_text(self) -> str:
-        """The costs as text, as ``kamopt lead-costs`` prints it."""
+        """The costs as text, as ``kamopt decision-costs`` prints it."""
         p = self.plan
+        sc = self.scenario
         bound = p.kpis["bound"] if p.kpis.get("bound") is not None else p.objective
-        lines = [f"What the fixed lead managers of scenario '{self.scenario.name}' cost "
+        only_leads = not (sc.coverage or sc.committed_activities)
+        what = "fixed lead managers" if only_leads else "fixed decisions"
+        n = len(sc.leads) if only_leads else len(sc.fixed_accounts)
+        lines = [f"What the {what} of scenario '{sc.name}' cost "
                  "(net contribution, EUR a year):", "",
-                 f"  with {_all_leads(len(self.scenario.leads))}: {p.objective:,.0f} "
-                 f"({p.status}, within {p.kpis['mip_gap']:.2%}; at most {bound:,.0f})", ""]
+                 f"  with {_all_leads(n) if only_leads else _all_accounts(n)}: "
+                 f"{p.objective:,.0f} ({p.status}, within {p.kpis['mip_gap']:.2%}; "
+                 f"at most {bound:,.0f})", ""]
         for r in self.table.itertuples(index=False):
             who = ("without any of them" if r.without == "all"
-                   else f"without {r.customer_id} with {r.manager_id}")
+                   else f"without {r.customer_id} with {r.manager_id}" if only_leads
+                   else f"without {r.customer_id} {r.decisions}")
             lines.append(f"  {who}: {r.objective:,.0f} ({r.status}, within {r.mip_gap:.2%})")
             if r.proven:
                 lines.append(f"    costs {r.cost:,.0f} a year (between the optima: "
@@ -734,17 +741,43 @@ def _all_leads(n: int) -> str:
     return "the fixed lead" if n == 1 else f"all {n} fixed leads"
 
 
-def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
-    """What the scenario's fixed leads cost: the plan with all of them against the plan
-    without any (together) and, with two or more, without each one (alone).
+def _all_accounts(n: int) -> str:
+    return "the fixed decisions" if n == 1 else f"the fixed decisions on all {n} accounts"
 
-    Without a fixed lead the account is free too (no longer ``must`` unless the
-    scenario's ``must`` says so), so its cost is the whole commitment "K0051 stays
-    with M08". ``cost`` is the difference of the plans; ``cost_low``/``cost_high``
-    bound the difference of the *optima* from each plan's objective and bound;
-    ``proven`` says the optima differ (``cost_low > 0``). Raises InfeasibleError
-    when the scenario cannot be met with its fixed leads, ScenarioError when it
-    fixes none.
+
+def _decisions(scenario: Scenario, cid: str) -> str:
+    """What the scenario fixes for ``cid``, in words.
+
+    >>> _decisions(Scenario(leads={"K1": "M8"}, coverage={"K1": "intensive"},
+    ...                     committed_activities={"K1": ["A05", "A02"]}), "K1")
+    'led by M8, at intensive, running A05 and A02'
+    """
+    lead, level, acts = scenario.lead_of, scenario.coverage_of, scenario.committed_of
+    parts = ([f"led by {lead[cid]}"] if cid in lead else []) + (
+        [f"at {level[cid]}"] if cid in level else []) + (
+        [f"running {' and '.join(acts[cid])}"] if cid in acts else [])
+    return ", ".join(parts)
+
+
+def _without(scenario: Scenario, cids) -> Scenario:
+    """``scenario`` without its fixed decisions on the accounts ``cids``."""
+    return scenario.replace(**{key: tuple(p for p in getattr(scenario, key) if p[0] not in cids)
+                               for key in ("leads", "coverage", "committed_activities")})
+
+
+def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
+    """What the scenario's fixed decisions cost: the plan with all of them against the plan
+    without any (together) and, with two or more accounts, without each account's (alone).
+
+    The decisions are the fixed lead managers (``leads``), coverage levels
+    (``coverage``) and committed activities (``committed_activities``); an
+    account's are taken away together. Without them the account is free too
+    (no longer ``must`` unless the scenario's ``must`` says so), so its cost is
+    the whole commitment "K0051 stays with M08". ``cost`` is the difference of
+    the plans; ``cost_low``/``cost_high`` bound the difference of the *optima*
+    from each plan's objective and bound; ``proven`` says the optima differ
+    (``cost_low > 0``). Raises InfeasibleError when the scenario cannot be met
+    with its decisions, ScenarioError when it fixes none.
 
     >>> from kamopt.sample import make_case
     >>> case = make_case(customers=12, managers=3, seed=2)
@@ -756,21 +789,24 @@ def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
     """
     from .plan import plan as make_plan
 
-    if not scenario.leads:
-        raise ScenarioError(Problem(scenario.name or "scenario", "fixes no lead manager; "
-                                    "give 'leads: {customer_id: manager_id}'", column="leads"))
+    fixed = scenario.fixed_accounts
+    if not fixed:
+        raise ScenarioError(Problem(scenario.name or "scenario", "fixes no lead manager, "
+                                    "coverage level or activity; give 'leads: {customer_id: "
+                                    "manager_id}', 'coverage:' or 'committed_activities:'",
+                                    column="leads"))
     with_all = make_plan(case, scenario)
     top = with_all.kpis["bound"] if with_all.kpis.get("bound") is not None else with_all.objective
-    variants = [("all", "", "", ())]
-    if len(scenario.leads) > 1:
-        variants += [(cid, cid, j, tuple(p for p in scenario.leads if p[0] != cid))
-                     for cid, j in scenario.leads]
+    variants = [("all", "", "", "", _without(scenario, fixed))]
+    if len(fixed) > 1:
+        variants += [(cid, cid, scenario.lead_of.get(cid, ""), _decisions(scenario, cid),
+                      _without(scenario, [cid])) for cid in fixed]
     rows = []
-    for without, cid, j, leads in variants:
-        p = make_plan(case, scenario.replace(leads=leads))
+    for without, cid, j, what, sc in variants:
+        p = make_plan(case, sc)
         bound = p.kpis["bound"] if p.kpis.get("bound") is not None else p.objective
         low, high = p.objective - top, bound - with_all.objective
-        rows.append({"without": without, "customer_id": cid, "manager_id": j,
+        rows.append({"without": without, "customer_id": cid, "manager_id": j, "decisions": what,
                      "status": p.status, "mip_gap": p.kpis["mip_gap"], "objective": p.objective,
                      "bound": bound, "cost": p.objective - with_all.objective,
                      "cost_low": low, "cost_high": high, "proven": bool(low > 1e-6)})
@@ -778,13 +814,17 @@ def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
 
 
 def add_lead_costs_command(subparsers) -> None:
-    """Register ``kamopt lead-costs CASE --scenario FILE``."""
+    """Register ``kamopt decision-costs CASE --scenario FILE`` (also ``lead-costs``)."""
     sp = subparsers.add_parser(
-        "lead-costs", help="What the scenario's fixed lead managers (leads:) cost.",
-        description="Plan the case with the scenario's fixed lead managers, without any of "
-                    "them and without each one, and say what each costs a year.")
+        "decision-costs", aliases=["lead-costs"],
+        help="What the scenario's fixed decisions (leads:, coverage:, committed_activities:) "
+             "cost.",
+        description="Plan the case with the scenario's fixed lead managers, coverage levels "
+                    "and committed activities, without any of them and without each "
+                    "account's, and say what each costs a year.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
-    sp.add_argument("--scenario", required=True, help="scenario file (YAML) with leads:")
+    sp.add_argument("--scenario", required=True,
+                    help="scenario file (YAML) with leads:, coverage: or committed_activities:")
     _add_solver_arguments(sp)
     sp.set_defaults(func=_cmd_lead_costs)
 

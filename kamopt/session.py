@@ -59,7 +59,14 @@ from .case import Case
 from .errors import KamoptError, SolverError
 from .model import KamModel, LinearModel, build
 from .plan import Plan, read_plan
-from .prepare import effective_managers, effective_status, prepare, ruled_out_pairs
+from .prepare import (
+    committed,
+    effective_managers,
+    effective_status,
+    prepare,
+    ruled_out_levels,
+    ruled_out_pairs,
+)
 from .scenario import Scenario
 from .solve import highs_model, run_highs, set_start
 
@@ -87,13 +94,15 @@ def structural_scenario(case: Case, scenario: Scenario) -> Scenario:
     Same economics, levels and hires; every manager available; every customer
     a candidate (the case's excluded customers are made ``must`` here only so
     that :func:`~kamopt.prepare.prepare` keeps them; their rows are reset by
-    :func:`scenario_bounds`); a budget and key-account bounds that never bind,
-    so their rows exist.
+    :func:`scenario_bounds`); every coverage level; a budget and key-account
+    bounds that never bind, so their rows exist. Committed activities are
+    kept: one that does not pay needs a column that the model otherwise leaves
+    out (their bounds, too, are reset by :func:`scenario_bounds`).
     """
     c = case.customers
     excluded = tuple(c.index[(c["status"] == "exclude").to_numpy()])
     return scenario.replace(unavailable_managers=(), must=excluded, exclude=(), leads=(),
-                            excluded_leads=(),
+                            excluded_leads=(), coverage=(),
                             budget=_BIG_BUDGET, min_key_accounts=0, max_key_accounts=len(c))
 
 
@@ -122,7 +131,8 @@ def scenario_bounds(km: KamModel, case: Case, scenario: Scenario) -> dict[str, n
         away = low.labels["manager_id"].isin(scenario.unavailable_managers).to_numpy()
         arr["row_lo"][low.start + np.flatnonzero(away)] = -np.inf
     excl = status.reindex(d.options["customer_id"]).eq("exclude").to_numpy()
-    arr["ub"][km.z[excl]] = 0.0
+    arr["ub"][km.z[excl | ruled_out_levels(d.options, scenario)]] = 0.0  # and fixed levels
+    arr["lb"][km.a] = committed(d.acts, scenario).astype(float)
     ka = lp.rows["key_account"]
     must = status.reindex(ka.labels["customer_id"]).eq("must").to_numpy()
     arr["row_lo"][ka.slice] = np.where(must, 1.0, -np.inf)

@@ -107,13 +107,14 @@ def brute_force(case: Case, scenario=None) -> float | None:
         if status[cid] != "exclude":
             r = resp[resp["customer_id"] == cid] if len(resp) else resp
             if len(r):
-                levels = [(h, real) for h, real in zip(r["hours"], r["realization"], strict=True)]
+                levels = list(zip(r["level"], r["hours"], r["realization"], strict=True))
             else:
-                levels = [(lv.hours_factor * row["kam_hours"], sc.realization * lv.realization_factor)
-                          for lv in sc.levels]
-            for (h, real), j in itertools.product(levels, mids):
+                levels = [(lv.name, lv.hours_factor * row["kam_hours"],
+                           sc.realization * lv.realization_factor) for lv in sc.levels]
+            must_run = set(sc.committed_of.get(cid, ()))
+            for (name, h, real), j in itertools.product(levels, mids):
                 if (mg.at[j, "seniority"] < row["tier"] or sc.lead_of.get(cid, j) != j
-                        or (cid, j) in sc.excluded_leads):
+                        or (cid, j) in sc.excluded_leads or sc.coverage_of.get(cid, name) != name):
                     continue
                 base = row["margin"] * (real * row["potential"] + sc.retention * row["revenue"])
                 if row["industry"] and row["industry"] in mg.at[j, "industries"]:
@@ -123,6 +124,8 @@ def brute_force(case: Case, scenario=None) -> float | None:
                 pc = _pair_cost(pair_cost, case, mg, cid, j)  # a hire's: named or average
                 for n in range(len(acts) + 1):
                     for subset in itertools.combinations(acts.index, n):
+                        if not must_run <= set(subset):
+                            continue
                         a = acts.loc[list(subset)]
                         hours = h + a["kam_hours"].sum()
                         cost = mg.at[j, "hourly_cost"] * hours + a["cost"].sum() + pc

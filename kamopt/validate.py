@@ -919,6 +919,35 @@ def check_against_scenario(case: Case, scenario) -> None:
                                 "or a hire of the scenario"
                                 + did_you_mean(str(j), mids.tolist() + hires),
                                 column=f"{key}.{cid}", value=j))
+    _check_fixed_coverage(case, scenario, log, cfile)
     log.raise_if_any(
         title=f"The case {case.source or '(in memory)'} does not fit scenario '{scenario.name}'"
     )
+
+
+def _check_fixed_coverage(case: Case, scenario, log: ProblemLog, cfile: str) -> None:
+    """The ids of ``coverage`` and ``committed_activities``: customers of the case, levels the
+    account has (the scenario's, or its rows of responses.csv), activities of the case."""
+    cids = case.customers.index
+    near = cids.tolist() if len(cids) <= 2000 else []
+    resp = case.responses
+    own = resp.groupby("customer_id")["level"].agg(list).to_dict() if len(resp) else {}
+    afile, _ = provenance(case.activities, "activities", case.source)
+    acts = case.activities.index
+    for key in ("coverage", "committed_activities"):
+        for cid, v in getattr(scenario, key, ()) or ():
+            if cid not in cids:
+                log.add(Problem(scenario.name, f"unknown customer; must be a customer_id in {cfile}"
+                                + did_you_mean(str(cid), near), column=f"{key}.{cid}", value=cid))
+            elif key == "coverage":
+                levels = own.get(cid, list(scenario.level_names))
+                if v not in levels:
+                    where = (f"the levels responses.csv gives {cid}" if cid in own
+                             else f"the levels of scenario '{scenario.name}'")
+                    log.add(Problem(scenario.name, f"unknown coverage level; must be one of "
+                                    f"{_listing(levels)} ({where})" + did_you_mean(str(v), levels),
+                                    column=f"coverage.{cid}", value=v))
+            if key == "committed_activities" and v not in acts:
+                log.add(Problem(scenario.name, f"unknown activity; must be an activity_id in "
+                                f"{afile}" + did_you_mean(str(v), acts.tolist()),
+                                column=f"committed_activities.{cid}", value=v))

@@ -104,7 +104,7 @@ from .midterm import (
     shortfall_messages,
 )
 from .plan import Plan
-from .prepare import lead_notes, override_notes, status_overrides
+from .prepare import coverage_notes, lead_notes, override_notes, status_overrides
 from .scenario import Hire, Scenario
 from .session import PlanSession, explorer_scenario
 from .units import hours
@@ -282,6 +282,17 @@ class ScenarioExplorer:
                 placeholder="K0051: M08, M11   (managers who may not lead the account)",
                 description="Not led by", style={"description_width": "150px"},
                 layout=W.Layout(width="520px")),
+            "coverage": W.Textarea(
+                value=leads_text(b.coverage), rows=3, continuous_update=False,
+                placeholder="K0051: intensive   (one account: coverage level a line)",
+                description="Fixed levels", style={"description_width": "150px"},
+                layout=W.Layout(width="520px")),
+            "committed_activities": W.Textarea(
+                value=excluded_leads_text(b.committed_activities), rows=3,
+                continuous_update=False,
+                placeholder="K0051: A05, A02   (activities the account runs whatever they earn)",
+                description="Committed", style={"description_width": "150px"},
+                layout=W.Layout(width="520px")),
         }
         for key, w in self.controls.items():
             w.add_class("kamopt-control-" + key.replace("_", "-"))
@@ -307,6 +318,26 @@ class ScenarioExplorer:
         self.rule_out_button.add_class("kamopt-rule-out")
         self.rule_out_button.on_click(lambda _: self.rule_out_lead(self.lead_customer.value,
                                                                    self.lead_manager.value))
+        # pick an account and a level or an activity: what is done for it
+        self.fix_customer = W.Dropdown(options=self.lead_customer.options, description="Account",
+                                       style={"description_width": "150px"},
+                                       layout=W.Layout(width="420px"))
+        self.fix_level = W.Dropdown(options=list(dict.fromkeys(
+            [*b.level_names, *self.case.responses.get("level", [])])),
+            description="at", layout=W.Layout(width="200px"))
+        self.level_button = W.Button(description="Fix level", icon="thumb-tack")
+        self.level_button.add_class("kamopt-fix-level")
+        self.level_button.on_click(lambda _: self.fix_coverage(self.fix_customer.value,
+                                                               self.fix_level.value))
+        acts = self.case.activities
+        self.fix_activity = W.Dropdown(
+            options=[(f"{k} · {r['name']}", k) for k, r in acts.iterrows()],
+            description="runs", layout=W.Layout(width="330px"), disabled=len(acts) == 0)
+        self.commit_button = W.Button(description="Commit", icon="handshake-o",
+                                      disabled=len(acts) == 0)
+        self.commit_button.add_class("kamopt-commit")
+        self.commit_button.on_click(lambda _: self.commit_activity(self.fix_customer.value,
+                                                                   self.fix_activity.value))
         self.auto = W.Checkbox(value=auto, description="Re-plan on every change", indent=False)
         self.solve_button = W.Button(description="Plan", button_style="primary", icon="play")
         self.solve_button.add_class("kamopt-solve")
@@ -338,7 +369,14 @@ class ScenarioExplorer:
                                    "manager from leading it"),
                             W.HBox([self.lead_customer, self.lead_manager, self.lead_button,
                                     self.rule_out_button]),
-                            c["leads"], c["excluded_leads"]])
+                            c["leads"], c["excluded_leads"],
+                            W.HTML("<b>What is done</b>: <i>Fix level</i> makes the account a "
+                                   "key account at this coverage level; <i>Commit</i> makes it "
+                                   "a key account that runs this activity"),
+                            W.HBox([self.fix_customer, self.fix_level, self.level_button]),
+                            W.HBox([W.Label(layout=W.Layout(width="160px")), self.fix_activity,
+                                    self.commit_button]),
+                            c["coverage"], c["committed_activities"]])
         tabs = W.Tab(children=[assumptions, people, customers, self.midterm_tab,
                                self.robustness.widget])
         for i, title in enumerate(("Assumptions", "Managers & hires", "Customers", "Mid-term",
@@ -378,7 +416,32 @@ class ScenarioExplorer:
             unavailable_managers=tuple(c["unavailable_managers"].value),
             hires=hires, must=tuple(c["must"].value), exclude=tuple(c["exclude"].value),
             leads=parse_leads(c["leads"].value),
-            excluded_leads=parse_excluded_leads(c["excluded_leads"].value))
+            excluded_leads=parse_excluded_leads(c["excluded_leads"].value),
+            coverage=parse_coverage(c["coverage"].value),
+            committed_activities=parse_committed(c["committed_activities"].value))
+
+    def fix_coverage(self, customer_id: str, level: str) -> None:
+        """Fix ``customer_id``'s coverage at ``level`` (replacing a line of that account)."""
+        box = self.controls["coverage"]
+        try:
+            levels = dict(parse_coverage(box.value))
+        except KamoptError:  # a line that does not read: keep it, add below
+            box.value += f"\n{customer_id}: {level}"
+            return
+        levels[customer_id] = level
+        self.set(coverage=leads_text(tuple(levels.items())))
+
+    def commit_activity(self, customer_id: str, activity_id: str) -> None:
+        """Commit ``activity_id`` for ``customer_id`` (added to the account's line)."""
+        box = self.controls["committed_activities"]
+        try:
+            pairs = list(parse_committed(box.value))
+        except KamoptError:
+            box.value += f"\n{customer_id}: {activity_id}"
+            return
+        if (customer_id, activity_id) not in pairs:
+            pairs.append((customer_id, activity_id))
+        self.set(committed_activities=excluded_leads_text(pairs))
 
     def rule_out_lead(self, customer_id: str, manager_id: str) -> None:
         """Keep ``manager_id`` from leading ``customer_id`` (a line of "Not led by"); if it
@@ -492,11 +555,14 @@ class ScenarioExplorer:
         n_over = len(status_overrides(self.case, plan.scenario))
         customers = f"{n_over} customer{'s' if n_over > 1 else ''}"
         leads = lead_notes(plan.scenario)
+        done = coverage_notes(plan.scenario)
         self.message.value = provisional + (_notice_box(
             f"The scenario overrides the case's status of {customers} (Customers tab).",
             override_notes(self.case, plan.scenario)) if n_over else "") + (_notice_box(
             "The scenario decides who leads some accounts (Customers tab).", leads)
-            if leads else "")
+            if leads else "") + (_notice_box(
+            "The scenario decides what is done for some accounts (Customers tab).", done)
+            if done else "")
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
         self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds)
         for key, (label, show) in KPI_LABELS.items():
@@ -850,6 +916,28 @@ def parse_leads(text: str) -> tuple[tuple[str, str], ...]:
     kamopt.errors.ScenarioError: The fixed leads have problems (1 problem):
       - Fixed leads, row 1: got 'K0051'; must read 'customer_id: manager_id', e.g. 'K0051: M08'
     """
+    return _parse_one_each(text, "Fixed leads", "manager_id", "K0051: M08", "a fixed lead",
+                           "The fixed leads have problems")
+
+
+def parse_coverage(text: str) -> tuple[tuple[str, str], ...]:
+    r"""The explorer's "Fixed levels" box read as ``((customer_id, level), ...)``, one
+    ``K0051: intensive`` a line (read as :func:`parse_leads` reads its box).
+
+    >>> parse_coverage("K0051: intensive\nK0019 light")
+    (('K0051', 'intensive'), ('K0019', 'light'))
+    >>> parse_coverage("K0051: light\nK0051: standard")
+    Traceback (most recent call last):
+    kamopt.errors.ScenarioError: The fixed levels have problems (1 problem):
+      - Fixed levels, row 2: got 'K0051: standard'; K0051 has a fixed level in an earlier line already
+    """
+    return _parse_one_each(text, "Fixed levels", "level", "K0051: intensive", "a fixed level",
+                           "The fixed levels have problems")
+
+
+def _parse_one_each(text: str, box: str, what: str, example: str, has: str,
+                    title: str) -> tuple[tuple[str, str], ...]:
+    """A box of ``customer_id: id`` lines, one a customer (see :func:`parse_leads`)."""
     import re
 
     from .errors import Problem, ScenarioError
@@ -861,17 +949,17 @@ def parse_leads(text: str) -> tuple[tuple[str, str], ...]:
             continue
         parts = [x for x in re.split(r"\s*(?::|->|→|\s)\s*", line) if x]
         if len(parts) != 2:
-            problems.append(Problem("Fixed leads", "must read 'customer_id: manager_id', "
-                                    "e.g. 'K0051: M08'", row=row, value=line))
+            problems.append(Problem(box, f"must read 'customer_id: {what}', e.g. '{example}'",
+                                    row=row, value=line))
             continue
         if parts[0] in seen:
-            problems.append(Problem("Fixed leads", f"{parts[0]} has a fixed lead in an earlier "
-                                    "line already", row=row, value=line))
+            problems.append(Problem(box, f"{parts[0]} has {has} in an earlier line already",
+                                    row=row, value=line))
             continue
         seen.add(parts[0])
         out.append((parts[0], parts[1]))
     if problems:
-        raise ScenarioError(problems, title="The fixed leads have problems")
+        raise ScenarioError(problems, title=title)
     return tuple(out)
 
 
@@ -900,6 +988,24 @@ def parse_excluded_leads(text: str) -> tuple[tuple[str, str], ...]:
     kamopt.errors.ScenarioError: The managers ruled out have problems (1 problem):
       - Not led by, row 1: got 'K0051'; must read 'customer_id: manager_id, ...', e.g. 'K0051: M08, M11'
     """
+    return _parse_list_each(text, "Not led by", "manager_id", "K0051: M08, M11",
+                            "The managers ruled out have problems")
+
+
+def parse_committed(text: str) -> tuple[tuple[str, str], ...]:
+    r"""The explorer's "Committed" box as ``((customer_id, activity_id), ...)``, one account a
+    line with its activities, ``K0051: A05, A02`` (read as :func:`parse_excluded_leads`).
+
+    >>> parse_committed("K0051: A05, A02\nK0019: A03")
+    (('K0051', 'A05'), ('K0051', 'A02'), ('K0019', 'A03'))
+    """
+    return _parse_list_each(text, "Committed", "activity_id", "K0051: A05, A02",
+                            "The committed activities have problems")
+
+
+def _parse_list_each(text: str, box: str, what: str, example: str,
+                     title: str) -> tuple[tuple[str, str], ...]:
+    """A box of ``customer_id: id, id`` lines (see :func:`parse_excluded_leads`)."""
     import re
 
     from .errors import Problem, ScenarioError
@@ -910,14 +1016,14 @@ def parse_excluded_leads(text: str) -> tuple[tuple[str, str], ...]:
         if not line:
             continue
         cid, sep, rest = line.partition(":")
-        mids = [x for x in re.split(r"[\s,;]+", rest) if x]
-        if not sep or not cid.strip() or not mids:
-            problems.append(Problem("Not led by", "must read 'customer_id: manager_id, ...', "
-                                    "e.g. 'K0051: M08, M11'", row=row, value=line))
+        ids = [x for x in re.split(r"[\s,;]+", rest) if x]
+        if not sep or not cid.strip() or not ids:
+            problems.append(Problem(box, f"must read 'customer_id: {what}, ...', "
+                                    f"e.g. '{example}'", row=row, value=line))
             continue
-        out += [(cid.strip(), j) for j in mids]
+        out += [(cid.strip(), j) for j in ids]
     if problems:
-        raise ScenarioError(problems, title="The managers ruled out have problems")
+        raise ScenarioError(problems, title=title)
     return tuple(dict.fromkeys(out))
 
 

@@ -83,15 +83,20 @@ def brute_force(case, scenario, a, years, targets=NO_TARGETS, capacity=NO_CAPACI
     act_ids = list(acts.index)
     capt = {(r.manager_id, int(r.year)): float(r.capacity_hours) for r in capacity.itertuples()}
 
+    fixed_level, committed = scenario.coverage_of, scenario.committed_of
+
     def options(cid):
-        out = [None]
+        out = [] if cid in scenario.fixed_accounts else [None]
         for lv in levels:
+            if fixed_level.get(cid, lv.name) != lv.name:
+                continue
             for j in mgr:
                 if mgr[j]["seniority"] < c.at[cid, "tier"]:
                     continue
                 for n in range(len(act_ids) + 1):
                     for sub in itertools.combinations(act_ids, n):
-                        out.append((lv, j, sub))
+                        if set(committed.get(cid, ())) <= set(sub):
+                            out.append((lv, j, sub))
         return out
 
     per_year = list(itertools.product(*[options(cid) for cid in c.index]))
@@ -201,6 +206,25 @@ def test_brute_force_two_years(seed):
     assert mp.status == "optimal"
     assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
     assert mp.kpis["solver_objective"] == pytest.approx(mp.objective, rel=1e-6, abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_brute_force_with_a_fixed_level_and_a_committed_activity(seed):
+    """coverage and committed_activities hold in every year: the optimum equals enumeration."""
+    rng = np.random.default_rng(200 + seed)
+    case = random_case(rng, n_customers=2, n_managers=1, activity=True)
+    a = MidtermAssumptions(ramp=(0.5, 1.0), handover_hours=20, start_year=2027)
+    sc = TWO_LEVELS.replace(coverage={"K1": ["light", "standard"][seed % 2]},
+                            committed_activities={"K2": ["A1"]} if seed < 2 else {})
+    best = brute_force(case, sc, a.replace(years=2), 2)
+    if best == -math.inf:
+        with pytest.raises(InfeasibleError):
+            plan_midterm(case, sc, 2, NO_TARGETS, assumptions=a, capacity_by_year=NO_CAPACITY)
+        return
+    mp = plan_midterm(case, sc, 2, NO_TARGETS, assumptions=a, capacity_by_year=NO_CAPACITY)
+    assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
+    k1 = mp.accounts[mp.accounts["customer_id"] == "K1"]
+    assert (k1["level"] == sc.coverage_of["K1"]).all()
 
 
 @pytest.mark.parametrize("seed", range(3))

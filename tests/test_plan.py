@@ -242,8 +242,15 @@ def small_cases(draw):
     # and lead managers ruled out (never the fixed one: the scenario refuses that)
     excluded = tuple((f"K{i}", f"M{j}") for i in range(n) for j in range(m)
                      if leads.get(f"K{i}") != f"M{j}" and draw(st.sampled_from([False] * 5 + [True])))
+    # coverage levels fixed (responses.csv gives K0 only 'standard') and activities committed
+    coverage = {f"K{i}": draw(st.sampled_from(["standard"] if i == 0 and responses
+                                              else ["light", "standard"]))
+                for i in range(n) if draw(st.sampled_from([False] * 5 + [True]))}
+    committed = tuple((f"K{i}", f"A{k_}") for i in range(n) for k_ in range(k)
+                      if draw(st.sampled_from([False] * 5 + [True])))
     scenario = Scenario(
         levels=levels, mip_gap=0.0, leads=leads, excluded_leads=excluded,
+        coverage=coverage, committed_activities=committed,
         budget=draw(st.sampled_from([None, None, 20_000, 60_000])),
         min_key_accounts=lo, max_key_accounts=hi,
         continuity_bonus=draw(st.sampled_from([0, 10_000])),
@@ -269,13 +276,17 @@ def test_the_optimum_equals_brute_force_and_every_plan_keeps_the_invariants(cs):
     assert p.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
     assert_plan_sound(p)
     ka = p.accounts[p.accounts["key_account"] == 1]
-    status = effective_status(case, scenario)  # the case's, with the scenario's fixed leads 'must'
+    status = effective_status(case, scenario)  # the case's, with the scenario's fixed accounts 'must'
     assert set(status.index[status == "must"]) <= set(ka.index)
     assert not set(status.index[status == "exclude"]) & set(ka.index)
     for cid, j in scenario.leads:
         assert ka.at[cid, "manager_id"] == j
     for cid, j in scenario.excluded_leads:
         assert cid not in ka.index or ka.at[cid, "manager_id"] != j
+    for cid, level in scenario.coverage:
+        assert ka.at[cid, "level"] == level
+    for cid, k in scenario.committed_activities:
+        assert k in ka.at[cid, "activities"].split(";")
     if scenario.budget is not None:
         assert p.kpis["cost"] <= scenario.budget + 1e-6
     assert math.isclose(p.kpis["hours_used"], ka["hours"].sum())

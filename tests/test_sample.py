@@ -272,6 +272,7 @@ EXPECTED_SCENARIOS = {
     "cautious_potential",
     "intensive_push",
     "key_relationships",
+    "customer_commitments",
 }
 
 
@@ -300,6 +301,10 @@ def test_scenarios_load(name, default):
         for cid, j in s.leads:
             assert c.at[cid, "current_manager"] == j
             assert m.at[j, "seniority"] >= c.at[cid, "tier"]
+    if name == "customer_commitments":  # a contract signed and a promise made: ids that exist
+        c, a = default.customers, default.activities
+        assert s.coverage == (("K0037", "intensive"),)
+        assert all(cid in c.index and k in a.index for cid, k in s.committed_activities)
 
 
 def test_no_other_scenario_files():

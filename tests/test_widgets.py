@@ -428,3 +428,35 @@ def test_a_manager_is_ruled_out_in_the_customers_tab(case):
     assert "Not led by, row 1: got 'K0001 M01'; must read" in html.unescape(ex.message.value)
     ex.controls["excluded_leads"].value = ""
     assert ex.error is None and ex.plan.scenario.excluded_leads == ()
+
+
+def test_levels_and_activities_are_fixed_in_the_customers_tab_and_kept_by_the_plan(case):
+    ex = ScenarioExplorer(case)
+    acc = ex.plan.accounts
+    cid = acc.index[acc["key_account"] == 1][0]
+    level = next(lv for lv in ex.base.level_names if lv != acc.at[cid, "level"])
+    ex.fix_customer.value, ex.fix_level.value = cid, level
+    ex.level_button.click()  # what the Account / at / Fix level controls do
+    assert ex.controls["coverage"].value == f"{cid}: {level}"
+    assert ex.error is None and ex.plan.scenario.coverage == ((cid, level),)
+    assert ex.plan.accounts.at[cid, "level"] == level
+    assert f"fixes the coverage of 1 account: {cid} {level}" in ex.message.value
+    # an activity the plan does not run for an account outside the plan: committed, it runs
+    out = acc.index[acc["key_account"] == 0][0]
+    k = case.activities.index[0]
+    ex.fix_customer.value, ex.fix_activity.value = out, k
+    ex.commit_button.click()
+    ex.commit_activity(out, k)  # twice: once
+    assert ex.controls["committed_activities"].value == f"{out}: {k}"
+    assert ex.error is None and ex.plan.accounts.at[out, "key_account"] == 1
+    assert k in ex.plan.accounts.at[out, "activities"].split(";")
+    assert f"commits activities for 1 account: {out} {k}" in ex.message.value
+    ex.plan.verify()
+    ex.controls["committed_activities"].value = f"{out}: {k}, A99"
+    assert "column 'committed_activities." + out + "': got 'A99'; unknown activity" \
+        in html.unescape(ex.message.value)
+    ex.controls["coverage"].value = f"{cid} {level} extra"
+    assert "Fixed levels, row 1: got" in html.unescape(ex.message.value)
+    ex.set(coverage="", committed_activities="")
+    assert ex.error is None and ex.plan.scenario.coverage == ()
+    assert "decides what is done" not in ex.message.value
