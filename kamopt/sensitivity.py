@@ -742,7 +742,8 @@ def _all_leads(n: int) -> str:
 
 
 def _all_accounts(n: int) -> str:
-    return "the fixed decisions" if n == 1 else f"the fixed decisions on all {n} accounts"
+    return ("the fixed decisions" if n == 1 else "the fixed decisions on both accounts" if n == 2
+            else f"the fixed decisions on all {n} accounts")
 
 
 def _decisions(scenario: Scenario, cid: str) -> str:

@@ -224,7 +224,7 @@ def test_what_each_accounts_decisions_cost_agrees_with_brute_force(tmp_path, cap
     assert table.at["B", "decisions"] == "running X" and table.at["B", "proven"]
     text = lc.summary_text()
     assert text.startswith("What the fixed decisions of scenario 'deal' cost")
-    assert "without B running X:" in text and "with the fixed decisions on all 2 accounts" in text
+    assert "without B running X:" in text and "with the fixed decisions on both accounts" in text
     folder = save_case(case, tmp_path / "case")
     f = tmp_path / "deal.yml"
     f.write_text("name: deal\nmip_gap: 0\ncommitted_activities:\n  B: [X]\n")
