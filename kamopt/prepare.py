@@ -212,16 +212,9 @@ def override_notes(case: Case, scenario: Scenario, limit: int = 3) -> list[str]:
         return []
     file, _ = provenance(case.customers, "customers", case.source or "")
     shown = turned if len(turned) <= limit + 1 else turned.iloc[:limit]  # never "and 1 more"
-    lead = scenario.lead_of
-    level, acts = scenario.coverage_of, scenario.committed_of
-
-    def fixed(cid: str) -> str:
-        parts = ([f"led by {lead[cid]}"] if cid in lead else []) + (
-            [level[cid]] if cid in level else []) + ([_and(acts[cid])] if cid in acts else [])
-        return f" ({', '.join(parts)}, fixed)" if parts else ""
-
+    fixed = set(scenario.fixed_accounts)
     lines = [f"Scenario '{scenario.name}' overrides the case: {cid} is '{r.scenario}'"
-             + fixed(cid)
+             + (f" ({decisions_text(scenario, cid)}, fixed)" if cid in fixed else "")
              + f" in the scenario, '{r.case}' in {file}" for cid, r in shown.iterrows()]
     rest = turned.index[len(shown):]
     if len(rest):
@@ -313,6 +306,21 @@ def coverage_notes(scenario: Scenario, limit: int = 10) -> list[str]:
         what = "1 account" if n == 1 else f"{n} accounts"
         out.append(f"Scenario '{scenario.name}' {verb} {what}: {text}{more}")
     return out
+
+
+def decisions_text(scenario: Scenario, cid: str) -> str:
+    """What the scenario fixes for ``cid`` (``leads``, ``coverage``, ``committed_activities``),
+    in words.
+
+    >>> decisions_text(Scenario(leads={"K1": "M8"}, coverage={"K1": "intensive"},
+    ...                         committed_activities={"K1": ["A05", "A02"]}), "K1")
+    'led by M8, at intensive, running A05 and A02'
+    """
+    lead, level, acts = scenario.lead_of, scenario.coverage_of, scenario.committed_of
+    parts = ([f"led by {lead[cid]}"] if cid in lead else []) + (
+        [f"at {level[cid]}"] if cid in level else []) + (
+        [f"running {_and(acts[cid])}"] if cid in acts else [])
+    return ", ".join(parts)
 
 
 def _and(ids) -> str:

@@ -192,18 +192,21 @@ class Scenario:
         both = set(self.must) & set(self.exclude)
         if both:
             bad("must", sorted(both)[0], "a customer cannot be both 'must' and 'exclude'")
-        seen_leads: set[str] = set()
-        for item in self.leads:
-            if not _is_pair(item):
-                bad("leads", item, "must map customer ids to manager ids, e.g. 'K0001: M03'")
-                continue
-            cid, _ = item
-            if cid in seen_leads:
-                bad(f"leads.{cid}", cid, "a customer can have only one fixed lead manager")
-            seen_leads.add(cid)
-            if cid in self.exclude:
-                bad(f"leads.{cid}", cid, "a customer whose lead manager is fixed is a key account; "
-                    "it cannot be 'exclude' too")
+        for key, one, whose in (("leads", "fixed lead manager", "lead manager"),
+                                ("coverage", "fixed coverage level", "coverage")):
+            what, example = _ONE_EACH[key]
+            seen: set[str] = set()
+            for item in getattr(self, key):
+                if not _is_pair(item):
+                    bad(key, item, f"must map customer ids to {what}, e.g. '{example}'")
+                    continue
+                cid, _ = item
+                if cid in seen:
+                    bad(f"{key}.{cid}", cid, f"a customer can have only one {one}")
+                seen.add(cid)
+                if cid in self.exclude:
+                    bad(f"{key}.{cid}", cid, f"a customer whose {whose} is fixed is a key "
+                        "account; it cannot be 'exclude' too")
         fixed = set(self.leads)
         for item in self.excluded_leads:
             if not _is_pair(item):
@@ -212,19 +215,6 @@ class Scenario:
             elif item in fixed:
                 bad(f"excluded_leads.{item[0]}", item[1], "is the account's fixed lead (leads:); "
                     "a manager cannot be both")
-        seen_levels: set[str] = set()
-        for item in self.coverage:
-            if not _is_pair(item):
-                bad("coverage", item, "must map customer ids to level names, e.g. "
-                    "'K0001: intensive'")
-                continue
-            cid, _ = item
-            if cid in seen_levels:
-                bad(f"coverage.{cid}", cid, "a customer can have only one fixed coverage level")
-            seen_levels.add(cid)
-            if cid in self.exclude:
-                bad(f"coverage.{cid}", cid, "a customer whose coverage is fixed is a key account; "
-                    "it cannot be 'exclude' too")
         for item in self.committed_activities:
             if not _is_pair(item):
                 bad("committed_activities", item, "must map customer ids to activity ids, e.g. "

@@ -48,6 +48,7 @@ from matplotlib.patches import Patch
 from .case import Case
 from .charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
 from .errors import InfeasibleError, Problem, ScenarioError
+from .prepare import decisions_text
 from .scenario import Scenario
 
 #: the scenario parameters a sweep can vary, with what they mean and how a value reads
@@ -746,20 +747,6 @@ def _all_accounts(n: int) -> str:
             else f"the fixed decisions on all {n} accounts")
 
 
-def _decisions(scenario: Scenario, cid: str) -> str:
-    """What the scenario fixes for ``cid``, in words.
-
-    >>> _decisions(Scenario(leads={"K1": "M8"}, coverage={"K1": "intensive"},
-    ...                     committed_activities={"K1": ["A05", "A02"]}), "K1")
-    'led by M8, at intensive, running A05 and A02'
-    """
-    lead, level, acts = scenario.lead_of, scenario.coverage_of, scenario.committed_of
-    parts = ([f"led by {lead[cid]}"] if cid in lead else []) + (
-        [f"at {level[cid]}"] if cid in level else []) + (
-        [f"running {' and '.join(acts[cid])}"] if cid in acts else [])
-    return ", ".join(parts)
-
-
 def _without(scenario: Scenario, cids) -> Scenario:
     """``scenario`` without its fixed decisions on the accounts ``cids``."""
     return scenario.replace(**{key: tuple(p for p in getattr(scenario, key) if p[0] not in cids)
@@ -800,7 +787,7 @@ def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
     top = with_all.kpis["bound"] if with_all.kpis.get("bound") is not None else with_all.objective
     variants = [("all", "", "", "", _without(scenario, fixed))]
     if len(fixed) > 1:
-        variants += [(cid, cid, scenario.lead_of.get(cid, ""), _decisions(scenario, cid),
+        variants += [(cid, cid, scenario.lead_of.get(cid, ""), decisions_text(scenario, cid),
                       _without(scenario, [cid])) for cid in fixed]
     rows = []
     for without, cid, j, what, sc in variants:

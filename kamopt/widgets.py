@@ -272,27 +272,15 @@ class ScenarioExplorer:
                 value=tuple(x for x in b.exclude if x in c.index), rows=8,
                 description="Exclude", style={"description_width": "150px"},
                 layout=W.Layout(width="520px")),
-            "leads": W.Textarea(
-                value=leads_text(b.leads), rows=5, continuous_update=False,
-                placeholder="K0051: M08   (one account: lead manager a line)",
-                description="Fixed leads", style={"description_width": "150px"},
-                layout=W.Layout(width="520px")),
-            "excluded_leads": W.Textarea(
-                value=excluded_leads_text(b.excluded_leads), rows=3, continuous_update=False,
-                placeholder="K0051: M08, M11   (managers who may not lead the account)",
-                description="Not led by", style={"description_width": "150px"},
-                layout=W.Layout(width="520px")),
-            "coverage": W.Textarea(
-                value=leads_text(b.coverage), rows=3, continuous_update=False,
-                placeholder="K0051: intensive   (one account: coverage level a line)",
-                description="Fixed levels", style={"description_width": "150px"},
-                layout=W.Layout(width="520px")),
-            "committed_activities": W.Textarea(
-                value=excluded_leads_text(b.committed_activities), rows=3,
-                continuous_update=False,
-                placeholder="K0051: A05, A02   (activities the account runs whatever they earn)",
-                description="Committed", style={"description_width": "150px"},
-                layout=W.Layout(width="520px")),
+            "leads": _box(leads_text(b.leads), "Fixed leads", 5,
+                          "K0051: M08   (one account: lead manager a line)"),
+            "excluded_leads": _box(excluded_leads_text(b.excluded_leads), "Not led by", 3,
+                                   "K0051: M08, M11   (managers who may not lead the account)"),
+            "coverage": _box(leads_text(b.coverage), "Fixed levels", 3,
+                             "K0051: intensive   (one account: coverage level a line)"),
+            "committed_activities": _box(
+                excluded_leads_text(b.committed_activities), "Committed", 3,
+                "K0051: A05, A02   (activities the account runs whatever they earn)"),
         }
         for key, w in self.controls.items():
             w.add_class("kamopt-control-" + key.replace("_", "-"))
@@ -891,6 +879,13 @@ def _one_line(text: str) -> str:
     """
     lines = [ln.strip().removeprefix("- ").strip() for ln in str(text).splitlines() if ln.strip()]
     return " ".join(lines[:1] + ["; ".join(lines[1:])]).strip()
+
+
+def _box(value: str, description: str, rows: int, placeholder: str) -> W.Textarea:
+    """A box of the Customers tab: one account a line."""
+    return W.Textarea(value=value, rows=rows, continuous_update=False, placeholder=placeholder,
+                      description=description, style={"description_width": "150px"},
+                      layout=W.Layout(width="520px"))
 
 
 def leads_text(leads) -> str:
