@@ -235,12 +235,24 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
     current = case.customers["current_manager"].astype(str)
     pref = _preferred_level(sc)
 
-    chosen: dict = {}  # cid -> [level, manager, hours]
+    # activities the scenario commits: they come with their account, whatever they earn
+    acts_of = d.acts.set_index(["customer_id", "activity_id"])
+    committed = {cid: acts_of.loc[[(cid, k) for k in ks]]
+                 for cid, ks in sc.committed_of.items() if cid in in_model}
+    chosen: dict = {}  # cid -> [level, manager, hours (with committed activities)]
     skipped = 0
     for cid in must + order:
         is_must = status[cid] == "must"
         if not is_must and len(chosen) >= target:
             break
+        com = committed.get(cid)
+        com_hours = float(com["kam_hours"].sum()) if com is not None else 0.0
+        com_cost = float(com["cost"].sum()) if com is not None else 0.0
+        com_dept = (com[com["department"].astype(str) != ""].groupby("department")[
+            "dept_hours"].sum().to_dict() if com is not None else {})
+        if any(h > dept_free.get(dep, math.inf) + _TOL for dep, h in com_dept.items()):
+            raise BaselineError(f"The rule of thumb cannot run the activities committed for "
+                                f"{cid}: a department has not the hours left.")
         o = options[cid]
         std = o[o["level"] == pref]
         top = float(std["hours"].iloc[0]) if len(std) else float(o["hours"].median())
@@ -257,9 +269,10 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
             if prefer_current and cur in ms:
                 ms = [cur] + [j for j in ms if j != cur]
             for j in ms:
-                cost = rate[j] * lv.hours + pair_cost[cid, j]
-                if lv.hours <= free[j] + _TOL and cost <= budget_left + _TOL:
-                    placed = (lv.level, j, lv.hours)
+                hours = lv.hours + com_hours
+                cost = rate[j] * hours + pair_cost[cid, j] + com_cost
+                if hours <= free[j] + _TOL and cost <= budget_left + _TOL:
+                    placed = (lv.level, j, hours)
                     break
             if placed:
                 break
@@ -271,7 +284,9 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
             continue
         level, j, hours = placed
         free[j] -= hours
-        budget_left -= rate[j] * hours + pair_cost[cid, j]
+        budget_left -= rate[j] * hours + pair_cost[cid, j] + com_cost
+        for dep, h in com_dept.items():
+            dept_free[dep] = dept_free.get(dep, math.inf) - h
         chosen[cid] = [level, j, hours]
 
     lows = mg["min_hours"].astype(float)  # prepare gives every manager one (default 0)
@@ -289,11 +304,13 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
     # activities that pay at the lead manager's rate, best first, within every capacity
     acts = d.acts[d.acts["customer_id"].isin(chosen.keys())]
     by_cust = {cid: g for cid, g in acts.groupby("customer_id", sort=False)}
-    run: dict = {cid: [] for cid in chosen}
+    run: dict = {cid: list(committed[cid].index.get_level_values("activity_id"))
+                 if cid in committed else [] for cid in chosen}
     for cid, (_, j, _) in chosen.items():
         a = by_cust.get(cid)
         if a is None:
             continue
+        a = a[~a["activity_id"].isin(run[cid])]
         net = a["value"] - a["cost"] - rate[j] * a["kam_hours"]
         a = a.assign(_net=net)[net > _TOL]
         a = a.sort_values(["_net", "activity_id"], ascending=[False, True], kind="stable")

@@ -131,8 +131,9 @@ def _cell(v):
         return "yes" if v else "no"
     if isinstance(v, (int, float)):
         return v
-    if isinstance(v, dict):
-        return ", ".join(f"{k}: {x}" for k, x in v.items())
+    if isinstance(v, dict):  # leads, coverage: "K0051: M08; K0019: M11"; lists "K1: A05, A02"
+        return "; ".join(f"{k}: {', '.join(map(str, x)) if isinstance(x, list | tuple) else x}"
+                         for k, x in v.items()) if v else "none"
     if isinstance(v, (list, tuple)):
         return "; ".join(str(_cell(x)) for x in v) if v else "none"
     return str(v)

@@ -189,9 +189,16 @@ def test_the_command_line_plans_with_commitments_and_refuses_bad_ones(case, free
     sc = tmp_path / "deal.yml"
     sc.write_text(f"name: deal\nmip_gap: 0.0\ncoverage:\n  {out}: light\n"
                   f"committed_activities:\n  {out}: [{k}]\n")
-    assert main(["plan", str(folder), "--scenario", str(sc), "--out", str(tmp_path / "r")]) == 0
+    assert main(["plan", str(folder), "--scenario", str(sc), "--out", str(tmp_path / "r"),
+                 "--excel"]) == 0
     printed = capsys.readouterr().out
     assert f"commits activities for 1 account: {out} {k}" in printed
+    import openpyxl
+
+    sheet = dict(openpyxl.load_workbook(tmp_path / "r" / "plan.xlsx")["Scenario"].iter_rows(
+        min_row=2, values_only=True))
+    assert (sheet["coverage"], sheet["committed_activities"]) == (f"{out}: light", f"{out}: {k}")
+    assert sheet["leads"] == "none"
     rows = pd.read_csv(tmp_path / "r" / "plan.csv", dtype=str).set_index("customer_id")
     assert rows.loc[out, ["key_account", "level", "activities"]].tolist() == ["1", "light", k]
     sc.write_text(f"name: bad\ncoverage:\n  {out}: intensiv\n"
@@ -230,3 +237,15 @@ def test_what_each_accounts_decisions_cost_agrees_with_brute_force(tmp_path, cap
     f.write_text("name: deal\nmip_gap: 0\ncommitted_activities:\n  B: [X]\n")
     assert main(["decision-costs", str(folder), "--scenario", str(f)]) == 0
     assert "without any of them:" in capsys.readouterr().out
+
+
+def test_the_rules_of_thumb_run_the_committed_activities_too():
+    from kamopt.baselines import baselines
+
+    case = _tiny()
+    sc = Scenario(levels=LEVELS, mip_gap=0.0, committed_activities={"B": ["X"]})
+    rules = baselines(plan(case, sc))
+    assert rules
+    for rule in rules.values():
+        rule.verify()  # the plan's own rules, the commitment among them
+        assert rule.accounts.at["B", "activities"] == "X"
