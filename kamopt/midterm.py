@@ -1999,19 +1999,24 @@ def _fit_level(d: pd.DataFrame, cid: str, room: float, data, kam_hours,
     """The start's decisions ``d`` with account ``cid`` in at most ``room`` hours.
 
     The account keeps its level and activities when they fit; otherwise it
-    gets the heaviest level that fits with them, or without them, or else the
-    lightest level without activities (a start that then does not fit is
-    dropped by the start check). ``extra``: hours the account carries besides
-    its level and activities (a handover).
+    gets the heaviest level that fits with them, or with only those the
+    scenario commits, or else the lightest level with those (a start that then
+    does not fit is dropped by the start check). ``extra``: hours the account
+    carries besides its level and activities (a handover).
     """
     row = d.index[d["customer_id"] == cid]
     if not len(row) or float(d.at[row[0], "hours"]) <= room + 1e-9:
         return d
     opts = data.options[data.options["customer_id"] == cid].sort_values("hours", ascending=False)
     acts = tuple(d.at[row[0], "activities"])
-    act_hours = float(kam_hours.reindex(list(acts)).sum()) if acts else 0.0
-    level, hours, keep = opts["level"].iloc[-1], float(opts["hours"].iloc[-1]), ()
-    for kept, more in ((acts, act_hours), ((), 0.0)):
+    must_run = tuple(data.scenario.committed_of.get(cid, ()))
+
+    def hours_of(ids) -> float:
+        return float(kam_hours.reindex(list(ids)).sum()) if ids else 0.0
+
+    level, hours = opts["level"].iloc[-1], float(opts["hours"].iloc[-1]) + hours_of(must_run)
+    keep = must_run
+    for kept, more in ((acts, hours_of(acts)), (must_run, hours_of(must_run))):
         fit = opts[opts["hours"] + more + extra <= room + 1e-9]
         if len(fit):
             level, hours, keep = fit["level"].iloc[0], float(fit["hours"].iloc[0]) + more, kept

@@ -337,10 +337,12 @@ def test_lead_costs_from_the_command_line(case, free, tmp_path, capsys):
     assert "fixes no lead manager" in capsys.readouterr().err
 
 
-def test_the_one_year_start_keeps_a_fixed_lead_that_lapses(case, free):
+@pytest.mark.parametrize("commit", [False, True])
+def test_the_one_year_start_keeps_a_fixed_lead_that_lapses(case, free, commit):
     """The mid-term plan's first start (the one-year plan repeated) puts a lapsing fixed lead's
     account with its manager while the manager has hours, at a level that fits a part-time
-    year, and the start keeps every constraint (it was dropped as invalid before)."""
+    year, with the activities the scenario commits, and the start keeps every constraint (it
+    was dropped as invalid before)."""
     import pandas as pd
 
     import kamopt.midterm as mt
@@ -349,12 +351,16 @@ def test_the_one_year_start_keeps_a_fixed_lead_that_lapses(case, free):
     cid = ka.index[0]
     fits = case.managers["seniority"] >= case.customers.at[cid, "tier"]
     j = case.managers.index[fits & (case.managers.index != ka.at[cid, "manager_id"])][0]
-    sc = Scenario(name="keep", mip_gap=0.01, time_limit=20, leads={cid: j})
+    k = case.activities["kam_hours"].idxmax()
+    sc = Scenario(name="keep", mip_gap=0.01, time_limit=20, leads={cid: j},
+                  committed_activities={cid: [k]} if commit else {})
     a = mt.MidtermAssumptions(years=3, start_year=2027, handover_hours=20)
     none = mt.load_targets(case)  # the generated case has no targets
     opts = mt.build_midterm(case, sc, a, 1, none, mt.load_capacity_by_year(case)).data.options
     hours = opts.loc[opts["customer_id"] == cid, "hours"].sort_values()
-    part_time = float(hours.iloc[0]) + 21.0  # the lightest level and a handover fit, no heavier
+    # the lightest level, the committed activity and a handover fit, no heavier level
+    part_time = float(hours.iloc[0]) + 21.0 + (case.activities.at[k, "kam_hours"] if commit
+                                               else 0.0)
     cby = pd.DataFrame({"manager_id": [j, j], "year": [2028, 2029],
                         "capacity_hours": [part_time, 0.0]})
     mm = mt.build_midterm(case, sc, a, 3, none, cby)
@@ -364,3 +370,6 @@ def test_the_one_year_start_keeps_a_fixed_lead_that_lapses(case, free):
     b = mm._builder
     lead = b.xl[x[b.x] > 0.5].set_index(["customer_id", "year"])["manager_id"]
     assert lead[(cid, 2027)] == j and lead[(cid, 2028)] == j and lead[(cid, 2029)] != j
+    if commit:
+        runs = b.al[x[b.a_] > 0.5]
+        assert set(runs.loc[runs["customer_id"] == cid, "year"]) == {2027, 2028, 2029}
