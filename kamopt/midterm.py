@@ -1554,6 +1554,11 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
                 "midterm", "is not a manager of the case (a hire takes the pair costs of a "
                 "manager of managers.csv)", column=f"hire_profiles[{h.name or i}].pair_costs_from",
                 value=h.pair_costs_from))
+    # what clearly cannot be met is said before solving, as for the one-year plan: a 'must'
+    # account without an eligible manager would otherwise be left out of the model unsaid
+    err = _precheck_by_year(case, scenario, a, years, capacity_by_year)
+    if err is not None:
+        raise err
     mm = build_midterm(case, scenario, a, years, targets, capacity_by_year)
     t_build = time.perf_counter() - t0
     start, fallback = None, None

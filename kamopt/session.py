@@ -68,7 +68,7 @@ from .prepare import (
     ruled_out_pairs,
 )
 from .scenario import Scenario
-from .solve import highs_model, run_highs, set_start
+from .solve import empty_model_solution, highs_model, run_highs, set_start
 
 #: the explorer's solver settings: a 1% gap and a few seconds (see the module docs)
 EXPLORER_GAP = 0.01
@@ -256,7 +256,8 @@ class PlanSession:
         t_build = time.perf_counter() - t0
         limit = scenario.time_limit if self._sketch is not None else max(
             scenario.time_limit, self.first_time_limit)
-        sol = run_highs(self._h, limit, scenario.mip_gap, self.threads)
+        sol = (run_highs(self._h, limit, scenario.mip_gap, self.threads) if km.lp.n_cols
+               else empty_model_solution(km.lp, "highs"))  # no customer can be a key account
         self.info = {"rebuilt": rebuilt,
                      "warm_start": None if start is None else float(arr["obj"] @ start)}
         if sol.status == "infeasible":

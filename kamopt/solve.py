@@ -277,7 +277,7 @@ class BackgroundMip:
 def _solve_highs(lp: LinearModel, time_limit, mip_gap, relax, threads, start=None,
                  fix=None) -> Solution:
     if lp.n_cols == 0:
-        return _empty(lp, "highs")
+        return empty_model_solution(lp, "highs")
     h = highs_model(lp, relax=relax)
     if fix is not None:
         fix_columns(h, *fix)
@@ -287,7 +287,7 @@ def _solve_highs(lp: LinearModel, time_limit, mip_gap, relax, threads, start=Non
     return run_highs(h, time_limit, mip_gap, threads, is_mip=is_mip)
 
 
-def _empty(lp: LinearModel, solver: str) -> Solution:
+def empty_model_solution(lp: LinearModel, solver: str) -> Solution:
     """A model with no columns: feasible iff every row admits 0."""
     arr = lp.arrays()
     ok = bool(np.all(arr["row_lo"] <= 1e-9) and np.all(arr["row_hi"] >= -1e-9))
@@ -363,7 +363,7 @@ def _solve_cbc(lp: LinearModel, time_limit, mip_gap, relax, start=None, fix=None
     import pulp
 
     if lp.n_cols == 0:
-        return _empty(lp, "cbc")
+        return empty_model_solution(lp, "cbc")
     t0 = time.perf_counter()
     prob, variables = to_pulp(lp, relax=relax, fix=fix)
     prob.sense = pulp.LpMinimize

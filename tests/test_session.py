@@ -115,3 +115,38 @@ def test_an_infeasible_scenario_raises_with_its_diagnosis_and_the_session_goes_o
         session.solve(explorer_scenario(min_key_accounts=n))
     again = session.solve(explorer_scenario(capacity_scale=0.9))
     again.verify()
+
+
+def test_the_session_agrees_with_brute_force_on_random_small_cases():
+    """The session's bounds on its one structural model (must/exclude, fixed and ruled-out
+    leads, fixed levels, committed activities, budget, key-account bounds, capacity scale)
+    give the optimum brute force finds, on the cases of test_plan's hypothesis property."""
+    from hypothesis import HealthCheck, given, settings
+    from test_plan import small_cases
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(small_cases())
+    def check(cs):
+        case, scenario = cs
+        best = brute_force(case, scenario)
+        session = PlanSession(case)
+        if best is None:
+            with pytest.raises(InfeasibleError):
+                session.solve(scenario)
+            return
+        p = session.solve(scenario)
+        assert p.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
+        assert_plan_sound(p)
+
+    check()
+
+
+def test_a_case_where_no_customer_can_be_a_key_account_plans_nothing():
+    """No eligible pair at all (every customer's tier above every manager's seniority): the
+    model has no columns; the session returns the empty plan, as plan() does (it raised
+    'HiGHS stopped without a plan: Empty')."""
+    case = tiny_case([dict(customer_id="A", tier=2)],
+                     [dict(manager_id="M1", seniority=1, capacity_hours=100)])
+    p = PlanSession(case).solve(Scenario(mip_gap=0.0))
+    assert p.status == "optimal" and p.objective == 0 and p.kpis["key_accounts"] == 0
+    assert p.objective == plan(case, Scenario(mip_gap=0.0)).objective
