@@ -52,7 +52,14 @@ import yaml
 from .case import Case
 from .errors import InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
 from .model import INF, LinearModel
-from .prepare import ModelData, committed, prepare, scenario_notes
+from .prepare import (
+    ModelData,
+    committed,
+    effective_managers,
+    effective_status,
+    prepare,
+    scenario_notes,
+)
 from .scenario import Hire, Scenario, yaml_number
 from .schema import Column, Table
 from .solve import Solution, relative_gap, set_start, solve
@@ -1258,6 +1265,15 @@ class MidtermPlan:
         return {"status": self.status, **self.kpis,
                 "years": _records(self.years), "hires": _records(self.hires)}
 
+    def verify(self) -> None:
+        """Re-check the plan's rules year by year from its decisions (:func:`verify_midterm`);
+        raises :class:`~kamopt.plan.VerificationError` listing every violation."""
+        from .plan import VerificationError
+
+        violations = verify_midterm(self)
+        if violations:
+            raise VerificationError(violations)
+
     def to_excel(self, path) -> None:
         """One sheet per table: Summary, Years, Targets, Accounts, Relationships, Changes,
         Hires, Managers, Assumptions."""
@@ -1284,6 +1300,113 @@ class MidtermPlan:
         return (f"MidtermPlan({self.status}, {len(self.years)} years, NPV {k['npv']:,.0f} EUR, "
                 f"targets met in {met} of {int(self.years['target'].notna().sum())} years, "
                 f"{len(self.hires)} hires, gap {k['mip_gap']:.2%})")
+
+
+def verify_midterm(mp: MidtermPlan) -> list[str]:
+    """The rules of the mid-term plan, re-checked year by year from its decisions.
+
+    Independent of the solver: from each year's key accounts, levels, lead
+    managers and activities (``mp.accounts``) and the hiring plan, with the
+    case's tables and the scenario, it checks status (``must``, ``exclude``
+    and the scenario's fixed decisions), one lead manager of sufficient
+    seniority per key account, fixed and ruled-out leads (a fixed lead in the
+    years its manager has hours), fixed levels, committed activities, hires
+    leading only from the year they are hired, the hours (level, activities
+    and the handover when an account changes hands, recomputed), each
+    manager's capacity of the year (``mp.managers``), each department's
+    capacity and the number of key accounts. The economics (intake, value,
+    NPV) are checked against enumeration in the tests, not here.
+    """
+    case, sc, a = mp.case, mp.scenario, mp.assumptions
+    c = case.customers
+    status = effective_status(case, sc)
+    managers = effective_managers(case, sc)
+    seniority = {**managers["seniority"].to_dict(),
+                 **{f"{HIRE_PREFIX}{h.name}-{k}": h.seniority for h in a.hire_profiles
+                    for k in range(1, h.max_hires + 1)}}
+    hired = dict(zip(mp.hires["manager_id"], mp.hires["year"], strict=True))
+    lapsed = (mp.model._builder.lapsed if mp.model is not None else {})
+    levels = {lv.name: lv.hours_factor for lv in sc.levels}
+    resp = ({(r.customer_id, r.level): float(r.hours) for r in case.responses.itertuples()}
+            if len(case.responses) else {})
+    has_resp = set(case.responses["customer_id"]) if len(case.responses) else set()
+    acts = case.activities
+    deps = case.departments["capacity_hours"].astype(float) if len(case.departments) else {}
+    capacity = mp.managers.set_index(["manager_id", "year"])["capacity"]
+    lead, ruled = sc.lead_of, set(sc.excluded_leads)
+    fixed_level, committed_of = sc.coverage_of, sc.committed_of
+    prev = {cid: (m or None) for cid, m in c["current_manager"].astype(str).items()}
+    out: list[str] = []
+    for year, ay in mp.accounts.sort_values("year").groupby("year", sort=True):
+        ay = ay.set_index("customer_id")
+        if not ay.index.equals(c.index):
+            out.append(f"in {year}, the plan does not have one row per customer of the case")
+            continue
+        ka = ay["key_account"].astype(int) == 1
+        mgr, lvl = ay["manager_id"].astype(str), ay["level"].astype(str)
+        hours, dept_use = {}, {}
+        for cid in c.index[(status == "must").to_numpy() & ~ka.to_numpy()]:
+            out.append(f"in {year}, {cid} is 'must' but not a key account")
+        for cid in c.index[(status == "exclude").to_numpy() & ka.to_numpy()]:
+            out.append(f"in {year}, {cid} is 'exclude' but a key account")
+        for cid in ay.index[~ka & ((mgr != "") | (lvl != ""))]:
+            out.append(f"in {year}, {cid} is not a key account but has a manager or level")
+        now = {}
+        for cid in ay.index[ka]:
+            j, level = mgr[cid], lvl[cid]
+            now[cid] = j
+            if j not in seniority:
+                out.append(f"in {year}, {cid} is led by {j}, who is not available")
+                continue
+            if seniority[j] < c.at[cid, "tier"]:
+                out.append(f"in {year}, {cid} (tier {c.at[cid, 'tier']}) is led by {j} of lower "
+                           "seniority")
+            if j.startswith(HIRE_PREFIX) and (j not in hired or hired[j] > year):
+                out.append(f"in {year}, {cid} is led by {j}, who is not hired yet")
+            if cid in lead and lead[cid] != j and year not in lapsed.get(cid, (None, []))[1]:
+                out.append(f"in {year}, {cid} is led by {j}, but the scenario fixes its lead to "
+                           f"{lead[cid]}")
+            if (cid, j) in ruled:
+                out.append(f"in {year}, {cid} is led by {j}, whom the scenario rules out")
+            if cid in fixed_level and level != fixed_level[cid]:
+                out.append(f"in {year}, {cid} has level '{level}', but the scenario fixes "
+                           f"'{fixed_level[cid]}'")
+            ids = [k for k in str(ay.at[cid, "activities"]).split(";") if k]
+            for k in committed_of.get(cid, ()):
+                if k not in ids:
+                    out.append(f"in {year}, {cid} does not run {k}, which the scenario commits")
+            h = (resp.get((cid, level), np.nan) if cid in has_resp
+                 else levels.get(level, np.nan) * float(c.at[cid, "kam_hours"]))
+            if np.isnan(h):
+                out.append(f"in {year}, {cid} has level '{level}', which it does not have")
+                continue
+            for k in ids:
+                h += float(acts.at[k, "kam_hours"])
+                dep = str(acts.at[k, "department"])
+                if dep:
+                    dept_use[dep] = dept_use.get(dep, 0.0) + float(acts.at[k, "dept_hours"])
+            if prev.get(cid) != j:
+                h += a.handover_hours
+            hours[cid] = h
+            if not np.isclose(h, float(ay.at[cid, "hours"]), rtol=1e-7, atol=1e-6):
+                out.append(f"in {year}, {cid}'s hours are {ay.at[cid, 'hours']:,.1f}; its "
+                           f"level, activities and handover give {h:,.1f}")
+        used = pd.Series(hours, dtype=float).groupby(pd.Series(now)).sum()
+        for j, u in used.items():
+            cap = float(capacity.get((j, year), 0.0))
+            if u > cap * (1 + 1e-9) + 1e-6:
+                out.append(f"capacity[{j},{year}]: {u:,.0f} h planned, {cap:,.0f} h available")
+        for dep, u in dept_use.items():
+            if u > float(deps.get(dep, np.inf)) * (1 + 1e-9) + 1e-6:
+                out.append(f"department[{dep},{year}]: {u:,.0f} h planned, "
+                           f"{float(deps[dep]):,.0f} h available")
+        n = int(ka.sum())
+        if sc.max_key_accounts is not None and n > sc.max_key_accounts:
+            out.append(f"in {year}, {n} key accounts > max_key_accounts {sc.max_key_accounts}")
+        if sc.min_key_accounts is not None and n < sc.min_key_accounts:
+            out.append(f"in {year}, {n} key accounts < min_key_accounts {sc.min_key_accounts}")
+        prev = {cid: now.get(cid) for cid in c.index}
+    return out
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -1572,7 +1695,7 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
         scenario = scenario.replace(time_limit=max(
             scenario.time_limit - (time.perf_counter() - t0 - t_build), 1.0))
     t_start = time.perf_counter() - t0 - t_build
-    sol = _solve(mm, scenario, start, fallback)
+    sol = _tidy_handover(mm, _solve(mm, scenario, start, fallback), scenario.mip_gap)
     if sol.status == "infeasible":
         raise _explain_infeasible(case, scenario, a, years, targets, capacity_by_year)
     if not sol.ok and a.target_mode == "hard" and len(mm.targets):
@@ -1588,6 +1711,39 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
     mp.kpis["start_seconds"] = t_start
     mp.kpis["total_seconds"] = time.perf_counter() - t0
     return mp
+
+
+def _tidy_handover(mm: MidtermModel, sol: Solution, mip_gap: float) -> Solution:
+    """``sol`` with every handover at the least its changes of hands need.
+
+    ``learn[i,j,t]`` is only bounded from below (``x[i,j,t] - x[i,j,t-1]``), so a
+    plan stopped at the time limit or the gap can pay handover hours where an
+    account keeps its manager (found by :func:`verify_midterm` on the sample: a
+    hire's account paid 40 h in each year). Lowering them to the least frees
+    hours and cost and keeps every rule, so the plan only gains; with minimum
+    workloads the handover is exact already and nothing changes.
+    """
+    b = mm._builder
+    if not sol.ok or b.learn is None or (mm.data.managers["min_hours"] > 0).any():
+        return sol
+    v = sol.values.copy()
+    x = v[b.x]
+    npr = len(mm.data.pairs)
+    t = b.xl["t"].to_numpy()
+    before = np.where(t == 0, mm.data.pairs["continuity"].to_numpy(float)[b.xl["p"].to_numpy()],
+                      0.0)
+    later = np.flatnonzero(t > 0)
+    before[later] = x[later - npr]
+    least = np.clip(np.round(x) - np.round(before), 0.0, 1.0)
+    if np.all(v[b.learn] <= least + 1e-9):
+        return sol
+    v[b.learn] = np.minimum(v[b.learn], least)
+    value = float(mm.lp.arrays()["obj"] @ v)
+    if value < sol.objective - 1e-9 * max(1.0, abs(sol.objective)):
+        return sol
+    gap = relative_gap(value, sol.bound) if sol.bound is not None else sol.gap
+    status = sol.status if gap is None else ("optimal" if gap <= mip_gap + 1e-9 else sol.status)
+    return dataclasses.replace(sol, objective=value, values=v, gap=gap, status=status)
 
 
 LNS_MIN_INTEGERS = 2000  # below this HiGHS alone is fast; the search only adds overhead

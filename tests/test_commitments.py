@@ -178,6 +178,7 @@ def test_the_midterm_plan_keeps_levels_and_commitments_in_every_year(case, free)
     assert rows["level"].tolist() == ["light", "light"]
     assert all(k in a.split(";") for a in rows["activities"])
     assert f"fixes the coverage of 1 account: {cid} light" in " ".join(mt.midterm_notes(mp))
+    mp.verify()
 
 
 def test_the_command_line_plans_with_commitments_and_refuses_bad_ones(case, free, tmp_path,

@@ -293,6 +293,7 @@ def test_a_fixed_lead_holds_while_its_manager_has_hours(case, free, search, monk
     assert rows.at[2027, "manager_id"] == j and rows.at[2028, "manager_id"] not in ("", j)
     assert f"{cid}'s fixed lead {j} has no hours in 2028: there {cid} stays a key account" \
         in " ".join(mt.midterm_notes(mp))
+    mp.verify()  # the fixed lead in 2027, free in 2028, every other rule
     # every column of the plan within its bounds (the search frees columns to their own bounds)
     arr, v = mp.model.lp.arrays(), mp.solution.values
     assert (v <= arr["ub"] + 1e-9).all() and (v >= arr["lb"] - 1e-9).all()

@@ -203,6 +203,7 @@ def test_brute_force_two_years(seed):
                             "order_intake": [total * 0.95, total * 0.6]})
     mp = plan_midterm(case, TWO_LEVELS, 2, targets, assumptions=a, capacity_by_year=NO_CAPACITY)
     best = brute_force(case, TWO_LEVELS, a.replace(years=2), 2, targets)
+    mp.verify()
     assert mp.status == "optimal"
     assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
     assert mp.kpis["solver_objective"] == pytest.approx(mp.objective, rel=1e-6, abs=1e-3)
@@ -225,6 +226,7 @@ def test_brute_force_with_a_fixed_level_and_a_committed_activity(seed):
     assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
     k1 = mp.accounts[mp.accounts["customer_id"] == "K1"]
     assert (k1["level"] == sc.coverage_of["K1"]).all()
+    mp.verify()
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -308,6 +310,53 @@ def test_invariants(small_plan):
         assert rel.at[r.customer_id, r.year] == r.to_manager
     # the per-year figures add up to the NPV
     assert mp.kpis["npv"] == pytest.approx((mp.years["net"] * mp.years["discount"]).sum())
+    mp.verify()  # and every rule, re-checked from the decisions
+
+
+def test_verify_finds_a_plan_that_breaks_a_rule(small_plan):
+    import dataclasses
+
+    from kamopt.midterm import verify_midterm
+    from kamopt.plan import VerificationError
+
+    mp, _ = small_plan
+    acc = mp.accounts.copy()
+    ka = acc.index[acc["key_account"] == 1]
+    acc.loc[ka[0], "hours"] += 25.0  # hours the decisions do not give
+    acc.loc[ka[1], ["key_account", "level", "manager_id", "activities"]] = [0, "", "", ""]
+    bad = dataclasses.replace(mp, accounts=acc, scenario=mp.scenario.replace(
+        must=(acc.at[ka[1], "customer_id"],)))
+    problems = verify_midterm(bad)
+    year, cid = acc.at[ka[1], "year"], acc.at[ka[1], "customer_id"]
+    assert f"in {year}, {cid} is 'must' but not a key account" in problems
+    assert any(f"{acc.at[ka[0], 'customer_id']}'s hours are" in p for p in problems)
+    with pytest.raises(VerificationError):
+        bad.verify()
+
+
+def test_a_plan_pays_no_handover_where_an_account_keeps_its_manager(mid_model):
+    """learn is only bounded from below: a plan stopped early could pay handover hours every
+    year (seen on the sample); they are lowered to what the changes of hands need."""
+    import dataclasses
+
+    from kamopt.midterm import _tidy_handover
+    from kamopt.midterm_search import round_lp
+    from kamopt.solve import Solution
+
+    mm, lp = mid_model
+    start = round_lp(mm, lp.values)
+    b = mm._builder
+    padded = start.copy()
+    padded[b.learn] = np.maximum(padded[b.learn], padded[b.x])  # a handover in every year led
+    obj = mm.lp.arrays()["obj"]
+    sol = Solution("feasible", float(obj @ padded), lp.objective, None, 1.0, "highs", padded)
+    tidy = _tidy_handover(mm, sol, 0.01)
+    assert tidy.objective > sol.objective
+    assert tidy.objective == pytest.approx(float(obj @ start))
+    assert np.allclose(tidy.values[b.learn], start[b.learn])
+    same = _tidy_handover(mm, dataclasses.replace(sol, values=start,
+                                                  objective=float(obj @ start)), 0.01)
+    assert same.objective == pytest.approx(float(obj @ start))
 
 
 def test_excel_and_chart(small_plan, tmp_path):
@@ -415,6 +464,7 @@ def test_brute_force_through_the_neighbourhood_search(seed, monkeypatch):
     targets = pd.DataFrame({"year": [2028], "scope": ["company"], "order_intake": [total]})
     mp = plan_midterm(case, TWO_LEVELS, 2, targets, assumptions=a, capacity_by_year=NO_CAPACITY)
     best = brute_force(case, TWO_LEVELS, a.replace(years=2), 2, targets)
+    mp.verify()
     assert mp.status == "optimal"
     assert mp.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
 
