@@ -59,7 +59,7 @@ from .case import Case
 from .model import KamModel, build
 from .plan import Plan
 from .plan import plan as make_plan
-from .prepare import effective_managers, prepare
+from .prepare import and_list, effective_managers, prepare
 from .scenario import Hire
 from .units import amount
 from .units import hours as hours_text
@@ -501,13 +501,12 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
                 what = [w for w, on in (("its lead manager", cid in fixed),
                                         ("its coverage level", cid in level),
                                         ("its activities", cid in committed)) if on]
-                how = (f"with {', '.join(what[:-1]) + ' and ' if len(what) > 1 else ''}"
-                       f"{what[-1]} fixed" if what else "set as 'must'")
+                how = f"with {and_list(what)} fixed" if what else "set as 'must'"
                 did = ""
                 if cid in level:
                     did += f"; at {r['level']} (fixed by the scenario)"
                 if cid in committed:
-                    did += f"; runs {' and '.join(committed[cid])} (committed by the scenario)"
+                    did += f"; runs {and_list(committed[cid])} (committed by the scenario)"
                 out.at[cid, "why"] = f"Key account, {how} by the user: {earn}, {rel}; {led}{did}"
             elif nph < (mph or 0) - 1e-6:
                 out.at[cid, "reason"] = "key account"

@@ -300,7 +300,7 @@ def coverage_notes(scenario: Scenario, limit: int = 10) -> list[str]:
         if not items:
             continue
         n = len(items)
-        text = ", ".join(f"{cid} {v if isinstance(v, str) else _and(v)}"
+        text = ", ".join(f"{cid} {v if isinstance(v, str) else and_list(v)}"
                          for cid, v in items[:limit])
         more = f" and {n - limit} more" if n > limit else ""
         what = "1 account" if n == 1 else f"{n} accounts"
@@ -319,11 +319,11 @@ def decisions_text(scenario: Scenario, cid: str) -> str:
     lead, level, acts = scenario.lead_of, scenario.coverage_of, scenario.committed_of
     parts = ([f"led by {lead[cid]}"] if cid in lead else []) + (
         [f"at {level[cid]}"] if cid in level else []) + (
-        [f"running {_and(acts[cid])}"] if cid in acts else [])
+        [f"running {and_list(acts[cid])}"] if cid in acts else [])
     return ", ".join(parts)
 
 
-def _and(ids) -> str:
+def and_list(ids) -> str:
     """``A01``, ``A01 and A03``, ``A01, A03 and A05``."""
     ids = list(ids)
     return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"

@@ -904,42 +904,26 @@ def check_against_scenario(case: Case, scenario) -> None:
     from .prepare import hire_ids
 
     hires = [mid for mid, _ in hire_ids(scenario)]
-    for key in ("leads", "excluded_leads"):
-        for cid, j in getattr(scenario, key, ()) or ():
-            if cid not in cids:
-                log.add(Problem(scenario.name, f"unknown customer; must be a customer_id in {cfile}"
-                                + did_you_mean(str(cid), cids.tolist() if len(cids) <= 2000 else []),
-                                column=f"{key}.{cid}", value=cid))
-            if key == "leads" and j in scenario.unavailable_managers:
-                log.add(Problem(scenario.name, f"is unavailable in this scenario "
-                                f"(unavailable_managers), so it cannot lead {cid}",
-                                column=f"leads.{cid}", value=j))
-            elif j not in mids and j not in hires:
-                log.add(Problem(scenario.name, f"unknown manager; must be a manager_id in {mfile} "
-                                "or a hire of the scenario"
-                                + did_you_mean(str(j), mids.tolist() + hires),
-                                column=f"{key}.{cid}", value=j))
-    _check_fixed_coverage(case, scenario, log, cfile)
-    log.raise_if_any(
-        title=f"The case {case.source or '(in memory)'} does not fit scenario '{scenario.name}'"
-    )
-
-
-def _check_fixed_coverage(case: Case, scenario, log: ProblemLog, cfile: str) -> None:
-    """The ids of ``coverage`` and ``committed_activities``: customers of the case, levels the
-    account has (the scenario's, or its rows of responses.csv), activities of the case."""
-    cids = case.customers.index
     near = cids.tolist() if len(cids) <= 2000 else []
-    resp = case.responses
+    resp = case.responses  # an account's own levels (responses.csv), else the scenario's
     own = resp.groupby("customer_id")["level"].agg(list).to_dict() if len(resp) else {}
     afile, _ = provenance(case.activities, "activities", case.source)
     acts = case.activities.index
-    for key in ("coverage", "committed_activities"):
+    for key in ("leads", "excluded_leads", "coverage", "committed_activities"):
         for cid, v in getattr(scenario, key, ()) or ():
             if cid not in cids:
                 log.add(Problem(scenario.name, f"unknown customer; must be a customer_id in {cfile}"
                                 + did_you_mean(str(cid), near), column=f"{key}.{cid}", value=cid))
-            elif key == "coverage":
+            if key == "leads" and v in scenario.unavailable_managers:
+                log.add(Problem(scenario.name, f"is unavailable in this scenario "
+                                f"(unavailable_managers), so it cannot lead {cid}",
+                                column=f"leads.{cid}", value=v))
+            elif key in ("leads", "excluded_leads") and v not in mids and v not in hires:
+                log.add(Problem(scenario.name, f"unknown manager; must be a manager_id in {mfile} "
+                                "or a hire of the scenario"
+                                + did_you_mean(str(v), mids.tolist() + hires),
+                                column=f"{key}.{cid}", value=v))
+            elif key == "coverage" and cid in cids:
                 levels = own.get(cid, list(scenario.level_names))
                 if v not in levels:
                     where = (f"the levels responses.csv gives {cid}" if cid in own
@@ -947,7 +931,11 @@ def _check_fixed_coverage(case: Case, scenario, log: ProblemLog, cfile: str) -> 
                     log.add(Problem(scenario.name, f"unknown coverage level; must be one of "
                                     f"{_listing(levels)} ({where})" + did_you_mean(str(v), levels),
                                     column=f"coverage.{cid}", value=v))
-            if key == "committed_activities" and v not in acts:
+            elif key == "committed_activities" and v not in acts:
                 log.add(Problem(scenario.name, f"unknown activity; must be an activity_id in "
                                 f"{afile}" + did_you_mean(str(v), acts.tolist()),
                                 column=f"committed_activities.{cid}", value=v))
+    log.raise_if_any(
+        title=f"The case {case.source or '(in memory)'} does not fit scenario '{scenario.name}'"
+    )
+
