@@ -12,7 +12,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import KamoptError
+from .errors import KamoptError, Problem
+
+#: the largest sample company ``kamopt sample`` generates (the largest benchmark is 20,000 x 400)
+MAX_SAMPLE_CUSTOMERS = 100_000
+MAX_SAMPLE_MANAGERS = 5_000
 
 
 def number_in(low: float, high: float | None = None, *,
@@ -49,6 +53,42 @@ def number_in(low: float, high: float | None = None, *,
     return parse
 
 
+def seconds(text: str) -> float:
+    """An argparse ``type`` for a time limit: a finite number of seconds > 0.
+
+    >>> seconds("30")
+    30.0
+    >>> seconds("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: got 'nan'; expected a number of seconds > 0
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a number of seconds > 0")
+    return value
+
+
+#: argparse ``type`` of every ``--mip-gap``: a share from 0 to 1
+gap = number_in(0, 1)
+
+
+def path_text(text: str) -> str:
+    """An argparse ``type`` for a path: not empty (an empty path would mean this folder).
+
+    >>> path_text(" ")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: got ' '; expected a path
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a path")
+    return text
+
+
 def _load(args) -> tuple:
     from .io import load_case
     from .scenario import Scenario
@@ -69,6 +109,7 @@ def cmd_check(args) -> int:
     (:func:`kamopt.prepare.scenario_notes`, which also says what a hire's pair costs are).
     """
     from .io import load_case
+    from .scenario import Scenario
     from .validate import check_against_scenario
 
     case = load_case(args.case)
@@ -76,12 +117,19 @@ def cmd_check(args) -> int:
     if args.scenario:
         from .diagnose import precheck
         from .prepare import scenario_notes
-        from .scenario import Scenario
 
         scenario = Scenario.from_yaml(args.scenario)
         check_against_scenario(case, scenario)
         precheck(case, scenario)
         notes = scenario_notes(case, scenario)
+    else:  # what `kamopt plan CASE` would refuse (levels of responses.csv the defaults lack)
+        try:
+            check_against_scenario(case, Scenario())
+        except KamoptError as exc:
+            exc.problems.append(Problem("--scenario", "none was given, so the case was checked "
+                                        "against the default scenario; give the scenario the "
+                                        "case is meant for"))
+            raise
     # the mid-term inputs, when the case has them (files of a folder, sheets of a workbook)
     from .midterm import load_capacity_by_year, load_targets
 
@@ -146,13 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("plan", cmd_plan, "Plan the key accounts of a case and write plan.csv and summary.json.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
-    sp.add_argument("--out", required=True,
+    sp.add_argument("--out", required=True, type=path_text,
                     help="output folder (created if missing; an earlier run's outputs there are "
                          "replaced as a set, other files stay; a case folder is refused)")
     sp.set_defaults(out_is_folder=True)
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
-    sp.add_argument("--time-limit", type=float, help="seconds for the solver (overrides the scenario)")
-    sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop (overrides the scenario)")
+    sp.add_argument("--time-limit", type=seconds, help="seconds for the solver (overrides the scenario)")
+    sp.add_argument("--mip-gap", type=gap, help="relative gap at which to stop (overrides the scenario)")
     sp.add_argument("--solver", choices=("highs", "cbc"), help="solver (default: HiGHS)")
     sp.add_argument("--excel", action="store_true", help="also write plan.xlsx")
     sp.add_argument("--years", type=number_in(1, 10, whole=True),
@@ -161,9 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(or --years) with kamopt.midterm")
 
     sp = add("sample", cmd_sample, "Generate a sample company (a case folder).")
-    sp.add_argument("out", help="folder to write")
-    sp.add_argument("--customers", type=number_in(1, whole=True), default=250)
-    sp.add_argument("--managers", type=number_in(1, whole=True), default=14)
+    sp.add_argument("out", type=path_text, help="folder to write")
+    sp.add_argument("--customers", type=number_in(1, MAX_SAMPLE_CUSTOMERS, whole=True), default=250,
+                    help=f"number of customers, 1 to {MAX_SAMPLE_CUSTOMERS:,}")
+    sp.add_argument("--managers", type=number_in(1, MAX_SAMPLE_MANAGERS, whole=True), default=14,
+                    help=f"number of managers, 1 to {MAX_SAMPLE_MANAGERS:,}")
     sp.add_argument("--seed", type=number_in(0, whole=True), default=7)
 
     from .frontier import add_frontier_command

@@ -101,16 +101,25 @@ class Shortfall:
         return self.needed - self.available
 
     def __str__(self) -> str:
-        have = self.detail or f"only {_num(self.available)} {self.unit} are available"
+        """The three figures at one precision, so that the shortfall is their difference as
+        shown (1,322 h against 1,270 h: short by 52, not 52.50).
+
+        >>> print(Shortfall("K1", "h", 1322.5, 1270, singular=True))
+        K1 needs at least 1,322 h; only 1,270 h are available (short by 52)
+        >>> print(Shortfall("K1", "h", 12.5, 10, singular=True))
+        K1 needs at least 12.50 h; only 10.00 h are available (short by 2.50)
+        """
+        whole = max(abs(self.needed), abs(self.available)) >= 100 or all(
+            abs(x - round(x)) < 1e-6 for x in (self.needed, self.available))
+        needed, available = ((round(self.needed), round(self.available)) if whole
+                             else (self.needed, self.available))
+        num = (lambda x: f"{x:,.0f}") if whole else (lambda x: f"{x:,.2f}")  # noqa: E731
+        have = self.detail or f"only {num(available)} {self.unit} are available"
         return (
             f"{self.requirement} {'needs' if self.singular else 'need'} at least "
-            f"{_num(self.needed)} {self.unit}; "
-            f"{have} (short by {_num(self.short_by)})"
+            f"{num(needed)} {self.unit}; "
+            f"{have} (short by {num(needed - available)})"
         )
-
-
-def _num(x: float) -> str:
-    return f"{x:,.0f}" if abs(x - round(x)) < 1e-6 or abs(x) >= 100 else f"{x:,.2f}"
 
 
 class InfeasibleError(KamoptError):

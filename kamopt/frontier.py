@@ -207,7 +207,7 @@ def format_table(table: pd.DataFrame) -> str:
         "capacity h": table["capacity_hours"].map(hours),
         "objective EUR": table["objective"].map("{:,.0f}".format),
         "status": table["status"],
-        "gap": table["mip_gap"].map("{:.2%}".format),
+        "gap": table["mip_gap"].map(lambda v: f"{v:.2%}" if np.isfinite(v) else "not proven"),
         "key accounts": table["key_accounts"],
         "marginal EUR": table["marginal_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
         "fixed cost": table["fixed_cost"].map(lambda v: f"{v:,.0f}"),
@@ -227,7 +227,7 @@ def format_table(table: pd.DataFrame) -> str:
 
 def add_frontier_command(subparsers) -> None:
     """Register ``kamopt frontier CASE [--scenario FILE] [--max-hires K]`` on the subparsers."""
-    from .cli import number_in
+    from .cli import gap, number_in
 
     sp = subparsers.add_parser(
         "frontier", help="Value of the plan against the number of added KAMs.",
@@ -236,11 +236,11 @@ def add_frontier_command(subparsers) -> None:
                     "each hire.")
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
-    sp.add_argument("--max-hires", type=number_in(0, whole=True), default=5,
-                    help="largest number of hires (default 5)")
+    sp.add_argument("--max-hires", type=number_in(1, 50, whole=True), default=5,
+                    help="largest number of hires, 1 to 50 (default 5)")
     sp.add_argument("--fixed-cost", type=number_in(0), default=0.0,
                     help="EUR a year per hire on top of its hours (default 0)")
-    sp.add_argument("--mip-gap", type=float, default=None,
+    sp.add_argument("--mip-gap", type=gap, default=None,
                     help=f"relative gap of each plan (default {FRONTIER_GAP} without a scenario)")
     sp.add_argument("--pair-costs-from", metavar="MANAGER", default="",
                     help="a manager of the case whose pair costs (pair_costs.csv) the hires take, "

@@ -242,16 +242,21 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     if not src.is_file():
         raise ReportError(f"The report notebook {src} is missing.")
     case_path = Path(case_path).resolve()
-    if not case_path.exists():
-        raise ReportError(f"The case {case_path} does not exist.")
+    missing = [] if case_path.exists() else [
+        Problem(str(case_path), "does not exist; expected a case folder of CSV files or an "
+                                ".xlsx workbook")]
     if scenario_path is not None:
         scenario_path = Path(scenario_path).resolve()
         if not scenario_path.is_file():
-            raise ReportError(f"The scenario {scenario_path} does not exist.")
+            missing.append(Problem(str(scenario_path), "does not exist; expected the scenario "
+                                                       "file (YAML)"))
     if assumptions_path is not None:
         assumptions_path = Path(assumptions_path).resolve()
         if not assumptions_path.is_file():
-            raise ReportError(f"The mid-term assumptions {assumptions_path} do not exist.")
+            missing.append(Problem(str(assumptions_path), "does not exist; expected the mid-term "
+                                                          "assumptions (YAML)"))
+    if missing:  # bad input (exit status 2), said before the notebook starts
+        raise InputError(missing, title="The report cannot be made")
     _check_inputs(case_path, scenario_path, assumptions_path, years)
     nb = nbformat.read(src, as_version=4)
     params = dict(CASE=str(case_path),
@@ -453,20 +458,22 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
     help_ = ("Run the key-account plan notebook (or, with --assumptions or --years, the "
              "mid-term plan notebook) on a case and write an HTML report without code.")
     sp = subparsers.add_parser("report", help=help_, description=help_)
+    from .cli import gap, number_in, path_text, seconds
+
     sp.set_defaults(func=cmd_report)
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
-    sp.add_argument("--out", required=True, help="the HTML file to write")
+    sp.add_argument("--out", required=True, type=path_text, help="the HTML file to write")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
-    sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop "
+    sp.add_argument("--mip-gap", type=gap, help="relative gap at which to stop "
                     "(overrides the scenario; 0.01 makes the sample ~6x faster)")
     sp.add_argument("--no-hire", action="store_true",
                     help="skip valuing one more KAM (saves one solve)")
     mt = sp.add_argument_group("the mid-term report (notebook 4: targets, hires, handovers)")
     mt.add_argument("--assumptions", help="mid-term assumptions (YAML): report the plan over "
                     "their `years`, against the case's targets.csv")
-    mt.add_argument("--years", type=int, help="the horizon in years, 1 to 10 (overrides the "
+    mt.add_argument("--years", type=number_in(1, 10, whole=True), help="the horizon in years, 1 to 10 (overrides the "
                     "assumptions' years)")
-    mt.add_argument("--time-limit", type=float, help="seconds for each of the report's two "
+    mt.add_argument("--time-limit", type=seconds, help="seconds for each of the report's two "
                     "plans (with and without the targets; default 30)")
     return sp
 

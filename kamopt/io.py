@@ -217,9 +217,61 @@ def check_writable(path: str | os.PathLike, title: str = "The output cannot be w
     if not existing.is_dir():
         raise InputError(Problem(str(existing), "is a file, so no folder can be made in it"
                                  + (f" for {path}" if existing != path else "")), title=title)
+    reason = None
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(Problem(str(existing), "is not writable for this user: choose another "
-                                 "output place or change its permissions"), title=title)
+        reason = "permission denied"
+    else:  # os.access says yes to root even where nothing can be written (/sys): try it
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".kamopt-probe.", dir=existing)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+    if reason is not None:
+        raise InputError(Problem(str(existing), f"is not writable for this user ({reason}): "
+                                 "choose another output place or change its permissions"),
+                         title=title)
+
+
+def check_output_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...],
+                      title: str = "The output cannot be written") -> Path:
+    """Refuse (exit status 2), before any work, an output file that cannot be written.
+
+    ``option`` names it as the user gave it (``--excel``); ``suffixes`` are
+    the endings it may have (``(".xlsx",)``). An empty name, a folder, a wrong
+    ending and a place that cannot be written are named.
+
+    >>> check_output_file("", "--excel", (".xlsx",))
+    Traceback (most recent call last):
+    ...
+    kamopt.errors.InputError: The output cannot be written (1 problem):
+      - --excel: got ''; expected the name of a file ending in .xlsx
+    >>> check_output_file("out.csv", "--chart", (".png",))
+    Traceback (most recent call last):
+    ...
+    kamopt.errors.InputError: The output cannot be written (1 problem):
+      - --chart out.csv: expected the name of a file ending in .png
+    """
+    endings = " or ".join(suffixes)
+    text = str(path)
+    if not text.strip():
+        raise InputError(Problem(option, f"expected the name of a file ending in {endings}",
+                                 value=text), title=title)
+    if not text.lower().endswith(suffixes):  # the path in full: its end is what is wrong
+        raise InputError(Problem(f"{option} {text}", f"expected the name of a file ending in "
+                                 f"{endings}"), title=title)
+    out = Path(path)
+    if out.is_dir():
+        raise InputError(Problem(f"{option} {out}", f"is a folder; expected the name of a file "
+                                 f"ending in {endings}"), title=title)
+    above = out.parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise InputError(Problem(f"{option} {out}", f"cannot be written: {above} is a file, not "
+                                 "a folder"), title=title)
+    check_writable(out.parent, title=title)
+    return out
 
 
 def check_output_folder(out: str | os.PathLike) -> None:
@@ -631,16 +683,114 @@ def cell_text(v: object) -> str:
     return str(v)
 
 
-def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], dict[str, str]]:
+def open_workbook(path: Path, log: ProblemLog, data_only: bool = True):
+    """``path`` opened read-only by openpyxl, or None with the problem logged (exit status 2)."""
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    except Exception as exc:  # noqa: BLE001 - a workbook that does not open is bad input
+        log.add(Problem(path.name, "cannot be read as an Excel workbook "
+                        f"({type(exc).__name__}: {exc}); open it in Excel and save it again"))
+        return None
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook ``path`` holds a formula (read from the zip)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(_FORMULA.search(z.read(n)) for n in z.namelist()
+                       if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+
+
+def _rows(ws) -> list[list]:
+    """The rows of a read-only sheet, every row and column there is (the used range a workbook
+    records can be too small: programs other than Excel write it wrongly), without the
+    empty cells after a row's last value and the empty rows after the last row."""
+    ws.reset_dimensions()
+    rows: list[list] = []
+    blank = 0
+    for r in ws.iter_rows(values_only=True):
+        n = len(r)
+        while n and (r[n - 1] is None or r[n - 1] == ""):
+            n -= 1
+        if n == 0:  # counted, not built: a formatted cell in row 1,048,576 costs nothing
+            blank += 1
+            continue
+        rows.extend([] for _ in range(blank))
+        blank = 0
+        rows.append(list(r[:n]))
+    return rows
+
+
+def sheet_records(path: Path, ws, label: str, log: ProblemLog) -> list[list[str]] | None:
+    """The cells of the read-only sheet ``ws`` of workbook ``path`` as text, row by row.
+
+    None, with the problem logged, when the sheet cannot be read (a damaged
+    file) or a cell holds a formula without a calculated value: a program
+    wrote the workbook and nobody opened it in Excel since, so the value is
+    not in the file, and reading the cell as empty would plan without it.
+    """
+    try:
+        rows = _rows(ws)
+    except Exception as exc:  # noqa: BLE001 - the sheet's XML is parsed only here
+        log.add(Problem(label, f"cannot be read as an Excel sheet ({type(exc).__name__}: {exc}); "
+                        "open the workbook in Excel and save it again"))
+        return None
+    records = [[cell_text(v) for v in r] for r in rows]
+    if _has_formulas(path):
+        missing = _formulas_without_values(path, ws.title, rows)
+        header = next((r for r in records if any(c.strip() for c in r)), [])
+        for row, col, formula in missing[:5]:
+            name = header[col].strip() if col < len(header) and header[col].strip() else None
+            log.add(Problem(label, f"holds the formula {formula!r} without a calculated value "
+                            "(the workbook was written by a program and not opened in Excel "
+                            "since): open it in Excel and save it, or enter the value",
+                            row=row, column=name or _column_letter(col)))
+        if len(missing) > 5:
+            log.add(Problem(label, f"and {len(missing) - 5:,} more cells hold formulas without "
+                            "a calculated value"))
+        if missing:
+            return None
+    return records
+
+
+def _column_letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col + 1)
+
+
+def _formulas_without_values(path: Path, title: str, rows: list[list]) -> list[tuple]:
+    """(row as Excel counts it, 0-based column, formula) of each formula cell of sheet
+    ``title`` whose value (in ``rows``, read with the calculated values) is missing."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        out = []
+        for k, r in enumerate(_rows(wb[title])):
+            have = rows[k] if k < len(rows) else []
+            for c, v in enumerate(r):
+                if isinstance(v, str) and v.startswith("=") and (c >= len(have) or have[c] is None):
+                    out.append((k + 1, c, v))
+        return out
+    except Exception:  # noqa: BLE001 - the values were read; this check is extra
+        return []
+    finally:
+        wb.close()
+
+
+def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], dict[str, str]]:
     book = path.name
     labels = {t.name: f"{book}[{t.name}]" for t in TABLES}
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        log.add(Problem(book, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"))
+    wb = open_workbook(path, log)
+    if wb is None:
         return {}, labels
     raws: dict[str, RawTable] = {}
     try:
@@ -672,14 +822,10 @@ def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
                 continue
             ws = matches[0]
             label = labels[table.name] = f"{book}[{ws.title}]"
-            records = [
-                [cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)
-            ]
-            width = max((len(r) for r in records), default=0)
-            for r in records:
-                r.extend([""] * (width - len(r)))
-            grid = [text_array(c) for c in zip(*records, strict=True)]
-            raw = raw_from_grid(grid, np.arange(1, len(records) + 1, dtype=np.int64), label, "")
+            records = sheet_records(path, ws, label, log)
+            if records is None:
+                continue
+            raw = records_table(records, label)
             if raw is None:
                 if table.required:
                     log.add(
@@ -695,3 +841,10 @@ def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
     finally:
         wb.close()
     return raws, labels
+
+
+def records_table(records: list[list[str]], label: str) -> RawTable | None:
+    """A sheet's text rows (:func:`sheet_records`) as a table (None for an empty sheet)."""
+    width = max((len(r) for r in records), default=0)
+    grid = [text_array(r[k] if k < len(r) else "" for r in records) for k in range(width)]
+    return raw_from_grid(grid, np.arange(1, len(records) + 1, dtype=np.int64), label, "")

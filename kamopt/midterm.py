@@ -47,7 +47,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .case import Case
 from .errors import InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
@@ -60,7 +59,7 @@ from .prepare import (
     prepare,
     scenario_notes,
 )
-from .scenario import Hire, Scenario, yaml_number
+from .scenario import Hire, Scenario, read_yaml, yaml_number
 from .schema import Column, Table
 from .solve import Solution, relative_gap, set_start, solve
 from .solve import two_cores as _two_cores  # a name of its own: tests replace it
@@ -71,7 +70,6 @@ from .validate import (
     did_you_mean,
     parse_table,
     provenance,
-    raw_from_grid,
     text_array,
 )
 
@@ -251,7 +249,12 @@ class MidtermAssumptions:
             data["ramp"] = tuple(yaml_number(v) for v in ramp)
         profiles = []
         hk = [f.name for f in dataclasses.fields(HireProfile)]
-        for n, item in enumerate(data.pop("hire_profiles", None) or []):
+        items = data.pop("hire_profiles", None) or []
+        if not isinstance(items, list):
+            problems.append(Problem(file, "must be a list of hire profiles, one '- name: ...' "
+                                    "each", column="hire_profiles", value=items))
+            items = []
+        for n, item in enumerate(items):
             if not isinstance(item, dict):
                 problems.append(Problem(file, "must be a mapping of profile keys",
                                         column=f"hire_profiles[{n}]", value=item))
@@ -273,11 +276,18 @@ class MidtermAssumptions:
                 if key in item:
                     item[key] = yaml_number(item[key])
             ind = item.get("industries", ())
+            if not isinstance(ind, str | list | tuple):
+                problems.append(Problem(file, "must be a list of industries",
+                                        column=f"hire_profiles[{n}].industries", value=ind))
+                ind = ()
             item["industries"] = tuple(ind.split(";") if isinstance(ind, str) else ind)
             if isinstance(item.get("pair_costs_from"), int) and not isinstance(
                     item.get("pair_costs_from"), bool):  # an id YAML read as a number
                 item["pair_costs_from"] = str(item["pair_costs_from"])
-            profiles.append(HireProfile(**item))
+            try:
+                profiles.append(HireProfile(**item))
+            except ScenarioError as exc:
+                problems += [dataclasses.replace(q, file=file) for q in exc.problems]
         data["hire_profiles"] = tuple(profiles)
         try:
             out = cls(**data)
@@ -292,14 +302,7 @@ class MidtermAssumptions:
     def from_yaml(cls, path) -> MidtermAssumptions:
         """Read ``path`` (YAML); errors name the file and the key."""
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ScenarioError(Problem(path.name, f"cannot be read as YAML: {exc}"),
-                                title="The mid-term assumptions have problems") from None
-        if data is not None and not isinstance(data, dict):
-            raise ScenarioError(Problem(path.name, "must be a mapping of keys to values"),
-                                title="The mid-term assumptions have problems")
+        data = read_yaml(path, title="The mid-term assumptions have problems")
         return cls.from_dict(data, file=path.name)
 
     def table(self) -> pd.DataFrame:
@@ -424,15 +427,10 @@ def _read_from_folder(folder: Path, table: Table, log: ProblemLog) -> RawTable |
 
 
 def _read_from_workbook(book: Path, table: Table, log: ProblemLog) -> RawTable | None:
-    import openpyxl
+    from .io import open_workbook, records_table, sheet_records
 
-    from .io import cell_text
-
-    try:
-        wb = openpyxl.load_workbook(book, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - a workbook that does not open is bad input
-        log.add(Problem(book.name, "cannot be read as an Excel workbook "
-                        f"({type(exc).__name__}: {exc})"))
+    wb = open_workbook(book, log)
+    if wb is None:
         return None
     try:
         sheets = [ws for ws in wb.worksheets
@@ -443,14 +441,11 @@ def _read_from_workbook(book: Path, table: Table, log: ProblemLog) -> RawTable |
             return None
         if not sheets:
             return None
-        title = sheets[0].title
-        records = [[cell_text(v) for v in r] for r in sheets[0].iter_rows(values_only=True)]
+        label = f"{book.name}[{sheets[0].title}]"
+        records = sheet_records(book, sheets[0], label, log)
     finally:
         wb.close()
-    width = max((len(r) for r in records), default=0)
-    grid = [text_array(r[k] if k < len(r) else "" for r in records) for k in range(width)]
-    return raw_from_grid(grid, np.arange(1, len(records) + 1, dtype=np.int64),
-                         f"{book.name}[{title}]", "")
+    return None if records is None else records_table(records, label)
 
 
 def _raw_from_frame(df: pd.DataFrame, file: str) -> RawTable:
@@ -1705,6 +1700,12 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
             raise err  # no plan even with the targets soft: proven
         raise _not_met(scenario, sol, err)
     if not sol.ok:
+        msg = (sol.message or "").lower()
+        if "time limit" in msg or "interrupted" in msg:  # kamopt stops HiGHS at the limit
+            raise SolverError(
+                f"No plan was found within the time limit ({scenario.time_limit:g} s; the LP "
+                f"relaxation of this {years}-year model alone may take longer): allow more with "
+                "the scenario's time_limit or --time-limit.")
         raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}")
     mp = read_midterm(mm, sol, case, scenario)
     mp.kpis["build_seconds"] = t_build
@@ -2652,11 +2653,14 @@ def add_midterm_command(subparsers) -> None:
     sp = subparsers.add_parser(
         "midterm", help="Plan key accounts and hires over several years against order-intake targets.",
         description="Plan key accounts and hires over several years against order-intake targets.")
+    from .cli import gap, number_in, path_text, seconds
+
     sp.set_defaults(func=cmd_midterm)
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook (targets.csv and "
                     "capacity_by_year.csv, or sheets of those names, are read if there)")
-    sp.add_argument("--years", type=int, default=None, help="horizon in years (default: assumptions)")
-    sp.add_argument("--out", required=True,
+    sp.add_argument("--years", type=number_in(1, 10, whole=True), default=None,
+                    help="horizon in years, 1 to 10 (default: the assumptions')")
+    sp.add_argument("--out", required=True, type=path_text,
                     help="output folder (created if missing; the files kamopt writes replace "
                          "those of the same name, others stay; a case folder is refused)")
     sp.set_defaults(out_is_folder=True)  # checked by kamopt.cli before any solve
@@ -2664,6 +2668,6 @@ def add_midterm_command(subparsers) -> None:
     sp.add_argument("--assumptions", help="mid-term assumptions (YAML), e.g. "
                     "data/scenarios/midterm_base.yml")
     sp.add_argument("--target-mode", choices=TARGET_MODES, help="override the assumptions' target_mode")
-    sp.add_argument("--time-limit", type=float, help="seconds for the solver")
-    sp.add_argument("--mip-gap", type=float, help="relative gap at which to stop")
+    sp.add_argument("--time-limit", type=seconds, help="seconds for the solver")
+    sp.add_argument("--mip-gap", type=gap, help="relative gap at which to stop")
     sp.add_argument("--excel", action="store_true", help="also write midterm.xlsx")

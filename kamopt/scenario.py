@@ -43,6 +43,66 @@ DEFAULT_LEVELS = (
 )
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the
+    last silently, so ``leads: {K1: M1, K1: M2}`` would drop a decision unsaid)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                twice = key in seen
+            except TypeError:  # an unhashable key: PyYAML's own error follows
+                continue
+            if twice:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (first on line {seen[key]})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | Path, title: str = "The scenario has problems") -> dict:
+    """The mapping of a YAML file, or :class:`ScenarioError` naming the file (and line).
+
+    Refuses what is not UTF-8 text, not YAML, not a mapping, and a key given
+    twice in one mapping. An empty file is an empty mapping.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.yml"
+    >>> _ = p.write_text("leads:\\n  K1: M1\\n  K1: M2\\n")
+    >>> read_yaml(p)
+    Traceback (most recent call last):
+    ...
+    kamopt.errors.ScenarioError: The scenario has problems (1 problem):
+      - ...s.yml, row 3: is not valid YAML (the key 'K1' is given twice (first on line 2))
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(Problem(str(path), "file not found"), title=title) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(Problem(str(path), f"cannot be read as UTF-8 text ({exc})"),
+                            title=title) from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise ScenarioError(Problem(str(path), f"is not valid YAML ({getattr(exc, 'problem', exc)})",
+                                    row=row), title=title) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ScenarioError(Problem(str(path), "must be a mapping of key: value lines",
+                                    value=type(data).__name__), title=title)
+    return data
+
+
 @dataclass(frozen=True)
 class Hire:
     """``count`` new key account managers of one profile (scenario ``hires``).
@@ -339,28 +399,9 @@ class Scenario:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:
-        """Read a scenario file (``yaml.safe_load``); the name defaults to the file stem."""
+        """Read a scenario file (:func:`read_yaml`); the name defaults to the file stem."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ScenarioError(Problem(str(path), "file not found")) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(Problem(str(path), f"cannot be read as UTF-8 text ({exc})")) from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            row = mark.line + 1 if mark is not None else None
-            raise ScenarioError(
-                Problem(str(path), f"is not valid YAML ({getattr(exc, 'problem', exc)})", row=row)
-            ) from None
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise ScenarioError(
-                Problem(str(path), "must be a mapping of key: value lines", value=type(data).__name__)
-            )
+        data = read_yaml(path)
         data.setdefault("name", path.stem)
         return cls.from_dict(data, file=str(path))
 

@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -665,33 +666,68 @@ def add_sensitivity_command(subparsers) -> None:
 
 
 def _cmd_sensitivity(args) -> int:
-    from .io import load_case, staged_file
+    from contextlib import ExitStack
 
-    for flag, path, suffix in (("--chart", args.chart, ".png"), ("--excel", args.excel, ".xlsx")):
-        if path and not str(path).lower().endswith(suffix):
-            raise ScenarioError(Problem(flag, f"the file's name must end in {suffix}",
-                                         value=path))
+    from .io import check_output_file, load_case, staged_file
+
+    outputs = [(flag, path, suffix) for flag, path, suffix in
+               (("--chart", args.chart, ".png"), ("--excel", args.excel, ".xlsx"))
+               if path is not None]
+    for flag, path, suffix in outputs:  # before any plan, not after minutes of solving
+        check_output_file(path, flag, (suffix,), title="The sweep's outputs cannot be written")
     if (args.param2 is None) != (args.values2 is None):
         raise ScenarioError(Problem("--param2" if args.param2 is None else "--values2",
                                     "--param2 and --values2 go together (a second parameter and "
                                     "its values)"))
     case = load_case(args.case)
     scenario = _scenario_of(args)
+    for flag, param, values in (("--values", args.param, args.values),
+                                ("--values2", args.param2, args.values2)):
+        if param is not None:
+            _check_values(scenario, param, values, flag)
     if args.param2:
         sw = grid(case, scenario, args.param, args.values, args.param2, args.values2)
         draw = grid_chart
     else:
         sw = sweep(case, scenario, args.param, args.values)
         draw = sweep_chart
+    if (sw.table["status"] == "infeasible").all():
+        # no plan at any value: say why for each (exit status 3), and write nothing
+        params = sw.parameters if args.param2 else (sw.parameter,)
+        raise InfeasibleError(reasons=[f"at {_point_text(r, params)}: {_one_line(r['reason'])}"
+                                       for _, r in sw.table.iterrows()])
     print(sw.summary_text(), file=sys.stdout)
-    if args.chart:
-        with staged_file(args.chart) as tmp:
-            draw(sw).savefig(tmp, format="png")
-        print(f"chart written to {args.chart}")
-    if args.excel:
-        sw.to_excel(args.excel)
-        print(f"workbook written to {args.excel}")
+    with ExitStack() as stack:  # both files or neither
+        if args.chart:
+            draw(sw).savefig(stack.enter_context(staged_file(args.chart)), format="png")
+        if args.excel:
+            sw.to_excel(stack.enter_context(staged_file(args.excel)))
+    for flag, path, _ in outputs:
+        print(f"{'chart' if flag == '--chart' else 'workbook'} written to {path}")
     return 0
+
+
+def _check_values(scenario: Scenario, parameter: str, values, option: str) -> None:
+    """``values`` of ``parameter`` as :func:`_varied` checks them, the problems named by the
+    command-line ``option`` that gave them (``--values``)."""
+    try:
+        _varied(scenario, parameter, values)
+    except ScenarioError as exc:
+        raise ScenarioError([dataclasses.replace(p, file=option, column=None,
+                                                 expected=f"{p.expected} (a value of {parameter})")
+                             for p in exc.problems],
+                            title=f"The values of {option} cannot be used") from None
+
+
+def _point_text(row: pd.Series, params: tuple[str, ...]) -> str:
+    """``realization = 0.2`` (both parameters for a grid's cell) for a row of a sweep's table."""
+    cols = params if len(params) == 2 else ("value",)
+    return ", ".join(f"{p} = {row[c]:g}" for p, c in zip(params, cols, strict=True))
+
+
+def _one_line(text: str) -> str:
+    lines = [ln.strip(" -") for ln in str(text).splitlines() if ln.strip()]
+    return "; ".join(ln for ln in lines if not ln.startswith("The scenario cannot be met"))
 
 
 # ----------------------------------------------------------- fixed leads
@@ -818,9 +854,11 @@ def add_lead_costs_command(subparsers) -> None:
 
 
 def _add_solver_arguments(sp) -> None:
-    sp.add_argument("--mip-gap", type=float, default=None,
+    from .cli import gap, seconds
+
+    sp.add_argument("--mip-gap", type=gap, default=None,
                     help="relative gap of each plan (default: the scenario's)")
-    sp.add_argument("--time-limit", type=float, default=None,
+    sp.add_argument("--time-limit", type=seconds, default=None,
                     help="seconds for each plan (default: the scenario's)")
 
 

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import sys
@@ -41,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import KamoptError
+from .errors import KamoptError, Problem
 from .plan import Plan
 from .scenario import Scenario
 from .units import hours
@@ -118,10 +119,107 @@ def _existing(where: str | Path, root: str | Path, needed: tuple[str, ...],
     return p, [f for f in needed if not (p / f).is_file()]
 
 
+#: summary.json's figures: each a number, or null where the plan has none (a one-year or
+#: a mid-term plan has some of them); and its texts
+_FIGURES = (*KPIS[1:], "bound", "customers", "npv", "hires", "changes")
+_TEXTS = ("status", "case")
+_JSON = {"list": "an array", "str": "a string", "NoneType": "null", "bool": "true or false",
+         "int": "a number", "float": "a number"}
+
+
+def _summary(file: Path, problems: list[Problem]) -> dict:
+    """summary.json's object, with a Problem for each figure that is not a number (and for a
+    file that is not a JSON object); {} when it is not one."""
+    expected = "expected a JSON object of the plan's figures, as `kamopt plan --out` writes it"
+    try:
+        s = json.loads(file.read_text(encoding="utf-8"))
+    except RecursionError:
+        problems.append(Problem(str(file), f"{expected}; got JSON nested too deeply to read"))
+        return {}
+    except ValueError as exc:  # not JSON, or not UTF-8
+        problems.append(Problem(str(file), f"{expected}; it is not valid JSON ({exc})"))
+        return {}
+    if not isinstance(s, dict):
+        problems.append(Problem(str(file), f"{expected}; got {_JSON.get(type(s).__name__)}"))
+        return {}
+    for k in _FIGURES + _TEXTS:
+        v = s.get(k)
+        if k in _TEXTS and not isinstance(v, str | None):
+            problems.append(Problem(f"{file}, key '{k}'", "must be text, or null", value=v))
+        elif k in _FIGURES and v is not None and not (
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)):
+            problems.append(Problem(f"{file}, key '{k}'", "must be a number, or null where the "
+                                    "figure is missing", value=v))
+    return s
+
+
+#: what a cell of a plan's tables must be: the message, and a test of its number
+_CELLS = {"0 or 1": ("must be 0 or 1 (1: a key account)", lambda x: x.isin([0, 1])),
+          "year": ("must be a year, a whole number such as 2027", lambda x: x == x.round()),
+          "number": ("must be a number", lambda x: x.notna())}
+
+
+def _table(file: Path, problems: list[Problem], needs=(), cells=None, once=(), per="",
+           **read) -> pd.DataFrame | None:
+    """``file`` read as a CSV that must have the columns ``needs``, each column of ``cells``
+    (column: a kind of :data:`_CELLS`, ending in '?' where a cell may be empty) cells of that
+    kind, and the values of the ``once`` columns once each (``per`` year). A Problem (file, row
+    as a spreadsheet counts it, column, value) for each fault; None when it is unusable."""
+    try:
+        frame = pd.read_csv(file, **read)
+    except (ValueError, OSError) as exc:  # empty, ragged, not UTF-8
+        problems.append(Problem(str(file), f"cannot be read as a CSV table ({str(exc).strip()})"))
+        return None
+    lacking = [c for c in needs if c not in frame.columns]
+    if lacking:
+        problems.append(Problem(str(file), f"no column {', '.join(map(repr, lacking))}; "
+                                f"kamopt compare needs the columns {', '.join(needs)}"))
+        return None
+    for col, kind in (cells or {}).items():
+        if col not in frame.columns:
+            continue
+        expected, test = _CELLS[kind.rstrip("?")]
+        text = frame[col].astype(str).str.strip()
+        num = pd.to_numeric(text, errors="coerce")
+        ok = np.isfinite(num) & test(num)
+        if kind.endswith("?"):
+            ok |= frame[col].isna() | (text == "")
+            expected += ", or empty"
+        for i in np.flatnonzero(~ok.to_numpy()):
+            v = frame[col].iloc[i]
+            problems.append(Problem(str(file), expected, row=int(i) + 2, column=col,
+                                    value="" if pd.isna(v) else v))
+        if ok.all() and (kind == "year" or not pd.api.types.is_numeric_dtype(frame[col])):
+            frame[col] = num.astype(int) if kind == "year" else num
+    seen: dict[tuple, int] = {}
+    for i, key in enumerate(zip(*(frame[c].astype(str) for c in once), strict=True)):
+        if key in seen:
+            problems.append(Problem(str(file), f"must appear once{per}; row {seen[key]} has it "
+                                    "already", row=i + 2, column=once[-1],
+                                    value=frame[once[-1]].iloc[i]))
+        seen.setdefault(key, i + 2)
+    return frame
+
+
+def _refuse(p: Path, what: str, problems: list[Problem]) -> None:
+    """Raise :class:`NotASavedScenario` listing ``problems`` (the first 10), if any."""
+    if problems:
+        more = [f"  and {len(problems) - 10} more"] if len(problems) > 10 else []
+        raise NotASavedScenario("\n".join([f"{p} is not {what}:",
+                                           *(f"  - {x}" for x in problems[:10]), *more]))
+
+
+def _disagree(file: Path, have: int, what: str, other: str, want) -> Problem:
+    return Problem(str(file), f"has {have:,} {what}, but {other} records {want:,}; the two "
+                   "files are not of one plan (write them again with kamopt plan)")
+
+
 def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedScenario:
     """Read a saved scenario, given its folder or its name under ``root``.
 
-    Raises :class:`NotASavedScenario` when a file is missing or unreadable.
+    Raises :class:`NotASavedScenario` when a file is missing or unreadable, has a value
+    that is not what `kamopt plan --out` writes (naming file, row, column and value), or
+    when plan.csv's customers or key accounts are not as many as summary.json records.
     """
     p, missing = _existing(where, root, _NEEDED, "a saved scenario")
     if missing and (p / "plan_by_year.csv").is_file():
@@ -134,23 +232,34 @@ def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedSc
             f"{p} is not a saved scenario: {', '.join(missing)} missing "
             "(a saved scenario has plan.csv and summary.json, as `kamopt plan --out` writes "
             "them, and scenario.yml if saved with kamopt.store.save_scenario).")
+    problems: list[Problem] = []
+    summary = _summary(p / "summary.json", problems)
+    _refuse(p, "a saved scenario", problems)
     try:
-        summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
         if (p / "scenario.yml").is_file():
             scenario = Scenario.from_yaml(p / "scenario.yml")
         elif isinstance(summary.get("scenario"), dict):
             scenario = Scenario.from_dict(summary["scenario"], file=str(p / "summary.json"))
         else:
             raise ValueError("neither scenario.yml nor a scenario in summary.json")
-        plan = pd.read_csv(p / "plan.csv", dtype={"customer_id": str, "manager_id": str,
-                                                  "level": str, "activities": str},
-                           keep_default_na=False).set_index("customer_id")
-        managers = (pd.read_csv(p / "managers.csv", dtype={"manager_id": str},
-                                keep_default_na=False).set_index("manager_id")
-                    if (p / "managers.csv").is_file() else pd.DataFrame())
     except (KamoptError, ValueError, KeyError, OSError) as exc:
         raise NotASavedScenario(f"{p} is not a saved scenario: {exc}") from None
-    return SavedScenario(p.name, p, scenario, plan, summary, managers)
+    plan = _table(p / "plan.csv", problems, ("customer_id", "key_account", "manager_id", "net"),
+                  {"key_account": "0 or 1", "net": "number"}, ("customer_id",),
+                  dtype={"customer_id": str, "manager_id": str, "level": str,
+                         "activities": str}, keep_default_na=False)
+    managers = (_table(p / "managers.csv", problems, ("manager_id",),
+                       {"utilisation": "number?"}, ("manager_id",), dtype={"manager_id": str},
+                       keep_default_na=False) if (p / "managers.csv").is_file() else None)
+    if plan is not None and not problems:
+        for what, have in (("customers", len(plan)),
+                           ("key_accounts", int(plan["key_account"].sum()))):
+            if summary.get(what) is not None and have != summary[what]:
+                problems.append(_disagree(p / "plan.csv", have, what.replace("_", " "),
+                                          "summary.json", summary[what]))
+    _refuse(p, "a saved scenario", problems)
+    return SavedScenario(p.name, p, scenario, plan.set_index("customer_id"), summary,
+                         pd.DataFrame() if managers is None else managers.set_index("manager_id"))
 
 
 def list_scenarios(root: str | Path = DEFAULT_ROOT) -> pd.DataFrame:
@@ -159,7 +268,7 @@ def list_scenarios(root: str | Path = DEFAULT_ROOT) -> pd.DataFrame:
     base = Path(root)
     for p in sorted(base.iterdir()) if base.is_dir() else []:
         if p.is_dir() and all((p / f).is_file() for f in _FILES):
-            s = json.loads((p / "summary.json").read_text(encoding="utf-8"))
+            s = _summary(p / "summary.json", [])  # {} for one that is not a JSON object
             rows.append({"name": p.name, "status": s.get("status"),
                          "objective": s.get("objective"), "key_accounts": s.get("key_accounts"),
                          "folder": str(p)})
@@ -197,6 +306,7 @@ class Comparison:
     manager_changes: pd.DataFrame
     utilisation: pd.DataFrame
     scenarios: list[SavedScenario] = field(repr=False, default_factory=list)
+    notes: list[str] = field(default_factory=list)  # printed under the figures
 
     def to_dict(self) -> dict[str, pd.DataFrame]:
         return {"kpis": self.kpis, "key_account_changes": self.key_account_changes,
@@ -218,7 +328,7 @@ class Comparison:
         first = self.names[0]
         k = self.kpis.copy()
         out = ["Scenarios compared (changes are against '" + first + "'):", "",
-               _format_kpis(k), ""]
+               _format_kpis(k), "", *self.notes, *([""] if self.notes else [])]
         for name in self.names[1:]:
             ch = self.key_account_changes
             ch = ch[ch["scenario"] == name]
@@ -290,12 +400,15 @@ def _unique_names(saved: list[SavedScenario]) -> list[str]:
 
 def _optima_differ(first: dict, other: dict) -> tuple[float, float] | None:
     """The range the difference of two plans' *optima* lies in, from their objectives and
-    proven bounds (maximisation); None when a bound is missing."""
+    proven bounds (maximisation); None when a bound is missing. Two plans of the same
+    objective and bound are taken as one (a folder compared with itself, or a copy): 0."""
     try:
         o1, b1 = float(first["objective"]), float(first["bound"])
         o2, b2 = float(other["objective"]), float(other["bound"])
     except (KeyError, TypeError, ValueError):
         return None
+    if math.isclose(o1, o2, rel_tol=1e-9) and math.isclose(b1, b2, rel_tol=1e-9):
+        return 0.0, 0.0
     return o2 - max(b1, o1), max(b2, o2) - o1
 
 
@@ -313,14 +426,53 @@ def _gap_lines(names: list[str], summaries: list[dict], what: str, scale) -> lis
     return out
 
 
+def _one_case(paths: list[Path], ids: list[set], recorded: list, case) -> list[str]:
+    """Refuse plans of different customers, and a ``case`` that lacks some of them
+    (:class:`NotASavedScenario`); the notes for plans of the same customer ids whose
+    summary.json records different cases (or another case than ``case``)."""
+    for p, other in zip(paths[1:], ids[1:], strict=True):
+        if other != ids[0]:
+            only = [f"only in {q.name}: {_ids(sorted(x - y), 5)}"
+                    for q, x, y in ((paths[0], ids[0], other), (p, other, ids[0])) if x - y]
+            raise NotASavedScenario(f"{paths[0]} and {p} plan different customers, so they are "
+                                    f"not scenarios of one case ({'; '.join(only)}). Compare "
+                                    "plans of one case.")
+    planned: dict[str, str] = {}  # the case's folder or workbook, as summary.json records it
+    for c in recorded:
+        if isinstance(c, str) and c.strip():
+            planned.setdefault(Path(c).stem, c)
+    if case is not None and (lacking := sorted(ids[0] - set(case.customers.index))):
+        raise NotASavedScenario(
+            f"The case {case.source or '(in memory)'} does not have the plans' customers "
+            f"{_ids(lacking, 5)}: name them with the case the plans are of"
+            + (f" ({' and '.join(map(repr, planned.values()))})." if planned else "."))
+    notes = []
+    if len(planned) > 1:
+        notes.append(f"Note: the plans are of different cases, "
+                     f"{' and '.join(map(repr, planned.values()))} (as their summary.json "
+                     "records). Their customers have the same ids, so they are compared as "
+                     "scenarios of one company; if the cases are not one company's, the "
+                     "changes below mean nothing.")
+    others = [repr(c) for k, c in planned.items() if case is not None and case.source
+              and k != Path(case.source).stem]
+    if others:
+        notes.append(f"Note: the customers are named as in the case '{case.source}'; the plans "
+                     f"of {' and '.join(others)} may have other customers under these ids.")
+    return notes
+
+
 def compare(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Comparison | MidtermComparison:
     """Compare saved scenarios (folders, or names under ``root``) side by side.
 
     Folders of mid-term plans (``kamopt plan --years T --out``) are compared by
     :func:`compare_midterm`; one-year and mid-term plans are not mixed. With
     ``case`` (a :class:`~kamopt.case.Case`) the changes name the customers too.
-    Raises :class:`NotASavedScenario` for a folder that is not one, and
-    ``ValueError`` for fewer than one folder.
+    Raises :class:`NotASavedScenario` for a folder that is not one, for plans of
+    different customers (they are not scenarios of one case) and for a ``case``
+    that lacks some of the plans' customers; ``ValueError`` for fewer than one
+    folder. Plans of the same customer ids whose summary.json records different
+    cases are compared (a plan of an updated copy of the case is a fair
+    comparison), with a note saying so in :attr:`Comparison.notes`.
     """
     dirs = list(dirs)
     if not dirs:
@@ -338,6 +490,8 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Comparison | Mi
             "with mid-term).")
     saved = [load_scenario(d, root) for d in dirs]
     names = _unique_names(saved)
+    notes = _one_case([s.path for s in saved], [set(s.plan.index) for s in saved],
+                      [s.summary.get("case") for s in saved], case)
     kpis = pd.DataFrame({n: [s.summary.get(k) for k in KPIS] for n, s in zip(names, saved,
                                                                               strict=True)},
                         index=list(KPIS))
@@ -364,7 +518,7 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Comparison | Mi
     util = pd.DataFrame({n: s.managers["utilisation"] if "utilisation" in s.managers else
                          pd.Series(dtype=float) for n, s in zip(names, saved, strict=True)})
     util.index.name = "manager_id"
-    return Comparison(names, kpis, ka, mc, util, saved)
+    return Comparison(names, kpis, ka, mc, util, saved, notes)
 
 
 # ------------------------------------------------------- mid-term comparison
@@ -391,26 +545,42 @@ class SavedMidterm:
 def load_midterm(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedMidterm:
     """Read the output folder of a mid-term plan (``kamopt plan --years T --out``).
 
-    Raises :class:`NotASavedScenario` when a file is missing or unreadable.
+    Raises :class:`NotASavedScenario` when a file is missing or unreadable, has a value
+    that is not what `kamopt plan --years T --out` writes (naming file, row, column and
+    value), or when plan_by_year.csv's key accounts of a year are not as many as intake.csv
+    records.
     """
     p, missing = _existing(where, root, _MIDTERM_NEEDED, "a mid-term plan")
     if missing:
         raise NotASavedScenario(
             f"{p} is not a mid-term plan's output: {', '.join(missing)} missing (`kamopt plan "
             "--years T --out DIR` writes plan_by_year.csv, intake.csv, hires.csv, summary.json).")
-    try:
-        summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
-        years = pd.read_csv(p / "intake.csv").set_index("year")
-        hires = pd.read_csv(p / "hires.csv", dtype={"manager_id": str, "profile": str},
-                            keep_default_na=False)
-        plan = pd.read_csv(p / "plan_by_year.csv", dtype={"customer_id": str, "manager_id": str,
-                                                          "level": str, "activities": str},
-                           keep_default_na=False)
-        for col, frame in (("intake", years), ("year", hires), ("key_account", plan)):
-            if col not in frame.columns and not (col == "year" and frame.empty):
-                raise ValueError(f"no column '{col}'")
-    except (ValueError, KeyError, OSError) as exc:
-        raise NotASavedScenario(f"{p} is not a mid-term plan's output: {exc}") from None
+    problems: list[Problem] = []
+    summary = _summary(p / "summary.json", problems)
+    figures = {c: "number?" for c in ("intake", "target", "shortfall", "key_accounts", "net")}
+    years = _table(p / "intake.csv", problems, ("year", "intake"), {"year": "year", **figures},
+                   ("year",))
+    hires = _table(p / "hires.csv", problems, (), {"year": "year"},
+                   dtype={"manager_id": str, "profile": str}, keep_default_na=False)
+    if hires is not None and len(hires) and not {"year", "profile"} <= set(hires.columns):
+        problems.append(Problem(str(p / "hires.csv"), "has hires but not the columns 'year' "
+                                "and 'profile' (the year of each hire and its profile)"))
+    plan = _table(p / "plan_by_year.csv", problems, ("year", "customer_id", "key_account"),
+                  {"year": "year", "key_account": "0 or 1"}, ("year", "customer_id"), " a year",
+                  dtype={"customer_id": str, "manager_id": str, "level": str,
+                         "activities": str}, keep_default_na=False)
+    if not problems:  # each year's key accounts as intake.csv records them
+        years = years.set_index("year")
+        got = plan[plan["key_account"] == 1].groupby("year").size()
+        want = years["key_accounts"] if "key_accounts" in years else pd.Series(dtype=float)
+        for y in sorted(set(plan["year"]) | set(years.index)):
+            if y not in years.index:
+                problems.append(Problem(str(p / "plan_by_year.csv"), f"has the year {y}, which "
+                                        "intake.csv has not; the two files are not of one plan"))
+            elif pd.notna(want.get(y)) and got.get(y, 0) != want[y]:
+                problems.append(_disagree(p / "plan_by_year.csv", int(got.get(y, 0)),
+                                          f"key accounts in {y}", "intake.csv", int(want[y])))
+    _refuse(p, "a mid-term plan's output", problems)
     return SavedMidterm(p.name, p, summary, years, hires, plan)
 
 
@@ -436,6 +606,7 @@ class MidtermComparison:
     key_account_changes: pd.DataFrame
     hires: pd.DataFrame
     plans: list[SavedMidterm] = field(repr=False, default_factory=list)
+    notes: list[str] = field(default_factory=list)  # printed under the figures
 
     def to_dict(self) -> dict[str, pd.DataFrame]:
         return {"kpis": self.kpis, "key_account_changes": self.key_account_changes,
@@ -454,7 +625,7 @@ class MidtermComparison:
         """The comparison as text, as ``kamopt compare`` prints it for mid-term plans."""
         first = self.names[0]
         out = ["Mid-term plans compared (changes are against '" + first + "'):", "",
-               _format_midterm_kpis(self.kpis), ""]
+               _format_midterm_kpis(self.kpis), "", *self.notes, *([""] if self.notes else [])]
         for name in self.names:
             h = self.hires[self.hires["scenario"] == name]
             said = ", ".join(f"{r.count} {r.profile} in {r.year}" for r in h.itertuples()) or "none"
@@ -463,7 +634,7 @@ class MidtermComparison:
         for name in self.names[1:]:
             ch = self.key_account_changes[self.key_account_changes["scenario"] == name]
             out.append(f"{name}, key accounts against '{first}':")
-            for year in self.kpis.attrs.get("years", []):
+            for year in _common(self.kpis, first, name):
                 y = ch[ch["year"] == year]
                 enters = _who(y[y["change"] == "enters"])
                 leaves = _who(y[y["change"] == "leaves"])
@@ -477,11 +648,25 @@ class MidtermComparison:
                 else:
                     out.append(f"  {year}: {len(enters)} enter ({_ids(enters)}), "
                                f"{len(leaves)} leave ({_ids(leaves)})")
-        caveats = _gap_lines(self.names, [p.summary for p in self.plans], "objectives",
+        of = self.kpis.attrs.get("of", {})
+        alike = [i for i, n in enumerate(self.names) if of.get(n) == of.get(first)]  # horizon
+        caveats = _gap_lines([self.names[i] for i in alike],
+                             [self.plans[i].summary for i in alike], "objectives",
                              lambda v: f"{v / 1e6:+,.2f} M EUR")
         if caveats:
             out += ["", *caveats]
         return "\n".join(out).rstrip() + "\n"
+
+
+def _common(kpis: pd.DataFrame, a: str, b: str) -> list:
+    """The years of the comparison that plans ``a`` and ``b`` both cover."""
+    of = kpis.attrs.get("of", {})
+    return [y for y in kpis.attrs.get("years", []) if y in of.get(a, [y]) and y in of.get(b, [y])]
+
+
+def _span(years) -> str:
+    years = sorted(years)
+    return f"{years[0]}-{years[-1]}" if len(years) > 1 else f"{years[0]}" if years else "no year"
 
 
 def _ids(ids: list[str], limit: int = 8) -> str:
@@ -544,6 +729,15 @@ def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Midterm
     """Compare mid-term plans (their ``kamopt plan --years T --out`` folders) side by side;
     with ``case`` the changes name the customers too.
 
+    Plans of different horizons (2027-2028 and 2027-2029, say) are compared where
+    both have a year: each year's figures are shown for the plans that have it,
+    key accounts are compared only in the years both plans have, and a note in
+    :attr:`MidtermComparison.notes` says that their NPVs are over different
+    years, so the NPV change does not say which plan is better (a consultant
+    asking "does a longer view change this year's decisions?" wants just this
+    comparison, so it is not refused). Plans of different customers, and a
+    ``case`` that lacks some, are refused as by :func:`compare`.
+
     >>> import tempfile
     >>> from kamopt.midterm import MidtermAssumptions, plan_midterm, write_midterm_outputs
     >>> from kamopt.sample import make_case
@@ -566,7 +760,17 @@ def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Midterm
                          "mid-term plan's folder. Got none instead.")
     plans = [load_midterm(d, root) for d in dirs]
     names = _unique_names(plans)
-    years = sorted(set().union(*(set(p.years.index) for p in plans)))
+    notes = _one_case([p.path for p in plans], [set(p.plan["customer_id"]) for p in plans],
+                      [p.summary.get("case") for p in plans], case)
+    of = {n: sorted(p.years.index) for n, p in zip(names, plans, strict=True)}
+    years = sorted(set().union(*of.values()))
+    other = [n for n in names[1:] if of[n] != of[names[0]]]
+    if other:
+        spans = ", ".join(f"{n}: {_span(of[n])}" for n in names)
+        notes.append(f"Note: the plans cover different years ({spans}): key accounts are "
+                     f"compared only in the years both have, and the NPV of {' and '.join(other)} "
+                     f"is over other years than {names[0]}'s, so the NPV change does not say "
+                     "which plan is better.")
     rows: dict[str, dict] = {}
     for n, p in zip(names, plans, strict=True):
         s = p.summary
@@ -584,13 +788,13 @@ def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Midterm
     kpis = kpis[kpis.notna().any(axis=1)]  # no targets: no target and shortfall rows
     npv = pd.to_numeric(kpis.loc["npv"], errors="coerce")
     kpis.loc["npv_change"] = (npv - npv.iloc[0]).to_numpy()
-    kpis.attrs["years"] = years
+    kpis.attrs.update(years=years, of=of)
     first = plans[0].plan
     ka0 = first[first["key_account"].astype(int) == 1].groupby("year")["customer_id"].agg(set)
     changes = []
     for n, p in zip(names[1:], plans[1:], strict=True):
         ka = p.plan[p.plan["key_account"].astype(int) == 1].groupby("year")["customer_id"].agg(set)
-        for y in years:
+        for y in _common(kpis, names[0], n):
             was, now = ka0.get(y, set()), ka.get(y, set())
             changes += [(n, y, cid, "enters") for cid in sorted(now - was)]
             changes += [(n, y, cid, "leaves") for cid in sorted(was - now)]
@@ -602,7 +806,7 @@ def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Midterm
             g = p.hires.groupby(["year", "profile"]).size()
             hires += [(n, int(y), prof, int(c)) for (y, prof), c in g.items()]
     hires = pd.DataFrame(hires, columns=["scenario", "year", "profile", "count"])
-    return MidtermComparison(names, kpis, ch, hires, plans)
+    return MidtermComparison(names, kpis, ch, hires, plans, notes)
 
 
 def add_compare_command(subparsers) -> None:
@@ -624,8 +828,11 @@ def add_compare_command(subparsers) -> None:
 
 
 def _cmd_compare(args) -> int:
-    if args.excel and Path(args.excel).suffix.lower() != ".xlsx":
-        raise NotASavedScenario(f"--excel {args.excel}: the workbook's name must end in .xlsx.")
+    if args.excel is not None:  # before anything is read or printed
+        from .io import check_output_file
+
+        check_output_file(args.excel, "--excel", (".xlsx",),
+                          title="The comparison cannot be written")
     case = None
     if args.case:
         from .io import load_case

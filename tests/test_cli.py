@@ -304,12 +304,31 @@ def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["sample", "{tmp}/s", "--customers", "0"], "--customers: got '0'; expected a whole number >= 1"),
+    (["sample", "{tmp}/s", "--customers", "0"], "--customers: got '0'; expected a whole number from 1 to 100000"),
     (["sample", "{tmp}/s", "--seed", "-1"], "--seed: got '-1'; expected a whole number >= 0"),
     (["plan", "{case}", "--out", "{tmp}/o", "--years", "0"], "--years: got '0'; expected a whole "
                                                              "number from 1 to 10"),
     (["frontier", "{case}", "--max-hires", "-1"], "--max-hires: got '-1'"),
     (["frontier", "{case}", "--fixed-cost", "-5"], "--fixed-cost: got '-5'; expected a number >= 0"),
+    (["frontier", "{case}", "--max-hires", "0"], "--max-hires: got '0'; expected a whole number "
+                                                 "from 1 to 50"),
+    # an empty path would write into the folder the command runs in
+    (["sample", ""], "got ''; expected a path"),
+    (["sample", "{tmp}/s", "--customers", "1000000000"], "--customers: got '1000000000'; "
+                                                         "expected a whole number from 1 to 100000"),
+    (["plan", "{case}", "--out", ""], "--out: got ''; expected a path"),
+    (["plan", "{case}", "--out", "{tmp}/o", "--mip-gap", "nan"], "--mip-gap: got 'nan'; "
+                                                                 "expected a number from 0 to 1"),
+    (["midterm", "{case}", "--out", "{tmp}/o", "--time-limit", "inf"],
+     "--time-limit: got 'inf'; expected a number of seconds > 0"),
+    (["midterm", "{case}", "--out", "{tmp}/o", "--years", "11"], "--years: got '11'"),
+    (["report", "{case}", "--out", "{tmp}/r.html", "--mip-gap", "inf"], "--mip-gap: got 'inf'"),
+    (["report", "{case}", "--out", "{tmp}/r.html", "--years", "2", "--time-limit", "nan"],
+     "--time-limit: got 'nan'"),
+    (["sensitivity", "{case}", "--param", "realization", "--values", "0.2", "--mip-gap", "-1"],
+     "--mip-gap: got '-1'"),
+    (["decision-costs", "{case}", "--scenario", "x.yml", "--time-limit", "0"],
+     "--time-limit: got '0'; expected a number of seconds > 0"),
 ])
 def test_out_of_range_options_exit_2_with_usage(argv, expected, small_case, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, case=small_case) for a in argv]
@@ -396,3 +415,109 @@ def test_a_scenario_that_overrides_the_case_says_so_in_check_plan_and_summary(
                  str(plain)]) == 0
     assert "overrides the case" not in capsys.readouterr().out
     assert "notes" not in json.loads((tmp_path / "p" / "summary.json").read_text())
+
+
+# ------------------------------------------------- outputs and inputs of the other commands
+def _no_planning(monkeypatch):
+    def must_not_plan(*a, **k):
+        raise AssertionError("planned although an output or input is refused")
+
+    monkeypatch.setattr("kamopt.sensitivity.sweep", must_not_plan)
+
+
+@pytest.mark.parametrize("chart, excel, expected", [
+    ("ok.png", "afile/s.xlsx", "--excel {tmp}/afile/s.xlsx: cannot be written: {tmp}/afile is a "
+                               "file, not a folder"),
+    ("ok.png", "", "--excel: got ''; expected the name of a file ending in .xlsx"),
+    ("ok.png", "adir.xlsx", "--excel {tmp}/adir.xlsx: is a folder"),
+    ("ok.jpg", "s.xlsx", "--chart {tmp}/ok.jpg: expected the name of a file ending in .png"),
+])
+def test_sweep_outputs_are_checked_before_any_plan_and_none_is_half_written(
+        chart, excel, expected, small_case, tmp_path, capsys, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir.xlsx").mkdir()
+    _no_planning(monkeypatch)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv = ["sensitivity", str(small_case), "--param", "realization", "--values", "0.2", "0.4",
+            "--chart", str(tmp_path / chart), "--excel", str(tmp_path / excel) if excel else ""]
+    assert main(argv) == 2
+    assert expected.format(tmp=tmp_path) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no chart without its workbook
+
+
+def test_a_place_where_nothing_can_be_written_is_refused_even_for_root(tmp_path, monkeypatch):
+    """os.access says yes to root for /sys; writing a probe file tells the truth."""
+    import errno
+
+    from kamopt import io
+    from kamopt.errors import InputError
+
+    def read_only(*a, **k):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(io.tempfile, "mkstemp", read_only)
+    with pytest.raises(InputError, match="not writable for this user .Read-only file system.") as e:
+        io.check_writable(tmp_path / "out")
+    assert e.value.exit_code == 2
+
+
+def test_a_sweep_without_any_plan_exits_3_with_each_values_reason(small_case, tmp_path, capsys):
+    chart = tmp_path / "s.png"
+    assert main(["sensitivity", str(small_case), "--param", "min_key_accounts", "--values", "100",
+                 "200", "--mip-gap", "0.01", "--chart", str(chart)]) == 3
+    err = capsys.readouterr().err
+    assert "at min_key_accounts = 100: " in err and "at min_key_accounts = 200: " in err
+    assert "short by 61" in err and not chart.exists()  # 39 customers can be key accounts
+
+
+def test_bad_sweep_values_are_named_by_the_option_that_gave_them(small_case, capsys):
+    assert main(["sensitivity", str(small_case), "--param", "realization", "--values", "0.2",
+                 "--param2", "capacity_scale", "--values2", "1", "1.0"]) == 2
+    err = capsys.readouterr().err
+    assert "--values2: got 1.0; is given twice (a value of capacity_scale)" in err
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hire_profiles: 5\n", "column 'hire_profiles': got 5; must be a list of hire profiles"),
+    ("hire_profiles: [{name: x, industries: 5}]\n",
+     "column 'hire_profiles[0].industries': got 5; must be a list of industries"),
+    ("hire_profiles: [{name: x, seniority: abc}]\n", "column 'hire_profiles[x].seniority'"),
+    ("years: 2\nyears: 3\n", "row 2: is not valid YAML (the key 'years' is given twice "
+                              "(first on line 1))"),
+    (b"\x00\xff", "cannot be read as UTF-8 text"),
+])
+def test_bad_midterm_assumptions_exit_2_naming_the_key(text, expected, small_case, tmp_path,
+                                                       capsys):
+    a = tmp_path / "a.yml"
+    a.write_bytes(text if isinstance(text, bytes) else text.encode())
+    out = tmp_path / "o"
+    assert main(["midterm", str(small_case), "--years", "2", "--assumptions", str(a),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "The mid-term assumptions have problems" in err and expected in err
+    assert not out.exists()
+
+
+def test_a_scenario_key_given_twice_is_refused_not_silently_dropped(small_case, tmp_path, capsys):
+    sc = tmp_path / "dup.yml"
+    sc.write_text("leads:\n  K0002: M04\n  K0002: M05\n")
+    assert main(["check", str(small_case), "--scenario", str(sc)]) == 2
+    assert "row 3: is not valid YAML (the key 'K0002' is given twice (first on line 2))" in \
+        capsys.readouterr().err
+
+
+def test_a_midterm_plan_stopped_at_its_time_limit_says_so_not_interrupted_by_user(
+        small_case, tmp_path, capsys, monkeypatch):
+    from kamopt.solve import Solution
+
+    def stopped(*a, **k):  # what kamopt's own stop of HiGHS at the limit reads like
+        return Solution("error", None, None, None, 5.0, "highs",
+                        message="HiGHS stopped without a plan: Interrupted by user")
+
+    monkeypatch.setattr("kamopt.midterm._solve", stopped)
+    out = tmp_path / "o"
+    assert main(["midterm", str(small_case), "--years", "2", "--out", str(out),
+                 "--time-limit", "5"]) == 4
+    err = capsys.readouterr().err
+    assert "No plan was found within the time limit (5 s" in err and "--time-limit" in err
+    assert "by user" not in err and not out.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import time
 from pathlib import Path
 
@@ -522,3 +523,109 @@ def test_errors_are_case_errors_with_exit_status_2(tmp_path):
         load_case(tmp_path / "nowhere")
     assert info.value.exit_code == 2
     assert os.fspath(tmp_path / "nowhere") in str(info.value)
+
+
+# ------------------------------------------- workbooks written by programs other than Excel
+def _patch_sheet(src: Path, dst: Path, title: str, change) -> Path:
+    """Copy workbook ``src`` to ``dst`` with the XML of sheet ``title`` changed by ``change``."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        wbx = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(rf'<sheet [^>]*name="{title}"[^>]*r:id="(rId\d+)"', wbx).group(1)
+        rel = re.search(rf'<Relationship[^>]*Id="{rid}"[^>]*>', rels).group(0)
+        part = "xl/" + re.search(r'Target="/?(?:xl/)?([^"]+)"', rel).group(1)
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in z.infolist():
+                data = z.read(item.filename)
+                out.writestr(item, change(data.decode()).encode() if item.filename == part
+                             else data)
+    return dst
+
+
+def test_a_sheet_whose_recorded_used_range_is_too_small_is_read_whole(tmp_path, plain_dir):
+    """Excel ignores a sheet's recorded size (<dimension ref=...>); so must kamopt, or columns
+    and rows beyond it are lost without a word (here: customers' status and 2 of 3 rows)."""
+    book = write_workbook(tmp_path / "case.xlsx", PLAIN_CASE)
+    small = _patch_sheet(book, tmp_path / "small.xlsx", "customers",
+                         lambda t: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:J2"', t))
+    assert load_case(small) == load_case(plain_dir)
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda t: t[: len(t) // 2], "customers]: cannot be read as an Excel sheet (ParseError"),
+    (lambda t: t.replace("<v>1234567.89</v>", "<v>abc</v>"), "cannot be read as an Excel sheet"),
+])
+def test_a_damaged_sheet_is_bad_input_not_an_internal_error(damage, expected, tmp_path):
+    book = write_workbook(tmp_path / "case.xlsx", PLAIN_CASE)
+    bad = _patch_sheet(book, tmp_path / "bad.xlsx", "customers", damage)
+    with pytest.raises(CaseError, match=re.escape(expected)) as err:
+        load_case(bad)
+    assert err.value.exit_code == 2
+
+
+def test_an_empty_chart_sheet_is_bad_input_not_an_internal_error(tmp_path):
+    book = write_workbook(tmp_path / "case.xlsx", PLAIN_CASE)
+    wb = openpyxl.load_workbook(book)
+    wb.create_chartsheet("chart")
+    wb.save(book)
+    with pytest.raises(CaseError, match="cannot be read as an Excel workbook"):
+        load_case(book)
+
+
+def test_a_formula_without_a_calculated_value_is_named_not_read_as_empty(tmp_path):
+    """A program that writes formulas (openpyxl, pandas) stores no result: the cell would read
+    as empty and the column's default (tier 1, no status) would be planned unsaid."""
+    book = write_workbook(tmp_path / "case.xlsx", PLAIN_CASE)
+    wb = openpyxl.load_workbook(book)
+    wb["customers"]["I3"] = "=1+1"  # C2's tier
+    wb.save(book)
+    with pytest.raises(CaseError) as err:
+        load_case(book)
+    assert ("case.xlsx[customers], row 3, column 'tier': holds the formula '=1+1' without a "
+            "calculated value") in str(err.value)
+
+
+def test_a_formula_with_its_calculated_value_is_read_as_that_value(tmp_path, plain_dir):
+    book = write_workbook(tmp_path / "case.xlsx", PLAIN_CASE)
+    # as Excel saves it: the formula and its result (C1's margin 0.3 = 0.1 + 0.2)
+    done = _patch_sheet(book, tmp_path / "done.xlsx", "customers",
+                        lambda t: t.replace('<c r="F2" t="n"><v>0.3</v></c>',
+                                            '<c r="F2" t="n"><f>0.1+0.2</f><v>0.3</v></c>'))
+    assert "<f>" in __import__("zipfile").ZipFile(done).read("xl/worksheets/sheet1.xml").decode()
+    assert load_case(done) == load_case(plain_dir)
+
+
+def test_a_formatted_cell_in_the_last_row_costs_no_memory(tmp_path, plain_dir):
+    """One formatted empty cell in row 1,048,576 made the reader build a million empty rows."""
+    import tracemalloc
+
+    book = write_workbook(tmp_path / "case.xlsx", PLAIN_CASE)
+    wb = openpyxl.load_workbook(book)
+    wb["customers"].cell(1_048_576, 26).number_format = "0.00"
+    wb.save(book)
+    tracemalloc.start()
+    try:
+        case = load_case(book)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert case == load_case(plain_dir)
+    assert peak < 100e6, f"{peak / 1e6:.0f} MB"
+
+
+def test_the_midterm_sheets_are_read_whole_too(tmp_path):
+    """targets: a recorded size of one row must not drop the others."""
+    from kamopt.midterm import load_targets
+
+    case = load_case(write_workbook(tmp_path / "c.xlsx", PLAIN_CASE))
+    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    ws = wb.create_sheet("targets")
+    for row in (["year", "scope", "order_intake"], [2027, "company", 100.0], [2028, "company", 120.0]):
+        ws.append(row)
+    wb.save(tmp_path / "c.xlsx")
+    _patch_sheet(tmp_path / "c.xlsx", tmp_path / "t.xlsx", "targets",
+                 lambda t: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:C2"', t))
+    targets = load_targets(case, folder=tmp_path / "t.xlsx")
+    assert targets["year"].tolist() == [2027, 2028]

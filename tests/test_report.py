@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from kamopt import htmlreport
+from kamopt.errors import InputError
 from kamopt.htmlreport import (
     INSTALLED_NOTEBOOK,
     MIDTERM_NOTEBOOK,
@@ -134,8 +135,11 @@ def test_inject_parameters_replaces_only_the_parameters_cell():
 
 
 def test_render_report_says_what_is_missing(tmp_path):
-    with pytest.raises(ReportError, match="does not exist"):
-        render_report(tmp_path / "nope", None, tmp_path / "r.html")
+    # missing inputs are bad input (exit status 2), all named at once, before the notebook runs
+    with pytest.raises(InputError, match="does not exist") as err:
+        render_report(tmp_path / "nope", tmp_path / "no.yml", tmp_path / "r.html",
+                      assumptions_path=tmp_path / "none.yml")
+    assert err.value.exit_code == 2 and len(err.value.problems) == 3
     with pytest.raises(ReportError, match="is missing"):
         render_report(ROOT / "data" / "sample", None, tmp_path / "r.html",
                       notebook=tmp_path / "none.ipynb")
@@ -329,7 +333,7 @@ def test_the_mid_term_report_of_a_case_without_targets_says_so(tmp_path):
 @pytest.mark.parametrize("assumptions, years, expected", [
     ("years: 0\n", None, "years"),
     ("ramp: [0.4, oops]\n", None, "ramp"),
-    ("years: 2\n", 11, "must be a whole number in [1, 10]"),
+    ("years: 2\n", 11, "--years: got '11'; expected a whole number from 1 to 10"),  # argparse
 ])
 def test_bad_mid_term_report_input_exits_2_before_any_notebook_runs(tmp_path, capsys, assumptions,
                                                                     years, expected):
@@ -338,6 +342,10 @@ def test_bad_mid_term_report_input_exits_2_before_any_notebook_runs(tmp_path, ca
     (tmp_path / "mt.yml").write_text(assumptions, encoding="utf-8")
     args = ["report", str(ROOT / "data" / "sample"), "--assumptions", str(tmp_path / "mt.yml"),
             "--out", str(tmp_path / "r.html")]
-    assert main(args + (["--years", str(years)] if years else [])) == 2
+    try:
+        code = main(args + (["--years", str(years)] if years else []))
+    except SystemExit as stop:  # an option argparse refuses, with the usage line
+        code = stop.code
+    assert code == 2
     assert expected in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()

@@ -142,7 +142,7 @@ def test_the_command_line_prints_the_sweep_and_writes_chart_and_workbook(case, t
     # bad input: exit 2 and nothing written
     for args, said in ((["--param", "realization", "--values", "0.2", "0.2"], "is given twice"),
                        (["--param", "realization", "--values", "0.2", "--chart",
-                         str(tmp_path / "x.jpg")], "must end in .png")):
+                         str(tmp_path / "x.jpg")], "expected the name of a file ending in .png")):
         assert main(["sensitivity", str(folder), *args]) == 2
         assert said in capsys.readouterr().err
     assert not (tmp_path / "x.jpg").exists()

@@ -244,8 +244,12 @@ def test_compare_writes_a_workbook_a_consultant_can_hand_on(saved, midterm_plans
         plans["leaves"].years.at[year, "intake"], abs=0.01)
     # a name that is not a workbook's is refused before anything is compared or written
     code, msg = _cli(["compare", str(root / "base"), "--excel", str(tmp_path / "c.csv")])
-    assert code == 2 and "must end in .xlsx" in msg
+    assert code == 2 and "expected the name of a file ending in .xlsx" in msg
     assert not (tmp_path / "c.csv").exists()
+    # so is a place that cannot take the file, before the comparison is printed
+    (tmp_path / "folder.xlsx").mkdir()
+    code, msg = _cli(["compare", str(root / "base"), "--excel", str(tmp_path / "folder.xlsx")])
+    assert code == 2 and "folder.xlsx: is a folder" in msg
 
 
 def test_with_the_case_the_changes_name_the_customers(saved, midterm_plans, tmp_path, capsys):
@@ -275,3 +279,192 @@ def test_with_the_case_the_changes_name_the_customers(saved, midterm_plans, tmp_
     assert f"    {r.change}: {r.customer_id} {r['name']}" in mcmp.summary_text()
     code, msg = _cli(["compare", str(root / "base"), "--case", str(tmp_path / "nope")])
     assert code == 2 and "nope" in msg
+
+
+# ------------------------------------------- damaged or mismatched folders (found by fuzzing)
+def _copy(src, tmp_path, name="bad"):
+    import shutil
+
+    return shutil.copytree(src, tmp_path / name)
+
+
+def _edit(folder, file, edit):
+    """Rewrite ``folder/file`` (a CSV) as ``edit`` returns its table (every cell text)."""
+    import pandas as pd
+
+    f = folder / file
+    edit(pd.read_csv(f, dtype=str, keep_default_na=False)).to_csv(f, index=False)
+
+
+def _summary(folder, **figures):
+    s = json.loads((folder / "summary.json").read_text())
+    s.update(figures)
+    (folder / "summary.json").write_text(json.dumps(s))
+
+
+def _refused(first, folder, *expected):
+    """`kamopt compare first folder` exits 2, naming ``folder`` and saying ``expected``."""
+    code, msg = _cli(["compare", str(first), str(folder)])
+    assert code == 2, msg
+    assert f"{folder} is not a" in msg
+    for text in expected:
+        assert text in msg
+    return msg
+
+
+def test_a_summary_that_is_not_an_object_of_figures_exits_2_naming_it(saved, midterm_plans,
+                                                                       tmp_path):
+    root, mroot = saved[0], midterm_plans[0]
+    for src in (root / "base", mroot / "base"):
+        for k, raw in enumerate(("[]", "null", "42", '"x"', "[" * 100_000 + "]" * 100_000)):
+            bad = _copy(src, tmp_path, f"{src.parent.name}-{k}")
+            (bad / "summary.json").write_text(raw)
+            _refused(src, bad, f"{bad}/summary.json: expected a JSON object of the plan's figures")
+    figures = {"key_accounts": [1, 2], "hours_used": [1], "mip_gap": [0.1], "cost": {"x": 1}}
+    for key, value in (*figures.items(), ("key_accounts", {"a": 1})):
+        bad = _copy(root / "base", tmp_path, f"{key}-{type(value).__name__}")
+        _summary(bad, **{key: value})
+        _refused(root / "base", bad, f"{bad}/summary.json, key '{key}': got {value}; must be a "
+                 "number, or null where the figure is missing")
+    bad = _copy(mroot / "base", tmp_path, "hires")
+    _summary(bad, hires=[1])
+    _refused(mroot / "base", bad, f"{bad}/summary.json, key 'hires': got [1]; must be a number")
+
+
+def test_a_damaged_plan_table_exits_2_naming_file_row_column_and_value(saved, midterm_plans,
+                                                                        tmp_path):
+    import pandas as pd
+
+    base = saved[0] / "base"
+    for col in ("customer_id", "key_account", "manager_id", "net"):
+        bad = _copy(base, tmp_path, f"no-{col}")
+        _edit(bad, "plan.csv", lambda t, c=col: t.drop(columns=c))
+        _refused(base, bad, f"{bad}/plan.csv: no column '{col}'; kamopt compare needs the "
+                 "columns customer_id, key_account, manager_id, net")
+    for value in ("yes", "", "2"):  # the third customer is row 4, as a spreadsheet counts
+        bad = _copy(base, tmp_path, f"ka-{value}")
+        _edit(bad, "plan.csv", lambda t, v=value: t.assign(key_account=[*t["key_account"][:2], v,
+                                                                        *t["key_account"][3:]]))
+        shown = repr(value) if value != "2" else value
+        _refused(base, bad, f"{bad}/plan.csv, row 4, column 'key_account': got {shown}; must be "
+                 "0 or 1")
+    bad = _copy(base, tmp_path, "twice")
+    _edit(bad, "plan.csv", lambda t: pd.concat([t, t.iloc[[1]]]))
+    cid = pd.read_csv(base / "plan.csv", dtype=str)["customer_id"][1]
+    _refused(base, bad, f"{bad}/plan.csv, row {len(saved[1].accounts) + 2}, column "
+             f"'customer_id': got '{cid}'; must appear once; row 3 has it already")
+    # mid-term: plan_by_year.csv, hires.csv, intake.csv
+    mbase = midterm_plans[0] / "base"
+    for file, edit, said in (
+            ("plan_by_year.csv", lambda t: t.drop(columns="year"),
+             "plan_by_year.csv: no column 'year'"),
+            ("plan_by_year.csv", lambda t: t.assign(key_account="no"),
+             "plan_by_year.csv, row 2, column 'key_account': got 'no'; must be 0 or 1"),
+            ("hires.csv", lambda t: pd.DataFrame({"manager_id": ["H1"], "year": ["2027"]}),
+             "hires.csv: has hires but not the columns 'year' and 'profile'"),
+            ("hires.csv", lambda t: pd.DataFrame({"manager_id": ["H1"], "profile": ["kam"],
+                                                  "year": ["soon"]}),
+             "hires.csv, row 2, column 'year': got 'soon'; must be a year, a whole number"),
+            ("intake.csv", lambda t: pd.concat([t, t.iloc[[0]]]),
+             f"intake.csv, row {len(midterm_plans[1]['base'].years) + 2}, column 'year': "
+             f"got {midterm_plans[1]['base'].years.index[0]}; must appear once; row 2 has it"),
+            ("intake.csv", lambda t: t.assign(year=["abc", *t["year"][1:]]),
+             "intake.csv, row 2, column 'year': got 'abc'; must be a year")):
+        bad = _copy(mbase, tmp_path, f"m-{len(list(tmp_path.iterdir()))}")
+        _edit(bad, file, edit)
+        _refused(mbase, bad, f"{bad}/{said}")
+
+
+def test_a_damaged_managers_table_exits_2_naming_it(saved, tmp_path):
+    import pandas as pd
+
+    base = saved[0] / "base"
+    bad = _copy(base, tmp_path, "abc")
+    _edit(bad, "managers.csv", lambda t: t.assign(utilisation=["abc", *t["utilisation"][1:]]))
+    _refused(base, bad, f"{bad}/managers.csv, row 2, column 'utilisation': got 'abc'; must be a "
+             "number, or empty")
+    bad = _copy(base, tmp_path, "twice")
+    _edit(bad, "managers.csv", lambda t: pd.concat([t, t.iloc[[0]]]))
+    _refused(base, bad, f"{bad}/managers.csv, row {len(saved[1].managers) + 2}, column "
+             f"'manager_id': got '{saved[1].managers.index[0]}'; must appear once; row 2 has it")
+
+
+def test_a_plan_table_that_is_not_its_summarys_exits_2_saying_both_numbers(saved, midterm_plans,
+                                                                            tmp_path):
+    root, base = saved[0], saved[1]
+    n, ka = len(base.accounts), base.kpis["key_accounts"]
+    bad = _copy(root / "base", tmp_path, "header-only")
+    _edit(bad, "plan.csv", lambda t: t.iloc[:0])
+    _refused(root / "base", bad, f"{bad}/plan.csv: has 0 customers, but summary.json records "
+             f"{n}", f"has 0 key accounts, but summary.json records {ka}", "not of one plan")
+    bad = _copy(root / "base", tmp_path, "half")
+    _edit(bad, "plan.csv", lambda t: t.iloc[: n // 2])
+    _refused(root / "base", bad, f"has {n // 2} customers, but summary.json records {n}")
+    mbase = midterm_plans[0] / "base"  # mid-term: a year cut off plan_by_year.csv
+    year = midterm_plans[1]["base"].years.index[-1]
+    bad = _copy(mbase, tmp_path, "mid-term")
+    _edit(bad, "plan_by_year.csv", lambda t: t[t["year"] != str(year)])
+    _refused(mbase, bad, f"{bad}/plan_by_year.csv: has 0 key accounts in {year}, but intake.csv "
+             f"records {midterm_plans[1]['base'].years.at[year, 'key_accounts']}")
+
+
+def test_plans_of_different_customers_or_cases_are_refused_or_noted(saved, midterm_plans,
+                                                                     tmp_path, capsys):
+    from kamopt.sample import make_case
+
+    root, base = saved[0], saved[1]
+    ids = list(base.accounts.index)
+    fewer = _copy(root / "base", tmp_path, "fewer")  # the plan of a case of fewer customers
+    _edit(fewer, "plan.csv", lambda t: t[~t["customer_id"].isin(ids[-2:])])
+    kept = base.accounts.drop(ids[-2:])
+    _summary(fewer, customers=len(kept), key_accounts=int(kept["key_account"].sum()))
+    code, msg = _cli(["compare", str(root / "base"), str(fewer)])
+    assert code == 2
+    assert msg == (f"{root / 'base'} and {fewer} plan different customers, so they are not "
+                   f"scenarios of one case (only in base: {ids[-2]}, {ids[-1]}). Compare plans "
+                   "of one case.")
+    other = _copy(root / "manager-leaves", tmp_path, "other")  # same ids, another case
+    _summary(other, case="cases/other.xlsx")
+    code, _ = _cli(["compare", str(root / "base"), str(other)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (f"Note: the plans are of different cases, '{base.case.source}' and "
+            "'cases/other.xlsx' (as their summary.json records).") in out
+    cmp = compare([root / "base", other], case=base.case)
+    assert "the plans of 'cases/other.xlsx' may have other customers under these ids" in \
+        cmp.summary_text()
+    with pytest.raises(NotASavedScenario, match=f"does not have the plans' customers {ids[-1]}"):
+        compare([root / "base", root / "manager-leaves"],
+                case=make_case(customers=len(ids) - 1, managers=3, seed=1))
+    mroot = midterm_plans[0]
+    mother = _copy(mroot / "leaves", tmp_path, "mother")
+    _summary(mother, case="elsewhere")
+    assert "Note: the plans are of different cases" in compare([mroot / "base", mother]
+                                                               ).summary_text()
+
+
+def test_a_plan_compared_with_itself_is_not_said_to_differ_within_the_gaps(saved, midterm_plans,
+                                                                           tmp_path):
+    for src, label in ((saved[0] / "base", "one-year"), (midterm_plans[0] / "base", "mid-term")):
+        wide = _copy(src, tmp_path, label)  # a plan stopped at the time limit, with a gap
+        s = json.loads((wide / "summary.json").read_text())
+        _summary(wide, status="feasible", bound=s["objective"] + 0.05 * abs(s["objective"]))
+        text = compare([wide, wide]).summary_text()
+        assert "is not proven" not in text and f"{label}-2" in text
+
+
+def test_mid_term_plans_of_different_horizons_are_compared_in_the_years_both_have(
+        midterm_plans, tmp_path):
+    mroot, plans = midterm_plans
+    first, last = plans["base"].years.index[0], plans["base"].years.index[-1]
+    short = _copy(mroot / "leaves", tmp_path, "short")  # a plan of one year fewer
+    for file in ("plan_by_year.csv", "intake.csv"):
+        _edit(short, file, lambda t: t[t["year"] != str(last)])
+    text = compare([mroot / "base", short]).summary_text()
+    assert (f"Note: the plans cover different years (base: {first}-{last}, short: {first}): "
+            "key accounts are compared only in the years both have, and the NPV of short is "
+            "over other years than base's, so the NPV change does not say which plan is "
+            "better.") in text
+    section = text.split("short, key accounts against 'base':")[1]
+    assert f"  {first}: " in section and f"  {last}: " not in section
+    assert "NPV change" in text
