@@ -688,11 +688,36 @@ def open_workbook(path: Path, log: ProblemLog, data_only: bool = True):
     import openpyxl
 
     try:
+        if path.stat().st_size == 0:
+            log.add(Problem(path.name, "is empty; expected an Excel workbook (.xlsx)"))
+            return None
+        if not zipfile.is_zipfile(path):  # an .xlsx file is a zip archive
+            with open(path, "rb") as f:
+                head = f.read(8)
+            if head.startswith(b"PK"):
+                log.add(Problem(path.name, "is a damaged workbook (its zip archive is cut short: "
+                                "copied or downloaded only in part?); copy it again or save it "
+                                "again from Excel"))
+                return None
+            what = ("an old Excel file (.xls)" if head.startswith(b"\xd0\xcf\x11\xe0")
+                    else "text (a CSV file renamed?)" if _is_text(head) else "a file of another kind")
+            log.add(Problem(path.name, f"is {what}, not an .xlsx workbook: save it from Excel "
+                            "as 'Excel Workbook (*.xlsx)', or give the case as a folder of CSV "
+                            "files"))
+            return None
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:  # noqa: BLE001 - a workbook that does not open is bad input
         log.add(Problem(path.name, "cannot be read as an Excel workbook "
                         f"({type(exc).__name__}: {exc}); open it in Excel and save it again"))
         return None
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return head[:2] in (b"\xff\xfe", b"\xfe\xff")  # UTF-16, as Excel saves "Unicode text"
+    return True
 
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
@@ -812,10 +837,14 @@ def _read_workbook(path: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
             if not matches:
                 if table.required:
                     titles = ", ".join(repr(ws.title) for ws in sheets)
+                    by_name = {ws.title.strip().lower(): ws.title for ws in sheets}
+                    close = difflib.get_close_matches(table.name, list(by_name), n=1, cutoff=0.7)
+                    hint = (f"; did you mean '{by_name[close[0]]}'? (rename it to {table.name})"
+                            if close else "")
                     log.add(
                         Problem(
                             labels[table.name],
-                            f"sheet '{table.name}' is missing; it is required "
+                            f"sheet '{table.name}' is missing; it is required{hint} "
                             f"(the workbook has {titles or 'no sheets'})",
                         )
                     )

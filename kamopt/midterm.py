@@ -61,7 +61,7 @@ from .prepare import (
 )
 from .scenario import Hire, Scenario, read_yaml, yaml_number
 from .schema import Column, Table
-from .solve import Solution, relative_gap, set_start, solve
+from .solve import Solution, empty_model_solution, relative_gap, set_start, solve
 from .solve import two_cores as _two_cores  # a name of its own: tests replace it
 from .validate import (
     ProblemLog,
@@ -1776,6 +1776,8 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
     The gap is against the better of HiGHS's bound and the LP bound, both
     valid for the full model; the heuristics never change it.
     """
+    if mm.lp.n_cols == 0:  # nothing to decide (no customer can be a key account, no target)
+        return empty_model_solution(mm.lp, scenario.solver)
     if scenario.solver != "highs" or (start is None and fallback is None and len(mm.years) == 1):
         return solve(mm.lp, solver=scenario.solver, time_limit=scenario.time_limit,
                      mip_gap=scenario.mip_gap)

@@ -239,6 +239,7 @@ class PlanSession:
         if rebuilt:
             self._h = highs_model(km.lp)
             self._matrix = km.lp.matrix()
+            self._values = None  # a plan of the old model: wrong size for this one
         else:
             _push(self._h, arr)
         self._h.setOptionValue("presolve", "on" if (self.presolve or self._sketch is None)

@@ -80,6 +80,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import time
 import traceback
 
@@ -234,12 +235,14 @@ class ScenarioExplorer:
             "industry_fit": W.FloatSlider(value=b.industry_fit, min=0.0, max=1.0, step=0.01,
                                           description="Industry fit (δ)", readout_format=".2f",
                                           **slider),
-            "continuity_bonus": W.FloatText(value=b.continuity_bonus, step=1000,
+            "continuity_bonus": W.BoundedFloatText(value=b.continuity_bonus, min=0, max=1e6,
+                                                   step=1000,
                                             description="Continuity EUR/yr", **text),
             "use_budget": W.Checkbox(value=b.budget is not None, description="Cap the budget",
                                      indent=False),
-            "budget": W.FloatText(value=b.budget if b.budget is not None else 2_000_000.0,
-                                  step=50_000, description="Budget EUR/yr", **text),
+            "budget": W.BoundedFloatText(
+                value=b.budget if b.budget is not None else 2_000_000.0, min=0, max=1e10,
+                step=50_000, description="Budget EUR/yr", **text),
             "min_key_accounts": W.BoundedIntText(value=b.min_key_accounts or 0, min=0, max=n,
                                                  description="Min key accounts", **text),
             "use_max": W.Checkbox(value=b.max_key_accounts is not None,
@@ -258,9 +261,11 @@ class ScenarioExplorer:
             "hire_seniority": W.Dropdown(options=[1, 2, 3], value=int(hire.seniority),
                                          description="Their seniority",
                                          style={"description_width": "150px"}),
-            "hire_capacity": W.FloatText(value=float(hire.capacity_hours), step=100,
+            "hire_capacity": W.BoundedFloatText(value=float(hire.capacity_hours), min=0,
+                                                max=8760, step=100,
                                          description="Their hours/yr", **text),
-            "hire_cost": W.FloatText(value=float(hire.hourly_cost), step=5,
+            "hire_cost": W.BoundedFloatText(value=float(hire.hourly_cost), min=0, max=10_000,
+                                            step=5,
                                      description="Their EUR/h", **text),
             "must": W.SelectMultiple(
                 options=[(f"{i} · {r['name']}", i) for i, r in c.iterrows()],
@@ -327,6 +332,9 @@ class ScenarioExplorer:
         self.commit_button.on_click(lambda _: self.commit_activity(self.fix_customer.value,
                                                                    self.fix_activity.value))
         self.auto = W.Checkbox(value=auto, description="Re-plan on every change", indent=False)
+        # ticked again: the controls may have changed meanwhile, so the plan on show is re-made
+        self.auto.observe(lambda ch: self.solve() if ch["new"] and not self._quiet else None,
+                          names="value")
         self.solve_button = W.Button(description="Plan", button_style="primary", icon="play")
         self.solve_button.add_class("kamopt-solve")
         self.solve_button.on_click(lambda _: self.solve())
@@ -443,22 +451,30 @@ class ScenarioExplorer:
 
     def _edit_leads(self, cid: str, j: str, fix: bool) -> None:
         lead_box, out_box = self.controls["leads"], self.controls["excluded_leads"]
-        try:
-            leads = dict(parse_leads(lead_box.value))
-            ruled = list(parse_excluded_leads(out_box.value))
-        except KamoptError:  # a box holds a line that does not read: keep it, add below
+
+        def read(parse, box):
+            try:
+                return parse(box.value)
+            except KamoptError:  # a line that does not read (yet): the box is left as it is
+                return None
+
+        leads, ruled = read(parse_leads, lead_box), read(parse_excluded_leads, out_box)
+        if (leads if fix else ruled) is None:  # the box to edit does not read: add below
             box = lead_box if fix else out_box
             box.value += f"\n{cid}: {j}"
             return
+        changes = {}
         if fix:
-            leads[cid] = j
-            ruled = [pair for pair in ruled if pair != (cid, j)]
+            changes["leads"] = leads_text(tuple({**dict(leads), cid: j}.items()))
+            if ruled is not None and (cid, j) in ruled:
+                changes["excluded_leads"] = excluded_leads_text(
+                    [pair for pair in ruled if pair != (cid, j)])
         else:
-            if leads.get(cid) == j:
-                del leads[cid]
-            if (cid, j) not in ruled:
-                ruled.append((cid, j))
-        self.set(leads=leads_text(tuple(leads.items())), excluded_leads=excluded_leads_text(ruled))
+            changes["excluded_leads"] = excluded_leads_text(
+                list(ruled) + ([] if (cid, j) in ruled else [(cid, j)]))
+            if leads is not None and dict(leads).get(cid) == j:
+                changes["leads"] = leads_text(tuple((c, m) for c, m in leads if c != cid))
+        self.set(**changes)
 
     def set(self, **values) -> None:
         """Set several controls at once and re-plan once (if re-planning on change)."""
@@ -488,37 +504,49 @@ class ScenarioExplorer:
         try:
             plan = self.session.solve(self.scenario)
             self.solve_button.disabled = False
+            self.error = None
+            self.plan = plan
+            self._show_plan(plan, time.perf_counter() - t0)  # inside: a chart's error is shown too
+            return plan
         except InfeasibleError as exc:
             self.solve_button.disabled = False
             self._show_error(exc, "Infeasible: the scenario cannot be met.")
         except KamoptError as exc:
-            self._show_error(exc, f"Cannot plan: {type(exc).__name__}.")
+            self._show_error(exc, "Cannot plan:")
         except Exception as exc:  # a callback must never lose an error
             self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
                              detail=traceback.format_exc(limit=3))
-        else:
-            self.error = None
-            self.plan = plan
-            self._show_plan(plan, time.perf_counter() - t0)
-            return plan
         finally:
             self.solve_button.disabled = False
         return None
 
     def _show_error(self, exc: Exception, headline: str, detail: str = "") -> None:
         self.error = exc
-        body = str(exc)
+        body = self._in_user_words(str(exc)) if isinstance(exc, KamoptError) else str(exc)
         if isinstance(exc, InfeasibleError):
-            # in the user's words: the controls' labels, not the scenario's field names
-            for key, w in self.controls.items():
-                if getattr(w, "description", ""):
-                    body = body.replace(f"{key} =", f"{w.description} =")
             reasons = body.removeprefix("The scenario cannot be met:").strip().lstrip("- ")
             self.status.value = "Infeasible: " + " ".join(reasons.split())
         else:
             self.status.value = headline + " " + " ".join(body.split())
         self.message.value = _error_box(headline, body + (("\n\n" + detail) if detail else ""))
         self.history.append({"scenario": self.scenario_or_none(), "error": str(exc)})
+
+    def _in_user_words(self, text: str) -> str:
+        """A message about the scenario in the explorer's words: the controls' labels, not
+        the scenario's field names ("'Fixed leads', K0001: got 'M99'", not "explorer, column
+        'leads.K0001': got 'M99'")."""
+        labels = {k: w.description for k, w in self.controls.items()
+                  if getattr(w, "description", "")}
+        text = re.sub(r"The case .*? does not fit scenario 'explorer'",
+                      "The explorer's choices do not fit the case", text)
+        text = re.sub(r"(?:explorer|scenario), column '(\w+)(?:\.([^']*))?'",
+                      lambda m: f"'{labels.get(m[1], m[1])}'" + (f", {m[2]}" if m[2] else ""),
+                      text)
+        text = text.replace("scenario 'explorer'", "the explorer")
+        for key, label in labels.items():  # "max_key_accounts allows 1": the label instead
+            text = (re.sub(rf"\b{key}\b", label, text) if "_" in key  # a field's name
+                    else text.replace(f"{key} =", f"{label} ="))  # "must" is also a word
+        return text
 
     def scenario_or_none(self) -> Scenario | None:
         try:
@@ -528,8 +556,11 @@ class ScenarioExplorer:
 
     def _show_plan(self, plan: Plan, seconds: float) -> None:
         k = plan.kpis
-        # the notebook's chart (kamopt.charts), so the app and the report show the same picture
-        self.chart.value = _png(manager_utilisation(plan.managers))  # pictures first, status last
+        # the notebook's chart (kamopt.charts), so the app and the report show the same picture;
+        # none when no manager is available (every one away)
+        if len(plan.managers):
+            self.chart.value = _png(manager_utilisation(plan.managers))  # pictures first
+        self.chart.layout.display = "" if len(plan.managers) else "none"
         self.table.value = plan_table_html(plan)
         proven = plan.status == "optimal"
         provisional = "" if proven else _notice_box(
@@ -697,6 +728,10 @@ class ScenarioExplorer:
             scenario = self.scenario.replace(time_limit=self.midterm_time_limit)
             mp = plan_midterm(self.case, scenario, a.years, self.midterm_targets(),
                               assumptions=a, capacity_by_year=self.capacity_by_year)
+            self.midterm_error = None
+            self.midterm_plan = mp
+            self._show_midterm(mp, time.perf_counter() - t0)  # inside: its errors are shown too
+            return mp
         except InfeasibleError as exc:
             lines = shortfall_messages(exc) if exc.shortfalls else [" ".join(str(exc).split())]
             self._show_midterm_error(exc, "Infeasible: " + "; ".join(lines), str(exc))
@@ -706,11 +741,6 @@ class ScenarioExplorer:
         except Exception as exc:  # a callback must never lose an error
             self._show_midterm_error(exc, f"Error: {type(exc).__name__}: {exc}",
                                      str(exc) + "\n\n" + traceback.format_exc(limit=3))
-        else:
-            self.midterm_error = None
-            self.midterm_plan = mp
-            self._show_midterm(mp, time.perf_counter() - t0)
-            return mp
         finally:
             self.midterm_button.disabled = False
         return None
@@ -743,6 +773,10 @@ class ScenarioExplorer:
 
         if self.plan is None:
             raise ValueError("There is no plan to save: the last solve did not give one.")
+        if self.error is not None or self.plan.scenario != self.scenario_or_none():
+            raise ValueError("The plan on show is not the plan of the controls as they are now "
+                             "(the last solve failed, or they changed since): press Plan, then "
+                             "save.")
         return save_scenario(self.plan, name, root=root or DEFAULT_ROOT)
 
 

@@ -133,9 +133,15 @@ def test_workbook_problems_name_the_sheet(tmp_path):
         load_case(tmp_path / "case.xlsx")
 
 
-def test_unparsable_workbook(tmp_path):
-    (tmp_path / "case.xlsx").write_bytes(b"this is not a zip file")
-    with pytest.raises(CaseError, match=r"case\.xlsx: cannot be read as an Excel workbook"):
+@pytest.mark.parametrize("content, expected", [
+    (b"customer_id,name\nK1,A\n", "case.xlsx: is text (a CSV file renamed?), not an .xlsx workbook"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(8), "case.xlsx: is an old Excel file (.xls)"),
+    (b"", "case.xlsx: is empty; expected an Excel workbook (.xlsx)"),
+    (b"PK\x03\x04 a zip cut short", "case.xlsx: is a damaged workbook (its zip archive is cut short"),
+])
+def test_a_file_that_is_no_workbook_says_what_it_is(content, expected, tmp_path):
+    (tmp_path / "case.xlsx").write_bytes(content)
+    with pytest.raises(CaseError, match=re.escape(expected)):
         load_case(tmp_path / "case.xlsx")
 
 
@@ -667,3 +673,16 @@ def test_the_other_tables_are_those_the_mid_term_plan_reads():
     from kamopt.schema import OTHER_TABLES
 
     assert OTHER_TABLES == (TARGETS.name, CAPACITY_BY_YEAR.name)
+
+
+def test_a_misspelt_required_sheet_is_named(tmp_path):
+    from kamopt.sample import make_case
+
+    save_case(make_case(customers=8, managers=2, seed=1), tmp_path / "c.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    wb["managers"].title = "Manages"
+    wb.save(tmp_path / "c.xlsx")
+    with pytest.raises(CaseError, match=re.escape(
+            "c.xlsx[managers]: sheet 'managers' is missing; it is required; did you mean "
+            "'Manages'? (rename it to managers)")):
+        load_case(tmp_path / "c.xlsx")

@@ -395,7 +395,7 @@ def test_a_fixed_lead_that_does_not_read_or_cannot_be_met_is_shown(case):
     assert "Fixed leads, row 1: got 'K0001 M01 extra'; must read 'customer_id: manager_id'" \
         in html.unescape(ex.message.value)
     ex.controls["leads"].value = "K0001: M99"
-    assert "column 'leads.K0001': got 'M99'; unknown manager" in html.unescape(ex.message.value)
+    assert "'Fixed leads', K0001: got 'M99'; unknown manager" in html.unescape(ex.message.value)
     weak = case.managers.index[case.managers["seniority"] < 3]
     tier3 = case.customers.index[case.customers["tier"] == 3]
     ex.controls["leads"].value = f"{tier3[0]}: {weak[0]}"
@@ -453,10 +453,108 @@ def test_levels_and_activities_are_fixed_in_the_customers_tab_and_kept_by_the_pl
     assert f"commits activities for 1 account: {out} {k}" in ex.message.value
     ex.plan.verify()
     ex.controls["committed_activities"].value = f"{out}: {k}, A99"
-    assert "column 'committed_activities." + out + "': got 'A99'; unknown activity" \
-        in html.unescape(ex.message.value)
+    assert f"'Committed', {out}: got 'A99'; unknown activity" in html.unescape(ex.message.value)
     ex.controls["coverage"].value = f"{cid} {level} extra"
     assert "Fixed levels, row 1: got" in html.unescape(ex.message.value)
     ex.set(coverage="", committed_activities="")
     assert ex.error is None and ex.plan.scenario.coverage == ()
     assert "decides what is done" not in ex.message.value
+
+
+# ------------------------------------------- found by a fuzz run of random explorer actions
+def test_every_manager_away_shows_the_empty_plan_not_a_stuck_solving(case):
+    ex = ScenarioExplorer(case)
+    must = tuple(case.customers.index[case.customers["status"] == "must"])
+    ex.set(exclude=must, unavailable_managers=tuple(case.managers.index))
+    assert ex.error is None and ex.status.value.startswith("optimal")
+    assert ex.plan.kpis["key_accounts"] == 0 and ex.chart.layout.display == "none"
+    ex.set(exclude=(), unavailable_managers=())
+    assert ex.plan.kpis["key_accounts"] > 0 and ex.chart.layout.display == ""
+
+
+def test_an_error_while_showing_the_plan_is_shown_not_raised(case, monkeypatch):
+    ex = ScenarioExplorer(case)
+    monkeypatch.setattr("kamopt.widgets.plan_table_html", lambda p: 1 / 0)
+    ex.controls["realization"].value = 0.25  # must not raise out of the callback
+    assert ex.status.value.startswith("Error: ZeroDivisionError") and ex.status.value != SOLVING
+
+
+def test_a_failed_solve_after_a_rebuild_does_not_break_the_next_ones(case, monkeypatch):
+    """The session kept the old model's plan after a rebuilt model failed; the next solve of
+    the new model then compared a plan of the wrong size (a matmul error) until it changed."""
+    from kamopt import session as sess
+    from kamopt.errors import SolverError
+    from kamopt.session import PlanSession
+    from kamopt.solve import Solution
+
+    s = PlanSession(case)
+    s.solve(explorer_scenario())
+    real = sess.run_highs
+    monkeypatch.setattr(sess, "run_highs", lambda *a, **k: Solution(
+        "error", None, None, None, 0.0, "highs", message="HiGHS stopped without a plan: Empty"))
+    with_hire = explorer_scenario(hires=(__import__("kamopt").scenario.Hire(count=1),))
+    with pytest.raises(SolverError):
+        s.solve(with_hire)  # a new structure (a hire's columns): rebuilt, and fails
+    monkeypatch.setattr(sess, "run_highs", real)
+    p = s.solve(with_hire.replace(realization=0.25))  # the same structure: not rebuilt
+    assert p.status == "optimal"
+    p.verify()
+
+
+def test_save_refuses_a_plan_that_is_not_of_the_controls(case, tmp_path):
+    ex = ScenarioExplorer(case)
+    ex.controls["leads"].value = "K0001: M99"  # the solve fails: the old plan stays on show
+    with pytest.raises(ValueError, match="not the plan of the controls as they are now"):
+        ex.save("stale", root=tmp_path)
+    ex.auto.value = False
+    ex.controls["leads"].value = ""
+    ex.controls["capacity_scale"].value = 0.8  # changed, not planned yet
+    with pytest.raises(ValueError, match="press Plan, then save"):
+        ex.save("stale", root=tmp_path)
+    assert not (tmp_path / "stale").exists()
+
+
+def test_ticking_re_plan_again_plans_the_controls_as_they_are(case):
+    ex = ScenarioExplorer(case)
+    ex.auto.value = False
+    ex.controls["capacity_scale"].value = 0.8
+    assert ex.plan.scenario.capacity_scale == 1.0
+    ex.auto.value = True
+    assert ex.plan.scenario.capacity_scale == 0.8
+
+
+def test_fixing_a_lead_replaces_its_line_when_the_other_box_does_not_read(case):
+    ex = ScenarioExplorer(case, auto=False, solve=False)
+    m = list(case.managers.index)
+    ex.controls["leads"].value = f"K0001: {m[0]}"
+    ex.controls["excluded_leads"].value = "K0002"  # half typed
+    ex.fix_lead("K0001", m[1])
+    assert ex.controls["leads"].value == f"K0001: {m[1]}"
+    assert ex.controls["excluded_leads"].value == "K0002"  # left as the user typed it
+
+
+def test_number_fields_keep_to_what_a_plan_can_take(case):
+    ex = ScenarioExplorer(case, auto=False, solve=False)
+    for key, big in (("continuity_bonus", 1e20), ("hire_cost", 1e13), ("hire_capacity", 1e9),
+                     ("budget", 1e300)):
+        ex.controls[key].value = big
+        assert ex.controls[key].value < big, key
+
+
+def test_a_midterm_plan_with_nothing_to_decide_is_optimal(small):
+    ex = ScenarioExplorer(small, auto=False, solve=False)
+    ex.set(exclude=tuple(small.customers.index))
+    ex.midterm_controls["years"].value = 2
+    ex.midterm_targets = lambda: None  # no targets: nothing at all to decide
+    ex.plan_midterm()
+    assert ex.midterm_status.value.startswith("optimal · gap 0.00%"), ex.midterm_status.value
+
+
+def test_errors_read_in_the_explorers_words_not_the_scenarios_fields(case):
+    ex = ScenarioExplorer(case)
+    ex.controls["leads"].value = "K0001: M99"
+    assert ex.status.value.startswith("Cannot plan: The explorer's choices do not fit the case")
+    assert "'Fixed leads', K0001: got 'M99'; unknown manager" in ex.status.value
+    ex.controls["leads"].value = ""
+    ex.set(use_max=True, max_key_accounts=1, min_key_accounts=5)
+    assert "'Min key accounts': got 5; must not exceed Max key accounts (1)" in ex.status.value
