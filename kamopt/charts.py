@@ -796,7 +796,7 @@ def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: 
     shown = m if len(m) <= top else m.loc[m["hours_used"].nlargest(top).index].sort_index()
     exe = (shown["role"] == "executive").to_numpy() if "role" in shown else np.zeros(len(shown), bool)
     names = shown["name"].astype(str) if "name" in shown else pd.Series("", index=shown.index)
-    labels = [f"{j}  {_short_name(n, 24)}" + ("  (exec.)" if e else "")
+    labels = [f"{_short_name(str(j), 16)}  {_short_name(n, 24)}" + ("  (exec.)" if e else "")
               for j, n, e in zip(shown.index, names, exe, strict=True)]
     y = np.arange(len(shown))
     used = shown["hours_used"].to_numpy(float)
@@ -930,7 +930,8 @@ def bridge_chart(bridge: pd.DataFrame, ax: Axes | None = None, *,
         ax.grid(axis="x", visible=False)
         lo = min(0.0, float(np.min(np.cumsum(np.where(np.array(kinds) == "total", 0, amounts))
                                    + amounts[0])))
-        ax.set_ylim(lo * 1.1, max(tops) * 1.12)
+        hi = max(tops) * 1.12
+        ax.set_ylim(lo * 1.1, hi if hi > lo * 1.1 else lo * 1.1 + 1.0)  # all 0: still an axis
         _eur_axis(ax.yaxis)
         ax.set_ylabel("net contribution, EUR a year")
         start, end = amounts[0], amounts[-1]

@@ -142,17 +142,30 @@ def median_hire(case: Case) -> Hire:
 
     Median seniority (rounded), capacity and hourly cost of the managers whose
     role is ``kam`` (all managers if none is); no industries (so no fit bonus:
-    a conservative profile). Its id does not clash with the case's managers.
+    a conservative profile). The capacity is the median of those with hours
+    (a manager away all year says nothing of what a new one works); with none
+    at all, a full-time KAM's 1,400 hours. Its id does not clash with the
+    case's managers.
+
+    >>> from kamopt.testing import tiny_case
+    >>> case = tiny_case([], [dict(manager_id="A", capacity_hours=1000, hourly_cost=80,
+    ...                            seniority=1),
+    ...                       dict(manager_id="B", capacity_hours=0, hourly_cost=100,
+    ...                            seniority=3)])
+    >>> median_hire(case).capacity_hours  # B has no hours this year
+    1000.0
     """
     m = case.managers
     k = m[m["role"] == "kam"] if (m["role"] == "kam").any() else m
     prefix = "NEW"
     while any(str(j).startswith(prefix) for j in m.index):
         prefix += "X"
+    working = k["capacity_hours"][k["capacity_hours"] > 0]
     return Hire(
         count=1,
         seniority=int(min(3, max(1, math.floor(statistics.median(k["seniority"]) + 0.5)))),
-        capacity_hours=float(statistics.median(k["capacity_hours"])),
+        capacity_hours=(float(statistics.median(working)) if len(working)
+                        else Hire().capacity_hours),
         hourly_cost=float(statistics.median(k["hourly_cost"])),
         industries=(),
         prefix=prefix,
@@ -391,7 +404,8 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
         the potential (EUR a year) at which the account earns exactly the
         margin per hour (0 when it pays its way even without potential), and
         how far that is from today's potential (> 0: more needed to become a
-        key account; < 0: how much it may lose and stay).
+        key account; < 0: how much it may lose and stay); NaN where no potential
+        would make it pay (its potential earns nothing: no margin).
     break_even_hours
         the KAM hours a year at which the account, at its value, earns the
         margin per hour (a non-key account would have to need at most this).
@@ -465,7 +479,8 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["times_margin"] = np.where(out["margin_per_hour"] > 1e-9,
                                        out["net_per_hour"] / out["margin_per_hour"], np.nan)
-    out["break_even_potential"] = bep.clip(lower=0.0)  # 0: pays its way even without potential
+    # 0: pays its way even without potential; NaN: no potential would make it pay
+    out["break_even_potential"] = bep.clip(lower=0.0).where(np.isfinite(bep))
     out["potential_change"] = out["break_even_potential"] - c["potential"]
     out["break_even_hours"] = beh
     out["reason"] = ""

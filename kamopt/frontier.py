@@ -61,9 +61,8 @@ COLUMNS = ["hires", "capacity_hours", "objective", "bound", "status", "mip_gap",
 
 
 def median_kam(case: Case) -> Hire:
-    """One new KAM with the median seniority, capacity and hourly cost of the case's KAMs.
-
-    Executives (``role: executive``) are left out; with no KAM, all managers count.
+    """One new KAM with the median profile of the case's KAMs: :func:`kamopt.explain.median_hire`
+    (the profile the plan notebook values one more KAM with).
 
     >>> from kamopt.testing import tiny_case
     >>> case = tiny_case([], [dict(manager_id="A", capacity_hours=1000, hourly_cost=80,
@@ -73,11 +72,9 @@ def median_kam(case: Case) -> Hire:
     >>> median_kam(case)
     Hire(count=1, seniority=2, capacity_hours=1200.0, hourly_cost=90.0, industries=(), region='', prefix='NEW', pair_costs_from='')
     """
-    m = case.managers
-    kam = m[m["role"] == "kam"] if (m["role"] == "kam").any() else m
-    return Hire(count=1, seniority=int(np.round(kam["seniority"].median() + 1e-9)),
-                capacity_hours=float(kam["capacity_hours"].median()),
-                hourly_cost=float(kam["hourly_cost"].median()))
+    from .explain import median_hire
+
+    return median_hire(case)
 
 
 def capacity_frontier(case: Case, scenario: Scenario | None = None, max_hires: int = 5,

@@ -23,7 +23,9 @@ quadrant                   importance  potential  what it suggests
 Thresholds
 ----------
 A customer is *high* on a measure when its value is **at least** the
-threshold (``>=``); a customer exactly on the line counts as high. Thresholds
+threshold (``>=``); a customer exactly on the line counts as high, unless the
+value is 0 (when most customers have no potential, the quantile is 0, and
+none of them is "high" on it). Thresholds
 are given in EUR (``importance_threshold=50_000``) or as a quantile of the
 customers' own values (``importance_quantile=0.9``).
 
@@ -162,8 +164,8 @@ def portfolio(
                                  "importance_threshold", "importance_quantile")
     t_pot, rule_pot = _threshold(potential_value, potential_threshold, potential_quantile,
                                  "potential_threshold", "potential_quantile")
-    high_imp = (importance >= t_imp).to_numpy()
-    high_pot = (potential_value >= t_pot).to_numpy()
+    high_imp = ((importance >= t_imp) & (importance > 0)).to_numpy()  # nothing is never high
+    high_pot = ((potential_value >= t_pot) & (potential_value > 0)).to_numpy()
     quadrant = np.select(
         [high_imp & high_pot, ~high_imp & high_pot, high_imp & ~high_pot],
         [KEY_ACCOUNT_CANDIDATE, DEVELOP, MAINTAIN],

@@ -518,8 +518,10 @@ def grid_chart(g: Grid) -> Figure:
         finite = vals[np.isfinite(vals)]
         lo, hi = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
         span = hi - lo if hi > lo else max(abs(hi), 1.0)
+        # every cell equal: a light colour (with dark text), not the darkest
+        vmin, vmax = lo - 0.35 * span, (hi if hi > lo else lo + span)
         ax.pcolormesh(np.arange(obj.shape[1] + 1) - 0.5, np.arange(obj.shape[0] + 1) - 0.5,
-                      np.ma.masked_invalid(vals), cmap=cmap, vmin=lo - 0.35 * span, vmax=hi,
+                      np.ma.masked_invalid(vals), cmap=cmap, vmin=vmin, vmax=vmax,
                       edgecolors="white", linewidth=3)
         for i in range(obj.shape[0]):
             for j in range(obj.shape[1]):
@@ -528,7 +530,7 @@ def grid_chart(g: Grid) -> Figure:
                     ax.text(j, i, "no plan", ha="center", va="center", fontsize=13,
                             color=PALETTE["vermillion"])
                     continue
-                dark = (v - (lo - 0.35 * span)) / (1.35 * span) > 0.6
+                dark = (v - vmin) / (vmax - vmin) > 0.6
                 ax.text(j, i, f"{_cell_eur(v)}\n{int(ka.iat[i, j])} key accounts", ha="center",
                         va="center", fontsize=12, color="white" if dark else "#222222")
         ax.set_xticks(np.arange(obj.shape[1]), [value_text(b, v) for v in obj.columns])
@@ -765,7 +767,14 @@ class LeadCosts:
             if r.proven:
                 lines.append(f"    costs {r.cost:,.0f} a year (between the optima: "
                              f"{r.cost_low:,.0f} to {r.cost_high:,.0f})")
-            elif r.cost_high <= 1e-6 * max(1.0, abs(p.objective)):
+            elif r.cost_high < -1e-6 * max(1.0, abs(p.objective)):
+                # without them the plan earns less: they turn round what the case says (a
+                # fixed lead of an excluded customer), and that pays
+                lines.append(f"    gains {-r.cost:,.0f} a year (between the optima: "
+                             f"{-r.cost_high:,.0f} to {-r.cost_low:,.0f}): the decisions "
+                             "override the case (see the plan's notes)")
+            elif abs(r.cost_high) <= 1e-6 * max(1.0, abs(p.objective)) and abs(
+                    r.cost_low) <= 1e-6 * max(1.0, abs(p.objective)):
                 lines.append("    costs nothing: the optima are the same")
             else:
                 lines.append(f"    not proven to cost anything: the plans differ by {r.cost:,.0f}, "

@@ -350,3 +350,16 @@ def test_manager_utilisation_marks_minimum_workloads_and_small_hours():
     fig = manager_utilisation(plan_managers())  # no minimums: no ticks, no legend entry
     assert not minimum_ticks(fig.axes[0]) and "minimum workload" not in legend_texts(fig)
     plt.close(fig)
+
+
+def test_a_bridge_of_nothing_draws_without_a_warning():
+    """No key accounts and no rule: every step 0 (the identical y limits warned in the report)."""
+    import warnings
+
+    br = pd.DataFrame({"step": ["rule", "dropped", "optimised plan"], "amount": [0.0, 0.0, 0.0],
+                       "kind": ["total", "change", "total"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = bridge_chart(br).axes[0]
+    lo, hi = ax.get_ylim()
+    assert hi > lo

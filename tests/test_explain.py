@@ -228,3 +228,16 @@ def test_the_marginal_table_of_a_large_case_shows_the_most_valuable_and_sums_up_
     assert top.loc["... 3 more", "one more is worth (EUR a year)"] == "0 to 30"
     assert top.loc["... 3 more", "per"] == "hour / EUR"
     assert marginal_table(mv, top=5).equals(full)  # nothing to sum up
+
+
+def test_an_account_whose_potential_earns_nothing_has_no_break_even_potential():
+    """Margin 0: no potential makes it pay. The table said +inf; now NaN (shown as a dash)."""
+    from kamopt.sample import make_case
+
+    case = make_case(customers=12, managers=2, seed=5)
+    case.customers["margin"] = 0.0
+    why = explain(plan(case, Scenario(mip_gap=0.0)))
+    out = why[why["key_account"] == 0]
+    assert len(out) and not np.isinf(out["potential_change"]).any()
+    assert not np.isinf(out["break_even_potential"]).any()
+    assert out["why"].str.contains("more potential would not help").any()

@@ -263,3 +263,10 @@ def test_quadrant_summary_by_abc_and_by_both():
         quadrant_summary(pf, by="region")
     with pytest.raises(ValueError, match="result of portfolio"):
         quadrant_summary(pf.drop(columns="importance"))
+
+
+def test_no_potential_is_never_high_potential():
+    """With most potentials 0 the 80th percentile is 0: '>= 0' made everyone 'high'."""
+    pf = portfolio(customers(revenue=[100.0, 200.0, 300.0, 400.0, 500.0], potential=[0.0] * 5))
+    assert not pf["quadrant"].isin(["key-account candidate", "develop"]).any()
+    assert pf["quadrant"].isin(["maintain", "standard"]).all()

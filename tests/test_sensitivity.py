@@ -279,3 +279,36 @@ def test_the_grid_chart_writes_every_cell(case):
     texts = [t.get_text() for t in fig.axes[0].texts if "\n" in t.get_text()]  # not the subtitle
     assert len(texts) == 4 and all(t.endswith(" key accounts") for t in texts)
     assert f"{int(g.pivot('key_accounts').iat[0, 0])} key accounts" in texts[0]
+
+
+def test_a_grid_of_equal_plans_is_drawn_light_with_dark_text(case):
+    """Every cell equal (no plan has a key account): the darkest blue under dark text before."""
+    from matplotlib.colors import to_rgb
+
+    c = case.customers.assign(status="exclude")
+    nobody = kamopt.case.Case(customers=c, managers=case.managers, activities=case.activities,
+                              departments=case.departments, responses=case.responses)
+    g = grid(nobody, Scenario(mip_gap=0.01), "realization", [0.1, 0.4], "capacity_scale",
+             [0.5, 1.0])
+    assert (g.table["objective"] == 0).all()
+    fig = grid_chart(g)
+    mesh = fig.axes[0].collections[0]
+    face = mesh.to_rgba(mesh.get_array()).reshape(-1, 4)[0][:3]  # the first cell's colour
+    assert sum(face) / 3 > 0.6  # light
+    texts = [t for t in fig.axes[0].texts if "\n" in t.get_text()]
+    assert all(sum(to_rgb(t.get_color())) / 3 < 0.5 for t in texts)  # dark text on it
+
+
+def test_decisions_that_pay_are_said_to_gain_not_to_cost_nothing(tmp_path):
+    """A fixed lead of an excluded customer: without it the plan earns less."""
+    from kamopt.sensitivity import lead_costs
+
+    case = make_case(customers=12, managers=3, seed=4)
+    c = case.customers.copy()
+    c["status"] = "exclude"
+    case = kamopt.case.Case(customers=c, managers=case.managers, activities=case.activities,
+                            departments=case.departments, responses=case.responses)
+    m = case.managers.index[case.managers["seniority"] >= c["tier"].iloc[0]][0]
+    sc = Scenario(mip_gap=0.0, leads=((c.index[0], m),))
+    text = lead_costs(case, sc).summary_text()
+    assert "gains " in text and "costs nothing" not in text, text
