@@ -2220,7 +2220,12 @@ def _move_must_accounts(d, j, over, cap, mm, handover, pinned=frozenset()) -> pd
 
 
 def _meur(x: float) -> str:
-    return f"{x / 1e6:,.1f} M EUR"
+    """``310.0 M EUR``; below 0.1 M EUR (a small case, a small shortfall) in EUR, not ``0.0 M``.
+
+    >>> _meur(17.6e6), _meur(4217), _meur(-0.0)
+    ('17.6 M EUR', '4,217 EUR', '0 EUR')
+    """
+    return f"{x / 1e6:,.1f} M EUR" if abs(x) >= 0.05e6 else f"{x + 0.0:,.0f} EUR"
 
 
 def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> InfeasibleError:
@@ -2570,23 +2575,27 @@ def headline(mp: MidtermPlan) -> str:
     """The figures printed after ``kamopt midterm``."""
     k = mp.kpis
     gap = f"{k['mip_gap']:.2%}" if math.isfinite(k["mip_gap"]) else "unknown"
-    lines = [f"Mid-term plan ({mp.scenario.name}, {k['years']} years): {mp.status}, "
-             f"gap {gap}, solved in {k['solve_seconds']:.1f} s",
-             f"  {'year':<6}{'intake':>12}{'target':>12}{'short':>10}{'KAs':>6}{'hires':>6}"
-             f"{'net':>12}"]
+    lines = [f"Mid-term plan ({mp.scenario.name}, {k['years']} year{'s' if k['years'] != 1 else ''}): "
+             f"{mp.status}, gap {gap}, solved in {k['solve_seconds']:.1f} s"]
     yrs = mp.years
     big = float(np.nanmax(np.abs(yrs[["intake", "target", "net"]].to_numpy(float)),
-                          initial=0.0)) >= 1e5
+                          initial=0.0)) >= 1e7  # below 10 M EUR a year: EUR
 
     def eur(v: float, decimals: int = 1) -> str:  # M EUR for a company, EUR for a small case
         if pd.isna(v):
             return "-"
-        return f"{v / 1e6:,.{decimals}f} M" if big else f"{v:,.0f}"
+        if big and 0 < abs(v) < 0.5 * 10 ** (6 - decimals):  # would read 0.0 M: a shortfall
+            return f"{v:,.0f}"  # of 4,217 EUR is not "0.0 M"
+        return f"{round(v / 1e6, decimals) + 0.0:,.{decimals}f} M" if big else f"{v:,.0f}"
 
-    for y, r in yrs.iterrows():
-        lines.append(f"  {y:<6}{eur(r['intake']):>12}{eur(r['target']):>12}"
-                     f"{eur(r['shortfall']):>10}{int(r['key_accounts']):>6}{int(r['hires']):>6}"
-                     f"{eur(r['net'], 2):>12}")
+    rows = [["year", "intake", "target", "short", "KAs", "hires", "net"]]
+    rows += [[str(y), eur(r["intake"]), eur(r["target"]), eur(r["shortfall"]),
+              str(int(r["key_accounts"])), str(int(r["hires"])), eur(r["net"], 2)]
+             for y, r in yrs.iterrows()]
+    width = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    for row in rows:  # columns as wide as their widest figure, two spaces apart
+        lines.append("  " + row[0].ljust(width[0]) + "".join(
+            "  " + cell.rjust(w) for cell, w in zip(row[1:], width[1:], strict=True)))
     lines.append(f"  net present value {k['npv']:,.0f} EUR; {k['hires']} hires; "
                  f"{k['changes']} lead-manager changes")
     lines += [f"  {note}" for note in midterm_notes(mp)]

@@ -324,3 +324,30 @@ def test_profiles_without_a_name_are_named_by_their_position():
     with pytest.raises(ScenarioError, match=r"column 'hire_profiles\[0\]\.name': got ''; "
                        r"must not be empty"):
         MidtermAssumptions.from_dict({"hire_profiles": [{"name": ""}]})
+
+
+def test_the_printed_table_shows_small_shortfalls_and_keeps_columns_apart():
+    """A shortfall of 4,217 EUR read '0.0 M'; a 2-trillion intake ran into the next column."""
+    from types import SimpleNamespace
+
+    from kamopt.midterm import headline
+    from kamopt.sample import make_case
+    from kamopt.scenario import Scenario
+
+    def table(intake, target, short, net):
+        years = pd.DataFrame({"intake": intake, "target": target, "shortfall": short,
+                              "key_accounts": [1, 1], "hires": [0, 4], "net": net},
+                             index=pd.Index([2027, 2028], name="year"))
+        mp = SimpleNamespace(kpis={"mip_gap": 0.0, "years": 2, "solve_seconds": 1.0, "npv": 1.0,
+                                   "hires": 4, "changes": 0},
+                             scenario=Scenario(), status="optimal", years=years,
+                             case=make_case(customers=5, managers=2, seed=1), model=None)
+        return headline(mp).splitlines()[1:4]
+
+    small = table([184_266.0, 179_113.0], [183_330.0, 183_330.0], [0.0, 4_217.0],
+                  [-7_103.0, -4_554.0])
+    assert small[2].split() == ["2028", "179,113", "183,330", "4,217", "1", "4", "-4,554"]
+    big = table([2.19e15, 2.2e15], [9e14, float("nan")], [0.0, 4_217.0], [1.48e14, -1.0])
+    assert big[1].split()[1:3] == ["2,190,000,000.0", "M"]  # one figure, then its unit
+    assert big[2].split()[3:5] == ["-", "4,217"] and big[2].split()[-1] == "-1"
+    assert all(len(line) == len(big[0]) for line in big)  # the columns line up
