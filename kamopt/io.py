@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import os
 import re
@@ -683,7 +684,7 @@ def cell_text(v: object) -> str:
     return str(v)
 
 
-def open_workbook(path: Path, log: ProblemLog, data_only: bool = True):
+def open_workbook(path: Path, log: ProblemLog):
     """``path`` opened read-only by openpyxl, or None with the problem logged (exit status 2)."""
     import openpyxl
 
@@ -705,7 +706,7 @@ def open_workbook(path: Path, log: ProblemLog, data_only: bool = True):
                             "as 'Excel Workbook (*.xlsx)', or give the case as a folder of CSV "
                             "files"))
             return None
-        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - a workbook that does not open is bad input
         log.add(Problem(path.name, "cannot be read as an Excel workbook "
                         f"({type(exc).__name__}: {exc}); open it in Excel and save it again"))
@@ -724,7 +725,17 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
 def _has_formulas(path: Path) -> bool:
-    """Whether any worksheet of the workbook ``path`` holds a formula (read from the zip)."""
+    """Whether any worksheet of the workbook ``path`` holds a formula (read from the zip once
+    for all its sheets, not once a sheet)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return _zip_has_formulas(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _zip_has_formulas(path: str, mtime_ns: int, size: int) -> bool:  # the file's version
     try:
         with zipfile.ZipFile(path) as z:
             return any(_FORMULA.search(z.read(n)) for n in z.namelist()

@@ -864,7 +864,7 @@ class RobustnessTab:
 
     def run(self):
         """Plan the values of :meth:`values` and show the outcome (errors shown, not raised)."""
-        from .sensitivity import sweep, sweep_chart, value_text
+        from .sensitivity import sweep
 
         ex = self.explorer
         key = self.controls["parameter"].value
@@ -880,6 +880,9 @@ class RobustnessTab:
             known = ({getattr(scenario, key): ex.plan}
                      if ex.plan is not None and ex.plan.scenario == scenario else None)
             sw = sweep(ex.case, scenario, key, values, known=known)
+            self.error, self.sweep = None, sw
+            self._show(sw, key, t0)  # inside: an error while showing it is shown too
+            return sw
         except Exception as exc:  # a callback must never lose an error
             self.error = exc
             self.status.value = f"Cannot tell: {' '.join(str(exc).split())}"
@@ -888,7 +891,10 @@ class RobustnessTab:
             return None
         finally:
             self.button.disabled = False
-        self.error, self.sweep = None, sw
+
+    def _show(self, sw, key: str, t0: float) -> None:
+        from .sensitivity import sweep_chart, value_text
+
         failed = sw.table[sw.table["status"] == "infeasible"]
         self.message.value = _notice_box(
             f"No plan at {len(failed)} of the values.",
@@ -902,7 +908,6 @@ class RobustnessTab:
         self.status.value = (f"{planned}{of} plans in {time.perf_counter() - t0:.1f} s · "
                              f"{len(sw.core)} key accounts in every plan · "
                              f"{len(sw.swing)} depend on {ROBUST_PARAMETERS[key]}")
-        return sw
 
 
 def _one_line(text: str) -> str:

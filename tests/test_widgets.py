@@ -558,3 +558,12 @@ def test_errors_read_in_the_explorers_words_not_the_scenarios_fields(case):
     ex.controls["leads"].value = ""
     ex.set(use_max=True, max_key_accounts=1, min_key_accounts=5)
     assert "'Min key accounts': got 5; must not exceed Max key accounts (1)" in ex.status.value
+
+
+def test_an_error_while_showing_the_robustness_sweep_is_shown_not_raised(case, monkeypatch):
+    ex = ScenarioExplorer(case)
+    tab = ex.robustness
+    monkeypatch.setattr("kamopt.widgets.swing_table_html", lambda sw: 1 / 0)
+    assert tab.run() is None  # must not raise out of the button's callback
+    assert tab.status.value.startswith("Cannot tell: division by zero")
+    assert not tab.button.disabled
