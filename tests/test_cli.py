@@ -330,7 +330,9 @@ def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
     (["decision-costs", "{case}", "--scenario", "x.yml", "--time-limit", "0"],
      "--time-limit: got '0'; expected a number of seconds > 0"),
 ])
-def test_out_of_range_options_exit_2_with_usage(argv, expected, small_case, tmp_path, capsys):
+def test_out_of_range_options_exit_2_with_usage(argv, expected, small_case, tmp_path, capsys,
+                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an empty path is this folder: were it taken, it writes here
     argv = [a.format(tmp=tmp_path, case=small_case) for a in argv]
     with pytest.raises(SystemExit) as stop:
         main(argv)
