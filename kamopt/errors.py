@@ -45,6 +45,16 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def one_line(text: str) -> str:
+    r"""A diagnosis of several lines ("...:", "  - a", "  - b") as one: "...: a; b".
+
+    >>> one_line("The scenario cannot be met:\n  - the budget\n  - the hours")
+    'The scenario cannot be met: the budget; the hours'
+    """
+    lines = [ln.strip().removeprefix("- ").strip() for ln in str(text).splitlines() if ln.strip()]
+    return " ".join(lines[:1] + ["; ".join(lines[1:])]).strip()
+
+
 class KamoptError(Exception):
     """Base class of every error kamopt reports to a user."""
 

@@ -48,7 +48,7 @@ from matplotlib.patches import Patch
 
 from .case import Case
 from .charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
-from .errors import InfeasibleError, Problem, ScenarioError
+from .errors import InfeasibleError, Problem, ScenarioError, one_line
 from .prepare import decisions_text
 from .scenario import Scenario
 
@@ -696,7 +696,7 @@ def _cmd_sensitivity(args) -> int:
     if (sw.table["status"] == "infeasible").all():
         # no plan at any value: say why for each (exit status 3), and write nothing
         params = sw.parameters if args.param2 else (sw.parameter,)
-        raise InfeasibleError(reasons=[f"at {_point_text(r, params)}: {_one_line(r['reason'])}"
+        raise InfeasibleError(reasons=[f"at {_point_text(r, params)}: {_reason(r['reason'])}"
                                        for _, r in sw.table.iterrows()])
     print(sw.summary_text(), file=sys.stdout)
     with ExitStack() as stack:  # both files or neither
@@ -721,15 +721,15 @@ def _check_values(scenario: Scenario, parameter: str, values, option: str) -> No
                             title=f"The values of {option} cannot be used") from None
 
 
+def _reason(text: str) -> str:
+    """A value's diagnosis on one line, without the heading the sweep's line replaces."""
+    return one_line(text).removeprefix("The scenario cannot be met:").strip()
+
+
 def _point_text(row: pd.Series, params: tuple[str, ...]) -> str:
     """``realization = 0.2`` (both parameters for a grid's cell) for a row of a sweep's table."""
     cols = params if len(params) == 2 else ("value",)
     return ", ".join(f"{p} = {row[c]:g}" for p, c in zip(params, cols, strict=True))
-
-
-def _one_line(text: str) -> str:
-    lines = [ln.strip(" -") for ln in str(text).splitlines() if ln.strip()]
-    return "; ".join(ln for ln in lines if not ln.startswith("The scenario cannot be met"))
 
 
 # ----------------------------------------------------------- fixed leads

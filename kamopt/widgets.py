@@ -91,7 +91,7 @@ from matplotlib.figure import Figure
 
 from .case import Case
 from .charts import PALETTE, manager_utilisation
-from .errors import InfeasibleError, KamoptError
+from .errors import InfeasibleError, KamoptError, one_line
 from .frontier import median_kam
 from .midterm import (
     TARGET_COLUMNS,
@@ -898,7 +898,7 @@ class RobustnessTab:
         failed = sw.table[sw.table["status"] == "infeasible"]
         self.message.value = _notice_box(
             f"No plan at {len(failed)} of the values.",
-            [f"{value_text(key, r.value)}: {_one_line(r.reason)}" for r in failed.itertuples()]
+            [f"{value_text(key, r.value)}: {one_line(r.reason)}" for r in failed.itertuples()]
         ) if len(failed) else ""
         self.table.value = swing_table_html(sw)
         self.chart.value = _png(sweep_chart(sw, top=20))
@@ -908,16 +908,6 @@ class RobustnessTab:
         self.status.value = (f"{planned}{of} plans in {time.perf_counter() - t0:.1f} s · "
                              f"{len(sw.core)} key accounts in every plan · "
                              f"{len(sw.swing)} depend on {ROBUST_PARAMETERS[key]}")
-
-
-def _one_line(text: str) -> str:
-    r"""A diagnosis of several lines ("...:", "  - a", "  - b") as one: "...: a; b".
-
-    >>> _one_line("The scenario cannot be met:\n  - the budget\n  - the hours")
-    'The scenario cannot be met: the budget; the hours'
-    """
-    lines = [ln.strip().removeprefix("- ").strip() for ln in str(text).splitlines() if ln.strip()]
-    return " ".join(lines[:1] + ["; ".join(lines[1:])]).strip()
 
 
 def _box(value: str, description: str, rows: int, placeholder: str) -> W.Textarea:
