@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import InputError, KamoptError, Problem
-from .io import check_writable, staged_file
+from .io import check_output_file, staged_file
 
 __all__ = [
     "INSTALLED_NOTEBOOK",
@@ -222,16 +222,9 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
 
     if out_html is None:
         raise ValueError("The 'out_html' parameter of render_report must name the file to write.")
-    out = Path(out_html)
-    if out.is_dir():
-        wrong = "is a folder; expected the HTML file to write, e.g. report.html"
-    elif out.suffix.lower() not in (".html", ".htm"):
-        wrong = "expected a file name ending in .html (the report is one HTML page)"
-    else:
-        wrong = None
-    if wrong:  # before the notebook runs, and never over an input file such as customers.csv
-        raise InputError(Problem(str(out), wrong), title="The report cannot be written there")
-    check_writable(out.parent, title="The report cannot be written there")
+    # before the notebook runs, and never over an input file such as customers.csv
+    out = check_output_file(out_html, "report", (".html", ".htm"),
+                            title="The report cannot be written there")
     midterm = assumptions_path is not None or years is not None
     name = MIDTERM_NOTEBOOK if midterm else NOTEBOOK.name
     src = Path(notebook) if notebook is not None else report_notebook(name=name)

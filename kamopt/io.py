@@ -258,13 +258,13 @@ def check_output_file(path: str | os.PathLike, option: str, suffixes: tuple[str,
     if not text.strip():
         raise InputError(Problem(option, f"expected the name of a file ending in {endings}",
                                  value=text), title=title)
+    out = Path(path)
+    if out.is_dir():  # before the ending: a folder named 'results' is a folder, first of all
+        raise InputError(Problem(f"{option} {out}", f"is a folder; expected the name of a file "
+                                 f"ending in {endings}"), title=title)
     if not text.lower().endswith(suffixes):  # the path in full: its end is what is wrong
         raise InputError(Problem(f"{option} {text}", f"expected the name of a file ending in "
                                  f"{endings}"), title=title)
-    out = Path(path)
-    if out.is_dir():
-        raise InputError(Problem(f"{option} {out}", f"is a folder; expected the name of a file "
-                                 f"ending in {endings}"), title=title)
     above = out.parent
     while not above.exists() and above != above.parent:
         above = above.parent
