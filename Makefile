@@ -18,7 +18,7 @@ export MPLCONFIGDIR        := $(CURDIR)/build/mpl
 export MPLBACKEND          := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lab app report report-midterm bench lint clean venv browser
+.PHONY: demo test test-fast lab app report report-midterm bench lint clean venv browser
 
 venv: $(STAMP)
 
@@ -33,7 +33,12 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check kamopt tests benchmarks
-	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env tests kamopt notebooks
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env --durations=15 tests kamopt notebooks
+
+# the tests without those marked slow (and without the notebooks): a quick check while working
+test-fast: $(STAMP)
+	$(BIN)/ruff check kamopt tests benchmarks
+	$(BIN)/python -m pytest -q -m "not slow" tests kamopt
 
 app: $(STAMP)
 	$(BIN)/voila notebooks/app.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1

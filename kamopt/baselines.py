@@ -417,7 +417,7 @@ def plan_from_decisions(case: Case, scenario: Scenario, decisions: pd.DataFrame,
     BaselineError
         The decisions break a constraint (capacity, budget, ...).
     """
-    from .solve import highs_model, run_highs, solve
+    from .solve import highs_model, run_highs, set_col_bounds, solve
 
     d = data if data is not None else prepare(case, scenario, prune=False)
     km = build(d)
@@ -455,11 +455,8 @@ def plan_from_decisions(case: Case, scenario: Scenario, decisions: pd.DataFrame,
     if km.lp.n_cols == 0:  # nobody can be a key account: the empty plan
         sol = solve(km.lp, relax=True)
     else:
-        import highspy
-
         h = highs_model(km.lp, relax=True)
-        idx = np.arange(km.lp.n_cols, dtype=np.int32)
-        h.changeColsBounds(len(idx), idx, lb, np.where(np.isinf(ub), highspy.kHighsInf, ub))
+        set_col_bounds(h, None, lb, ub)  # every column
         sol = run_highs(h, time_limit=max(d.scenario.time_limit, 60.0), mip_gap=0.0,
                         is_mip=False)
     if not sol.ok:

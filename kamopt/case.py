@@ -16,7 +16,27 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .schema import PAIR_COSTS, Table
 from .units import hours
+
+#: the dtype of each kind of column (:mod:`kamopt.schema`), as :mod:`kamopt.validate` parses it
+_DTYPES: dict[str, object] = {"number": "float64", "integer": "int64", "list": object}
+
+
+def empty_table(table: Table) -> pd.DataFrame:
+    """The table with no rows: the right columns, dtypes and index name.
+
+    The same frame as :mod:`kamopt.validate` parses from a file with a header only.
+
+    >>> from kamopt.schema import DEPARTMENTS
+    >>> empty_table(DEPARTMENTS).index.name
+    'department'
+    """
+    frame = pd.DataFrame(
+        {c.name: pd.Series([], dtype=_DTYPES.get(c.kind, str)) for c in table.columns},
+        index=pd.RangeIndex(0),
+    )
+    return frame.set_index(table.id) if table.id else frame
 
 
 @dataclass(frozen=True)
@@ -31,9 +51,6 @@ class Case:
 
     def __post_init__(self) -> None:
         if self.pair_costs is None:  # optional: a case built without it has none
-            from .schema import PAIR_COSTS
-            from .validate import empty_table
-
             object.__setattr__(self, "pair_costs", empty_table(PAIR_COSTS))
 
     def __eq__(self, other: object) -> bool:

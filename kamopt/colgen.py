@@ -35,9 +35,13 @@ from .prepare import ModelData
 from .solve import (
     Solution,
     fix_columns,
+    get_basis,
     highs_model,
     relative_gap,
     run_highs,
+    set_basis,
+    set_col_bounds,
+    set_options,
     set_start,
     solve,
 )
@@ -274,7 +278,8 @@ def fixed_to(km: KamModel, values: np.ndarray):
 
 
 def fix_and_solve(km: KamModel, lp_values: np.ndarray, time_limit: float,
-                  mip_gap: float, max_free: int = 3000, solver: str = "highs") -> Solution:
+                  mip_gap: float, max_free: int = 3000, solver: str = "highs",
+                  node_limit: int | None = None, cancel=None) -> Solution:
     """Relax-and-fix: keep every integer decision the LP already took, solve for the rest.
 
     In an assignment LP almost every account is integral; only a few (about
@@ -294,8 +299,9 @@ def fix_and_solve(km: KamModel, lp_values: np.ndarray, time_limit: float,
         return Solution("error", None, None, None, 0.0, solver,
                         message=f"more than {max_free} decisions left free; not tried")
     ints = np.flatnonzero(km.lp.arrays()["integer"] & ~free)
+    extra = {"node_limit": node_limit, "cancel": cancel} if solver == "highs" else {}
     return solve(km.lp, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
-                 fix=(ints, (lp_values[ints] > 0.5).astype(float)))
+                 fix=(ints, (lp_values[ints] > 0.5).astype(float)), **extra)
 
 
 def support_mip(km: KamModel, lp_values: np.ndarray, time_limit: float,
@@ -315,9 +321,10 @@ def support_mip(km: KamModel, lp_values: np.ndarray, time_limit: float,
     return solve(km.lp, time_limit=time_limit, mip_gap=mip_gap, fix=(off, np.zeros(len(off))))
 
 
-def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
-                              target: float, seed: int = 0, size: int | None = None,
-                              wanted: np.ndarray | None = None) -> np.ndarray:
+def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float | None = None,
+                              target: float = np.inf, seed: int = 0, size: int | None = None,
+                              wanted: np.ndarray | None = None, *, max_tries: int | None = None,
+                              node_limit: int | None = None, cancel=None) -> np.ndarray:
     """Large-neighbourhood search: re-plan the accounts of a few managers at a time.
 
     All decisions are fixed to the incumbent except those of the customers
@@ -325,9 +332,12 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     half at random), and of the customers who are
     not key accounts but whom the LP (``wanted``, its column values) put at
     least partly with one of those managers; that small MIP is solved and
-    kept when better. Stops at ``deadline`` (perf_counter) or when the
-    objective reaches ``target``.
+    kept when better. Stops after ``max_tries`` neighbourhoods (a work budget:
+    with ``node_limit`` on each small MIP the search is the same on every
+    machine), at ``deadline`` (perf_counter; a safety net), when the objective
+    reaches ``target`` or when ``cancel`` is set.
     """
+    deadline = np.inf if deadline is None else deadline
     d = km.data
     arr = km.lp.arrays()
     obj = arr["obj"]
@@ -346,7 +356,9 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
     cap_rows = km.lp.matrix().tocsr()[cap_block.slice]
     capacity = np.maximum(km.lp.arrays()["row_hi"][cap_block.slice], 1e-9)
     cap_mgr = cap_block.labels["manager_id"].to_numpy()
-    while time.perf_counter() < deadline and best < target and stall < 3 * len(mgr):
+    while (time.perf_counter() < deadline and best < target and stall < 3 * len(mgr)
+           and (max_tries is None or tries < max_tries)
+           and not (cancel is not None and cancel.is_set())):
         # half the managers where the plan leaves hours unused, half at random
         slack = np.clip(1 - (cap_rows @ values) / capacity, 0, 1) + 0.02
         n = min(size, len(mgr))
@@ -364,11 +376,12 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float,
         free[km.a[d.acts["customer_id"].isin(cust).to_numpy()]] = True
         lo = np.where(free[ints], arr["lb"][ints], np.round(values[ints]))  # a freed column:
         hi = np.where(free[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
-        h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
+        set_col_bounds(h, ints, lo, hi)
         left = deadline - time.perf_counter()
         if left <= 0.2:
             break
-        sol = run_highs(h, min(left, 2.0), 1e-4)
+        sol = (run_highs(h, min(left, 2.0), 1e-4) if node_limit is None
+               else run_highs(h, min(left, 1e6), 1e-4, node_limit=node_limit, cancel=cancel))
         tries += 1
         if sol.ok and sol.objective > best + 1e-6 * max(1.0, abs(best)):
             values, best, stall = sol.values, sol.objective, 0
@@ -612,24 +625,13 @@ def warm_basis(old: KamModel, old_kept: np.ndarray, status: tuple[np.ndarray, np
 def solve_lp(km: KamModel, time_limit: float, basis: tuple[np.ndarray, np.ndarray] | None = None
              ) -> tuple[Solution, tuple[np.ndarray, np.ndarray] | None]:
     """The LP relaxation of ``km`` (from ``basis`` when given) and its final basis."""
-    import highspy
-
     h = highs_model(km.lp, relax=True)
     if basis is not None:
-        lut = [highspy.HighsBasisStatus(v) for v in range(5)]
-        b = highspy.HighsBasis()
-        b.col_status = [lut[v] for v in basis[0].tolist()]
-        b.row_status = [lut[v] for v in basis[1].tolist()]
-        b.valid = True
-        h.setBasis(b)
+        set_basis(h, *basis)
     sol = run_highs(h, time_limit, 0.0, is_mip=False)
     if not sol.ok:
         return sol, None
-    b = h.getBasis()
-    if not b.valid:
-        return sol, None
-    return sol, (np.fromiter((s.value for s in b.col_status), np.int8, km.lp.n_cols),
-                 np.fromiter((s.value for s in b.row_status), np.int8, km.lp.n_rows))
+    return sol, get_basis(h)
 
 
 def _values_from_prices(km: KamModel, kept: np.ndarray, lag: Lagrangian) -> np.ndarray:
@@ -784,7 +786,7 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     left = max(1.0, time_limit - elapsed())
     # stop when the plan is within the gap of the full model's bound
     if np.isfinite(lp_bound):
-        h.setOptionValue("objective_target", float(lp_bound / (1 + mip_gap)))
+        set_options(h, objective_target=float(lp_bound / (1 + mip_gap)))
     mip = run_highs(h, left, mip_gap)
     if not mip.ok:
         return km, dataclasses.replace(mip, message=mip.message + n_priced)

@@ -250,15 +250,13 @@ def explain_infeasible(km: KamModel, time_limit: float = 10.0) -> InfeasibleErro
     model infeasible is not needed for the conflict and stays dropped. What
     remains is a minimal conflicting set of groups.
     """
-    from .solve import highs_model, run_highs
+    from .solve import INF, highs_model, run_highs, set_costs, set_row_bounds
 
     lp = km.lp
     arr = lp.arrays()
     h = highs_model(lp)
-    import highspy
-
-    inf = highspy.kHighsInf
-    h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), np.zeros(lp.n_cols))
+    inf = INF
+    set_costs(h, np.zeros(lp.n_cols))  # every column
 
     def rows_of(group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if group == "must":
@@ -279,11 +277,11 @@ def explain_infeasible(km: KamModel, time_limit: float = 10.0) -> InfeasibleErro
         if len(r) == 0:
             return
         if relaxed:
-            h.changeRowsBounds(len(r), r, lo, hi)
+            set_row_bounds(h, r, lo, hi)
         else:
             lo0 = np.where(np.isinf(arr["row_lo"][r]), -inf, arr["row_lo"][r])
             hi0 = np.where(np.isinf(arr["row_hi"][r]), inf, arr["row_hi"][r])
-            h.changeRowsBounds(len(r), r, lo0, hi0)
+            set_row_bounds(h, r, lo0, hi0)
 
     present = [g for g in GROUPS if len(rows_of(g)[0])]
     needed: list[str] = []
@@ -314,17 +312,17 @@ def explain_infeasible(km: KamModel, time_limit: float = 10.0) -> InfeasibleErro
 def _most_must_accounts(km: KamModel, must_rows: np.ndarray,
                         time_limit: float) -> tuple[int | None, int]:
     """How many of the ``must`` accounts the other requirements let the plan take at most."""
-    from .solve import highs_model, run_highs
+    from .solve import highs_model, run_highs, set_costs, set_row_bounds
 
     lp = km.lp
     h = highs_model(lp)
     A = lp.matrix().tocsr()
     cols = np.unique(np.concatenate([A.indices[A.indptr[r]:A.indptr[r + 1]] for r in must_rows]))
-    h.changeRowsBounds(len(must_rows), must_rows.astype(np.int32), np.zeros(len(must_rows)),
-                       np.ones(len(must_rows)))  # each 'must' account may now stay out
+    set_row_bounds(h, must_rows, np.zeros(len(must_rows)),
+                   np.ones(len(must_rows)))  # each 'must' account may now stay out
     cost = np.zeros(lp.n_cols)
     cost[cols] = 1.0  # maximise the 'must' accounts taken (their level columns)
-    h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), cost)
+    set_costs(h, cost)  # every column
     sol = run_highs(h, time_limit, 0.0)
     if not sol.ok or sol.status != "optimal":
         return None, len(must_rows)
@@ -333,19 +331,17 @@ def _most_must_accounts(km: KamModel, must_rows: np.ndarray,
 
 def _min_budget(km: KamModel) -> float | None:
     """The least budget with which all other requirements can be met."""
-    from .solve import highs_model, run_highs
+    from .solve import INF, highs_model, run_highs, set_costs, set_row_bounds
 
     lp = km.lp
     h = highs_model(lp)
     b = lp.rows["budget"]
-    import highspy
-
-    h.changeRowBounds(int(b.start), -highspy.kHighsInf, highspy.kHighsInf)
+    set_row_bounds(h, int(b.start), -INF, INF)  # the budget row alone: no bound
     A = lp.matrix().tocsr()
     s, e = A.indptr[b.start], A.indptr[b.start + 1]
     cost = np.zeros(lp.n_cols)
     cost[A.indices[s:e]] = -A.data[s:e]  # maximise -cost = minimise cost
-    h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), cost)
+    set_costs(h, cost)  # every column
     sol = run_highs(h, 10.0, 1e-4)
     if not sol.ok:
         return None

@@ -103,9 +103,7 @@ def lp_duals(p: Plan, *, fixed: bool = False) -> dict:
     department, "budget": float or None, "objective": float, "lp": label}`` in
     EUR a year per hour (per EUR for the budget).
     """
-    import highspy
-
-    from .solve import highs_model, run_highs
+    from .solve import highs_model, run_highs, set_col_bounds
 
     km = _model(p)
     lp = km.lp
@@ -125,8 +123,7 @@ def lp_duals(p: Plan, *, fixed: bool = False) -> dict:
         vals = np.round(p.solution.values[ints])
         lb[ints] = vals
         ub[ints] = vals
-        idx = np.arange(lp.n_cols, dtype=np.int32)
-        h.changeColsBounds(len(idx), idx, lb, np.where(np.isinf(ub), highspy.kHighsInf, ub))
+        set_col_bounds(h, None, lb, ub)  # every column
     sol = run_highs(h, time_limit=max(p.scenario.time_limit, 60.0), mip_gap=0.0, is_mip=False)
     if not sol.ok or sol.row_duals is None:
         raise RuntimeError(f"The LP for the marginal values did not solve: {sol.message}")

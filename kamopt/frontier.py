@@ -47,6 +47,7 @@ from matplotlib.figure import Figure
 
 from .case import Case
 from .charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
+from .cliargs import gap, number_in
 from .scenario import Hire, Scenario
 from .session import PlanSession
 from .units import hours
@@ -224,8 +225,6 @@ def format_table(table: pd.DataFrame) -> str:
 
 def add_frontier_command(subparsers) -> None:
     """Register ``kamopt frontier CASE [--scenario FILE] [--max-hires K]`` on the subparsers."""
-    from .cli import gap, number_in
-
     sp = subparsers.add_parser(
         "frontier", help="Value of the plan against the number of added KAMs.",
         description="Plan the case with 0..K additional key account managers of the median "

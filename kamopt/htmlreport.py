@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cliargs import gap, number_in, path_text, seconds
 from .errors import InputError, KamoptError, Problem
 from .io import check_output_file, staged_file
 
@@ -76,8 +77,6 @@ def report_notebook(prefixes: Sequence[str | Path] | None = None,
         if path.is_file():
             return path
     return None
-
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
 
 def is_checked(source: str) -> bool:
@@ -451,8 +450,6 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
     help_ = ("Run the key-account plan notebook (or, with --assumptions or --years, the "
              "mid-term plan notebook) on a case and write an HTML report without code.")
     sp = subparsers.add_parser("report", help=help_, description=help_)
-    from .cli import gap, number_in, path_text, seconds
-
     sp.set_defaults(func=cmd_report)
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
     sp.add_argument("--out", required=True, type=path_text, help="the HTML file to write")

@@ -82,7 +82,7 @@ class ScenarioLibrary:
 
     def save(self) -> Path:
         """Save the explorer's current plan under the name in the text field."""
-        plan = self.explorer.plan
+        plan = self.explorer.wait()  # a provisional plan is saved once refined
         if plan is None:
             raise ValueError("There is no plan to save: the last solve did not give one.")
         name = self.name.value.strip()

@@ -62,7 +62,6 @@ from .prepare import (
 from .scenario import Hire, Scenario, read_yaml, yaml_number
 from .schema import Column, Table
 from .solve import Solution, empty_model_solution, relative_gap, set_start, solve
-from .solve import two_cores as _two_cores  # a name of its own: tests replace it
 from .validate import (
     ProblemLog,
     RawTable,
@@ -1597,6 +1596,9 @@ def read_midterm(mm: MidtermModel, sol: Solution, case: Case, scenario: Scenario
         "mip_gap": 0.0 if sol.gap is None else float(sol.gap),
         "solver": sol.solver,
         "solve_seconds": sol.seconds,
+        # why the solve stopped: "gap" (proven), "nodes" (its work budget), "time" (the
+        # wall-clock safety net: the plan then depends on the machine), see kamopt.solve
+        "stopped_by": sol.stopped_by or ("gap" if sol.status == "optimal" else ""),
         "years": T,
         "start_year": a.start_year,
         "hires": int(len(hires)),
@@ -1627,8 +1629,9 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
 
     Parameters
     ----------
-    case, scenario : as for :func:`kamopt.plan` (the scenario's ``time_limit``
-        and ``mip_gap`` apply to the whole horizon).
+    case, scenario : as for :func:`kamopt.plan` (the scenario's ``mip_gap`` and
+        ``node_limit``, the work budget that also scales the search, apply to the
+        whole horizon; its ``time_limit`` is a safety net, see :func:`_solve`).
     years : horizon T; default ``assumptions.years``.
     targets : order-intake targets (year, scope, order_intake); None reads
         ``targets.csv`` of the case folder or the ``targets`` sheet of the case
@@ -1640,7 +1643,7 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
         horizon (see :func:`_start_from_one_year`); a :class:`MidtermPlan` of
         the same case and horizon: start from its decisions (so that a re-solve
         with a relaxed target is never worse than the plan it relaxes, even
-        when both stop at the time limit); False: no start. The optimum does
+        when both stop at their budgets); False: no start. The optimum does
         not depend on it.
 
     Raises
@@ -1701,11 +1704,15 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
         raise _not_met(scenario, sol, err)
     if not sol.ok:
         msg = (sol.message or "").lower()
-        if "time limit" in msg or "interrupted" in msg:  # kamopt stops HiGHS at the limit
+        if sol.stopped_by == "time" or "time limit" in msg:
             raise SolverError(
                 f"No plan was found within the time limit ({scenario.time_limit:g} s; the LP "
                 f"relaxation of this {years}-year model alone may take longer): allow more with "
                 "the scenario's time_limit or --time-limit.")
+        if sol.stopped_by == "nodes":
+            raise SolverError(
+                f"No plan was found within the solver's work budget ({node_budget(scenario):,} "
+                "nodes): allow more with the scenario's node_limit.")
         raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}")
     mp = read_midterm(mm, sol, case, scenario)
     mp.kpis["build_seconds"] = t_build
@@ -1748,14 +1755,62 @@ def _tidy_handover(mm: MidtermModel, sol: Solution, mip_gap: float) -> Solution:
 
 
 LNS_MIN_INTEGERS = 2000  # below this HiGHS alone is fast; the search only adds overhead
-LNS_SHARE = 0.6  # one core: share of the time left after the LP given to the neighbourhood search
+
+#: HiGHS's default work budget on the full mid-term model, in branch-and-bound nodes (the
+#: scenario's ``node_limit`` overrides it). Small cases are proven in far fewer (the
+#: brute-force tests: a few dozen); a 3-year case of 40 customers and 6 managers (5,575
+#: columns) takes 6 s for its root and ~25 nodes a second after it, and stands at 0.20%
+#: after 400 nodes (0.20% after 2,000 too), so 400 stop it in ~25 s
+MIDTERM_NODE_LIMIT = 400
+
+#: on large models (more than ``LNS_MIN_INTEGERS`` integer columns) HiGHS's root on the
+#: full model stops after this many of its limit checks (it checks after its LP solves,
+#: separation rounds and heuristics: HiGHS's own work, never the clock, so the stop is the
+#: same on every machine); 0: HiGHS is not run on a large model and the LP bound stands.
+#: The node budget does not bound a root, and HiGHS's root cut loop on the sample company
+#: runs for minutes (its bound 30.90 -> 30.71 M EUR in 100 s and 44 checks; once 330 s
+#: without a check, past its time limit, when it had no start). Measured on the sample
+#: (3 years, quiet machine, 2 cores): its first checks only solve the LP again (~7 s), and
+#: 6 checks took 17 s to bring the bound from 30.90 to 30.79 M EUR (-0.39% of gap) where
+#: 4 more neighbourhoods of the search (9 s) gain 0.14 M EUR (-0.45%): within the time
+#: the default budgets aim at (~35 s), the search pays more, so the default is 0
+MIDTERM_ROOT_CHECKS = 0
+
+#: neighbourhoods the search tries on a large model at the default node budget (a work
+#: budget: the scenario's ``node_limit`` scales it, see :func:`neighbourhood_budget`).
+#: Measured on the sample (3 years, 2 cores): ~3.3 s a neighbourhood after the LP's 9-10 s;
+#: 6 give 29.81, 7 give 29.88, 8 give 29.93, 10 give 29.95 M EUR (LP bound 30.90). With 7
+#: ``kamopt plan data/sample --years 3 --assumptions data/scenarios/midterm_base.yml``
+#: takes 35 s quiet and 54 s beside two CPU-burning processes (by its budget, the same
+#: plan); with 8, 35 s quiet but 63 s busy, stopped by the 60 s safety net
+MIDTERM_NEIGHBOURHOODS = 7
+
+#: nodes of the one-year model's MIP that gives the fallback start
+START_NODE_LIMIT = 200
+
+
+def node_budget(scenario: Scenario) -> int:
+    """The scenario's work budget in nodes (its ``node_limit``, else :data:`MIDTERM_NODE_LIMIT`)."""
+    return int(scenario.node_limit or MIDTERM_NODE_LIMIT)
+
+
+def neighbourhood_budget(scenario: Scenario) -> int:
+    """Neighbourhoods of the search: :data:`MIDTERM_NEIGHBOURHOODS`, scaled by the scenario's
+    node budget against the default (``node_limit: 800`` doubles both, one knob for more work).
+
+    >>> neighbourhood_budget(Scenario()) == MIDTERM_NEIGHBOURHOODS
+    True
+    >>> neighbourhood_budget(Scenario(node_limit=2 * MIDTERM_NODE_LIMIT)) == 2 * MIDTERM_NEIGHBOURHOODS
+    True
+    """
+    return max(1, round(MIDTERM_NEIGHBOURHOODS * node_budget(scenario) / MIDTERM_NODE_LIMIT))
 
 
 def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
            fallback=None) -> Solution:
     """Solve with HiGHS (from ``start``, if any), or with the scenario's solver (CBC).
 
-    With HiGHS and more than one year, within the time limit:
+    With HiGHS and more than one year, one step after the other:
 
     1. the LP relaxation (its optimum bounds the plan's value);
     2. a plan rounded from the LP and repaired to fit the capacities
@@ -1764,117 +1819,139 @@ def _solve(mm: MidtermModel, scenario: Scenario, start: np.ndarray | None,
        constraint, ``fallback(seconds)`` gives one: the one-year start);
     3. on large models (more than ``LNS_MIN_INTEGERS`` integer columns) a
        neighbourhood search (:func:`kamopt.midterm_search.improve_by_neighbourhoods`)
-       until the plan is within ``mip_gap`` of the bound;
-    4. HiGHS on the full MIP, which gives the bound, status and gap reported
-       (``feasible`` when the time limit stops it first). With two cores it
-       runs from the start in a second thread (:class:`kamopt.solve.BackgroundMip`)
-       and is handed every better plan the search finds, so the search has the
-       whole time limit and the bound HiGHS's; with one core it runs after the
-       search (which then has ``LNS_SHARE`` of the time), and is skipped when
-       the plan is already within ``mip_gap`` of the LP bound.
+       of at most ``neighbourhood_budget(scenario)`` neighbourhoods, until the
+       plan is within ``mip_gap`` of the LP bound;
+    4. HiGHS on the full MIP from the best plan so far, with a budget of
+       ``node_budget(scenario)`` nodes; on large models also of
+       ``MIDTERM_ROOT_CHECKS`` limit checks in its root (0, the default: not
+       run, the LP bound stands; measured, see the constant). It gives the
+       bound, status and gap reported. It is skipped when the plan is already
+       within ``mip_gap`` of the LP bound.
+
+    **The same answer on every machine.** Every step stops at a work budget
+    (nodes, root checks, neighbourhoods picked by a seeded generator), never
+    at a moment the clock decides, and HiGHS runs with a fixed number of
+    threads; so the same case, scenario, assumptions and options give the
+    same plan on a quiet and on a busy machine. The scenario's ``time_limit``
+    is only a safety net for all steps together: when it is what stopped a
+    step, the solution says so (``stopped_by == "time"``, in the message and
+    in ``kpis["stopped_by"]``), since the plan then depends on the machine.
+
+    **HiGHS gets the plan of the search as its start**, chosen by measurement:
+    from it HiGHS prunes with the plan's value from the first node, and on
+    the sample company its root then tightens the bound steadily (30.90 to
+    30.73 M EUR in 30 s); without a start it once spent 330 s in one root
+    round (past a 150 s time limit: no limit check in between) and found no
+    plan better than no key accounts at all, so on a large model without any
+    plan it is not run. On a case of 40 customers the start changes nothing
+    (0.211% against 0.206% after 400 nodes, the same plan). Starting from a
+    plan never changes the optimum.
 
     The gap is against the better of HiGHS's bound and the LP bound, both
     valid for the full model; the heuristics never change it.
     """
     if mm.lp.n_cols == 0:  # nothing to decide (no customer can be a key account, no target)
         return empty_model_solution(mm.lp, scenario.solver)
-    if scenario.solver != "highs" or (start is None and fallback is None and len(mm.years) == 1):
+    if scenario.solver != "highs":
         return solve(mm.lp, solver=scenario.solver, time_limit=scenario.time_limit,
                      mip_gap=scenario.mip_gap)
+    if start is None and fallback is None and len(mm.years) == 1:
+        return _full_mip(mm, None, scenario, scenario.time_limit)
     from .midterm_search import improve_by_neighbourhoods
-    from .solve import BackgroundMip, highs_model, run_highs
+    from .solve import highs_model, run_highs
 
     t0 = time.perf_counter()
+    deadline = t0 + scenario.time_limit
     arr = mm.lp.arrays()
     obj = arr["obj"]
-    left = lambda: max(scenario.time_limit - (time.perf_counter() - t0), 1.0)  # noqa: E731
+    left = lambda: max(deadline - time.perf_counter(), 0.1)  # noqa: E731
     search = int(arr["integer"].sum()) > LNS_MIN_INTEGERS
-    background = None
-    if search and _two_cores():
-        h = highs_model(mm.lp)
-        first = _best_start(mm, [start])
-        if first is not None:
-            set_start(h, first)
-        background = BackgroundMip(h, left(), scenario.mip_gap)
-    try:
-        relaxed = run_highs(highs_model(mm.lp, relax=True), left(), scenario.mip_gap,
-                            is_mip=False)
-        if relaxed.status == "infeasible":
-            return dataclasses.replace(relaxed, seconds=time.perf_counter() - t0)
-        starts = _starts(mm, start, relaxed, fallback, left)
-        best = _best_start(mm, starts)
-        bound = relaxed.objective if relaxed.ok else np.inf
-        notes = [f"LP bound {bound:,.0f} in {relaxed.seconds:.1f} s"] if relaxed.ok else []
-        closest = None
-        if (best is None and relaxed.ok and search and mm.assumptions.target_mode == "hard"
-                and len(mm.targets)):
-            # every start falls short of a target: search for a plan that meets them all
-            t_hard = time.perf_counter()
-            best, closest = _reach_hard_targets(
-                mm, starts, t0 + scenario.time_limit - 1.0, relaxed.values,
-                give_up=lambda: background is not None and background.done)
-            if best is not None:
-                notes.append(f"a plan meeting every target in {time.perf_counter() - t_hard:.1f} s")
+    clock: list[str] = []  # the steps the safety net stopped
+    relaxed = run_highs(highs_model(mm.lp, relax=True), left(), scenario.mip_gap, is_mip=False)
+    if relaxed.status == "infeasible":
+        return dataclasses.replace(relaxed, seconds=time.perf_counter() - t0)
+    if relaxed.stopped_by == "time":
+        clock.append("the LP relaxation")
+    starts = _starts(mm, start, relaxed, fallback, left)
+    best = _best_start(mm, starts)
+    bound = relaxed.objective if relaxed.ok else np.inf
+    notes = [f"LP bound {bound:,.0f} in {relaxed.seconds:.1f} s"] if relaxed.ok else []
+    closest = None
+    if (best is None and relaxed.ok and search and mm.assumptions.target_mode == "hard"
+            and len(mm.targets)):
+        # every start falls short of a target: search for a plan that meets them all
+        report: dict = {}
+        best, closest = _reach_hard_targets(mm, starts, relaxed.values,
+                                            neighbourhood_budget(scenario), deadline=deadline,
+                                            report=report)
+        if report.get("stopped_by") == "time":
+            clock.append("the search for a plan meeting the targets")
         if best is not None:
-            notes.append(f"start {float(obj @ best):,.0f}")
-            if background is not None:
-                background.offer(best)
-
-        def target() -> float:
-            if background is None:
-                return bound / (1 + scenario.mip_gap)
-            if background.done:  # HiGHS ended (proved the gap or hit the limit): stop too
-                return -np.inf
-            return min(bound, background.bound) / (1 + scenario.mip_gap)
-
-        if (best is not None and relaxed.ok and search
-                and relative_gap(float(obj @ best), bound) > scenario.mip_gap):
-            # one core: the full MIP after the search needs at least its root LP (as long
-            # as the first); when that does not fit, the search gets the whole time
-            full_mip_fits = left() >= 3 * relaxed.seconds
-            share = 1.0 if background is not None or not full_mip_fits else LNS_SHARE
-            deadline = time.perf_counter() + share * (left() - 1.0)
-            t_search = time.perf_counter()
-            best = improve_by_neighbourhoods(
-                mm, best, deadline, target, wanted=relaxed.values,
-                on_improve=background.offer if background is not None else None)
-            notes.append(f"neighbourhood search {float(obj @ best):,.0f} in "
-                         f"{time.perf_counter() - t_search:.1f} s")
-        if background is not None:
-            if best is not None and relative_gap(float(obj @ best), min(
-                    bound, background.bound)) <= scenario.mip_gap + 1e-9:
-                background.stop()
-            elif time.perf_counter() - t0 >= scenario.time_limit - 1.0:
-                background.stop()
-            sol = background.result()
-            background = None
-            if not sol.ok and best is None:
-                if closest is not None and sol.status != "infeasible":
-                    raise _not_found(mm, scenario, closest)
-                return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
-        else:
-            if best is None and closest is not None:
-                raise _not_found(mm, scenario, closest)
-            if best is not None and relaxed.ok:
-                value = float(obj @ best)
-                gap = relative_gap(value, bound)
-                within = gap <= scenario.mip_gap + 1e-9
-                if within or left() < relaxed.seconds:
-                    # within the gap, or no time for the full MIP's root LP: the plan found
-                    # and the LP bound stand
-                    return Solution("optimal" if within else "feasible", value, bound, gap,
-                                    time.perf_counter() - t0, "highs", best,
-                                    message="; ".join(notes))
-            h = highs_model(mm.lp)
-            if best is not None:
-                set_start(h, best)
-            sol = run_highs(h, left(), scenario.mip_gap, is_mip=True)
-    finally:
-        if background is not None:  # an early return or an error: do not leave HiGHS running
-            background.stop()
-            background.result()
+            notes.append(f"a plan meeting every target after {report.get('tries', 0)} "
+                         "neighbourhoods")
+    if best is not None:
+        notes.append(f"start {float(obj @ best):,.0f}")
+    if (best is not None and relaxed.ok and search and not clock
+            and relative_gap(float(obj @ best), bound) > scenario.mip_gap):
+        report = {}
+        t_search = time.perf_counter()
+        best = improve_by_neighbourhoods(mm, best, neighbourhood_budget(scenario),
+                                         bound / (1 + scenario.mip_gap), wanted=relaxed.values,
+                                         deadline=deadline, report=report)
+        notes.append(f"neighbourhood search {float(obj @ best):,.0f} after "
+                     f"{report['tries']} neighbourhoods in {time.perf_counter() - t_search:.1f} s")
+        if report["stopped_by"] == "time":
+            clock.append("the neighbourhood search")
+    if best is not None and relaxed.ok and relative_gap(float(obj @ best), bound) \
+            <= scenario.mip_gap + 1e-9:
+        # within the gap of the LP bound: proven, HiGHS has nothing to add
+        return Solution("optimal", float(obj @ best), bound, relative_gap(float(obj @ best), bound),
+                        time.perf_counter() - t0, "highs", best, message="; ".join(notes),
+                        stopped_by="gap")
+    if clock:  # the safety net has struck: no time left for HiGHS's proof
+        sol = Solution("error", None, None, None, 0.0, "highs", message="not run: no time left",
+                       stopped_by="time")
+    elif search and not MIDTERM_ROOT_CHECKS:
+        sol = Solution("error", None, None, None, 0.0, "highs", stopped_by="nodes",
+                       message="HiGHS not run on the full model (MIDTERM_ROOT_CHECKS = 0): "
+                               "the LP bound stands")
+    elif search and best is None:
+        # measured on the sample company: HiGHS without a start spent 330 s in one round of
+        # its root (no limit check, past its time limit) and found no plan in 720 s
+        sol = Solution("error", None, None, None, 0.0, "highs", stopped_by="nodes",
+                       message="HiGHS not run on the full model: no plan to start from")
+    elif search:
+        sol = _full_mip(mm, best, scenario, left(), root_checks=MIDTERM_ROOT_CHECKS)
+    else:  # a small model: HiGHS's root is short, the node budget bounds its work
+        sol = _full_mip(mm, best, scenario, left())
+    if not sol.ok and best is None:
+        if closest is not None and sol.status != "infeasible":
+            raise _not_found(mm, scenario, closest, sol.stopped_by == "time" or bool(clock))
+        return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
+    if sol.stopped_by == "time":
+        clock.append("HiGHS on the full model")
     sol = _settle(sol, best, obj, bound, scenario.mip_gap, notes)
-    return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes))
+    stopped = ("gap" if sol.status == "optimal" else "time" if clock
+               else sol.stopped_by or "nodes")
+    if clock:
+        notes.append(f"{', '.join(clock)} stopped at the time limit of {scenario.time_limit:g} s "
+                     "(a safety net: this plan depends on the machine's speed and load)")
+    return dataclasses.replace(sol, seconds=time.perf_counter() - t0, message="; ".join(notes),
+                               stopped_by=stopped)
+
+
+def _full_mip(mm: MidtermModel, start: np.ndarray | None, scenario: Scenario,
+              time_limit: float, root_checks: int | None = None) -> Solution:
+    """HiGHS on the full model from ``start``: ``node_budget(scenario)`` nodes and at most
+    ``root_checks`` limit checks in its root (None: no root budget), ``time_limit`` as the
+    safety net (:func:`kamopt.midterm_search.run_budgeted`)."""
+    from .midterm_search import run_budgeted
+    from .solve import highs_model
+
+    h = highs_model(mm.lp)
+    if start is not None:
+        set_start(h, start)
+    return run_budgeted(h, time_limit, scenario.mip_gap, node_budget(scenario), root_checks)
 
 
 def _starts(mm: MidtermModel, start: np.ndarray | None, relaxed: Solution, fallback,
@@ -1889,7 +1966,7 @@ def _starts(mm: MidtermModel, start: np.ndarray | None, relaxed: Solution, fallb
         except Exception:  # noqa: BLE001 - a start is optional
             pass
     if _best_start(mm, starts) is None and fallback is not None:
-        starts.append(fallback(max(left() / 4, 1.0)))
+        starts.append(fallback(max(left(), 1.0)))
     return starts
 
 
@@ -1901,16 +1978,18 @@ def _settle(sol: Solution, best: np.ndarray | None, obj: np.ndarray, lp_bound: f
     tolerances, or be stopped before it takes it); the bound is the lower of
     HiGHS's and the LP's, both valid for the full model. Appends to ``notes``.
     """
+    notes.append(f"full MIP {sol.objective:,.0f}, HiGHS bound "
+                 f"{sol.bound if sol.bound is not None else float('nan'):,.0f} ({sol.message})"
+                 if sol.ok else f"full MIP: {sol.message}")
     if best is not None and sol.status != "infeasible" and (
             not sol.ok or sol.objective < float(obj @ best) - 1e-6 * abs(sol.objective)):
         value = float(obj @ best)
         own = sol.bound if sol.ok and sol.bound is not None else np.inf
         sol = Solution("feasible", value, min(own, lp_bound),
                        relative_gap(value, min(own, lp_bound)), sol.seconds, "highs", best,
-                       message="the plan of the neighbourhood search")
-    notes.append(f"full MIP {sol.objective:,.0f}, HiGHS bound "
-                 f"{sol.bound if sol.bound is not None else float('nan'):,.0f} ({sol.message})"
-                 if sol.ok else f"full MIP: {sol.message}")
+                       message="the plan of the neighbourhood search",
+                       stopped_by=sol.stopped_by)
+        notes.append(f"plan kept: {value:,.0f} (rounding and search)")
     if not sol.ok:
         return sol
     bound = min(lp_bound, sol.bound if sol.bound is not None else np.inf)
@@ -1939,16 +2018,19 @@ def _soft_twin(mm: MidtermModel) -> MidtermModel:
     return twin
 
 
-def _reach_hard_targets(mm: MidtermModel, starts: list, deadline: float, wanted: np.ndarray,
-                        give_up=lambda: False) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _reach_hard_targets(mm: MidtermModel, starts: list, wanted: np.ndarray,
+                        max_tries: int | None = None, deadline: float | None = None,
+                        report: dict | None = None
+                        ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """A plan meeting every hard target, searched from plans that fall short of them.
 
     The neighbourhood search runs on :func:`_soft_twin` (a shortfall costs
     ``HARD_SEARCH_PENALTY`` EUR per EUR, far more than any account earns), from
-    the best start, until no target is short, ``deadline`` or ``give_up()``
-    (e.g. HiGHS has ended: proved the targets out of reach). Returns the plan
-    (checked against ``mm``) or None, and the closest plan of the twin (its
-    shortfall columns say by how much each target is missed) or None.
+    the best start, until no target is short or after ``max_tries``
+    neighbourhoods (default :data:`MIDTERM_NEIGHBOURHOODS`; ``deadline`` is the
+    safety net, ``report`` as for the search). Returns the plan (checked
+    against ``mm``) or None, and the closest plan of the twin (its shortfall
+    columns say by how much each target is missed) or None.
     """
     from .midterm_search import improve_by_neighbourhoods
 
@@ -1971,15 +2053,16 @@ def _reach_hard_targets(mm: MidtermModel, starts: list, deadline: float, wanted:
     closest = start
     if not found:
         closest = improve_by_neighbourhoods(
-            twin, start, deadline, lambda: -np.inf if found or give_up() else np.inf,
-            wanted=wanted,
-            on_improve=check)
+            twin, start, MIDTERM_NEIGHBOURHOODS if max_tries is None else max_tries,
+            lambda: -np.inf if found else np.inf, wanted=wanted, on_improve=check,
+            deadline=deadline, report=report)
     return (found[-1] if found else None), closest
 
 
-def _closest_lines(mm: MidtermModel, values: np.ndarray, seconds: float) -> list[str]:
+def _closest_lines(mm: MidtermModel, values: np.ndarray, seconds: float | None) -> list[str]:
     """Per target that ``values`` misses: "the order-intake target of 2029 (310.0 M EUR)
-    was not met by the closest plan found in 60 s: it reaches 309.5 M EUR (short by 0.5 M EUR)"."""
+    was not met by the closest plan found: it reaches 309.5 M EUR (short by 0.5 M EUR)"
+    ("found in 60 s" when ``seconds``, the time limit, is what stopped the search)."""
     lab, ids = mm._builder.cols["shortfall"]
     goal = mm.targets.set_index(["scope", "year"])["order_intake"]
     lines = []
@@ -1991,37 +2074,54 @@ def _closest_lines(mm: MidtermModel, values: np.ndarray, seconds: float) -> list
     return lines
 
 
-def _not_met_line(target: str, which: str, seconds: float, reached: float, short: float) -> str:
-    """A target missed by a plan found within a time limit: not proven out of reach."""
-    return (f"{target} was not met by the {which} plan found in {seconds:.0f} s: it reaches "
+def _not_met_line(target: str, which: str, seconds: float | None, reached: float,
+                  short: float) -> str:
+    """A target missed by a plan found within a budget: not proven out of reach. ``seconds``:
+    the time limit, when it is what stopped the search (None: its work budget did)."""
+    within = f" in {seconds:.0f} s" if seconds is not None else ""
+    return (f"{target} was not met by the {which} plan found{within}: it reaches "
             f"{_meur(reached)} (short by {_meur(short)})")
 
 
-_LONGER = ("A longer time limit may find a plan that meets them all; soft targets "
-           "(target_mode: soft) always give a plan and its shortfalls.")
+_LONGER = ("A larger work budget (the scenario's node_limit) or a longer time limit may find "
+           "a plan that meets them all; soft targets (target_mode: soft) always give a plan "
+           "and its shortfalls.")
 
 
-def _not_found(mm: MidtermModel, scenario: Scenario, closest: np.ndarray) -> SolverError:
-    lines = _closest_lines(mm, closest, scenario.time_limit)
+def _within(scenario: Scenario, by_time: bool) -> str:
+    """What a search stopped at: "the time limit (60 s" or "the work budget (400 nodes,
+    7 neighbourhoods"."""
+    if by_time:
+        return f"the time limit ({scenario.time_limit:.0f} s"
+    return (f"the work budget ({node_budget(scenario):,} nodes, "
+            f"{neighbourhood_budget(scenario)} neighbourhoods")
+
+
+def _not_found(mm: MidtermModel, scenario: Scenario, closest: np.ndarray,
+               by_time: bool = False) -> SolverError:
+    lines = _closest_lines(mm, closest, scenario.time_limit if by_time else None)
     return SolverError(
-        f"No plan that meets every order-intake target was found within the time limit "
-        f"({scenario.time_limit:.0f} s; not proven impossible: the LP relaxation meets them). "
+        f"No plan that meets every order-intake target was found within "
+        f"{_within(scenario, by_time)}; not proven impossible: the LP relaxation meets them). "
         + ("; ".join(lines)[:1].upper() + "; ".join(lines)[1:] + ". " if lines else "")
         + _LONGER)
 
 
 def _not_met(scenario: Scenario, sol: Solution, err: InfeasibleError) -> SolverError:
-    """No plan with hard targets within the time limit, nothing proven: how close the plan
+    """No plan with hard targets within the budget, nothing proven: how close the plan
     found with the targets soft (``err``, from :func:`_explain_infeasible`) gets."""
-    limit = scenario.time_limit
-    lines = [_not_met_line(s.requirement, "best", limit, s.available, s.short_by)
+    by_time = sol.stopped_by == "time"
+    soft_plan = getattr(err, "midterm_plan", None)
+    soft_time = (scenario.time_limit if soft_plan is not None
+                 and soft_plan.kpis.get("stopped_by") == "time" else None)
+    lines = [_not_met_line(s.requirement, "best", soft_time, s.available, s.short_by)
              for s in err.shortfalls]
-    soft = "; ".join(lines) if lines else (f"the best plan found in {limit:.0f} s meets "
-                                           "every target")
+    found = "the best plan found" + (f" in {soft_time:.0f} s" if soft_time is not None else "")
+    soft = "; ".join(lines) if lines else f"{found} meets every target"
     return SolverError(
-        f"No plan that meets every order-intake target was found within the time limit "
-        f"({limit:.0f} s; not proven impossible: {sol.message}). With the targets soft, "
-        f"{soft}. " + _LONGER)
+        f"No plan that meets every order-intake target was found within "
+        f"{_within(scenario, by_time)}; not proven impossible: {sol.message}). With the "
+        f"targets soft, {soft}. " + _LONGER)
 
 
 def _best_start(mm: MidtermModel, starts: list) -> np.ndarray | None:
@@ -2071,8 +2171,8 @@ def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np
     """A warm start: the one-year plan of the first year, kept over the horizon.
 
     The one-year model is solved with the horizon's mean ramp factor (so that
-    accounts that pay off over the horizon are taken on) and a quarter of the
-    time limit; its key accounts, levels, lead managers, activities and hires
+    accounts that pay off over the horizon are taken on) within 1% and
+    ``START_NODE_LIMIT`` nodes (the time limit only as a safety net); its key accounts, levels, lead managers, activities and hires
     are repeated in every year. Where a manager's capacity falls in a later
     year (capacity_by_year), the accounts he or she cannot carry are dropped
     that year, the least valuable first. HiGHS checks the start and ignores it
@@ -2086,7 +2186,7 @@ def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np
     # later years; the first year is trimmed to fit below
     hp = tuple(dataclasses.replace(h, ramp_up=(h.ramp_up + T - 1) / T) for h in a.hire_profiles)
     a1 = a.replace(ramp=(mean,), years=1, handover_hours=a.handover_hours / T, hire_profiles=hp)
-    sc1 = scenario.replace(time_limit=max(scenario.time_limit / 4, 1.0))
+    sc1 = scenario.replace(time_limit=max(scenario.time_limit, 1.0))  # the safety net
     # every manager at his or her lowest capacity over the horizon, so that the
     # one-year plan fits every year
     scale = scenario.capacity_scale or 1.0
@@ -2094,10 +2194,11 @@ def _start_from_one_year(case, scenario, a, targets, capacity_by_year, mm) -> np
     low = low.reset_index().assign(year=a.start_year)[["manager_id", "year", "capacity_hours"]]
     try:
         m1 = build_midterm(case, sc1, a1, 1, targets, low)
-        s1 = solve(m1.lp, time_limit=sc1.time_limit, mip_gap=max(scenario.mip_gap, 0.01))
+        s1 = solve(m1.lp, time_limit=sc1.time_limit, mip_gap=max(scenario.mip_gap, 0.01),
+                   node_limit=START_NODE_LIMIT)
     except Exception:  # noqa: BLE001 - a start is optional
         return None
-    if not s1.ok:
+    if not s1.ok or s1.stopped_by == "time":  # no start rather than one the clock chose
         return None
     b1, v = m1._builder, s1.values
     zl = b1.zl[v[b1.z] > 0.5][["customer_id", "level"]]
@@ -2234,7 +2335,7 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     The re-solve's plan is kept as ``midterm_plan``; an error without it is
     proven (the requirements cannot be met even with the targets soft). How
     close a plan gets is "the best plan" when the re-solve is proven optimal,
-    else "the best plan found in <time limit>".
+    else "the best plan found" ("found in <time limit>" when the time limit stopped it).
     """
     if a.target_mode != "hard" or len(targets) == 0:
         return _precheck_by_year(case, scenario, a, years, capacity_by_year) or InfeasibleError(
@@ -2247,7 +2348,8 @@ def _explain_infeasible(case, scenario, a, years, targets, capacity_by_year) -> 
     except InfeasibleError as exc:
         return exc
     best = ("the best plan" if soft.status == "optimal"
-            else f"the best plan found in {scenario.time_limit:.0f} s")
+            else f"the best plan found in {scenario.time_limit:.0f} s"
+            if soft.kpis.get("stopped_by") == "time" else "the best plan found")
     short = []
     for r in soft.targets.itertuples():
         if r.shortfall > 0:
@@ -2598,6 +2700,10 @@ def headline(mp: MidtermPlan) -> str:
             "  " + cell.rjust(w) for cell, w in zip(row[1:], width[1:], strict=True)))
     lines.append(f"  net present value {k['npv']:,.0f} EUR; {k['hires']} hires; "
                  f"{k['changes']} lead-manager changes")
+    if k.get("stopped_by") == "time":
+        lines.append(f"  stopped by the time limit ({mp.scenario.time_limit:g} s), a safety net: "
+                     "this plan depends on the machine's speed and load (its work budget, "
+                     "node_limit, gives the same plan on every machine)")
     lines += [f"  {note}" for note in midterm_notes(mp)]
     return "\n".join(lines)
 
@@ -2664,7 +2770,7 @@ def add_midterm_command(subparsers) -> None:
     sp = subparsers.add_parser(
         "midterm", help="Plan key accounts and hires over several years against order-intake targets.",
         description="Plan key accounts and hires over several years against order-intake targets.")
-    from .cli import gap, number_in, path_text, seconds
+    from .cliargs import gap, number_in, path_text, seconds
 
     sp.set_defaults(func=cmd_midterm)
     sp.add_argument("case", help="case folder of CSVs or .xlsx workbook (targets.csv and "

@@ -20,16 +20,35 @@ bound (the caller reports the gap against the LP or HiGHS bound).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from .solve import highs_model, run_highs, set_start
+from .solve import Solution, highs_model, run_highs, set_start
 
 INTEGER_BLOCKS = ("z", "u", "x", "a")  # per customer; "hire" per manager
-MAX_STEP_LIMIT = 30.0  # seconds: the longest neighbourhood step once the short ones find nothing
+#: branch-and-bound nodes of a neighbourhood's MIP at first (a work budget, the same on
+#: every machine); doubled each time the neighbourhoods stall, up to MAX_STEP_NODES
+STEP_NODES = 30
+MAX_STEP_NODES = 240
+
+#: HiGHS options of the neighbourhood MIPs, chosen by measurement (sample company, 3 years,
+#: 15 neighbourhoods from the rounded LP plan, load ~2.5): HiGHS's defaults spend most of a
+#: small neighbourhood's time in strong branching and in sub-MIPs of their own (7.6 s for
+#: 838 rows, 15 nodes); without its heuristics, strong branching and cuts below the root
+#: the same 15 neighbourhoods took 89 s instead of 111-124 s and reached 30.21 M EUR
+#: instead of 30.07-30.16 M EUR. 30 nodes a neighbourhood found the same plans as 100
+#: (the first 12 neighbourhoods alike) in 37 s instead of 42 s
+SEARCH_OPTIONS = {
+    "mip_heuristic_effort": 0.0,
+    "mip_pscost_minreliable": 0,
+    "mip_allow_cut_separation_at_nodes": False,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+}
 
 
 def _customer_columns(mm) -> tuple[np.ndarray, np.ndarray]:
@@ -45,12 +64,46 @@ def _customer_columns(mm) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(cols), np.concatenate(cust)
 
 
-def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
+def run_budgeted(h, time_limit: float, mip_gap: float, node_limit: int | None,
+                 root_checks: int | None = None) -> Solution:
+    """:func:`kamopt.solve.run_highs` with a second work budget: at most ``root_checks``
+    of HiGHS's limit checks in its root (None: no such budget).
+
+    HiGHS's node limit does not bound its root, whose cut loop on a large model
+    can run for minutes. HiGHS checks its limits after its root's LP solves,
+    separation rounds and heuristics, at points of its own work, never of the
+    clock, so a stop after so many checks is the same on every machine. A stop
+    at either budget says ``stopped_by == "nodes"``.
+    """
+    checks = [0, False]
+
+    def root_budget(e) -> None:
+        if e.data_out.mip_node_count == 0:
+            checks[0] += 1
+        # set at every check, either way: HiGHS keeps the flag of an earlier interrupt
+        checks[1] = checks[0] > root_checks
+        e.interrupt(checks[1])
+
+    if root_checks is not None:
+        h.cbMipInterrupt.subscribe(root_budget)
+    try:
+        sol = run_highs(h, time_limit, mip_gap, node_limit=node_limit)
+    finally:
+        if root_checks is not None:
+            h.cbMipInterrupt.unsubscribe(root_budget)
+    if checks[1] and sol.stopped_by == "cancelled":
+        sol = dataclasses.replace(sol, stopped_by="nodes",
+                                  message=f"stopped at its root's budget ({root_checks} checks)")
+    return sol
+
+
+def improve_by_neighbourhoods(mm, values: np.ndarray, max_tries: int,
                               target: float | Callable[[], float],
                               wanted: np.ndarray | None = None, seed: int = 0,
-                              size: int = 2, step_limit: float = 1.5,
+                              size: int = 2, node_limit: int = STEP_NODES,
                               options: dict | None = None,
-                              on_improve: Callable[[np.ndarray], None] | None = None
+                              on_improve: Callable[[np.ndarray], None] | None = None,
+                              deadline: float | None = None, report: dict | None = None
                               ) -> np.ndarray:
     """Large-neighbourhood search: re-plan the customers of ``size`` managers over all years.
 
@@ -59,26 +112,34 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
     column values), the key-account level, service year and activities of
     every year and the lead manager among the picked managers and the ones
     leading it in the plan; the hiring decision of a picked hire slot.
-    Everything else keeps the plan's value. Stops at ``deadline``
-    (perf_counter) or when the objective reaches ``target`` (a number, or a
-    function giving the current one: the bound can improve meanwhile).
-    ``on_improve(values)`` is told every better plan.
+    Everything else keeps the plan's value. ``on_improve(values)`` is told
+    every better plan.
 
-    When ``3 x managers`` steps in a row find nothing better, the steps get
-    twice the time and one manager more, up to ``MAX_STEP_LIMIT`` seconds a
-    step; only then does the search stop before ``deadline``.
+    **A work budget, not a clock.** The search tries at most ``max_tries``
+    neighbourhoods, picked by a generator seeded with ``seed``, and each
+    neighbourhood's MIP stops at ``node_limit`` branch-and-bound nodes; every
+    choice it makes (which managers, how many, how many nodes) follows from
+    the plans and the solver's counts, never from the time taken, so the same
+    model and start give the same plan on a quiet and on a busy machine. It
+    stops earlier when the objective reaches ``target`` (a number, or a
+    function giving it), or when ``3 x managers`` neighbourhoods in a row find
+    nothing better even at ``MAX_STEP_NODES`` nodes: each time that many find
+    nothing, the next get twice the nodes and one manager more. A
+    neighbourhood proven within ``node_limit / 2`` nodes makes the next one
+    manager larger (up to half the managers), one not proven one smaller.
+    ``deadline`` (perf_counter) is only a safety net: reached, the search
+    stops and ``report["stopped_by"]`` says ``"time"``.
 
-    Small neighbourhoods with short steps (2 managers, 1.5 s) find more in
-    the same time than larger ones on the sample company (3-year plan, 15 s
-    from the rounded LP plan: 30.0 M EUR against 29.7 M EUR with 3 managers
-    and 3 s steps; mean of two seeds, docs/benchmarks.md).
+    ``report`` (a dict, if given) receives ``tries`` (neighbourhoods tried),
+    ``improved`` (how many gave a better plan) and ``stopped_by``
+    (``"target"``, ``"budget"``, ``"stall"`` or ``"time"``).
     """
     b = mm._builder
     arr = mm.lp.arrays()
     obj = arr["obj"]
     ints = np.flatnonzero(arr["integer"])
     h = highs_model(mm.lp)
-    for key, value in (options or {}).items():
+    for key, value in (SEARCH_OPTIONS if options is None else options).items():
         h.setOptionValue(key, value)
     rng = np.random.default_rng(seed)
     mgr = np.asarray(mm.data.managers.index)
@@ -95,16 +156,27 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
     cap_mgr = cap_block.labels["manager_id"].to_numpy()
     pos = pd.Index(mgr).get_indexer(cap_mgr)
     best = float(obj @ values)
-    stall = 0
+    stall = tries = improved = 0
     size = min(size, len(mgr))
     max_size = max(size, len(mgr) // 2)
     goal = target if callable(target) else (lambda: target)
-    while time.perf_counter() < deadline and best < goal():
+    stopped = "budget"
+    while True:
+        if best >= goal():
+            stopped = "target"
+            break
+        if tries >= max_tries:
+            stopped = "budget"
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            stopped = "time"
+            break
         if stall >= 3 * len(mgr):
-            # the small neighbourhoods are used up: larger ones, with more time each
-            if step_limit >= MAX_STEP_LIMIT:
+            # the small neighbourhoods are used up: larger ones, with more nodes each
+            if node_limit >= MAX_STEP_NODES:
+                stopped = "stall"
                 break
-            step_limit, size, stall = 2 * step_limit, min(size + 1, max_size), 0
+            node_limit, size, stall = 2 * node_limit, min(size + 1, max_size), 0
         # unused hours per manager over the years (a hire slot's rows count its hired hours)
         slack = np.zeros(len(mgr))
         np.add.at(slack, pos, np.clip(cap_hi - cap_rows @ values, 0, None))
@@ -128,21 +200,26 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, deadline: float,
         hi = np.where(free[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
         set_start(h, values)
-        left = deadline - time.perf_counter()
-        if left <= 0.2:
-            break
-        sol = run_highs(h, min(left, step_limit), 1e-4)
+        left = 1e6 if deadline is None else max(deadline - time.perf_counter(), 0.1)
+        sol = run_highs(h, left, 1e-4, node_limit=node_limit)
+        tries += 1
         if sol.ok and sol.objective > best + 1e-7 * max(1.0, abs(best)):
             values, best, stall = sol.values, sol.objective, 0
+            improved += 1
             if on_improve is not None:
                 on_improve(values)
         else:
             stall += 1
-        # neighbourhoods grow while HiGHS proves them quickly, shrink when it cannot
-        if sol.status == "optimal" and sol.seconds < step_limit / 2:
+        if sol.stopped_by == "time":  # the safety net: what follows would depend on the clock
+            stopped = "time"
+            break
+        # neighbourhoods grow while HiGHS proves them in few nodes, shrink when it cannot
+        if sol.status == "optimal" and h.getInfo().mip_node_count <= node_limit // 2:
             size = min(size + 1, max_size)
         elif sol.status != "optimal":
             size = max(size - 1, 2)
+    if report is not None:
+        report.update(tries=tries, improved=improved, stopped_by=stopped)
     return values
 
 
@@ -226,9 +303,9 @@ def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:
 
 
 def _fit_capacity(dt, cap, must, eligible, handover, prev, lightest=None, kept=None):
-    """Drop accounts of managers over capacity, least valuable per hour first; a ``must``
-    account moves to an eligible manager with room, or, where none has, is shrunk to its
-    lightest coverage with only the activities in ``kept`` ({customer: {activity: KAM
+    """Move accounts of managers over capacity, least valuable per hour first, to an eligible
+    manager with room, or drop them where none has; a ``must`` account that cannot move is
+    shrunk to its lightest coverage with only the activities in ``kept`` ({customer: {activity: KAM
     hours}}, those the scenario commits). None if a manager stays over."""
     lightest, kept = lightest or {}, kept or {}
     used = dt.groupby("manager_id")["need"].sum()
@@ -240,22 +317,22 @@ def _fit_capacity(dt, cap, must, eligible, handover, prev, lightest=None, kept=N
             if over <= 1e-6:
                 break
             c = dt.at[idx, "customer_id"]
-            if c in must:
-                load = dt.groupby("manager_id")["need"].sum()
-                for m in eligible.get(c, []):
-                    need = dt.at[idx, "hours"] + dt.at[idx, "act_hours"] + (
-                        0.0 if prev.get(c) == m else handover)
-                    if m != j and cap.get(m, 0.0) - load.get(m, 0.0) >= need:
-                        over -= dt.at[idx, "need"]
-                        dt.loc[idx, ["manager_id", "need", "hand"]] = [m, need, need
-                                                                      - dt.at[idx, "hours"]
-                                                                      - dt.at[idx, "act_hours"]]
-                        break
-                else:
+            load = dt.groupby("manager_id")["need"].sum()
+            for m in eligible.get(c, []):
+                need = dt.at[idx, "hours"] + dt.at[idx, "act_hours"] + (
+                    0.0 if prev.get(c) == m else handover)
+                if m != j and cap.get(m, 0.0) - load.get(m, 0.0) >= need:
+                    over -= dt.at[idx, "need"]
+                    dt.loc[idx, ["manager_id", "need", "hand"]] = [m, need, need
+                                                                  - dt.at[idx, "hours"]
+                                                                  - dt.at[idx, "act_hours"]]
+                    break
+            else:
+                if c in must:
                     stuck.append(idx)
-                continue
-            over -= dt.at[idx, "need"]
-            dt = dt.drop(index=idx)
+                    continue
+                over -= dt.at[idx, "need"]
+                dt = dt.drop(index=idx)
         for idx in stuck:  # must accounts that cannot move: the lightest coverage, no activities
             if over <= 1e-6:
                 break

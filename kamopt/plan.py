@@ -12,7 +12,6 @@ raises :class:`~kamopt.errors.SolverError`.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,8 @@ from .errors import KamoptError, SolverError
 from .model import KamModel, build
 from .prepare import effective_managers, effective_status, prepare
 from .scenario import Scenario
-from .solve import Solution, solve
+from .solve import Solution
+from .strategy import solve_model
 from .units import hours as hours_text
 
 TOL = 1e-6
@@ -115,7 +115,7 @@ class Plan:
 
 # ----------------------------------------------------------------- pipeline
 def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None = None, *,
-         prune: bool = True) -> Plan:
+         prune: bool = True, cancel=None) -> Plan:
     """Plan the key accounts of ``case`` under ``scenario`` (defaults if None).
 
     ``case`` may be the path of a case (folder or .xlsx) and ``scenario`` a
@@ -151,164 +151,18 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
     else:
         km = build(data)
         t_build = time.perf_counter() - t0
-        sol = _solve_full(km, scenario)
+        sol = solve_model(km, scenario, cancel=cancel)
     if sol.status == "infeasible":
         raise explain_infeasible(km)
     if not sol.ok:
         hint = (f" (time limit {scenario.time_limit:g} s: allow more with the scenario's "
-                "time_limit or --time-limit)" if "time limit" in (sol.message or "").lower()
-                else "")
+                "time_limit or --time-limit)" if sol.stopped_by == "time"
+                or "time limit" in (sol.message or "").lower() else "")
         raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}{hint}")
     result = read_plan(km, sol)
     result.kpis["build_seconds"] = t_build
     result.kpis["total_seconds"] = time.perf_counter() - t0
     return result
-
-
-#: at a tight gap with two cores, the neighbourhood search joins HiGHS after this share of
-#: the time limit (see :func:`_solve_full`)
-RACE_AFTER = 0.15
-
-#: polish a relax-and-fix plan and start HiGHS from it when the plan is already within
-#: this many times the scenario's gap of the LP bound (see :func:`_solve_full`)
-START_WITHIN = 2.0
-
-
-def _solve_full(km: KamModel, scenario: Scenario) -> Solution:
-    """Solve the full model; with a loose gap, from a relax-and-fix plan first.
-
-    With HiGHS:
-
-    1. the LP relaxation, rounded by relax-and-fix
-       (:func:`kamopt.colgen.fix_and_solve`); a plan within ``mip_gap`` of the
-       LP bound is proven and returned (``optimal``, the LP bound as bound);
-    2. when it is within ``START_WITHIN`` times ``mip_gap`` of the LP bound,
-       HiGHS starts from it for a twentieth of the time limit (at least 1 s)
-       and usually proves a gap such as 1% at its root (sample company at
-       1%: ~0.8 s end to end instead of 1.6 s); if not, the neighbourhood
-       search of :mod:`kamopt.colgen` polishes the plan (up to a quarter of
-       the time limit; 600 x 30 at 1%: 8 s instead of stopping at 60 s with
-       1.3%), and HiGHS goes on from the best plan in the time left;
-    3. otherwise (a tight gap such as the default 0.1%, where starting HiGHS
-       from such a plan measured 3x slower on the sample) HiGHS runs as it
-       would alone; with two cores in a second thread, while the
-       neighbourhood search looks for plans in this one, and the first plan
-       within the gap of HiGHS's current bound ends both. The search joins
-       after ``RACE_AFTER`` (15%) of the time limit: HiGHS uses the second
-       core well on its own at first. On four cases of the sample's size at
-       0.1% this proved the gap within 60 s in 6 runs of 8 where HiGHS alone
-       did in 2 of 4 (docs/benchmarks.md); the sample company takes 10.9 s.
-
-    With CBC (``solver: cbc``): the same LP and relax-and-fix (or, if that
-    fails, the greedy rounding of :func:`kamopt.colgen.greedy_start`), then
-    CBC on the full model from that plan. CBC alone finds no plan for the
-    sample company in 60 s; this way it returns one proven within ~1.2%
-    (docs/benchmarks.md). CBC rarely improves on the plan it starts from,
-    so relax-and-fix gets a quarter of the time limit (at most 10 s).
-
-    The best plan found is returned against the best valid bound (the
-    solver's or the LP's).
-    """
-    from .colgen import fix_and_solve, fixed_to, greedy_start, improve_by_neighbourhoods
-    from .solve import BackgroundMip, highs_model, relative_gap, run_highs, set_start, two_cores
-
-    if km.lp.n_cols == 0:
-        return solve(km.lp, solver=scenario.solver, time_limit=scenario.time_limit,
-                     mip_gap=scenario.mip_gap)
-    t0 = time.perf_counter()
-    T, gap, solver = scenario.time_limit, scenario.mip_gap, scenario.solver
-    left = lambda: max(T - (time.perf_counter() - t0), 0.1)  # noqa: E731
-    lp = solve(km.lp, solver=solver, relax=True, time_limit=T)
-    if lp.status == "infeasible":  # then so is the MIP: no need to prove it again
-        return dataclasses.replace(lp, seconds=time.perf_counter() - t0)
-    if not lp.ok or lp.values is None:
-        return dataclasses.replace(solve(km.lp, solver=solver, time_limit=left(), mip_gap=gap),
-                                   seconds=time.perf_counter() - t0)
-    bound = lp.objective
-    obj = km.lp.arrays()["obj"]
-    # CBC improves little on a start (see above): its relax-and-fix gets more of the time
-    share, most = (0.25, 10.0) if solver == "cbc" else (0.1, 5.0)
-    best = fix_and_solve(km, lp.values, max(1.0, min(most, share * T, left() - lp.seconds)),
-                         gap / 4, solver=solver)
-    best = dataclasses.replace(best, bound=None)  # its bound holds for the fixed model only
-
-    def take(sol: Solution, full_model: bool) -> bool:
-        """Keep ``sol``'s plan if better and, from a run on the full model, its bound;
-        True when the best plan is then within the gap of the best bound."""
-        nonlocal best, bound
-        if sol.ok and full_model and sol.bound is not None:
-            bound = min(bound, sol.bound)
-        if sol.ok and (not best.ok or sol.objective >= best.objective):
-            best = sol if full_model else dataclasses.replace(sol, bound=None)
-        return best.ok and relative_gap(best.objective, bound) <= gap
-
-    def result(message: str | None = None) -> Solution:
-        """The best plan against the best bound known, with an honest status."""
-        g = relative_gap(best.objective, bound)
-        return dataclasses.replace(best, bound=bound, gap=g, seconds=time.perf_counter() - t0,
-                                   status="optimal" if g <= gap + 1e-9 else "feasible",
-                                   message=message or best.message)
-
-    if solver == "cbc" and not best.ok:
-        rounded = greedy_start(km, lp.values)
-        if rounded is not None:
-            best = Solution("feasible", float(obj @ rounded), None, None, 0.0,
-                            "cbc", rounded, message="greedy rounding of the LP")
-    close = best.ok and relative_gap(best.objective, bound) <= START_WITHIN * gap
-    if take(best, full_model=False):
-        return result(f"relax-and-fix, within {gap:.2%} of the LP bound")
-    if solver == "cbc":
-        # keep time for what CBC's own limit does not count (PuLP's model and files):
-        # about what the LP call took in all
-        sol = solve(km.lp, solver="cbc", time_limit=max(1.0, left() - lp.seconds), mip_gap=gap,
-                    start=best.values if best.ok else None)
-        take(sol, full_model=True)
-        return result() if best.ok else dataclasses.replace(sol, seconds=time.perf_counter() - t0)
-    if close:
-        h = highs_model(km.lp)
-        set_start(h, best.values)
-        if take(run_highs(h, min(left(), max(1.0, 0.05 * T)), gap), full_model=True):
-            return result()
-        values = improve_by_neighbourhoods(km, best.values, t0 + 0.25 * T,
-                                           bound / (1 + gap), wanted=lp.values)
-        if take(run_highs(fixed_to(km, values), min(left(), 10.0), 0.0), full_model=False):
-            return result(f"neighbourhood search, within {gap:.2%} of the bound")
-    h = highs_model(km.lp)
-    if close:  # on from the best plan; a tight gap starts HiGHS from nothing (see above)
-        set_start(h, best.values)
-    elif best.ok and two_cores():
-        # a tight gap with two cores: HiGHS as alone in a second thread, for its proof,
-        # and the neighbourhood search in this one, for plans; the first plan within the
-        # gap of HiGHS's current bound ends both. HiGHS is not handed the search's plans:
-        # that changed its path, and the sample company took 45-60 s instead of 13 s.
-        bg = BackgroundMip(h, left(), gap)
-        values, k = best.values, 0
-        # HiGHS uses the second core well on its own at first (the sample company: 9.6 s
-        # with two threads, 13.8 s with one): the search joins after RACE_AFTER of the time
-        while not bg.done and time.perf_counter() - t0 < RACE_AFTER * T:
-            time.sleep(0.05)
-        def proven() -> bool:
-            return relative_gap(float(obj @ values), min(bound, bg.bound)) <= gap
-
-        while not bg.done and left() > 1.0 and not proven():
-            k += 1
-            values = improve_by_neighbourhoods(
-                km, values, min(time.perf_counter() + 1.0, t0 + T - 1.0),
-                min(bound, bg.bound) / (1 + gap), seed=k, wanted=lp.values)
-        by_search = not bg.done and proven()
-        if by_search:
-            bg.stop()  # else HiGHS ends at its own time limit, within a second
-        bound = min(bound, bg.bound)  # valid for the full model, whatever HiGHS returns
-        take(bg.result(), full_model=True)
-        if float(obj @ values) > best.objective + 1e-6 * max(1.0, abs(best.objective)):
-            # the search's plan, with exact values and a clean status
-            take(run_highs(fixed_to(km, values), max(2.0, min(left(), 10.0)), 0.0),
-                 full_model=False)
-        return result(f"neighbourhood search, within {gap:.2%} of HiGHS's bound"
-                      if by_search else None)
-    sol = run_highs(h, left(), gap)
-    take(sol, full_model=True)
-    return result() if best.ok else dataclasses.replace(sol, seconds=time.perf_counter() - t0)
 
 
 def read_plan(km: KamModel, sol: Solution) -> Plan:
@@ -390,6 +244,7 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
         "mip_gap": 0.0 if sol.gap is None else float(sol.gap),
         "solver": sol.solver,
         "solve_seconds": sol.seconds,
+        "stopped_by": sol.stopped_by or "gap",
         "key_accounts": int(acc["key_account"].sum()),
         "executive_accounts": int(mtab.loc[mtab["role"] == "executive", "accounts"].sum()),
         "hours_used": float(acc["hours"].sum()),

@@ -26,7 +26,8 @@ import pandas as pd
 
 from .case import Case
 from .errors import Problem, ScenarioError
-from .scenario import Hire, Scenario
+from .scenario import Scenario, hire_ids  # hire_ids: also importable from here
+from .validate import provenance
 
 
 @dataclass(frozen=True)
@@ -128,17 +129,6 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
     return m
 
 
-def hire_ids(scenario: Scenario) -> list[tuple[str, Hire]]:
-    """The ids the scenario's hires get, each with its hire: the hire's ``prefix`` and a
-    running number over all hires.
-
-    >>> [mid for mid, _ in hire_ids(Scenario(hires=(Hire(count=2), Hire(prefix="SEN"))))]
-    ['NEW1', 'NEW2', 'SEN3']
-    """
-    hires = [h for h in scenario.hires for _ in range(h.count)]
-    return [(f"{h.prefix}{n}", h) for n, h in enumerate(hires, start=1)]
-
-
 def effective_status(case: Case, scenario: Scenario) -> pd.Series:
     """Each customer's status: the case's, overridden by the scenario's must/exclude.
 
@@ -205,8 +195,6 @@ def override_notes(case: Case, scenario: Scenario, limit: int = 3) -> list[str]:
     ...     "'exclude' in customers.csv"]
     True
     """
-    from .validate import provenance
-
     turned = status_overrides(case, scenario)
     if turned.empty:
         return []
@@ -238,8 +226,6 @@ def hire_notes(case: Case, scenario: Scenario) -> list[str]:
     """
     if len(case.pair_costs) == 0 or not scenario.hires:
         return []
-    from .validate import provenance
-
     file, _ = provenance(case.pair_costs, "pair_costs", case.source or "")
     m = effective_managers(case, scenario)
     hires = m.loc[~m.index.isin(case.managers.index), "pair_costs_as"].astype(str)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .io import staged_file, staged_folder, text_not_formulas
-from .plan import Plan
 from .units import hours as hours_text
+
+if TYPE_CHECKING:  # plan.py imports this module (Plan.to_excel); a Plan is only a type here
+    from .plan import Plan
 
 
 def _jsonable(v):

@@ -40,8 +40,6 @@ from .errors import InputError, Problem
 from .io import check_writable, move_into, save_case, staging_dir
 from .schema import TABLES, TABLES_BY_NAME
 
-COMPANY = "Rheinwerk Antriebstechnik GmbH"
-
 # ------------------------------------------------------------------ vocabulary
 #: sales regions and the share of customers in each
 REGIONS = ("Nord", "Süd", "West", "Ost", "DACH-Export")

@@ -143,6 +143,10 @@ class Scenario:
     max_key_accounts: int | None = None
     time_limit: float = 60.0
     mip_gap: float = 0.001
+    #: the solver's work budget in branch-and-bound nodes (None: the strategy's default,
+    #: :data:`kamopt.strategy.NODE_LIMIT`); unlike ``time_limit``, a stop at this budget
+    #: is the same on every machine, busy or quiet
+    node_limit: int | None = None
     solver: str = "highs"
     #: managers who are not available in this scenario ("what if M03 leaves?")
     unavailable_managers: tuple[str, ...] = ()
@@ -212,6 +216,9 @@ class Scenario:
             v = getattr(self, key)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
                 bad(key, v, "must be a whole number >= 0 or empty")
+        v = self.node_limit
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+            bad("node_limit", v, "must be a whole number >= 1 (branch-and-bound nodes) or empty")
         lo, hi = self.min_key_accounts, self.max_key_accounts
         if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
             bad("min_key_accounts", lo, f"must not exceed max_key_accounts ({hi})")
@@ -437,6 +444,17 @@ class Scenario:
         return text
 
 
+def hire_ids(scenario: Scenario) -> list[tuple[str, Hire]]:
+    """The ids the scenario's hires get, each with its hire: the hire's ``prefix`` and a
+    running number over all hires.
+
+    >>> [mid for mid, _ in hire_ids(Scenario(hires=(Hire(count=2), Hire(prefix="SEN"))))]
+    ['NEW1', 'NEW2', 'SEN3']
+    """
+    hires = [h for h in scenario.hires for _ in range(h.count)]
+    return [(f"{h.prefix}{n}", h) for n, h in enumerate(hires, start=1)]
+
+
 def _is_id(v: object) -> bool:
     """Text or a whole number (an id YAML read as a number), not empty, not a bool."""
     return isinstance(v, int | str) and not isinstance(v, bool) and bool(str(v).strip())
@@ -502,7 +520,7 @@ def _convert(key: str, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("must be a number")
         return float(value)
-    if key in ("min_key_accounts", "max_key_accounts"):
+    if key in ("min_key_accounts", "max_key_accounts", "node_limit"):
         value = yaml_number(value, whole=True)
         if value is None:
             return None

@@ -48,6 +48,7 @@ from matplotlib.patches import Patch
 
 from .case import Case
 from .charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
+from .cliargs import gap, seconds
 from .errors import InfeasibleError, Problem, ScenarioError, one_line
 from .prepare import decisions_text
 from .scenario import Scenario
@@ -863,8 +864,6 @@ def add_lead_costs_command(subparsers) -> None:
 
 
 def _add_solver_arguments(sp) -> None:
-    from .cli import gap, seconds
-
     sp.add_argument("--mip-gap", type=gap, default=None,
                     help="relative gap of each plan (default: the scenario's)")
     sp.add_argument("--time-limit", type=seconds, default=None,

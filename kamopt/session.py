@@ -1,49 +1,37 @@
-"""Fast re-solves for scenario analysis: build the model once, then change numbers.
+"""The explorer's plans: a provisional plan at once, then *the* plan of the scenario.
 
-A :class:`PlanSession` keeps one built model and one persistent
-``highspy.Highs`` for a case. For a new scenario it
+A :class:`PlanSession` keeps one built model of a case in HiGHS. For a new
+scenario, :meth:`PlanSession.quick`
 
-1. prepares and builds the *structural* model of the scenario
-   (:func:`structural_scenario`: every manager available, no customer fixed
-   in or out, a budget row and a key-account-count row always present), which
-   costs ~20 ms on the sample company and gives the scenario's coefficients
-   (realization, retention, industry_fit, continuity_bonus and capacity_scale
-   enter the column costs and capacity rows);
-2. lays the scenario's own decisions on it as bounds
-   (:func:`scenario_bounds`): an unavailable manager's pairs get upper bound
-   0 (so do the other managers' pairs of an account whose lead the scenario
-   fixes, and the pairs it rules out), an excluded customer's options upper
-   bound 0, a ``must`` account's key-account row lower bound 1, the budget
-   and the key-account bounds their row bounds;
-3. if the index sets are the same as the model in the solver (they are,
-   unless hires or coverage levels change), hands only the changed costs and
-   bounds to the persistent HiGHS object; otherwise passes the new model once;
-4. starts HiGHS from the previous plan, repaired for the new scenario and
-   filled greedily (:func:`warm_start`), so that HiGHS mostly has to prove the
-   gap rather than search for a plan;
-5. reads the :class:`~kamopt.plan.Plan` with :func:`kamopt.plan.read_plan`
-   from a model whose data are the scenario's own (its managers, its
-   customers' status and reasons), so the plan and its value columns are the
-   same as :func:`kamopt.plan.plan` would give.
+1. builds the *structural* model (:func:`structural_scenario`: every manager
+   available, every customer a candidate, budget and key-account-count rows
+   always present) and lays the scenario's decisions on it as bounds
+   (:func:`scenario_bounds`); when the index sets are those of the model in
+   HiGHS (unless hires or coverage levels change) only costs and bounds are
+   handed over;
+2. solves its LP relaxation (warm, from the previous basis) for the bound;
+3. repairs the previous plan for the scenario and fills it greedily
+   (:func:`warm_start`), or takes relax-and-fix when that is better, and
+   returns it as a provisional :class:`~kamopt.plan.Plan` with its proven gap.
 
-The plan is the one of the scenario within its ``mip_gap``: tests compare the
-session's objective with :func:`kamopt.plan.plan` for several scenarios, and
-``Plan.verify`` re-checks every constraint from the case.
-
-Status and gap are HiGHS's own (see :func:`kamopt.solve.run_highs`); a
-time-limited run is ``feasible``, never ``optimal``. Warm starts make the
-outcome depend on the previous scenario: two sessions that saw different
-scenarios before may return different plans, each within the gap.
+:meth:`PlanSession.solve` is :func:`kamopt.plan.plan`, the one strategy of
+every command: the explorer's plan, once refined, is the plan ``kamopt plan``
+writes, whatever the session saw before.
 
 Examples
 --------
 >>> from kamopt.sample import make_case
 >>> session = PlanSession(make_case(customers=30, managers=3, seed=1))
 >>> p = session.solve(explorer_scenario())
->>> p.status, session.info["rebuilt"]
-('optimal', True)
->>> q = session.solve(explorer_scenario(capacity_scale=0.5))
->>> session.info["rebuilt"], q.kpis["hours_available"] == p.kpis["hours_available"] / 2
+>>> p.status, p.kpis["stopped_by"]
+('optimal', 'gap')
+>>> q = session.quick(explorer_scenario(capacity_scale=0.5))
+>>> q.kpis["provisional"], session.info["rebuilt"]
+(True, True)
+>>> q.kpis["hours_available"] == p.kpis["hours_available"] / 2
+True
+>>> r = session.quick(explorer_scenario(capacity_scale=0.6))
+>>> session.info["rebuilt"], r.kpis["mip_gap"] < 0.05
 (False, True)
 """
 
@@ -56,9 +44,9 @@ import numpy as np
 import pandas as pd
 
 from .case import Case
-from .errors import KamoptError, SolverError
+from .diagnose import explain_infeasible, precheck
 from .model import KamModel, LinearModel, build
-from .plan import Plan, read_plan
+from .plan import Plan, plan, read_plan
 from .prepare import (
     committed,
     effective_managers,
@@ -68,24 +56,36 @@ from .prepare import (
     ruled_out_pairs,
 )
 from .scenario import Scenario
-from .solve import empty_model_solution, highs_model, run_highs, set_start
+from .solve import (
+    Solution,
+    highs_model,
+    relative_gap,
+    run_highs,
+    set_col_bounds,
+    set_costs,
+    set_row_bounds,
+)
+from .strategy import fast_plan
+from .validate import check_against_scenario
 
-#: the explorer's solver settings: a 1% gap and a few seconds (see the module docs)
-EXPLORER_GAP = 0.01
-EXPLORER_TIME_LIMIT = 5.0
+#: a repaired plan further than this from the LP bound is compared with relax-and-fix
+#: before it is shown (bench_resolve: the first plan shown within 2% of the bound)
+QUICK_GAP = 0.015
+#: node budget of that relax-and-fix (a provisional plan: quick, not the last word)
+QUICK_NODES = 1
 
 _BIG_BUDGET = 1e15  # a budget row that never binds, in the structural model
 
 
 def explorer_scenario(scenario: Scenario | None = None, **changes) -> Scenario:
-    """``scenario`` (defaults if None) with the explorer's gap and time limit, and ``changes``.
+    """``scenario`` (defaults if None) with ``changes``. The explorer plans at the
+    scenario's own gap and budgets, so that its refined plan is ``kamopt plan``'s.
 
     >>> s = explorer_scenario(capacity_scale=0.9)
-    >>> s.mip_gap, s.time_limit, s.capacity_scale
-    (0.01, 5.0, 0.9)
+    >>> s.mip_gap, s.capacity_scale
+    (0.001, 0.9)
     """
-    base = scenario or Scenario()
-    return base.replace(**{"mip_gap": EXPLORER_GAP, "time_limit": EXPLORER_TIME_LIMIT, **changes})
+    return (scenario or Scenario()).replace(**changes)
 
 
 def structural_scenario(case: Case, scenario: Scenario) -> Scenario:
@@ -169,39 +169,35 @@ def same_structure(a: LinearModel, b: LinearModel) -> bool:
 
 
 class PlanSession:
-    """Plans one case under many scenarios, re-using the model and the solver.
+    """Plans one case under many scenarios: a provisional plan at once, the plan on demand.
+
+    :meth:`quick` gives a provisional plan of a scenario in a fraction of a
+    second: the previous plan repaired for the new scenario and filled
+    greedily (:func:`warm_start`; e.g. a leaving manager's accounts moved to
+    managers with room), or relax-and-fix when that is better, with its gap
+    proven against the LP bound of the scenario (one model kept in HiGHS,
+    only its costs and bounds changed). :meth:`solve` gives *the* plan of the
+    scenario: :func:`kamopt.plan.plan`, the one solve strategy of every
+    command (:mod:`kamopt.strategy`), so that the explorer's refined plan is
+    the plan ``kamopt plan`` writes, whatever the scenarios seen before.
 
     Parameters
     ----------
     case : Case
         The case; it must not change during the session.
-    threads : int, optional
-        HiGHS threads (HiGHS's default if None).
-    presolve : bool, default False
-        HiGHS presolve on warm-started runs. Off by default: with a good
-        starting plan the root LP proves a 1% gap sooner without it (0.2 s
-        against 0.5 s on the sample). The first solve always uses presolve.
-    first_time_limit : float, default 30
-        Seconds allowed to the first solve (it starts from a greedy plan,
-        not from an optimal one) when the scenario allows less; later solves
-        use the scenario's ``time_limit``.
 
     Attributes
     ----------
     plan : Plan or None
-        The last plan.
+        The last plan (provisional or not).
     info : dict
-        About the last solve: ``rebuilt`` (the model was passed to HiGHS
-        anew), ``warm_start`` (objective of the starting plan, or None),
-        ``seconds`` (wall time of :meth:`solve`).
+        About the last call: ``rebuilt`` (the model was passed to HiGHS
+        anew, :meth:`quick` only), ``warm_start`` (objective of the repaired
+        plan, or None), ``seconds`` (wall time).
     """
 
-    def __init__(self, case: Case, *, threads: int | None = None, presolve: bool = False,
-                 first_time_limit: float = 30.0):
+    def __init__(self, case: Case, **_ignored):
         self.case = case
-        self.first_time_limit = first_time_limit
-        self.threads = threads
-        self.presolve = presolve
         self.plan: Plan | None = None
         self.info: dict = {}
         self._km: KamModel | None = None
@@ -210,22 +206,41 @@ class PlanSession:
         self._values: np.ndarray | None = None
         self._matrix = None
 
-    def solve(self, scenario: Scenario) -> Plan:
-        """The plan of ``scenario`` (re-using the previous model and plan where it can).
+    def solve(self, scenario: Scenario, cancel=None) -> Plan:
+        """The plan of ``scenario``: :func:`kamopt.plan.plan` (the same plan as ``kamopt plan``).
+
+        ``cancel`` (a ``threading.Event``) stops the solve early; the plan
+        then says ``stopped_by == "cancelled"``. Raises as :func:`kamopt.plan.plan`.
+        """
+        t0 = time.perf_counter()
+        result = plan(self.case, scenario, cancel=cancel)
+        self.adopt(result)
+        self.info = {"rebuilt": False, "warm_start": None, "seconds": time.perf_counter() - t0}
+        return result
+
+    def adopt(self, result: Plan) -> None:
+        """Take ``result`` as the plan the next :meth:`quick` repairs."""
+        if result.model is not None and result.solution is not None \
+                and result.solution.values is not None:
+            self._sketch = _Sketch.from_values(result.model, result.solution.values)
+            self._values = None  # values of another model: the repair starts from the sketch
+        self.plan = result
+
+    def quick(self, scenario: Scenario) -> Plan | None:
+        """A provisional plan of ``scenario`` at once, with its proven gap; None if the
+        repair finds no plan that meets every requirement (:meth:`solve` then decides).
+
+        The plan's ``kpis["provisional"]`` is True and ``kpis["stopped_by"]``
+        is ``"provisional"``; its gap is against the LP bound of the scenario.
 
         Raises
         ------
         InfeasibleError
-            With the diagnosis of :func:`kamopt.diagnose.precheck` or
-            :func:`kamopt.diagnose.explain_infeasible`.
+            With the diagnosis of :func:`kamopt.diagnose.precheck` or, when
+            the LP relaxation is infeasible, :func:`kamopt.diagnose.explain_infeasible`.
         ScenarioError, CaseError
             For ids the case does not have.
-        SolverError
-            When HiGHS returns no plan.
         """
-        from .diagnose import explain_infeasible, precheck
-        from .validate import check_against_scenario
-
         t0 = time.perf_counter()
         check_against_scenario(self.case, scenario)
         precheck(self.case, scenario)
@@ -235,41 +250,57 @@ class PlanSession:
         data = dataclasses.replace(km.data, scenario=scenario, managers=own.managers,
                                    customers=own.customers)
         km = dataclasses.replace(km, data=data, lp=with_arrays(km.lp, arr))
+        if km.lp.n_cols == 0:
+            return None
         rebuilt = self._h is None or not same_structure(self._km.lp, km.lp)
         if rebuilt:
-            self._h = highs_model(km.lp)
+            self._h = highs_model(km.lp, relax=True)
             self._matrix = km.lp.matrix()
             self._values = None  # a plan of the old model: wrong size for this one
         else:
             _push(self._h, arr)
-        self._h.setOptionValue("presolve", "on" if (self.presolve or self._sketch is None)
-                               else "off")
         self._km = km
+        lp = run_highs(self._h, scenario.time_limit, 0.0, is_mip=False)
+        self.info = {"rebuilt": rebuilt, "warm_start": None}
+        if lp.status == "infeasible":
+            self.info["seconds"] = time.perf_counter() - t0
+            raise explain_infeasible(km)
+        if not lp.ok:
+            return None
+        obj = arr["obj"]
         if not rebuilt and _meets(self._matrix, arr, self._values):
             # the previous plan still meets every requirement: only fill what it leaves free
             filled = warm_start(km, arr, self._sketch, improve=False)
-            start = self._values if filled is None or (
-                arr["obj"] @ filled <= arr["obj"] @ self._values) else filled
+            start = self._values if filled is None or obj @ filled <= obj @ self._values \
+                else filled
         else:
-            start = warm_start(km, arr, self._sketch or _first_sketch(self.case, scenario))
-        if start is not None:
-            set_start(self._h, start)
-        t_build = time.perf_counter() - t0
-        limit = scenario.time_limit if self._sketch is not None else max(
-            scenario.time_limit, self.first_time_limit)
-        sol = (run_highs(self._h, limit, scenario.mip_gap, self.threads) if km.lp.n_cols
-               else empty_model_solution(km.lp, "highs"))  # no customer can be a key account
-        self.info = {"rebuilt": rebuilt,
-                     "warm_start": None if start is None else float(arr["obj"] @ start)}
-        if sol.status == "infeasible":
+            start = warm_start(km, arr, self._sketch or _Sketch.empty())
+        if start is not None and not _meets(self._matrix, arr, start):
+            start = None  # the greedy moves know most rules, the matrix knows them all
+        value = -np.inf if start is None else float(obj @ start)
+        self.info["warm_start"] = None if start is None else value
+        if start is None or relative_gap(value, lp.objective) > QUICK_GAP:
+            # the repair is far from the bound: relax-and-fix, and the LP's rounding, each
+            # polished by the same greedy moves (measured on bench_resolve's 20 changes)
+            fast = fast_plan(km, lp.values, QUICK_GAP / 2, scenario.time_limit,
+                             node_limit=QUICK_NODES)
+            for values in ([fast.values] if fast.ok else []) + [lp.values]:
+                polished = _Builder(km, arr).polish(_Sketch.from_values(km, values))
+                if polished is not None and float(obj @ polished) > value and _meets(
+                        self._matrix, arr, polished):
+                    start, value = polished, float(obj @ polished)
+        if start is None:
             self.info["seconds"] = time.perf_counter() - t0
-            raise explain_infeasible(km)
-        if not sol.ok:
-            raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}")
-        self._sketch = _Sketch.from_values(km, sol.values)
-        self._values = sol.values
+            return None
+        gap = relative_gap(value, lp.objective)
+        proven = gap <= scenario.mip_gap + 1e-9
+        sol = Solution("optimal" if proven else "feasible", value, lp.objective, gap,
+                       time.perf_counter() - t0, "highs", start,
+                       message="provisional: the previous plan repaired", stopped_by="provisional")
+        self._values = start
+        self._sketch = _Sketch.from_values(km, start)
         result = read_plan(km, sol)
-        result.kpis["build_seconds"] = t_build
+        result.kpis["provisional"] = True
         result.kpis["total_seconds"] = time.perf_counter() - t0
         self.info["seconds"] = result.kpis["total_seconds"]
         self.plan = result
@@ -279,26 +310,9 @@ class PlanSession:
 # ----------------------------------------------------------------- HiGHS I/O
 def _push(h, arr: dict[str, np.ndarray]) -> None:
     """Hand all costs and bounds to a HiGHS object holding a model of the same structure."""
-    n, m = len(arr["obj"]), len(arr["row_lo"])
-    cols = np.arange(n, dtype=np.int32)
-    rows = np.arange(m, dtype=np.int32)
-    h.changeColsCost(n, cols, arr["obj"])
-    h.changeColsBounds(n, cols, arr["lb"], arr["ub"])
-    h.changeRowsBounds(m, rows, arr["row_lo"], arr["row_hi"])
-
-
-def _first_sketch(case: Case, scenario: Scenario) -> _Sketch:
-    """The plan a session's first solve starts from: :func:`kamopt.plan`'s, whose loose-gap
-    route (LP, relax-and-fix) is quicker on the pruned model than HiGHS on the session's
-    (sample company at 1%: ~1.2 s in all instead of ~3 s). Empty if it gives no plan (the
-    session's own solve then says why)."""
-    from .plan import plan
-
-    try:
-        first = plan(case, scenario)
-    except KamoptError:
-        return _Sketch.empty()
-    return _Sketch.from_values(first.model, first.solution.values)
+    set_costs(h, arr["obj"])  # no indices given: every column / every row
+    set_col_bounds(h, None, arr["lb"], arr["ub"])
+    set_row_bounds(h, None, arr["row_lo"], arr["row_hi"])
 
 
 def _meets(A, arr: dict[str, np.ndarray], values: np.ndarray | None, tol: float = 1e-6) -> bool:
@@ -730,6 +744,17 @@ class _Builder:
             return None
         self._restore(best)
         return self.values()
+
+    def polish(self, sketch: _Sketch, rounds: int = 3) -> np.ndarray | None:
+        """``sketch`` repaired, completed and improved by moves that displace accounts;
+        None when the result does not meet every requirement."""
+        self.load(sketch)
+        self.repair()
+        self.add_must()
+        self.reach_minimum()
+        self.improve(rounds=rounds)
+        self.fill("hour")
+        return self.values() if self.feasible() else None
 
     def values(self) -> np.ndarray:
         km = self.km

@@ -495,6 +495,9 @@ def compare(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Comparison | Mi
     kpis = pd.DataFrame({n: [s.summary.get(k) for k in KPIS] for n, s in zip(names, saved,
                                                                               strict=True)},
                         index=list(KPIS))
+    for n, s in zip(names, saved, strict=True):  # never a provisional plan unsaid
+        if s.summary.get("provisional") is True:
+            kpis.at["status", n] = f"provisional ({s.summary.get('status')})"
     obj = pd.to_numeric(kpis.loc["objective"], errors="coerce")
     kpis.loc["objective_change"] = (obj - obj.iloc[0]).to_numpy()
     first = saved[0].plan

@@ -42,8 +42,9 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
-from .case import Case
+from .case import Case, empty_table  # empty_table: also importable from here
 from .errors import CaseError, Problem
+from .scenario import hire_ids
 from .schema import TABLES, TABLES_BY_NAME, Column, Table, _g
 
 #: Problems reported per file and column before the rest are summarised.
@@ -608,24 +609,6 @@ def check_unique(
     log.cells(raw.file, column, raw.rows[idx], values, texts)
 
 
-def empty_table(table: Table, file: str | None = None) -> pd.DataFrame:
-    """The table with no rows: the right columns, dtypes and index name.
-
-    >>> empty_table(TABLES_BY_NAME["departments"]).index.name
-    'department'
-    """
-    raw = RawTable(
-        file or table.file,
-        [c.name for c in table.columns],
-        [text_array([]) for _ in table.columns],
-        np.array([], dtype=np.int64),
-    )
-    frame = parse_table(raw, table, ProblemLog())
-    assert frame is not None
-    frame.attrs.pop(_PROVENANCE, None)
-    return frame
-
-
 # ------------------------------------------------------------------ provenance
 def _set_provenance(frame: pd.DataFrame, file: str, rows: np.ndarray) -> None:
     """Remember the file and rows a table came from (``attrs``, ignored by ``equals``).
@@ -803,7 +786,7 @@ def build_case(
     check_min_hours(frames, raws, log)
     log.raise_if_any(title=f"The case {source} has problems" if source else "The case has problems")
     tables = {
-        t.name: frames[t.name] if frames.get(t.name) is not None else empty_table(t, labels[t.name])
+        t.name: frames[t.name] if frames.get(t.name) is not None else empty_table(t)
         for t in TABLES
     }
     return Case(**tables, source=source)
@@ -901,8 +884,6 @@ def check_against_scenario(case: Case, scenario) -> None:
     cfile, _ = provenance(case.customers, "customers", case.source)
     mfile, _ = provenance(case.managers, "managers", case.source)
     cids, mids = case.customers.index, case.managers.index
-    from .prepare import hire_ids
-
     hires = [mid for mid, _ in hire_ids(scenario)]
     near = cids.tolist() if len(cids) <= 2000 else []
     resp = case.responses  # an account's own levels (responses.csv), else the scenario's

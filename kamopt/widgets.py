@@ -21,10 +21,15 @@ number fields report a change only when released or confirmed
 the explorer behaves the same in a notebook, in Voila and in tests. For big
 cases untick it (or pass ``auto=False``) and press *Plan*.
 
-Re-solves go through a :class:`~kamopt.session.PlanSession` (one built model,
-warm starts), at the explorer's ``mip_gap`` of 1% and a 5 s time limit
-(:func:`kamopt.session.explorer_scenario`); the status line shows the solver
-status, the proven gap and the time. A time-limited plan says ``feasible``.
+Re-solves go through a :class:`~kamopt.session.PlanSession`: after a change
+the explorer shows at once a provisional plan (the previous plan repaired
+for the new scenario, e.g. a leaving manager's accounts moved to managers
+with room), marked provisional with its proven gap, and refines it in the
+background to the plan of the scenario at its own gap and work budget: the
+plan ``kamopt plan`` writes for it. The figures update when it is done; a
+new change cancels a refinement under way. The status line shows the status,
+the proven gap and the time; a plan not proven within the gap says why the
+solver stopped (its work budget, or the time limit as a safety net).
 
 What can be tested without a browser
 ------------------------------------
@@ -68,21 +73,26 @@ Examples
 --------
 >>> from kamopt.sample import make_case
 >>> ex = ScenarioExplorer(make_case(customers=30, managers=3, seed=1))
->>> ex.plan.status, ex.status.value.startswith("optimal")
+>>> ex.wait().status, ex.status.value.startswith("optimal")
 ('optimal', True)
 >>> before = ex.kpi_values["hours_available"]
 >>> ex.controls["capacity_scale"].value = 0.5
->>> ex.kpi_values["hours_available"] == before / 2
+>>> ex.kpi_values["hours_available"] == before / 2  # the provisional plan, at once
 True
+>>> ex.wait().kpis["stopped_by"], ex.kpi_values["provisional"]
+('gap', False)
 """
 
 from __future__ import annotations
 
+import atexit
 import html
 import io
 import re
+import threading
 import time
 import traceback
+import weakref
 
 import ipywidgets as W
 import numpy as np
@@ -114,6 +124,9 @@ from .units import hours
 AUTO_LIMIT = 2000
 
 SOLVING = "Solving…"
+
+#: the gap of the Robustness tab's plans (a comparison of several plans: seconds, not minutes)
+ROBUST_GAP = 0.01
 
 #: seconds the mid-term solve may take (the one-year re-solves take 5)
 MIDTERM_TIME_LIMIT = 60.0
@@ -182,6 +195,10 @@ class ScenarioExplorer:
         ``capacity_by_year.csv`` of the case folder, if there.
     midterm_time_limit : float, default :data:`MIDTERM_TIME_LIMIT`
         Seconds the mid-term solve may take.
+    background : bool, optional
+        Refine each provisional plan in a background thread (default in a
+        Jupyter kernel: the app, the notebooks); False (default elsewhere:
+        scripts, tests) refines before :meth:`solve` returns.
     """
 
     def __init__(self, case: Case, scenario: Scenario | None = None, *, auto: bool | None = None,
@@ -189,8 +206,13 @@ class ScenarioExplorer:
                  keep_solver_settings: bool = False, targets: pd.DataFrame | None = None,
                  midterm_assumptions: MidtermAssumptions | None = None,
                  capacity_by_year: pd.DataFrame | None = None,
-                 midterm_time_limit: float = MIDTERM_TIME_LIMIT):
+                 midterm_time_limit: float = MIDTERM_TIME_LIMIT, background: bool | None = None):
         self.case = case
+        self.background = _in_kernel() if background is None else background
+        self._lock = threading.RLock()
+        self._generation = 0
+        self._cancel: threading.Event | None = None
+        self._thread: threading.Thread | None = None
         base = scenario or Scenario()
         self.base = base if keep_solver_settings else explorer_scenario(base)
         self.session = session or PlanSession(case)
@@ -497,19 +519,30 @@ class ScenarioExplorer:
 
     # --------------------------------------------------------------- solve
     def solve(self) -> Plan | None:
-        """Plan the scenario of the controls and show it; errors are shown, not raised."""
+        """Plan the scenario of the controls and show it; errors are shown, not raised.
+
+        Shows a provisional plan at once (:meth:`PlanSession.quick
+        <kamopt.session.PlanSession.quick>`: the previous plan repaired, with
+        its proven gap), then refines it to the plan of the scenario
+        (:meth:`PlanSession.solve <kamopt.session.PlanSession.solve>`, the
+        plan ``kamopt plan`` writes) in the background, updating the figures
+        when done. A new change cancels a refinement under way. Returns the
+        plan shown (provisional while refining; :meth:`wait` for the last).
+        """
+        self._cancel_refinement()
         self.status.value = SOLVING
         self.solve_button.disabled = True
         t0 = time.perf_counter()
         try:
-            plan = self.session.solve(self.scenario)
-            self.solve_button.disabled = False
+            scenario = self.scenario
+            quick = self.session.quick(scenario)
             self.error = None
-            self.plan = plan
-            self._show_plan(plan, time.perf_counter() - t0)  # inside: a chart's error is shown too
-            return plan
+            if quick is not None:
+                self.plan = quick
+                self._show_plan(quick, time.perf_counter() - t0)
+            self._start_refinement(scenario, t0)
+            return self.plan if quick is not None or not self.background else None
         except InfeasibleError as exc:
-            self.solve_button.disabled = False
             self._show_error(exc, "Infeasible: the scenario cannot be met.")
         except KamoptError as exc:
             self._show_error(exc, "Cannot plan:")
@@ -519,6 +552,62 @@ class ScenarioExplorer:
         finally:
             self.solve_button.disabled = False
         return None
+
+    # ---------------------------------------------------------- refinement
+    @property
+    def refining(self) -> bool:
+        """Whether a refinement runs in the background."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> Plan | None:
+        """Wait for the refinement under way (if any); the plan then shown."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.plan
+
+    def _cancel_refinement(self) -> None:
+        with self._lock:
+            self._generation += 1
+            if self._cancel is not None:
+                self._cancel.set()
+
+    def _start_refinement(self, scenario: Scenario, t0: float) -> None:
+        with self._lock:
+            generation = self._generation
+            self._cancel = cancel = threading.Event()
+        if not self.background:
+            self._refine(scenario, generation, cancel, t0)
+            return
+        self._thread = threading.Thread(target=self._refine, name="kamopt-refine",
+                                        args=(scenario, generation, cancel, t0), daemon=True)
+        _RUNNING.add(self)
+        self._thread.start()
+
+    def _refine(self, scenario: Scenario, generation: int, cancel, t0: float) -> None:
+        """The plan of ``scenario``, shown if the controls have not changed meanwhile."""
+        try:
+            final = self.session.solve(scenario, cancel=cancel)
+        except Exception as exc:  # shown, unless a newer change made it moot
+            with self._lock:
+                if generation == self._generation and not cancel.is_set():
+                    if isinstance(exc, InfeasibleError):
+                        self._show_error(exc, "Infeasible: the scenario cannot be met.")
+                    elif isinstance(exc, KamoptError):
+                        self._show_error(exc, "Cannot plan:")
+                    else:
+                        self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
+                                         detail=traceback.format_exc(limit=3))
+            return
+        with self._lock:
+            if generation != self._generation or cancel.is_set():
+                return
+            self.error = None
+            self.plan = final
+            try:
+                self._show_plan(final, time.perf_counter() - t0)
+            except Exception as exc:  # noqa: BLE001 - a chart's error is shown, not lost
+                self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
+                                 detail=traceback.format_exc(limit=3))
 
     def _show_error(self, exc: Exception, headline: str, detail: str = "") -> None:
         self.error = exc
@@ -562,11 +651,16 @@ class ScenarioExplorer:
             self.chart.value = _png(manager_utilisation(plan.managers))  # pictures first
         self.chart.layout.display = "" if len(plan.managers) else "none"
         self.table.value = plan_table_html(plan)
-        proven = plan.status == "optimal"
-        provisional = "" if proven else _notice_box(
-            f"Provisional: the solver stopped at its time limit ({plan.scenario.time_limit:g} s) "
-            f"before proving the {plan.scenario.mip_gap:.0%} gap.",
-            "The figures are those of the best plan found so far. It is proven within "
+        refining = bool(k.get("provisional"))
+        proven = plan.status == "optimal" and not refining
+        provisional = _notice_box(
+            "Provisional: the previous plan repaired for this scenario; refining…",
+            f"It is proven within {k['mip_gap']:.2%} of the best plan possible. The figures "
+            "update when the plan of the scenario (the plan kamopt plan writes) is proven.") \
+            if refining else "" if proven else _notice_box(
+            f"Not proven: the solver {_stop_words(k.get('stopped_by', ''), plan.scenario)} "
+            f"before proving the {plan.scenario.mip_gap:.2%} gap.",
+            "The figures are those of the best plan found. It is proven within "
             f"{k['mip_gap']:.2%} of the best plan possible"
             + (f", which earns at most {max(k['bound'] - plan.objective, 0):,.0f} EUR/yr more."
                if k.get("bound") is not None else "."))
@@ -583,7 +677,8 @@ class ScenarioExplorer:
             "The scenario decides what is done for some accounts (Customers tab).", done)
             if done else "")
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
-        self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds)
+        self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds,
+                               provisional=refining)
         for key, (label, show) in KPI_LABELS.items():
             v = k[key]
             shown = show(v)
@@ -591,13 +686,15 @@ class ScenarioExplorer:
                 f'<div style="font-size:12px;color:#555">{label}</div>'
                 f'<div class="kamopt-value" data-value="{v}" style="font-size:20px;'
                 f'font-weight:bold;color:{"inherit" if proven else PROVISIONAL}">{shown}</div>')
-        gap = "proven within" if proven else "stopped at the time limit; gap"
-        self.status.value = (f"{plan.status} · {gap} {k['mip_gap']:.2%} · "
+        gap = ("refining… · within" if refining else "proven within" if proven
+               else f"{_stop_words(k.get('stopped_by', ''), plan.scenario)}; gap")
+        self.status.value = (f"{'provisional' if refining else plan.status} · {gap} "
+                             f"{k['mip_gap']:.2%} · "
                              f"{seconds:.2f} s · {k['key_accounts']} key accounts"
                              + (f" · overrides the case for {customers}" if n_over else ""))
         self.history.append({"scenario": plan.scenario, "objective": plan.objective,
                              "key_accounts": k["key_accounts"], "status": plan.status,
-                             "seconds": seconds})
+                             "seconds": seconds, "provisional": refining})
 
     # ------------------------------------------------------------ mid-term
     def _build_midterm(self, targets: pd.DataFrame | None) -> None:
@@ -771,6 +868,7 @@ class ScenarioExplorer:
         """Save the current plan and scenario with :func:`kamopt.store.save_scenario`."""
         from .store import DEFAULT_ROOT, save_scenario
 
+        self.wait()  # a provisional plan is saved once refined: the plan kamopt plan writes
         if self.plan is None:
             raise ValueError("There is no plan to save: the last solve did not give one.")
         if self.error is not None or self.plan.scenario != self.scenario_or_none():
@@ -876,7 +974,9 @@ class RobustnessTab:
             if len(values) < 2:
                 raise ValueError(f"{ROBUST_PARAMETERS[key]} is 0 in this scenario, so there is "
                                  "nothing to vary around; set it in the Assumptions tab.")
-            scenario = ex.scenario
+            # a sweep is a comparison of plans: at a 1% gap (said in the status line), not the
+            # 0.1% of the plan on show, so that 3-5 plans take seconds, not minutes
+            scenario = ex.scenario.replace(mip_gap=max(ex.scenario.mip_gap, ROBUST_GAP))
             known = ({getattr(scenario, key): ex.plan}
                      if ex.plan is not None and ex.plan.scenario == scenario else None)
             sw = sweep(ex.case, scenario, key, values, known=known)
@@ -905,7 +1005,9 @@ class RobustnessTab:
         self.chart.layout.display = ""
         planned = len(sw.planned)
         of = f" of {len(sw.table)}" if planned < len(sw.table) else ""
-        self.status.value = (f"{planned}{of} plans in {time.perf_counter() - t0:.1f} s · "
+        gap = max(self.explorer.scenario.mip_gap, ROBUST_GAP)
+        self.status.value = (f"{planned}{of} plans in {time.perf_counter() - t0:.1f} s "
+                             f"(each within {gap:.1%} of its optimum) · "
                              f"{len(sw.core)} key accounts in every plan · "
                              f"{len(sw.swing)} depend on {ROBUST_PARAMETERS[key]}")
 
@@ -1156,6 +1258,39 @@ def hires_html(mp: MidtermPlan) -> str:
     return f"{head}: no hires; {html.escape(why + extra)}"
 
 
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (where widgets update from a thread)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+#: explorers that may have a refinement running: cancelled and joined at exit, so that no
+#: HiGHS runs in a thread while the interpreter shuts down
+_RUNNING: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_refinements() -> None:  # pragma: no cover - at interpreter exit
+    for explorer in list(_RUNNING):
+        explorer._cancel_refinement()
+        explorer.wait(10.0)
+
+
+def _stop_words(stopped_by: str, scenario: Scenario) -> str:
+    """Why a solve stopped, in words for the status line."""
+    if stopped_by == "time":
+        return f"stopped at the time limit ({scenario.time_limit:g} s, a safety net)"
+    if stopped_by == "nodes":
+        return "stopped at its work budget"
+    if stopped_by == "cancelled":
+        return "was cancelled"
+    return "stopped"
+
+
 def _error_box(headline: str, body: str, last: str = "plan") -> str:
     return (f'<div style="border-left:4px solid {PALETTE["vermillion"]};'
             f'padding:4px 10px;background:#fff4ee"><b>{html.escape(headline)}'
@@ -1176,8 +1311,3 @@ def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)
     return buf.getvalue()
-
-
-def explorer_frame(explorer: ScenarioExplorer) -> pd.DataFrame:
-    """The explorer's history of plans (and errors) as a table."""
-    return pd.DataFrame([{k: v for k, v in h.items() if k != "scenario"} for h in explorer.history])

@@ -29,7 +29,9 @@ SHOTS = ROOT / "build" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage"]
-GAP = 0.01
+#: how long a refinement to kamopt plan's 0.1% may take in the test (the sample with a
+#: manager away: ~30-50 s on a quiet 2-core machine; generous for a busy one)
+REFINE_MS = 400_000
 
 
 def _require_browser():
@@ -113,7 +115,7 @@ def _wait_for_new_objective(page, old: float) -> None:
         "([o]) => { const v = document.querySelector('.kamopt-kpi-objective .kamopt-value');"
         " const s = document.querySelector('.kamopt-status').innerText;"
         " return v && /^(optimal|feasible)/.test(s) && Number(v.dataset.value) !== o; }",
-        arg=[old], timeout=60_000)
+        arg=[old], timeout=REFINE_MS)
 
 
 def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, store):
@@ -134,7 +136,7 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
             status.wait_for(timeout=90_000)
             page.wait_for_function(
                 "() => /^(optimal|feasible)/.test("
-                "document.querySelector('.kamopt-status').innerText)", timeout=90_000)
+                "document.querySelector('.kamopt-status').innerText)", timeout=REFINE_MS)
             before = _shown(page, "key-accounts"), _shown(page, "objective")
             page.screenshot(path=str(SHOTS / "app_initial.png"), full_page=False)
 
@@ -142,11 +144,17 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
             select = page.locator(".kamopt-control-unavailable-managers select")
             option = select.locator("option", has_text="M11 ·")
             select.select_option(label=option.inner_text().strip())
+            # at once: the previous plan repaired, marked provisional, while it refines
+            page.wait_for_function(
+                "() => /^provisional · refining/.test("
+                "document.querySelector('.kamopt-status').innerText)", timeout=60_000)
+            provisional = status.inner_text()
+            page.screenshot(path=str(SHOTS / "app_m11_provisional.png"), full_page=False)
             page.wait_for_function(
                 "([o]) => { const v = document.querySelector("
                 "'.kamopt-kpi-objective .kamopt-value'); const s = document.querySelector("
                 "'.kamopt-status').innerText; return v && /^(optimal|feasible)/.test(s) && "
-                "Number(v.dataset.value) !== o; }", arg=[before[1]], timeout=60_000)
+                "Number(v.dataset.value) !== o; }", arg=[before[1]], timeout=REFINE_MS)
             shown_ka, shown_obj = _shown(page, "key-accounts"), _shown(page, "objective")
             shown_hours = _shown(page, "hours-available")
             text = status.inner_text()
@@ -190,14 +198,13 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
             browser.close()
 
     expected = plan(case, explorer_scenario(unavailable_managers=("M11",)))
+    assert re.match(r"provisional · refining… · within \d+\.\d\d%", provisional), provisional
     assert text.startswith("optimal"), text
     assert re.search(r"proven within \d+\.\d\d%", text)
-    # two plans within a 1% gap of the same optimum differ by at most 1% of it
-    bound = expected.kpis["bound"]
-    assert abs(shown_obj - expected.objective) <= GAP * bound + 1, (shown_obj, expected.objective)
-    assert shown_obj <= bound * (1 + 1e-9) + 1
+    # once refined, the app shows the plan kamopt plan writes for the scenario
+    assert shown_obj == pytest.approx(expected.objective, abs=0.5), (shown_obj, expected.objective)
+    assert shown_ka == expected.kpis["key_accounts"]
     assert shown_hours == pytest.approx(expected.kpis["hours_available"])
-    assert abs(shown_ka - expected.kpis["key_accounts"]) <= 0.1 * expected.kpis["key_accounts"]
     assert shown_obj < before[1]
     assert (SHOTS / "app_m11_away.png").stat().st_size > 20_000
 
@@ -217,7 +224,7 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
     assert f"{c.kpis.loc['objective', 'app_hire']:,.0f}" in compared
 
     # the Robustness tab planned α a quarter lower and higher and listed the swing customers
-    m = re.match(r"3 plans in [\d.]+ s · (\d+) key accounts in every plan · (\d+) depend on "
+    m = re.match(r"3 plans in [\d.]+ s \(each within 1\.0% of its optimum\) · (\d+) key accounts in every plan · (\d+) depend on "
                  r"Realisation α", robust)
     assert m, robust
     assert 0 < int(m.group(1)) <= shown_ka + 20

@@ -206,7 +206,8 @@ def test_a_rerun_replaces_the_earlier_outputs_as_a_set_and_keeps_other_files(
 @pytest.mark.parametrize("where", ["file_above", "folder_in_the_way"])
 def test_an_output_place_that_cannot_take_the_files_exits_2_before_solving(
         where, small_case, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve", lambda *a, **k: pytest.fail("solved"))
+    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve_model",
+                        lambda *a, **k: pytest.fail("solved"))
     if where == "file_above":
         (tmp_path / "afile").write_text("x")
         out, expected = tmp_path / "afile" / "o", "afile: is a file, so no folder can be made"
@@ -293,9 +294,10 @@ def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
 
     def stopped(*a, **k):
         return Solution("error", None, None, None, 0.01, "highs",
-                        message="HiGHS stopped without a plan: Time limit reached")
+                        message="HiGHS stopped without a plan: Time limit reached",
+                        stopped_by="time")
 
-    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve", stopped)
+    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve_model", stopped)
     out = tmp_path / "o"
     assert main(["plan", str(small_case), "--out", str(out), "--time-limit", "0.01"]) == 4
     err = capsys.readouterr().err
@@ -514,7 +516,8 @@ def test_a_midterm_plan_stopped_at_its_time_limit_says_so_not_interrupted_by_use
 
     def stopped(*a, **k):  # what kamopt's own stop of HiGHS at the limit reads like
         return Solution("error", None, None, None, 5.0, "highs",
-                        message="HiGHS stopped without a plan: Interrupted by user")
+                        message="HiGHS stopped without a plan: Interrupted by user",
+                        stopped_by="time")
 
     monkeypatch.setattr("kamopt.midterm._solve", stopped)
     out = tmp_path / "o"

@@ -456,6 +456,7 @@ def test_brute_force_through_the_neighbourhood_search(seed, monkeypatch):
     import kamopt.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+    monkeypatch.setattr(mt, "MIDTERM_ROOT_CHECKS", 10**6)  # HiGHS's proof, its root unbounded
     rng = np.random.default_rng(seed)
     case = random_case(rng, n_customers=2, n_managers=2, activity=True)
     a = MidtermAssumptions(ramp=(0.4, 1.0), handover_hours=20, hire_profiles=(HIRE,),
@@ -497,9 +498,70 @@ def _keeps_every_constraint(mm, x):
             and np.allclose(x[ints], np.round(x[ints]), atol=1e-6))
 
 
-def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
-    import time
+def _searched_plan(monkeypatch, node_limit=60):
+    """A 3-year plan of 30 customers through every step of the solve (the search forced on,
+    four neighbourhoods): LP, rounding, search, HiGHS stopped at its root's budget."""
+    import kamopt.midterm as mt
 
+    monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+    monkeypatch.setattr(mt, "neighbourhood_budget", lambda scenario: 4)
+    monkeypatch.setattr(mt, "MIDTERM_ROOT_CHECKS", 12)
+    case = make_case(customers=30, managers=5, seed=3)
+    a = MidtermAssumptions(handover_hours=30, hire_profiles=(
+        HireProfile(name="kam", seniority=2, capacity_hours=600, cost_per_year=40000,
+                    max_hires=2),))
+    total = (case.customers["revenue"] * 0.92 ** 3).sum()
+    targets = pd.DataFrame({"year": [2029], "scope": ["company"], "order_intake": [total * 1.03]})
+    return plan_midterm(case, Scenario(mip_gap=0.001, node_limit=node_limit), 3, targets,
+                        assumptions=a, capacity_by_year=NO_CAPACITY)
+
+
+def _same_plan(a, b) -> None:
+    for table in ("accounts", "years", "targets", "hires", "changes", "managers"):
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table))
+    figures = lambda mp: {k: v for k, v in mp.kpis.items() if not k.endswith("_seconds")}  # noqa: E731
+    assert figures(a) == figures(b)
+    assert a.status == b.status
+
+
+def test_the_same_question_gets_the_same_plan_on_a_quiet_and_on_a_busy_machine(monkeypatch):
+    """Every step stops at a work budget, never at the clock: the same case, scenario and
+    assumptions give the same plan (every table, every figure but the seconds), also with
+    a CPU-burning process on each core beside the second solve."""
+    import os
+    import subprocess
+    import sys
+
+    quiet = _searched_plan(monkeypatch)
+    assert quiet.kpis["stopped_by"] == "nodes"  # a work budget decided, not the gap
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               for _ in range(os.cpu_count() or 2)]
+    try:
+        busy = _searched_plan(monkeypatch)
+    finally:
+        for p in burners:
+            p.kill()
+            p.wait()
+    _same_plan(quiet, busy)
+
+
+def test_a_stop_by_the_time_limit_is_said(monkeypatch):
+    """The time limit is only a safety net; when it is what stopped HiGHS, the plan says so
+    (its status is then feasible, with the gap against the LP bound)."""
+    import kamopt.midterm as mt
+
+    real = mt._full_mip
+    monkeypatch.setattr(mt, "_full_mip", lambda mm, start, sc, t, **k: real(mm, start, sc, 1e-3,
+                                                                              **k))
+    mp = _searched_plan(monkeypatch)
+    assert mp.kpis["stopped_by"] == "time"
+    assert mp.status == "feasible" and 0 < mp.kpis["mip_gap"] < 1
+    assert "stopped at the time limit" in mp.solution.message
+    assert "depends on the machine" in mp.solution.message
+    assert "stopped by the time limit (60 s), a safety net" in mt.headline(mp)
+
+
+def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
     from kamopt.midterm_search import improve_by_neighbourhoods, round_lp
 
     mm, lp = mid_model
@@ -507,36 +569,42 @@ def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
     start = round_lp(mm, lp.values)
     assert start is not None and _keeps_every_constraint(mm, start)
     assert obj @ start <= lp.objective + 1e-6 * abs(lp.objective)
-    better = improve_by_neighbourhoods(mm, start, time.perf_counter() + 3.0, lp.objective,
-                                       wanted=lp.values, size=2, step_limit=1.0)
+    report = {}
+    better = improve_by_neighbourhoods(mm, start, 6, lp.objective, wanted=lp.values, size=2,
+                                       node_limit=20, report=report)
     assert _keeps_every_constraint(mm, better)
+    assert report["tries"] <= 6 and report["stopped_by"] in ("budget", "target")
     # never worse than where it started, never above the LP bound
     assert obj @ start - 1e-6 <= obj @ better <= lp.objective + 1e-6 * abs(lp.objective)
 
 
 def test_when_small_neighbourhoods_find_nothing_the_steps_grow_then_the_search_stops(
         mid_model, monkeypatch):
-    import time
-
+    """The steps grow in nodes (a work budget, not seconds) and the search stops by itself."""
     import kamopt.midterm_search as ms
     from kamopt.solve import Solution
 
     mm, lp = mid_model
-    limits = []
+    limits, time_limits = [], []
 
-    def nothing_better(h, time_limit, mip_gap, *a, **k):
-        limits.append(time_limit)
-        return Solution("feasible", -1e18, None, None, 0.0, "highs")
+    def nothing_better(h, time_limit, mip_gap, *a, node_limit=None, **k):
+        limits.append(node_limit)
+        time_limits.append(time_limit)
+        return Solution("feasible", -1e18, None, None, 0.0, "highs", stopped_by="nodes")
 
     monkeypatch.setattr(ms, "run_highs", nothing_better)
-    monkeypatch.setattr(ms, "MAX_STEP_LIMIT", 6.0)
+    monkeypatch.setattr(ms, "MAX_STEP_NODES", 4 * ms.STEP_NODES)
     start = ms.round_lp(mm, lp.values)
-    t = time.perf_counter()
-    out = ms.improve_by_neighbourhoods(mm, start, t + 60.0, np.inf, wanted=lp.values)
-    assert time.perf_counter() - t < 30.0  # stopped by itself, long before the deadline
+    report = {}
+    out = ms.improve_by_neighbourhoods(mm, start, 10**6, np.inf, wanted=lp.values,
+                                       report=report)
+    assert report["stopped_by"] == "stall" and report["improved"] == 0
     assert np.array_equal(out, start)
     per_level = 3 * len(mm.data.managers)
-    assert limits == [1.5] * per_level + [3.0] * per_level + [6.0] * per_level
+    n = ms.STEP_NODES
+    assert limits == [n] * per_level + [2 * n] * per_level + [4 * n] * per_level
+    assert report["tries"] == len(limits)
+    assert set(time_limits) == {1e6}  # no deadline given: no clock at all
 
 
 def test_a_start_short_of_a_hard_target_is_no_plan():
@@ -563,17 +631,21 @@ def nothing_frame():
     return pd.DataFrame(columns=["customer_id", "t", "level", "manager_id", "activities"])
 
 
-@pytest.mark.parametrize("two_cores", [True, False])
-def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, two_cores):
-    """Through the search path, with HiGHS's bound from a second thread (two cores) or
-    after the search (one core): the bound is at least the plan and at most the LP bound."""
+@pytest.mark.parametrize("root_checks", [0, 3, 10**6])
+def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, root_checks):
+    """Through the search path, with HiGHS not run (0: the LP bound stands), stopped early in
+    its root (a small root budget) or not: the bound is at least the plan and at most the LP
+    bound, and the result says which budget stopped it."""
     import kamopt.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
-    monkeypatch.setattr(mt, "_two_cores", lambda: two_cores)
+    monkeypatch.setattr(mt, "MIDTERM_ROOT_CHECKS", root_checks)
+    monkeypatch.setattr(mt, "MIDTERM_NEIGHBOURHOODS", 4)
     mm, lp = mid_model
-    sol = mt._solve(mm, Scenario(time_limit=5, mip_gap=0.001), None)
+    sol = mt._solve(mm, Scenario(mip_gap=0.001, node_limit=100), None)
     assert sol.ok and _keeps_every_constraint(mm, sol.values)
+    assert sol.stopped_by in ("gap", "nodes")
+    assert (sol.stopped_by == "gap") == (sol.status == "optimal")
     assert sol.objective == pytest.approx(mm.lp.arrays()["obj"] @ sol.values, rel=1e-6)
     assert sol.objective - 1e-6 <= sol.bound <= lp.objective * (1 + 1e-6)
     assert sol.gap == pytest.approx((sol.bound - sol.objective) / abs(sol.objective), abs=1e-9)
@@ -597,8 +669,6 @@ def _hard_model(target_share: float, seed: int = 3):
 
 
 def test_from_a_plan_short_of_a_hard_target_the_search_reaches_one_that_meets_it():
-    import time
-
     from kamopt.midterm import _best_start, _reach_hard_targets
     from kamopt.solve import solve
 
@@ -607,35 +677,45 @@ def test_from_a_plan_short_of_a_hard_target_the_search_reaches_one_that_meets_it
     assert lp.status == "optimal"
     nobody = mm._builder.vector(nothing_frame(), {})  # no key accounts: far short of the target
     assert _best_start(mm, [nobody]) is None
-    plan, closest = _reach_hard_targets(mm, [nobody], time.perf_counter() + 20.0, lp.values)
+    plan, closest = _reach_hard_targets(mm, [nobody], lp.values, max_tries=40)
     assert plan is not None and _keeps_every_constraint(mm, plan)
     assert plan[mm._builder.s].max() == 0.0
     assert mm.lp.arrays()["obj"] @ plan <= lp.objective + 1e-6 * abs(lp.objective)
 
 
-def test_a_hard_target_not_reached_in_time_names_the_closest_plan(monkeypatch):
-    """The LP meets the target, no plan is found within the time limit: exit 4's message
-    says by how much the closest plan found misses each target, within the time limit."""
-    import time
-
+@pytest.mark.parametrize("stopped_by", ["budget", "time"])
+def test_a_hard_target_not_reached_names_the_closest_plan(monkeypatch, stopped_by):
+    """The LP meets the target, no plan is found within the budget: exit 4's message says by
+    how much the closest plan found misses each target, and what stopped the search (its
+    work budget, or the time limit as a safety net)."""
     import kamopt.midterm as mt
     from kamopt.errors import SolverError
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
-    monkeypatch.setattr(mt, "_two_cores", lambda: False)
-    # a start far short of the target, and a search that never gets closer
+
+    def no_closer(mm, values, *a, report=None, **k):  # a search that never gets closer
+        if report is not None:
+            report.update(tries=3, improved=0, stopped_by=stopped_by)
+        return values
+
+    # a start far short of the target, and a search that stops at its budget (or at the
+    # time limit) without a plan: HiGHS, without a plan to start from, is not run
     monkeypatch.setattr("kamopt.midterm_search.round_lp",
                         lambda mm, values: mm._builder.vector(nothing_frame(), {}))
-    monkeypatch.setattr("kamopt.midterm_search.improve_by_neighbourhoods",
-                        lambda mm, values, *a, **k: values)
+    monkeypatch.setattr("kamopt.midterm_search.improve_by_neighbourhoods", no_closer)
     mm = _hard_model(1.03)
-    t = time.perf_counter()
-    with pytest.raises(SolverError, match=r"not proven impossible.*The order-intake target of "
-                       r"2029 \(.* M EUR\) was not met by the closest plan found in 5 s: it "
-                       r"reaches .* M EUR \(short by") as info:
-        mt._solve(mm, Scenario(time_limit=5, mip_gap=0.001), None)
-    assert time.perf_counter() - t < 8.0
-    assert "cannot be met" not in str(info.value)
+    sc = Scenario(time_limit=5, mip_gap=0.001, node_limit=1000)
+    within = (f"the work budget (1,000 nodes, {mt.neighbourhood_budget(sc)} neighbourhoods; "
+              if stopped_by == "budget" else "the time limit (5 s; ")
+    found = "found" if stopped_by == "budget" else "found in 5 s"
+    with pytest.raises(SolverError) as info:
+        mt._solve(mm, sc, None)
+    text = str(info.value)
+    assert ("No plan that meets every order-intake target was found within " + within
+            + "not proven impossible: the LP relaxation meets them)") in text, text
+    assert re.search(r"The order-intake target of 2029 \(.* M EUR\) was not met by the "
+                     rf"closest plan {found}: it reaches .* M EUR \(short by", text), text
+    assert "cannot be met" not in text
 
 
 # ---------------------------------------------------------------- infeasible
@@ -691,26 +771,37 @@ def _out_of_reach(monkeypatch, hard, soft=None):
     case = make_case(customers=12, managers=3, seed=5)
     targets = pd.DataFrame({"year": [2028], "scope": ["company"],
                             "order_intake": [case.customers["revenue"].sum() * 2]})
-    plan_midterm(case, Scenario(mip_gap=0.0, time_limit=7), 2, targets,
+    plan_midterm(case, Scenario(mip_gap=0.0, time_limit=7, node_limit=1000), 2, targets,
                  assumptions=MidtermAssumptions(target_mode="hard"), capacity_by_year=NO_CAPACITY)
 
 
-def test_a_hard_target_not_met_within_the_time_limit_is_not_called_impossible(monkeypatch):
-    """HiGHS stops at the time limit without a plan, nothing proven: the message says that
-    the best plan found with the targets soft falls short, not that the target cannot be met."""
+@pytest.mark.parametrize("stopped_by", ["time", "nodes"])
+def test_a_hard_target_not_met_within_the_budget_is_not_called_impossible(monkeypatch,
+                                                                          stopped_by):
+    """HiGHS stops without a plan (at the time limit, a safety net, or at its work budget),
+    nothing proven: the message says what stopped it and that the best plan found with the
+    targets soft falls short, not that the target cannot be met."""
     from kamopt.errors import SolverError
     from kamopt.solve import Solution
 
-    stopped = Solution("time_limit", None, None, None, 7.0, "highs",
-                       message="HiGHS stopped without a plan: Time limit reached")
+    why = "Time limit reached" if stopped_by == "time" else "Solution limit reached"
+    stopped = Solution("error", None, None, None, 7.0, "highs",
+                       message=f"HiGHS stopped without a plan: {why}", stopped_by=stopped_by)
     with pytest.raises(SolverError) as info:
         _out_of_reach(monkeypatch, lambda _: stopped)
     text = str(info.value)
     assert "cannot be met" not in text and "proved" not in text
-    assert "(7 s; not proven impossible: HiGHS stopped without a plan: Time limit reached)" in text
+    import kamopt.midterm as mt
+
+    n = mt.neighbourhood_budget(Scenario(node_limit=1000))
+    within = ("the time limit (7 s" if stopped_by == "time"
+              else f"the work budget (1,000 nodes, {n} neighbourhoods")
+    assert (f"found within {within}; not proven impossible: HiGHS stopped without a plan: "
+            f"{why})") in text, text
+    # the soft re-solve stopped at its own budget: "found", with no seconds
     assert re.search(r"With the targets soft, the order-intake target of 2028 \(.* M EUR\) was "
-                     r"not met by the best plan found in 7 s: it reaches .* M EUR \(short by "
-                     r".* M EUR\)\. A longer time limit", text), text
+                     r"not met by the best plan found: it reaches .* M EUR \(short by "
+                     r".* M EUR\)\. A larger work budget", text), text
 
 
 def test_requirements_proven_out_of_reach_even_with_soft_targets_are_infeasible(monkeypatch):
@@ -718,15 +809,19 @@ def test_requirements_proven_out_of_reach_even_with_soft_targets_are_infeasible(
     proven (exit 3), not a time-limit message."""
     from kamopt.solve import Solution
 
-    stopped = Solution("time_limit", None, None, None, 7.0, "highs", message="Time limit reached")
+    stopped = Solution("error", None, None, None, 7.0, "highs", message="Time limit reached",
+                       stopped_by="time")
     proven = Solution("infeasible", None, None, None, 1.0, "highs", message="infeasible")
     with pytest.raises(InfeasibleError, match="no plan meets the scenario's requirements"):
         _out_of_reach(monkeypatch, lambda _: stopped, lambda _: proven)
 
 
-def test_a_proven_shortfall_found_by_a_soft_plan_not_proven_best_says_found_in(monkeypatch):
+@pytest.mark.parametrize("stopped_by", ["time", "nodes"])
+def test_a_proven_shortfall_found_by_a_soft_plan_not_proven_best_says_found(monkeypatch,
+                                                                            stopped_by):
     """Hard targets proven out of reach: "cannot be met" stands; how close a plan gets is
-    the best plan *found* when the soft re-solve is not proven optimal."""
+    the best plan *found* when the soft re-solve is not proven optimal ("found in 7 s" when
+    the time limit, the safety net, stopped it)."""
     import dataclasses
 
     from kamopt.midterm import shortfall_messages
@@ -735,10 +830,12 @@ def test_a_proven_shortfall_found_by_a_soft_plan_not_proven_best_says_found_in(m
     proven = Solution("infeasible", None, None, None, 1.0, "highs", message="infeasible")
     with pytest.raises(InfeasibleError) as info:
         _out_of_reach(monkeypatch, lambda _: proven,
-                      lambda sol: dataclasses.replace(sol, status="feasible"))
+                      lambda sol: dataclasses.replace(sol, status="feasible",
+                                                      stopped_by=stopped_by))
     (line,) = shortfall_messages(info.value)
+    found = "found in 7 s" if stopped_by == "time" else "found"
     assert re.fullmatch(r"the order-intake target of 2028 \(.* M EUR\) cannot be met: the best "
-                        r"plan found in 7 s reaches .* M EUR \(short by .* M EUR\)", line), line
+                        rf"plan {found} reaches .* M EUR \(short by .* M EUR\)", line), line
 
 
 # --------------------------------------------------------------------- inputs

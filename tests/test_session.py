@@ -32,8 +32,13 @@ def small_case():
     return make_case(customers=60, managers=5, seed=3)
 
 
-def test_session_matches_plan_for_several_scenarios_and_builds_once(small_case):
-    session = PlanSession(small_case)
+def _same_plan(a, b) -> bool:
+    return a.table().equals(b.table()) and a.objective == b.objective
+
+
+def test_session_solve_is_plan_whatever_the_session_saw_before(small_case):
+    """The explorer's refined plan is kamopt plan's: the same table, byte for byte, in
+    whatever order the scenarios come (no warm start decides it)."""
     m = small_case.managers.index
     c = small_case.customers.index
     variants = [
@@ -47,16 +52,44 @@ def test_session_matches_plan_for_several_scenarios_and_builds_once(small_case):
         {"exclude": (c[0], c[1]), "must": (c[2],)},
         {"min_key_accounts": 20},
     ]
+    forward, backward = PlanSession(small_case), PlanSession(small_case)
+    got = {i: forward.solve(explorer_scenario(**v)) for i, v in enumerate(variants)}
+    for i in reversed(range(len(variants))):
+        again = backward.solve(explorer_scenario(**variants[i]))
+        ref = plan(small_case, explorer_scenario(**variants[i]))
+        assert _same_plan(got[i], ref) and _same_plan(again, ref), variants[i]
+        assert got[i].status == "optimal" and got[i].kpis["stopped_by"] == "gap"
+
+
+def test_quick_plans_are_sound_provisional_and_bounded_and_build_once(small_case):
+    session = PlanSession(small_case)
+    m = small_case.managers.index
+    c = small_case.customers.index
+    variants = [
+        {},
+        {"capacity_scale": 0.7},
+        {"realization": 0.2, "retention": 0.08},
+        {"budget": 300_000.0},
+        {"max_key_accounts": 8},
+        {"unavailable_managers": (m[0],)},
+        {"exclude": (c[0], c[1]), "must": (c[2],)},
+        {"min_key_accounts": 20},
+    ]
     rebuilt = []
     for v in variants:
         sc = explorer_scenario(**v)
-        got = session.solve(sc)
+        got = session.quick(sc)
         rebuilt.append(session.info["rebuilt"])
         ref = plan(small_case, sc)
-        assert got.status == "optimal", v
-        assert _close(got, ref), (v, got.objective, ref.objective)
+        assert got is not None, v
+        assert got.kpis["provisional"] and got.kpis["stopped_by"] == "provisional"
         got.verify()
         assert_plan_sound(got)
+        # an honest gap: its bound is above the optimum, its plan not above it
+        assert got.objective <= ref.kpis["bound"] + 1e-6
+        assert got.kpis["bound"] >= ref.objective - 1e-6 * abs(ref.objective)
+        assert got.kpis["mip_gap"] == pytest.approx(
+            (got.kpis["bound"] - got.objective) / max(abs(got.objective), 1.0))
         assert got.kpis["hours_available"] == pytest.approx(ref.kpis["hours_available"])
         assert list(got.managers.index) == list(ref.managers.index)
         assert (got.accounts["status"] == ref.accounts["status"]).all()
@@ -64,32 +97,31 @@ def test_session_matches_plan_for_several_scenarios_and_builds_once(small_case):
     assert rebuilt == [True] + [False] * (len(variants) - 1)
 
 
-def test_session_on_the_sample_company_matches_plan(sample_case):
+def test_a_leaving_managers_accounts_are_repaired_at_once_on_the_sample(sample_case):
+    """The issue's case: M11 leaves. The provisional plan moves his accounts within a few
+    per cent of the bound (the app once showed 16% after its 5 s stop)."""
     session = PlanSession(sample_case)
-    for v in ({}, {"realization": 0.25}, {"unavailable_managers": ("M11",)}):
-        sc = explorer_scenario(time_limit=30, **v)  # a busy machine must not decide the test
-        got = session.solve(sc)
-        ref = plan(sample_case, sc)
-        assert got.status == ref.status == "optimal"
-        assert _close(got, ref), (v, got.objective, ref.objective)
-        got.verify()
+    session.quick(explorer_scenario())
+    got = session.quick(explorer_scenario(unavailable_managers=("M11",)))
+    got.verify()
     assert "M11" not in got.managers.index
     assert not (got.accounts["manager_id"] == "M11").any()
+    assert got.kpis["mip_gap"] < 0.05
 
 
-def test_a_hire_rebuilds_and_the_previous_plan_starts_the_new_one(small_case):
+def test_a_hire_rebuilds_and_the_previous_plan_starts_the_provisional_one(small_case):
     session = PlanSession(small_case)
     first = session.solve(explorer_scenario())
     sc = explorer_scenario(hires=(Hire(count=2, seniority=3, capacity_hours=800,
                                         hourly_cost=60),))
-    more = session.solve(sc)
+    more = session.quick(sc)
     assert session.info["rebuilt"] is True
     assert session.info["warm_start"] is not None
     assert session.info["warm_start"] >= first.objective - 1e-6  # the old plan is still feasible
     assert {"NEW1", "NEW2"} <= set(more.managers.index)
     assert more.objective >= first.objective - 1e-6
-    assert _close(more, plan(small_case, sc))
     more.verify()
+    assert _same_plan(session.solve(sc), plan(small_case, sc))
 
 
 def test_session_agrees_with_brute_force_on_tiny_cases():
@@ -112,8 +144,10 @@ def test_an_infeasible_scenario_raises_with_its_diagnosis_and_the_session_goes_o
     session.solve(explorer_scenario())
     n = len(small_case.customers)
     with pytest.raises(InfeasibleError, match="min_key_accounts"):
+        session.quick(explorer_scenario(min_key_accounts=n))
+    with pytest.raises(InfeasibleError, match="min_key_accounts"):
         session.solve(explorer_scenario(min_key_accounts=n))
-    again = session.solve(explorer_scenario(capacity_scale=0.9))
+    again = session.quick(explorer_scenario(capacity_scale=0.9))
     again.verify()
 
 
@@ -131,9 +165,19 @@ def test_the_session_agrees_with_brute_force_on_random_small_cases():
         best = brute_force(case, scenario)
         session = PlanSession(case)
         if best is None:
+            try:
+                q = session.quick(scenario)
+            except InfeasibleError:
+                q = None
+            assert q is None, "a provisional plan of an infeasible scenario"
             with pytest.raises(InfeasibleError):
                 session.solve(scenario)
             return
+        q = session.quick(scenario)  # provisional: never above the optimum, bound above it
+        if q is not None:
+            assert q.objective <= best + 1e-6 * max(1.0, abs(best)) + 1e-3
+            assert q.kpis["bound"] >= best - 1e-6 * max(1.0, abs(best)) - 1e-3
+            assert_plan_sound(q)
         p = session.solve(scenario)
         assert p.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
         assert_plan_sound(p)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from kamopt.model import LinearModel
-from kamopt.solve import BackgroundMip, highs_model, relative_gap, solve
+from kamopt.solve import highs_model, relative_gap, run_highs, solve
 
 
 def knapsacks(n: int, m: int, seed: int) -> tuple[LinearModel, np.ndarray, np.ndarray, np.ndarray]:
@@ -46,32 +46,33 @@ def greedy(c, A, b) -> np.ndarray:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_left_to_run_it_proves_the_brute_force_optimum(seed):
     lp, c, A, b = knapsacks(12, 3, seed)
-    bg = BackgroundMip(highs_model(lp), time_limit=30.0, mip_gap=0.0)
-    bg.offer(greedy(c, A, b))
-    sol = bg.result()
-    assert bg.done
-    assert sol.status == "optimal"
+    sol = run_highs(highs_model(lp), 30.0, 0.0)
+    assert sol.status == "optimal" and sol.stopped_by == "gap"
     assert sol.objective == pytest.approx(brute_force(c, A, b))
     assert sol.bound >= sol.objective - 1e-6
 
 
-def test_stop_ends_a_long_solve_promptly_with_a_valid_bound():
+def test_a_node_budget_stops_the_same_way_every_time_with_a_valid_bound():
+    """The work budget, not the clock: two runs stop at the same plan and bound."""
     lp, c, A, b = knapsacks(400, 12, 7)
-    start = greedy(c, A, b)
-    bg = BackgroundMip(highs_model(lp), time_limit=120.0, mip_gap=0.0)
-    bg.offer(start)
-    time.sleep(1.0)
-    assert not bg.done  # a hard instance: still running after 1 s
+    first, again = (run_highs(highs_model(lp), 600.0, 0.0, node_limit=20) for _ in range(2))
+    assert first.stopped_by in ("nodes", "gap")
+    assert first.objective == again.objective and first.bound == again.bound
+    assert np.array_equal(first.values, again.values)
+    assert np.all(A @ first.values <= b + 1e-6)
+    assert first.bound >= first.objective - 1e-6
+
+
+def test_a_cancelled_solve_stops_at_once_and_says_so():
+    import threading
+
+    lp, c, A, b = knapsacks(400, 12, 7)
+    cancel = threading.Event()
+    cancel.set()
     t = time.perf_counter()
-    bg.stop()
-    sol = bg.result()
-    assert time.perf_counter() - t < 5.0
-    assert bg.done
-    # whatever HiGHS returned, its bounds are valid: at least every feasible plan
-    assert bg.bound >= c @ start - 1e-6
-    if sol.ok:
-        assert np.all(A @ sol.values <= b + 1e-6)
-        assert sol.bound >= max(sol.objective, c @ start) - 1e-6
+    sol = run_highs(highs_model(lp), 600.0, 0.0, cancel=cancel)
+    assert time.perf_counter() - t < 30.0
+    assert sol.stopped_by == "cancelled" and sol.status != "optimal"
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])

@@ -468,3 +468,18 @@ def test_mid_term_plans_of_different_horizons_are_compared_in_the_years_both_hav
     section = text.split("short, key accounts against 'base':")[1]
     assert f"  {first}: " in section and f"  {last}: " not in section
     assert "NPV change" in text
+
+
+def test_a_provisional_plan_is_never_compared_with_proven_ones_unsaid(saved, tmp_path):
+    """A provisional plan (the explorer's repair, before its refinement) saved beside a
+    proven one: the comparison's status row says so in the table itself."""
+    root, base, _, away = saved
+    session = PlanSession(base.case)
+    session.solve(explorer_scenario())
+    quick = session.quick(explorer_scenario(capacity_scale=0.8))
+    assert quick.kpis["provisional"]
+    save_scenario(base, "proven", root=tmp_path)
+    save_scenario(quick, "quick", root=tmp_path)
+    c = compare([tmp_path / "proven", tmp_path / "quick"])
+    assert c.kpis.at["status", "proven"] == "optimal"
+    assert c.kpis.at["status", "quick"].startswith("provisional (")

@@ -686,3 +686,25 @@ def test_a_misspelt_required_sheet_is_named(tmp_path):
             "c.xlsx[managers]: sheet 'managers' is missing; it is required; did you mean "
             "'Manages'? (rename it to managers)")):
         load_case(tmp_path / "c.xlsx")
+
+
+@pytest.mark.parametrize("name", ["customers", "managers", "activities", "departments",
+                                  "responses", "pair_costs"])
+def test_an_empty_table_is_what_a_header_only_file_parses_to(name):
+    """kamopt.case.empty_table (the default of a table a case lacks, and Case's pair_costs)
+    builds the frame without the parser: it must be the one the parser gives."""
+    import numpy as np
+    import pandas as pd
+
+    from kamopt.case import empty_table
+    from kamopt.schema import TABLES_BY_NAME
+    from kamopt.validate import ProblemLog, RawTable, parse_table, text_array
+
+    table = TABLES_BY_NAME[name]
+    raw = RawTable(table.file, [c.name for c in table.columns],
+                   [text_array([]) for _ in table.columns], np.array([], dtype=np.int64))
+    parsed = parse_table(raw, table, ProblemLog())
+    parsed.attrs.clear()  # where it was read from
+    pd.testing.assert_frame_equal(empty_table(table), parsed, check_index_type=True,
+                                  check_column_type=True)
+    assert empty_table(table).index.name == table.id
