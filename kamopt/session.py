@@ -279,16 +279,18 @@ class PlanSession:
             start = None  # the greedy moves know most rules, the matrix knows them all
         value = -np.inf if start is None else float(obj @ start)
         self.info["warm_start"] = None if start is None else value
+        how = "the previous plan repaired"
         if start is None or relative_gap(value, lp.objective) > QUICK_GAP:
             # the repair is far from the bound: relax-and-fix, and the LP's rounding, each
             # polished by the same greedy moves (measured on bench_resolve's 20 changes)
             fast = fast_plan(km, lp.values, QUICK_GAP / 2, scenario.time_limit,
                              node_limit=QUICK_NODES)
-            for values in ([fast.values] if fast.ok else []) + [lp.values]:
+            for values, what in ([(fast.values, "relax-and-fix")] if fast.ok else []) + [
+                    (lp.values, "the LP rounded")]:
                 polished = _Builder(km, arr).polish(_Sketch.from_values(km, values))
                 if polished is not None and float(obj @ polished) > value and _meets(
                         self._matrix, arr, polished):
-                    start, value = polished, float(obj @ polished)
+                    start, value, how = polished, float(obj @ polished), f"{what}, polished"
         if start is None:
             self.info["seconds"] = time.perf_counter() - t0
             return None
@@ -296,7 +298,7 @@ class PlanSession:
         proven = gap <= scenario.mip_gap + 1e-9
         sol = Solution("optimal" if proven else "feasible", value, lp.objective, gap,
                        time.perf_counter() - t0, "highs", start,
-                       message="provisional: the previous plan repaired", stopped_by="provisional")
+                       message=f"provisional: {how}", stopped_by="provisional")
         self._values = start
         self._sketch = _Sketch.from_values(km, start)
         result = read_plan(km, sol)

@@ -84,24 +84,27 @@ def solve_model(km: KamModel, scenario: Scenario, *, cancel=None) -> Solution:
     explorer's background refinement when a control changes); a cancelled
     solve returns the best plan so far with ``stopped_by == "cancelled"``.
     """
-    if scenario.solver == "cbc":
-        return _solve_cbc(km, scenario)
     t0 = time.perf_counter()
-    gap, T = scenario.mip_gap, scenario.time_limit
+    gap, T, solver = scenario.mip_gap, scenario.time_limit, scenario.solver
     left = lambda: max(T - (time.perf_counter() - t0), 0.1)  # noqa: E731
     if km.lp.n_cols == 0:
-        return solve(km.lp, time_limit=T, mip_gap=gap)
-    lp = solve(km.lp, relax=True, time_limit=T, cancel=cancel)
+        return solve(km.lp, solver=solver, time_limit=T, mip_gap=gap)
+    lp = solve(km.lp, solver=solver, relax=True, time_limit=T, cancel=cancel)
     if lp.status == "infeasible":  # then so is the MIP: no need to prove it again
         return dataclasses.replace(lp, seconds=time.perf_counter() - t0)
     if not lp.ok or lp.values is None:
         return dataclasses.replace(
-            solve(km.lp, time_limit=left(), mip_gap=gap, node_limit=node_budget(scenario),
-                  cancel=cancel), seconds=time.perf_counter() - t0)
-    best = fast_plan(km, lp.values, gap, left(), cancel=cancel)
+            solve(km.lp, solver=solver, time_limit=left(), mip_gap=gap,
+                  node_limit=node_budget(scenario), cancel=cancel),
+            seconds=time.perf_counter() - t0)
+    # CBC improves little on a start (see _finish_cbc): its relax-and-fix gets more time
+    best = fast_plan(km, lp.values, gap, left() if solver == "highs" else
+                     max(1.0, min(10.0, 0.25 * T)), cancel=cancel, solver=solver)
     run = _Run(km, lp.objective, best, gap, t0)
     if run.proven():
         return run.result("gap", f"relax-and-fix, within {gap:.2%} of the LP bound")
+    if solver == "cbc":
+        return _finish_cbc(km, run, lp, left)
     if _cancelled(cancel):
         return run.result("cancelled")
     if run.within(START_WITHIN * gap):
@@ -131,18 +134,19 @@ def solve_model(km: KamModel, scenario: Scenario, *, cancel=None) -> Solution:
 
 
 def fast_plan(km: KamModel, lp_values: np.ndarray, gap: float, time_limit: float,
-              cancel=None, node_limit: int = SUB_NODE_LIMIT) -> Solution:
+              cancel=None, node_limit: int = SUB_NODE_LIMIT, solver: str = "highs") -> Solution:
     """Relax-and-fix on the LP solution (sub-MIP within a quarter of ``gap``, a node
-    budget), else the LP's greedy rounding; ``ok`` is False when neither gives a plan."""
+    budget with HiGHS), else the LP's greedy rounding; ``ok`` is False when neither gives
+    a plan."""
     best = fix_and_solve(km, lp_values, time_limit, gap / 4, node_limit=node_limit,
-                         cancel=cancel)
+                         cancel=cancel, solver=solver)
     if best.ok:
         return dataclasses.replace(best, bound=None)  # its bound holds for the fixed model only
     rounded = greedy_start(km, lp_values)
     if rounded is None:
         return best
     obj = km.lp.arrays()["obj"]
-    return Solution("feasible", float(obj @ rounded), None, None, 0.0, "highs", rounded,
+    return Solution("feasible", float(obj @ rounded), None, None, 0.0, solver, rounded,
                     message="greedy rounding of the LP")
 
 
@@ -191,38 +195,18 @@ class _Run:
             message=message or self.best.message)
 
 
-def _solve_cbc(km: KamModel, scenario: Scenario) -> Solution:
-    """CBC (``solver: cbc``): the same LP and fast plan, then CBC on the full model from it.
+def _finish_cbc(km: KamModel, run: _Run, lp: Solution, left) -> Solution:
+    """CBC (``solver: cbc``) on the full model from the fast plan.
 
     CBC alone finds no plan for the sample company in 60 s; this way it
-    returns one proven within ~1.2% (docs/benchmarks.md). CBC has no node
-    budget through PuLP: its stop is the time limit, and the result says so.
+    returns one proven within ~1.2% (docs/benchmarks.md). CBC rarely improves
+    on the plan it starts from, and has no node budget through PuLP: its stop
+    is the time limit, and the result says so.
     """
-    t0 = time.perf_counter()
-    T, gap = scenario.time_limit, scenario.mip_gap
-    if km.lp.n_cols == 0:
-        return solve(km.lp, solver="cbc", time_limit=T, mip_gap=gap)
-    lp = solve(km.lp, solver="cbc", relax=True, time_limit=T)
-    if lp.status == "infeasible":
-        return dataclasses.replace(lp, seconds=time.perf_counter() - t0)
-    left = lambda: max(T - (time.perf_counter() - t0), 0.1)  # noqa: E731
-    if not lp.ok or lp.values is None:
-        return dataclasses.replace(solve(km.lp, solver="cbc", time_limit=left(), mip_gap=gap),
-                                   seconds=time.perf_counter() - t0)
-    best = fix_and_solve(km, lp.values, max(1.0, min(10.0, 0.25 * T)), gap / 4, solver="cbc")
-    best = dataclasses.replace(best, bound=None)
-    if not best.ok:
-        rounded = greedy_start(km, lp.values)
-        if rounded is not None:
-            best = Solution("feasible", float(km.lp.arrays()["obj"] @ rounded), None, None, 0.0,
-                            "cbc", rounded, message="greedy rounding of the LP")
-    run = _Run(km, lp.objective, best, gap, t0)
-    if run.proven():
-        return run.result("gap", f"relax-and-fix, within {gap:.2%} of the LP bound")
     # keep time for what CBC's own limit does not count (PuLP's model and files)
-    sol = solve(km.lp, solver="cbc", time_limit=max(1.0, left() - lp.seconds), mip_gap=gap,
-                start=best.values if best.ok else None)
+    sol = solve(km.lp, solver="cbc", time_limit=max(1.0, left() - lp.seconds),
+                mip_gap=run.gap, start=run.best.values if run.best.ok else None)
     run.take(sol)
     if not run.best.ok:
-        return dataclasses.replace(sol, seconds=time.perf_counter() - t0)
+        return dataclasses.replace(sol, seconds=time.perf_counter() - run.t0)
     return run.result("time" if sol.status == "feasible" else "gap")

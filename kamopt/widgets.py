@@ -542,13 +542,8 @@ class ScenarioExplorer:
                 self._show_plan(quick, time.perf_counter() - t0)
             self._start_refinement(scenario, t0)
             return self.plan if quick is not None or not self.background else None
-        except InfeasibleError as exc:
-            self._show_error(exc, "Infeasible: the scenario cannot be met.")
-        except KamoptError as exc:
-            self._show_error(exc, "Cannot plan:")
         except Exception as exc:  # a callback must never lose an error
-            self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
-                             detail=traceback.format_exc(limit=3))
+            self._show_exception(exc)
         finally:
             self.solve_button.disabled = False
         return None
@@ -590,13 +585,7 @@ class ScenarioExplorer:
         except Exception as exc:  # shown, unless a newer change made it moot
             with self._lock:
                 if generation == self._generation and not cancel.is_set():
-                    if isinstance(exc, InfeasibleError):
-                        self._show_error(exc, "Infeasible: the scenario cannot be met.")
-                    elif isinstance(exc, KamoptError):
-                        self._show_error(exc, "Cannot plan:")
-                    else:
-                        self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
-                                         detail=traceback.format_exc(limit=3))
+                    self._show_exception(exc)
             return
         with self._lock:
             if generation != self._generation or cancel.is_set():
@@ -608,6 +597,17 @@ class ScenarioExplorer:
             except Exception as exc:  # noqa: BLE001 - a chart's error is shown, not lost
                 self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
                                  detail=traceback.format_exc(limit=3))
+
+    def _show_exception(self, exc: Exception) -> None:
+        """Show what a solve raised: a diagnosis, bad input, or an error with its traceback
+        (called inside the ``except`` that caught it)."""
+        if isinstance(exc, InfeasibleError):
+            self._show_error(exc, "Infeasible: the scenario cannot be met.")
+        elif isinstance(exc, KamoptError):
+            self._show_error(exc, "Cannot plan:")
+        else:
+            self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
+                             detail=traceback.format_exc(limit=3))
 
     def _show_error(self, exc: Exception, headline: str, detail: str = "") -> None:
         self.error = exc

@@ -149,7 +149,7 @@ def test_cbc_returns_a_sound_plan_with_a_valid_bound_where_it_alone_finds_none()
     assert p.status == "feasible" and p.kpis["solver"] == "cbc"
     assert_plan_sound(p)
     # the bound from CBC's log is valid: no plan, HiGHS's included, lies above it
-    best = plan(case, Scenario(time_limit=5, mip_gap=0.0))
+    best = plan(case, Scenario(time_limit=60, mip_gap=0.0))  # any HiGHS plan: not the clock
     assert best.objective <= p.kpis["bound"] + 1e-6
     assert p.kpis["mip_gap"] == pytest.approx((p.kpis["bound"] - p.objective) / p.objective)
     assert p.kpis["mip_gap"] < 0.05
