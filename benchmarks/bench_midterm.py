@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kamopt import load_case, midterm  # noqa: E402
-from kamopt.midterm import MidtermAssumptions, plan_midterm  # noqa: E402
-from kamopt.scenario import Scenario  # noqa: E402
+from kamopt.case.scenario import Scenario  # noqa: E402
+from kamopt.planning.midterm import MidtermAssumptions, plan_midterm  # noqa: E402
 
 
 def load() -> str:

@@ -1,11 +1,11 @@
 """How fast the scenario explorer shows a plan after one control change, and how good.
 
-A :class:`kamopt.session.PlanSession` plans the base scenario once, then goes
+A :class:`kamopt.analysis.session.PlanSession` plans the base scenario once, then goes
 through 20 control changes as a user makes them in the explorer (each from
 the state the previous one left). For each change it times what the explorer
-shows at once (:meth:`~kamopt.session.PlanSession.quick`: the previous plan
+shows at once (:meth:`~kamopt.analysis.session.PlanSession.quick`: the previous plan
 repaired, provisional, with its proven gap) and then the refinement
-(:meth:`~kamopt.session.PlanSession.solve`: the plan ``kamopt plan`` writes,
+(:meth:`~kamopt.analysis.session.PlanSession.solve`: the plan ``kamopt plan`` writes,
 at the scenario's 0.1% gap and work budget).
 
     .venv/bin/python benchmarks/bench_resolve.py [--repeat N] [--busy K] [--no-refine]
@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kamopt import load_case  # noqa: E402
-from kamopt.scenario import Hire  # noqa: E402
-from kamopt.session import PlanSession, explorer_scenario  # noqa: E402
+from kamopt.analysis.session import PlanSession, explorer_scenario  # noqa: E402
+from kamopt.case.scenario import Hire  # noqa: E402
 
 #: one control change each, applied on top of the previous ones
 CHANGES = [

@@ -4,12 +4,12 @@
     .venv/bin/python benchmarks/bench_territory.py --sizes 200x10 --gap 0.001
 
 Not a test. Generates territory cases in the published Pfizer Turkey table's
-format (kamopt.published): N bricks uniformly in a 100 x 100 square, workload
+format (kamopt.case.published): N bricks uniformly in a 100 x 100 square, workload
 indices lognormal and scaled so that they sum to the number of representatives,
 R offices at random bricks, Euclidean distances, each brick's current
 representative its nearest office (so today's workloads are out of balance).
 Each is cast like the published case (band [0.8, 1.2]; distance, or
-disruption first and distance second) and planned with ``kamopt.plan``, each
+disruption first and distance second) and planned with ``kamopt.planning.oneyear``, each
 size in its own process. Reports the time end to end, status, proven gap and
 the plan's distance and disruption. The published case itself runs first.
 """
@@ -50,7 +50,7 @@ def territory_table(bricks: int, reps: int, seed: int = 0):
 
 def one(size: str, objective: str, gap: float, time_limit: float) -> dict:
     import kamopt
-    from kamopt.published import pfizer_scenario, pfizer_turkey, read_pfizer_turkey
+    from kamopt.case.published import pfizer_scenario, pfizer_turkey, read_pfizer_turkey
 
     if size == "22x4":
         table = read_pfizer_turkey(ROOT / "data" / "validation" / "pfizer_turkey"

@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kamopt import load_case  # noqa: E402
-from kamopt.prepare import ModelData, prepare  # noqa: E402
-from kamopt.scenario import Scenario  # noqa: E402
-from kamopt.solve import new_highs  # noqa: E402
+from kamopt.case.scenario import Scenario  # noqa: E402
+from kamopt.model.prepare import ModelData, prepare  # noqa: E402
+from kamopt.solve.backend import new_highs  # noqa: E402
 
 INF = highspy.kHighsInf
 

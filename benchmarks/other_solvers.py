@@ -7,7 +7,7 @@ and the solvers to compare, e.g.
     /tmp/solvers/bin/python benchmarks/other_solvers.py --time-limit 60
 
 Each solver reads the same MPS file (written with HiGHS from
-``kamopt.model.build(prepare(sample))``), is asked for the scenario's gap
+``kamopt.model.oneyear.build(prepare(sample))``), is asked for the scenario's gap
 (0.1%) within the time limit, on both cores where it can use them, and
 reports status, seconds, plan, bound and the gap between them. A solver that
 is not installed is skipped.
@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def write_mps(path: Path) -> None:
     from kamopt import Scenario, load_case
-    from kamopt.model import build
-    from kamopt.prepare import prepare
-    from kamopt.solve import highs_model
+    from kamopt.model.oneyear import build
+    from kamopt.model.prepare import prepare
+    from kamopt.solve.backend import highs_model
 
     scenario = Scenario.from_yaml(ROOT / "data" / "scenarios" / "base.yml")
     highs_model(build(prepare(load_case(ROOT / "data" / "sample"), scenario)).lp).writeModel(

@@ -5,7 +5,7 @@
 
 Each size runs in its own process (so peak memory is its own) and reports:
 build (prepare + every model build, including those inside the pricing loop
-of kamopt.colgen), solve (the rest of kamopt.plan), HiGHS alone on the model
+of kamopt.solve.colgen), solve (the rest of kamopt.planning.oneyear), HiGHS alone on the model
 kamopt solved, written to MPS (the floor), and for priced cases HiGHS alone on
 the full model (what one gets without pricing), peak memory, status and gap.
 The sample company is also timed end to end (load from disk, build, solve,
@@ -44,7 +44,7 @@ def _highs_alone(lp, time_limit: float, gap: float) -> dict:
     """HiGHS by itself on ``lp`` written to MPS and read back (no kamopt in the loop)."""
     import highspy
 
-    from kamopt.solve import highs_model, new_highs, run_highs
+    from kamopt.solve.backend import highs_model, new_highs, run_highs
 
     with tempfile.TemporaryDirectory() as tmp:
         mps = os.path.join(tmp, "model.mps")
@@ -57,11 +57,11 @@ def _highs_alone(lp, time_limit: float, gap: float) -> dict:
 
 
 def one(size: str, gap: float, time_limit: float, repeats: int, alone: bool = True) -> dict:
-    import kamopt.colgen as colgen
+    import kamopt.solve.colgen as colgen
     from kamopt import Scenario, load_case, plan
-    from kamopt.model import build
-    from kamopt.prepare import prepare
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
+    from kamopt.model.oneyear import build
+    from kamopt.model.prepare import prepare
 
     n, m = SIZES[size] if size in SIZES else map(int, size.split("x"))  # any NxM: generated
     scenario = Scenario(mip_gap=gap, time_limit=time_limit)

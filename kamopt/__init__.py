@@ -5,14 +5,14 @@ out and who leads them: answered by a mixed-integer programme over the
 customer portfolio, within the capacity of managers and departments.
 
 The public names are few; everything else is reachable through the modules
-(``kamopt.io``, ``kamopt.model``, ``kamopt.solve``, ...).
+(``kamopt.case.io``, ``kamopt.model.oneyear``, ``kamopt.solve.backend``, ...).
 """
 
-from .case import Case
-from .errors import CaseError, InfeasibleError, KamoptError, ScenarioError
-from .io import load_case, save_case
-from .plan import Plan, plan
-from .scenario import Scenario
+from kamopt.case.io import load_case, save_case
+from kamopt.case.scenario import Scenario
+from kamopt.case.tables import Case
+from kamopt.errors import CaseError, InfeasibleError, KamoptError, ScenarioError
+from kamopt.planning.oneyear import Plan, plan
 
 __version__ = "0.1.0"
 

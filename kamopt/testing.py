@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .case import Case
-from .schema import TABLES_BY_NAME
+from kamopt.case.schema import TABLES_BY_NAME
+from kamopt.case.tables import Case
 
 
 def _frame(name: str, records: list[dict] | None) -> pd.DataFrame:
@@ -57,7 +57,7 @@ def tiny_case(customers, managers, activities=None, departments=None, responses=
 
 def assert_plan_sound(plan, case: Case | None = None) -> None:
     """The invariants every plan must keep (raises AssertionError with the reasons)."""
-    from .plan import VerificationError
+    from kamopt.planning.oneyear import VerificationError
 
     try:
         plan.verify(case)
@@ -74,7 +74,7 @@ def assert_plan_sound(plan, case: Case | None = None) -> None:
 def brute_force(case: Case, scenario=None) -> float | None:
     """The optimum of spec section 3 by enumerating every plan (tiny cases only).
 
-    Independent of :mod:`kamopt.model`: every customer's choices (not a key
+    Independent of :mod:`kamopt.model.oneyear`: every customer's choices (not a key
     account, or a level x eligible manager x subset of activities) are listed
     from the case, all combinations are evaluated with numpy, and the best
     feasible net contribution is returned (None if no plan is feasible).
@@ -83,9 +83,9 @@ def brute_force(case: Case, scenario=None) -> float | None:
 
     import numpy as np
 
-    from .plan import _pair_cost
-    from .prepare import effective_managers, effective_status
-    from .scenario import Scenario
+    from kamopt.case.scenario import Scenario
+    from kamopt.model.prepare import effective_managers, effective_status
+    from kamopt.planning.oneyear import _pair_cost
 
     sc = scenario or Scenario()
     c = case.customers

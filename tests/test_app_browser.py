@@ -122,8 +122,8 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
     from playwright.sync_api import sync_playwright
 
     from kamopt import load_case
-    from kamopt.plan import plan
-    from kamopt.session import explorer_scenario
+    from kamopt.analysis.session import explorer_scenario
+    from kamopt.planning.oneyear import plan
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     case = load_case(ROOT / "data" / "sample")
@@ -211,7 +211,7 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
     # both scenarios were saved from the app and compared side by side
     import json
 
-    from kamopt.store import compare
+    from kamopt.analysis.store import compare
 
     saved = {n: json.loads((store / n / "summary.json").read_text())
              for n in ("app_m11_away", "app_hire")}

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 
 import kamopt
+from kamopt.case.io import load_case, save_case
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Level, Scenario
 from kamopt.cli import main
 from kamopt.errors import CaseError, InfeasibleError
-from kamopt.io import load_case, save_case
-from kamopt.midterm import MidtermAssumptions, plan_midterm
-from kamopt.plan import VerificationError, verify_plan
-from kamopt.sample import make_case
-from kamopt.scenario import Level, Scenario
+from kamopt.planning.midterm import MidtermAssumptions, plan_midterm
+from kamopt.planning.oneyear import VerificationError, verify_plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
 ONE_LEVEL = Scenario(levels=(Level("standard", 1.0, 1.0),), mip_gap=0.0, retention=0.0)
@@ -196,7 +196,7 @@ def test_a_two_year_plan_keeps_each_years_minimum_but_not_beyond_a_leavers_capac
 
 
 def test_the_large_case_route_keeps_them(monkeypatch):
-    planner = sys.modules["kamopt.plan"]
+    planner = sys.modules["kamopt.planning.oneyear"]
     case = with_pair_costs_and_minimums(make_case(customers=60, managers=6, seed=5), 5)
     sc = Scenario(mip_gap=0.0, time_limit=60)
     exact = kamopt.plan(case, sc)
@@ -230,7 +230,7 @@ def test_a_workbook_and_german_csv_carry_both(tmp_path, where, dialect):
 
 
 def test_the_explorers_session_agrees_with_plan_and_frees_a_leavers_minimum():
-    from kamopt.session import PlanSession, explorer_scenario
+    from kamopt.analysis.session import PlanSession, explorer_scenario
 
     case = with_pair_costs_and_minimums(make_case(customers=40, managers=5, seed=6), 6)
     session = PlanSession(case)
@@ -269,7 +269,7 @@ def hires_case():
 
 
 def test_a_hire_costs_each_account_its_average_pair_cost_or_a_named_managers():
-    from kamopt.scenario import Hire
+    from kamopt.case.scenario import Hire
 
     case = hires_case()  # M1 leads A; B (net 9,000 - 7,000 EUR) waits for a hire
     alone = kamopt.plan(case, ONE_LEVEL)
@@ -296,7 +296,7 @@ def test_a_hire_costs_each_account_its_average_pair_cost_or_a_named_managers():
 
 
 def test_a_hire_named_after_no_manager_is_refused(tmp_path, capsys):
-    from kamopt.scenario import Hire
+    from kamopt.case.scenario import Hire
 
     sc = ONE_LEVEL.replace(name="office", hires=(Hire(pair_costs_from="M9"),))
     with pytest.raises(kamopt.errors.ScenarioError, match=r"hires.pair_costs_from.*'M9'.*not a manager"):
@@ -331,7 +331,7 @@ def test_the_plan_and_the_frontier_say_what_a_hires_pair_costs_are(tmp_path, cap
 
 @pytest.mark.parametrize("office, travel", [("", 1_200), ("M2", 400)])
 def test_a_mid_term_hire_profile_has_the_average_or_a_named_managers_pair_costs(office, travel):
-    from kamopt.midterm import HireProfile, midterm_notes
+    from kamopt.planning.midterm import HireProfile, midterm_notes
 
     profile = HireProfile(name="kam", seniority=1, capacity_hours=100, cost_per_year=0,
                           hourly_cost=100, ramp_up=1.0, max_hires=1, pair_costs_from=office)
@@ -352,7 +352,7 @@ def test_a_mid_term_hire_profile_has_the_average_or_a_named_managers_pair_costs(
 
 
 def test_a_hire_named_by_a_numeric_id_in_yaml_is_read_as_that_id(tmp_path):
-    from kamopt.midterm import MidtermAssumptions as MA
+    from kamopt.planning.midterm import MidtermAssumptions as MA
 
     (tmp_path / "s.yml").write_text("hires:\n  - {count: 1, pair_costs_from: 7}\n")
     assert Scenario.from_yaml(tmp_path / "s.yml").hires[0].pair_costs_from == "7"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kamopt.baselines import (
+from kamopt.analysis.baselines import (
     BaselineError,
     account_economics,
     baselines,
@@ -18,9 +18,9 @@ from kamopt.baselines import (
     rule_of_thumb,
     value_bridge,
 )
-from kamopt.io import load_case
-from kamopt.plan import plan, verify_plan
-from kamopt.scenario import Level, Scenario
+from kamopt.case.io import load_case
+from kamopt.case.scenario import Level, Scenario
+from kamopt.planning.oneyear import plan, verify_plan
 from kamopt.testing import tiny_case
 
 ROOT = Path(__file__).resolve().parents[1]

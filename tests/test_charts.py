@@ -1,4 +1,4 @@
-"""Portfolio charts (kamopt.charts): structure, labels and legends; no pixel comparison."""
+"""Portfolio charts (kamopt.present.charts): structure, labels and legends; no pixel comparison."""
 
 import matplotlib
 
@@ -9,13 +9,13 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from kamopt.charts import (  # noqa: E402
+from kamopt.analysis.portfolio import concentration_curve, portfolio  # noqa: E402
+from kamopt.present.charts import (  # noqa: E402
     _fmt_eur,
     _style,
     concentration_chart,
     portfolio_matrix,
 )
-from kamopt.portfolio import concentration_curve, portfolio  # noqa: E402
 
 
 def synthetic_customers(n: int = 60, seed: int = 3) -> pd.DataFrame:
@@ -111,7 +111,7 @@ def assert_labels_clear_of_the_cluster(fig: Figure) -> None:
 def test_portfolio_labels_keep_their_leaders_off_the_cluster(pf):
     """The sample company's chart (notebook 01, the report) and a long-tailed one: each label's
     leader line goes to the free side, not across other customers' bubbles."""
-    from kamopt.io import load_case
+    from kamopt.case.io import load_case
 
     root = __import__("pathlib").Path(__file__).resolve().parents[1]
     assert_labels_clear_of_the_cluster(portfolio_matrix(portfolio(load_case(root / "data" / "sample"))))
@@ -188,7 +188,7 @@ def test_style_is_scoped_to_the_chart():
 
 # -- plan charts ------------------------------------------------------------------
 
-from kamopt.charts import (  # noqa: E402
+from kamopt.present.charts import (  # noqa: E402
     _fmt_eur1,
     bridge_chart,
     comparison_chart,
@@ -329,8 +329,8 @@ def test_manager_utilisation_marks_minimum_workloads_and_small_hours():
     from matplotlib.colors import to_rgb
 
     import kamopt
-    from kamopt.charts import PALETTE
-    from kamopt.published import pfizer_scenario, pfizer_turkey, read_pfizer_turkey
+    from kamopt.case.published import pfizer_scenario, pfizer_turkey, read_pfizer_turkey
+    from kamopt.present.charts import PALETTE
 
     folder = Path(__file__).resolve().parents[1] / "data" / "validation" / "pfizer_turkey"
     p = kamopt.plan(pfizer_turkey(read_pfizer_turkey(folder / "pfizer_turkey_22x4.csv")),

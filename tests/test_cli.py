@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kamopt.case.io import save_case
+from kamopt.case.sample import make_case
 from kamopt.cli import main
-from kamopt.io import save_case
-from kamopt.sample import make_case
 
 SPEC_SUMMARY_KEYS = {"status", "objective", "mip_gap", "solve_seconds", "key_accounts",
                      "hours_used", "hours_available", "cost"}
@@ -119,7 +119,7 @@ def test_the_case_folder_is_refused_as_output_and_left_unchanged(small_case, tmp
     def must_not_plan(*a, **k):
         raise AssertionError("planned although the output folder is refused")
 
-    monkeypatch.setattr(sys.modules["kamopt.plan"], "plan", must_not_plan)
+    monkeypatch.setattr(sys.modules["kamopt.planning.oneyear"], "plan", must_not_plan)
     case = tmp_path / "case"
     case.mkdir()
     for f in small_case.iterdir():
@@ -131,8 +131,8 @@ def test_the_case_folder_is_refused_as_output_and_left_unchanged(small_case, tmp
     assert str(case) in err and "holds a case" in err
     assert {f.name: f.read_bytes() for f in case.iterdir()} == before  # nothing changed or added
     # and the writer refuses it too, whoever calls it
+    from kamopt.case.io import staged_folder
     from kamopt.errors import InputError
-    from kamopt.io import staged_folder
 
     with pytest.raises(InputError, match="holds a case"), staged_folder(case):
         pass
@@ -148,8 +148,8 @@ def test_an_output_path_that_is_a_file_exits_2(small_case, tmp_path):
 
 
 def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys, small_case, tmp_path):
-    # `kamopt.plan` is the function (the public name); the module is in sys.modules
-    planner = sys.modules["kamopt.plan"]
+    # `kamopt.planning.oneyear` is the function (the public name); the module is in sys.modules
+    planner = sys.modules["kamopt.planning.oneyear"]
 
     def boom(*a, **k):
         raise RuntimeError("boom")
@@ -206,7 +206,7 @@ def test_a_rerun_replaces_the_earlier_outputs_as_a_set_and_keeps_other_files(
 @pytest.mark.parametrize("where", ["file_above", "folder_in_the_way"])
 def test_an_output_place_that_cannot_take_the_files_exits_2_before_solving(
         where, small_case, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve_model",
+    monkeypatch.setattr(sys.modules["kamopt.planning.oneyear"], "solve_model",
                         lambda *a, **k: pytest.fail("solved"))
     if where == "file_above":
         (tmp_path / "afile").write_text("x")
@@ -290,14 +290,14 @@ def test_the_outputs_of_two_plan_runs_can_be_compared(small_case, tmp_path, caps
 
 def test_no_plan_within_the_time_limit_exits_4_and_says_how_to_allow_more(
         small_case, tmp_path, capsys, monkeypatch):
-    from kamopt.solve import Solution
+    from kamopt.solve.backend import Solution
 
     def stopped(*a, **k):
         return Solution("error", None, None, None, 0.01, "highs",
                         message="HiGHS stopped without a plan: Time limit reached",
                         stopped_by="time")
 
-    monkeypatch.setattr(sys.modules["kamopt.plan"], "solve_model", stopped)
+    monkeypatch.setattr(sys.modules["kamopt.planning.oneyear"], "solve_model", stopped)
     out = tmp_path / "o"
     assert main(["plan", str(small_case), "--out", str(out), "--time-limit", "0.01"]) == 4
     err = capsys.readouterr().err
@@ -372,7 +372,7 @@ def test_midterm_refuses_the_case_folder_as_output_before_solving(small_case, tm
     def must_not_plan(*a, **k):
         raise AssertionError("planned although the output folder is refused")
 
-    monkeypatch.setattr(sys.modules["kamopt.midterm"], "plan_midterm", must_not_plan)
+    monkeypatch.setattr(sys.modules["kamopt.planning.midterm"], "plan_midterm", must_not_plan)
     assert main(["midterm", str(small_case), "--out", str(small_case)]) == 2
     assert "holds a case" in capsys.readouterr().err
 
@@ -426,7 +426,7 @@ def _no_planning(monkeypatch):
     def must_not_plan(*a, **k):
         raise AssertionError("planned although an output or input is refused")
 
-    monkeypatch.setattr("kamopt.sensitivity.sweep", must_not_plan)
+    monkeypatch.setattr("kamopt.analysis.sensitivity.sweep", must_not_plan)
 
 
 @pytest.mark.parametrize("chart, excel, expected", [
@@ -453,7 +453,7 @@ def test_a_place_where_nothing_can_be_written_is_refused_even_for_root(tmp_path,
     """os.access says yes to root for /sys; writing a probe file tells the truth."""
     import errno
 
-    from kamopt import io
+    from kamopt.case import io as io
     from kamopt.errors import InputError
 
     def read_only(*a, **k):
@@ -512,14 +512,14 @@ def test_a_scenario_key_given_twice_is_refused_not_silently_dropped(small_case, 
 
 def test_a_midterm_plan_stopped_at_its_time_limit_says_so_not_interrupted_by_user(
         small_case, tmp_path, capsys, monkeypatch):
-    from kamopt.solve import Solution
+    from kamopt.solve.backend import Solution
 
     def stopped(*a, **k):  # what kamopt's own stop of HiGHS at the limit reads like
         return Solution("error", None, None, None, 5.0, "highs",
                         message="HiGHS stopped without a plan: Interrupted by user",
                         stopped_by="time")
 
-    monkeypatch.setattr("kamopt.midterm._solve", stopped)
+    monkeypatch.setattr("kamopt.planning.midterm._solve", stopped)
     out = tmp_path / "o"
     assert main(["midterm", str(small_case), "--years", "2", "--out", str(out),
                  "--time-limit", "5"]) == 4

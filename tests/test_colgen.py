@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from kamopt.colgen import (
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Scenario
+from kamopt.model.oneyear import build
+from kamopt.model.prepare import prepare
+from kamopt.planning.oneyear import read_plan
+from kamopt.solve.backend import run_highs, solve
+from kamopt.solve.colgen import (
     fix_and_solve,
     fixed_to,
     full_size,
@@ -11,12 +17,6 @@ from kamopt.colgen import (
     solve_by_pricing,
     support_mip,
 )
-from kamopt.model import build
-from kamopt.plan import read_plan
-from kamopt.prepare import prepare
-from kamopt.sample import make_case
-from kamopt.scenario import Scenario
-from kamopt.solve import run_highs, solve
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -55,7 +55,7 @@ def test_the_start_set_keeps_every_pair_of_must_accounts_and_k_per_customer():
 def test_plan_uses_pricing_for_large_cases_and_stays_sound(monkeypatch):
     import sys
 
-    planner = sys.modules["kamopt.plan"]
+    planner = sys.modules["kamopt.planning.oneyear"]
     monkeypatch.setattr(planner, "PRICING_THRESHOLD", 100)
     case = make_case(customers=60, managers=6, seed=5)
     p = planner.plan(case, Scenario(mip_gap=0.01, time_limit=30))
@@ -67,11 +67,11 @@ def test_plan_uses_pricing_for_large_cases_and_stays_sound(monkeypatch):
 def test_an_infeasible_large_case_is_still_explained(monkeypatch):
     import sys
 
+    from kamopt.case.scenario import Level
     from kamopt.errors import InfeasibleError
-    from kamopt.scenario import Level
     from kamopt.testing import tiny_case
 
-    planner = sys.modules["kamopt.plan"]
+    planner = sys.modules["kamopt.planning.oneyear"]
     monkeypatch.setattr(planner, "PRICING_THRESHOLD", 0)
     must = dict(revenue=1e6, margin=0.3, potential=1e6, kam_hours=200, status="must")
     case = tiny_case([dict(customer_id=c, **must) for c in "ABC"],
@@ -89,7 +89,7 @@ def _small(seed, customers=60, managers=6):
 
 @pytest.mark.parametrize("seed", [1, 6])
 def test_the_lagrangian_bound_holds_for_any_prices_and_the_search_tightens_it(seed):
-    from kamopt.colgen import _PairTable, lagrangian_bound
+    from kamopt.solve.colgen import _PairTable, lagrangian_bound
 
     d, full, full_lp = _small(seed)
     table = _PairTable(d)
@@ -114,7 +114,7 @@ def test_with_no_time_for_lp_rounds_a_verified_plan_comes_back_with_a_valid_gap(
 
 
 def test_large_cases_also_try_the_lps_prices_on_every_pair_and_stay_sound(monkeypatch):
-    import kamopt.colgen as colgen
+    import kamopt.solve.colgen as colgen
 
     monkeypatch.setattr(colgen, "LAGRANGIAN_PAIRS", 0)
     d, full, _ = _small(3)
@@ -127,7 +127,7 @@ def test_large_cases_also_try_the_lps_prices_on_every_pair_and_stay_sound(monkey
 
 
 def test_an_lp_round_warm_started_from_the_last_basis_reaches_the_same_lp_optimum():
-    from kamopt.colgen import restrict, solve_lp, warm_basis
+    from kamopt.solve.colgen import restrict, solve_lp, warm_basis
 
     d = prepare(make_case(customers=60, managers=6, seed=4), Scenario())
     first = initial_pairs(d, 1)
@@ -165,8 +165,8 @@ def test_the_lps_support_gives_a_sound_plan_that_uses_only_what_the_lp_used(seed
 
 
 def test_without_the_support_start_relax_and_fix_still_gives_a_sound_priced_plan(monkeypatch):
-    import kamopt.colgen as colgen
-    from kamopt.solve import Solution
+    import kamopt.solve.colgen as colgen
+    from kamopt.solve.backend import Solution
 
     tried = []
 

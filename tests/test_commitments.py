@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from kamopt.analysis.explain import explain
+from kamopt.case.io import save_case
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Level, Scenario
 from kamopt.cli import main
 from kamopt.errors import InfeasibleError, ScenarioError
-from kamopt.explain import explain
-from kamopt.io import save_case
-from kamopt.plan import plan, verify_plan
-from kamopt.prepare import scenario_notes
-from kamopt.sample import make_case
-from kamopt.scenario import Level, Scenario
+from kamopt.model.prepare import scenario_notes
+from kamopt.planning.oneyear import plan, verify_plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
 LEVELS = (Level("light", 0.5, 0.6), Level("standard", 1.0, 1.0))
@@ -149,7 +149,7 @@ def test_a_fixed_level_beyond_the_fixed_lead_is_explained():
 
 # ----------------------------------------------------- session, mid-term, CLI
 def test_the_explorer_session_keeps_levels_and_commitments_like_plan(case, free):
-    from kamopt.session import PlanSession, explorer_scenario
+    from kamopt.analysis.session import PlanSession, explorer_scenario
 
     acc = free.accounts
     cid = acc.index[acc["key_account"] == 1][1]
@@ -165,7 +165,7 @@ def test_the_explorer_session_keeps_levels_and_commitments_like_plan(case, free)
 
 
 def test_the_midterm_plan_keeps_levels_and_commitments_in_every_year(case, free):
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     acc = free.accounts
     cid = acc.index[acc["key_account"] == 1][0]
@@ -214,7 +214,7 @@ def test_the_command_line_plans_with_commitments_and_refuses_bad_ones(case, free
 
 
 def test_what_each_accounts_decisions_cost_agrees_with_brute_force(tmp_path, capsys):
-    from kamopt.sensitivity import lead_costs
+    from kamopt.analysis.sensitivity import lead_costs
 
     case = _tiny()
     sc = Scenario(name="deal", levels=LEVELS, mip_gap=0.0, coverage={"A": "standard"},
@@ -241,7 +241,7 @@ def test_what_each_accounts_decisions_cost_agrees_with_brute_force(tmp_path, cap
 
 
 def test_the_rules_of_thumb_run_the_committed_activities_too():
-    from kamopt.baselines import baselines
+    from kamopt.analysis.baselines import baselines
 
     case = _tiny()
     sc = Scenario(levels=LEVELS, mip_gap=0.0, committed_activities={"B": ["X"]})

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamopt.explain import (
+from kamopt.analysis.explain import (
     explain,
     lp_duals,
     marginal_table,
@@ -15,9 +15,9 @@ from kamopt.explain import (
     median_hire,
     value_of_hire,
 )
-from kamopt.io import load_case
-from kamopt.plan import plan
-from kamopt.scenario import Hire, Level, Scenario
+from kamopt.case.io import load_case
+from kamopt.case.scenario import Hire, Level, Scenario
+from kamopt.planning.oneyear import plan
 from kamopt.testing import tiny_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,7 +232,7 @@ def test_the_marginal_table_of_a_large_case_shows_the_most_valuable_and_sums_up_
 
 def test_an_account_whose_potential_earns_nothing_has_no_break_even_potential():
     """Margin 0: no potential makes it pay. The table said +inf; now NaN (shown as a dash)."""
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     case = make_case(customers=12, managers=2, seed=5)
     case.customers["margin"] = 0.0

@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamopt.frontier import (
-    add_frontier_command,
+from kamopt.analysis.frontier import (
     capacity_frontier,
     frontier_chart,
     median_kam,
     worthwhile_hires,
 )
-from kamopt.plan import plan
-from kamopt.scenario import Hire, Level, Scenario
+from kamopt.case.scenario import Hire, Level, Scenario
+from kamopt.cli.frontier import add_frontier_command
+from kamopt.planning.oneyear import plan
 from kamopt.testing import tiny_case
 
 ONE = (Level("standard", 1.0, 1.0),)
@@ -52,7 +52,7 @@ def test_median_kam_ignores_executives():
 
 
 def test_frontier_on_a_sample_agrees_with_plan_and_never_falls():
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     case = make_case(customers=60, managers=5, seed=3)
     sc = Scenario(mip_gap=0.005, time_limit=20)
@@ -92,7 +92,7 @@ def test_frontier_chart_draws_both_panels(tmp_path):
 
 
 def test_the_frontier_command_prints_the_table(tmp_path, capsys):
-    from kamopt.io import save_case
+    from kamopt.case.io import save_case
 
     save_case(hand_case(), tmp_path / "case")
     (tmp_path / "s.yml").write_text("levels:\n  - {name: standard, hours_factor: 1.0, "
@@ -111,7 +111,7 @@ def test_the_frontier_command_prints_the_table(tmp_path, capsys):
     ([300.0, 120.0], "Hires that pay: all 2 tried; where one more stops paying lies beyond them"),
 ])
 def test_the_printed_verdict_never_contradicts_itself(marginal, expected):
-    from kamopt.frontier import format_table
+    from kamopt.analysis.frontier import format_table
 
     n = len(marginal) + 1
     table = pd.DataFrame({

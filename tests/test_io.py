@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from small_case import ACTIVITIES, DEPARTMENTS, RESPONSES
 
-from kamopt.case import Case
+from kamopt.case.io import load_case, save_case
+from kamopt.case.tables import Case
+from kamopt.case.validate import GERMAN, PLAIN, check_case, format_number_de, parse_numbers
 from kamopt.errors import CaseError
-from kamopt.io import load_case, save_case
-from kamopt.validate import GERMAN, PLAIN, check_case, format_number_de, parse_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -481,7 +481,7 @@ def test_sample_company_loads_equally_in_all_three_forms(tmp_path):
 
 
 def test_generated_sample_round_trips_through_all_three_forms(tmp_path):
-    sample = pytest.importorskip("kamopt.sample")
+    sample = pytest.importorskip("kamopt.case.sample")
     case = sample.make_case(customers=120, managers=6, seed=11)
     for target, dialect in (
         (tmp_path / "p", "plain"),
@@ -617,7 +617,7 @@ def test_a_formatted_cell_in_the_last_row_costs_no_memory(tmp_path, plain_dir):
 
 def test_the_midterm_sheets_are_read_whole_too(tmp_path):
     """targets: a recorded size of one row must not drop the others."""
-    from kamopt.midterm import load_targets
+    from kamopt.planning.midterm import load_targets
 
     case = load_case(write_workbook(tmp_path / "c.xlsx", PLAIN_CASE))
     wb = openpyxl.load_workbook(tmp_path / "c.xlsx")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from kamopt.analysis.explain import explain
+from kamopt.case.io import save_case
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Hire, Scenario
 from kamopt.cli import main
 from kamopt.errors import CaseError, InfeasibleError, ScenarioError
-from kamopt.explain import explain
-from kamopt.io import save_case
-from kamopt.plan import VerificationError, plan, verify_plan
-from kamopt.prepare import override_notes, scenario_notes
-from kamopt.sample import make_case
-from kamopt.scenario import Hire, Scenario
+from kamopt.model.prepare import override_notes, scenario_notes
+from kamopt.planning.oneyear import VerificationError, plan, verify_plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
 
@@ -60,7 +60,7 @@ def test_malformed_leads_are_refused_with_the_key(data, message):
 
 
 def test_unknown_or_unavailable_ids_name_the_key_and_what_was_expected(case):
-    from kamopt.validate import check_against_scenario
+    from kamopt.case.validate import check_against_scenario
 
     sc = Scenario(leads={"K0001": "M99", "K9999": "M01", "K0002": "M02"},
                   unavailable_managers=("M02",))
@@ -144,7 +144,7 @@ def test_fixed_leads_beyond_a_managers_hours_are_explained_with_the_shortfall():
 
 
 def test_the_scenario_explorer_session_keeps_fixed_leads_like_plan(case, free):
-    from kamopt.session import PlanSession, explorer_scenario
+    from kamopt.analysis.session import PlanSession, explorer_scenario
 
     session = PlanSession(case)
     session.solve(explorer_scenario(mip_gap=0.0))
@@ -158,7 +158,7 @@ def test_the_scenario_explorer_session_keeps_fixed_leads_like_plan(case, free):
 
 
 def test_the_midterm_plan_keeps_a_fixed_lead_in_every_year(case, free):
-    from kamopt.midterm import MidtermAssumptions, plan_midterm
+    from kamopt.planning.midterm import MidtermAssumptions, plan_midterm
 
     cid, j = _moved(case, free)
     mp = plan_midterm(case, Scenario(mip_gap=0.0, time_limit=60, leads={cid: j}),
@@ -240,7 +240,7 @@ def test_ruling_out_every_eligible_manager_of_a_must_account_is_explained():
 
 
 def test_an_account_without_a_manager_left_says_why(case, free):
-    from kamopt.explain import explain
+    from kamopt.analysis.explain import explain
 
     ka = free.accounts[free.accounts["key_account"] == 1]
     cid = ka.index[0]
@@ -253,7 +253,7 @@ def test_an_account_without_a_manager_left_says_why(case, free):
 
 
 def test_the_session_and_the_command_line_rule_out_leads(case, free, tmp_path, capsys):
-    from kamopt.session import PlanSession, explorer_scenario
+    from kamopt.analysis.session import PlanSession, explorer_scenario
 
     ka = free.accounts[free.accounts["key_account"] == 1]
     cid, j = ka.index[1], ka.iloc[1]["manager_id"]
@@ -278,7 +278,7 @@ def test_a_fixed_lead_holds_while_its_manager_has_hours(case, free, search, monk
     (forced on) keeps the fix too, and the plan's notes say when it lapses."""
     import pandas as pd
 
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     if search:
         monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
@@ -301,7 +301,7 @@ def test_a_fixed_lead_holds_while_its_manager_has_hours(case, free, search, monk
 
 # ------------------------------------------------------- what fixed leads cost
 def test_what_each_fixed_lead_costs_agrees_with_brute_force():
-    from kamopt.sensitivity import lead_costs
+    from kamopt.analysis.sensitivity import lead_costs
 
     customers = [dict(customer_id=c, revenue=1e5, margin=0.3, potential=p, kam_hours=100,
                       industry=ind) for c, p, ind in (("A", 1e6, "Auto"), ("B", 8e5, "Chemie"),
@@ -346,7 +346,7 @@ def test_the_one_year_start_keeps_a_fixed_lead_that_lapses(case, free, commit):
     was dropped as invalid before)."""
     import pandas as pd
 
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     ka = free.accounts[(free.accounts["key_account"] == 1) & (free.accounts["level"] != "light")]
     cid = ka.index[0]

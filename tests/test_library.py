@@ -2,9 +2,9 @@
 
 import pytest
 
-from kamopt.library import ScenarioLibrary
-from kamopt.sample import make_case
-from kamopt.widgets import ScenarioExplorer
+from kamopt.case.sample import make_case
+from kamopt.present.library import ScenarioLibrary
+from kamopt.present.widgets import ScenarioExplorer
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The mid-term plan (kamopt.midterm): brute force on tiny cases, T = 1 against the one-year
+"""The mid-term plan (kamopt.planning.midterm): brute force on tiny cases, T = 1 against the one-year
 plan, invariants, inputs and their errors, outputs and the command line."""
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 
 import kamopt
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Level, Scenario
 from kamopt.errors import CaseError, InfeasibleError, ScenarioError
-from kamopt.midterm import (
+from kamopt.planning.midterm import (
     HireProfile,
     MidtermAssumptions,
     by_year,
@@ -30,8 +32,6 @@ from kamopt.midterm import (
     price_of_targets,
     target_table,
 )
-from kamopt.sample import make_case
-from kamopt.scenario import Level, Scenario
 from kamopt.testing import tiny_case
 
 NO_TARGETS = pd.DataFrame({"year": [], "scope": [], "order_intake": []})
@@ -316,8 +316,8 @@ def test_invariants(small_plan):
 def test_verify_finds_a_plan_that_breaks_a_rule(small_plan):
     import dataclasses
 
-    from kamopt.midterm import verify_midterm
-    from kamopt.plan import VerificationError
+    from kamopt.planning.midterm import verify_midterm
+    from kamopt.planning.oneyear import VerificationError
 
     mp, _ = small_plan
     acc = mp.accounts.copy()
@@ -339,9 +339,9 @@ def test_a_plan_pays_no_handover_where_an_account_keeps_its_manager(mid_model):
     year (seen on the sample); they are lowered to what the changes of hands need."""
     import dataclasses
 
-    from kamopt.midterm import _tidy_handover
-    from kamopt.midterm_search import round_lp
-    from kamopt.solve import Solution
+    from kamopt.planning.midterm import _tidy_handover
+    from kamopt.solve.backend import Solution
+    from kamopt.solve.midterm_search import round_lp
 
     mm, lp = mid_model
     start = round_lp(mm, lp.values)
@@ -449,11 +449,11 @@ def test_the_story_tells_the_price_of_the_targets_only_beyond_the_solvers_tolera
     assert "gives up no order intake in any year" in text and "that is the price" not in text
 
 
-# ------------------------------------------------ the search (kamopt.midterm_search)
+# ------------------------------------------------ the search (kamopt.solve.midterm_search)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_brute_force_through_the_neighbourhood_search(seed, monkeypatch):
     """With the search forced on tiny cases, the optimum is still found and proven."""
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
     monkeypatch.setattr(mt, "MIDTERM_ROOT_CHECKS", 10**6)  # HiGHS's proof, its root unbounded
@@ -472,8 +472,8 @@ def test_brute_force_through_the_neighbourhood_search(seed, monkeypatch):
 
 @pytest.fixture(scope="module")
 def mid_model():
-    from kamopt.midterm import build_midterm
-    from kamopt.solve import solve
+    from kamopt.planning.midterm import build_midterm
+    from kamopt.solve.backend import solve
 
     case = make_case(customers=40, managers=6, seed=3)
     a = MidtermAssumptions(handover_hours=30, hire_profiles=(
@@ -501,7 +501,7 @@ def _keeps_every_constraint(mm, x):
 def _searched_plan(monkeypatch, node_limit=60):
     """A 3-year plan of 30 customers through every step of the solve (the search forced on,
     four neighbourhoods): LP, rounding, search, HiGHS stopped at its root's budget."""
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
     monkeypatch.setattr(mt, "neighbourhood_budget", lambda scenario: 4)
@@ -548,7 +548,7 @@ def test_the_same_question_gets_the_same_plan_on_a_quiet_and_on_a_busy_machine(m
 def test_a_stop_by_the_time_limit_is_said(monkeypatch):
     """The time limit is only a safety net; when it is what stopped HiGHS, the plan says so
     (its status is then feasible, with the gap against the LP bound)."""
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     real = mt._full_mip
     monkeypatch.setattr(mt, "_full_mip", lambda mm, start, sc, t, **k: real(mm, start, sc, 1e-3,
@@ -562,7 +562,7 @@ def test_a_stop_by_the_time_limit_is_said(monkeypatch):
 
 
 def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
-    from kamopt.midterm_search import improve_by_neighbourhoods, round_lp
+    from kamopt.solve.midterm_search import improve_by_neighbourhoods, round_lp
 
     mm, lp = mid_model
     obj = mm.lp.arrays()["obj"]
@@ -581,8 +581,8 @@ def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
 def test_when_small_neighbourhoods_find_nothing_the_steps_grow_then_the_search_stops(
         mid_model, monkeypatch):
     """The steps grow in nodes (a work budget, not seconds) and the search stops by itself."""
-    import kamopt.midterm_search as ms
-    from kamopt.solve import Solution
+    import kamopt.solve.midterm_search as ms
+    from kamopt.solve.backend import Solution
 
     mm, lp = mid_model
     limits, time_limits = [], []
@@ -610,7 +610,7 @@ def test_when_small_neighbourhoods_find_nothing_the_steps_grow_then_the_search_s
 def test_a_start_short_of_a_hard_target_is_no_plan():
     """With hard targets the shortfall column is bounded at 0: a start that falls short of
     a target breaks that bound and must not be used (nor returned) as a plan."""
-    from kamopt.midterm import _best_start, build_midterm
+    from kamopt.planning.midterm import _best_start, build_midterm
 
     case = make_case(customers=8, managers=2, seed=2)
     total = case.customers["revenue"].sum()
@@ -636,7 +636,7 @@ def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, root_
     """Through the search path, with HiGHS not run (0: the LP bound stands), stopped early in
     its root (a small root budget) or not: the bound is at least the plan and at most the LP
     bound, and the result says which budget stopped it."""
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
     monkeypatch.setattr(mt, "MIDTERM_ROOT_CHECKS", root_checks)
@@ -655,7 +655,7 @@ def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, root_
 # ------------------------------------------------ hard targets: searching for a plan
 def _hard_model(target_share: float, seed: int = 3):
     """A 3-year model of 40 customers whose 2029 company target is hard."""
-    from kamopt.midterm import build_midterm
+    from kamopt.planning.midterm import build_midterm
 
     case = make_case(customers=40, managers=6, seed=seed)
     must = case.customers["status"] == "must"
@@ -669,8 +669,8 @@ def _hard_model(target_share: float, seed: int = 3):
 
 
 def test_from_a_plan_short_of_a_hard_target_the_search_reaches_one_that_meets_it():
-    from kamopt.midterm import _best_start, _reach_hard_targets
-    from kamopt.solve import solve
+    from kamopt.planning.midterm import _best_start, _reach_hard_targets
+    from kamopt.solve.backend import solve
 
     mm = _hard_model(1.03)
     lp = solve(mm.lp, relax=True)
@@ -688,7 +688,7 @@ def test_a_hard_target_not_reached_names_the_closest_plan(monkeypatch, stopped_b
     """The LP meets the target, no plan is found within the budget: exit 4's message says by
     how much the closest plan found misses each target, and what stopped the search (its
     work budget, or the time limit as a safety net)."""
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
     from kamopt.errors import SolverError
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
@@ -700,9 +700,9 @@ def test_a_hard_target_not_reached_names_the_closest_plan(monkeypatch, stopped_b
 
     # a start far short of the target, and a search that stops at its budget (or at the
     # time limit) without a plan: HiGHS, without a plan to start from, is not run
-    monkeypatch.setattr("kamopt.midterm_search.round_lp",
+    monkeypatch.setattr("kamopt.solve.midterm_search.round_lp",
                         lambda mm, values: mm._builder.vector(nothing_frame(), {}))
-    monkeypatch.setattr("kamopt.midterm_search.improve_by_neighbourhoods", no_closer)
+    monkeypatch.setattr("kamopt.solve.midterm_search.improve_by_neighbourhoods", no_closer)
     mm = _hard_model(1.03)
     sc = Scenario(time_limit=5, mip_gap=0.001, node_limit=1000)
     within = (f"the work budget (1,000 nodes, {mt.neighbourhood_budget(sc)} neighbourhoods; "
@@ -757,7 +757,7 @@ def _out_of_reach(monkeypatch, hard, soft=None):
     """Plan a target of twice the revenue with hard targets, the solves replaced:
     ``hard(sol)`` gives the result of the solve with hard targets, ``soft(sol)`` that of the
     re-solve with soft targets (from the real solve's ``sol``)."""
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     real = mt._solve
 
@@ -782,7 +782,7 @@ def test_a_hard_target_not_met_within_the_budget_is_not_called_impossible(monkey
     nothing proven: the message says what stopped it and that the best plan found with the
     targets soft falls short, not that the target cannot be met."""
     from kamopt.errors import SolverError
-    from kamopt.solve import Solution
+    from kamopt.solve.backend import Solution
 
     why = "Time limit reached" if stopped_by == "time" else "Solution limit reached"
     stopped = Solution("error", None, None, None, 7.0, "highs",
@@ -791,7 +791,7 @@ def test_a_hard_target_not_met_within_the_budget_is_not_called_impossible(monkey
         _out_of_reach(monkeypatch, lambda _: stopped)
     text = str(info.value)
     assert "cannot be met" not in text and "proved" not in text
-    import kamopt.midterm as mt
+    import kamopt.planning.midterm as mt
 
     n = mt.neighbourhood_budget(Scenario(node_limit=1000))
     within = ("the time limit (7 s" if stopped_by == "time"
@@ -807,7 +807,7 @@ def test_a_hard_target_not_met_within_the_budget_is_not_called_impossible(monkey
 def test_requirements_proven_out_of_reach_even_with_soft_targets_are_infeasible(monkeypatch):
     """No plan within the time limit with hard targets, and none at all with them soft: that is
     proven (exit 3), not a time-limit message."""
-    from kamopt.solve import Solution
+    from kamopt.solve.backend import Solution
 
     stopped = Solution("error", None, None, None, 7.0, "highs", message="Time limit reached",
                        stopped_by="time")
@@ -824,8 +824,8 @@ def test_a_proven_shortfall_found_by_a_soft_plan_not_proven_best_says_found(monk
     the time limit, the safety net, stopped it)."""
     import dataclasses
 
-    from kamopt.midterm import shortfall_messages
-    from kamopt.solve import Solution
+    from kamopt.planning.midterm import shortfall_messages
+    from kamopt.solve.backend import Solution
 
     proven = Solution("infeasible", None, None, None, 1.0, "highs", message="infeasible")
     with pytest.raises(InfeasibleError) as info:
@@ -906,7 +906,7 @@ def test_years_argument_is_checked():
 def _cli(argv):
     import argparse
 
-    from kamopt.midterm import add_midterm_command
+    from kamopt.cli.midterm import add_midterm_command
 
     parser = argparse.ArgumentParser(prog="kamopt")
     sub = parser.add_subparsers(dest="command", required=True)

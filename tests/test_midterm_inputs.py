@@ -17,9 +17,12 @@ import pandas as pd
 import pytest
 
 import kamopt
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Scenario
+from kamopt.case.validate import format_number_de
 from kamopt.cli import main
 from kamopt.errors import CaseError, ScenarioError
-from kamopt.midterm import (
+from kamopt.planning.midterm import (
     MidtermAssumptions,
     load_capacity_by_year,
     load_targets,
@@ -27,9 +30,6 @@ from kamopt.midterm import (
     parse_targets,
     plan_midterm,
 )
-from kamopt.sample import make_case
-from kamopt.scenario import Scenario
-from kamopt.validate import format_number_de
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -330,9 +330,9 @@ def test_the_printed_table_shows_small_shortfalls_and_keeps_columns_apart():
     """A shortfall of 4,217 EUR read '0.0 M'; a 2-trillion intake ran into the next column."""
     from types import SimpleNamespace
 
-    from kamopt.midterm import headline
-    from kamopt.sample import make_case
-    from kamopt.scenario import Scenario
+    from kamopt.case.sample import make_case
+    from kamopt.case.scenario import Scenario
+    from kamopt.planning.midterm import headline
 
     def table(intake, target, short, net):
         years = pd.DataFrame({"intake": intake, "target": target, "shortfall": short,

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kamopt.case.scenario import Level, Scenario
 from kamopt.errors import InfeasibleError
-from kamopt.plan import plan
-from kamopt.prepare import effective_status
-from kamopt.scenario import Level, Scenario
+from kamopt.model.prepare import effective_status
+from kamopt.planning.oneyear import plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
 ONE_LEVEL = (Level("standard", 1.0, 1.0),)
@@ -128,10 +128,10 @@ def test_cbc_gives_the_same_optimum_as_highs():
 def test_cbc_refuses_a_case_too_large_for_it_before_solving(monkeypatch):
     import importlib
 
+    from kamopt.case.sample import make_case
     from kamopt.errors import SolverError
-    from kamopt.sample import make_case
 
-    plan_module = importlib.import_module("kamopt.plan")  # kamopt.plan is also the function
+    plan_module = importlib.import_module("kamopt.planning.oneyear")  # kamopt.planning.oneyear is also the function
     monkeypatch.setattr(plan_module, "PRICING_THRESHOLD", 500)  # the sample's limit is 60,000
     monkeypatch.setattr(plan_module, "build", lambda d: pytest.fail("built a model for CBC"))
     with pytest.raises(SolverError, match=r"too large for CBC: [\d,]+ \(customer, manager, level\) "
@@ -140,7 +140,7 @@ def test_cbc_refuses_a_case_too_large_for_it_before_solving(monkeypatch):
 
 
 def test_cbc_returns_a_sound_plan_with_a_valid_bound_where_it_alone_finds_none():
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     case = make_case(200, 10, seed=1)
     # CBC alone, as kamopt called it before, finds no plan for this case in 5 s
@@ -295,8 +295,8 @@ def test_the_optimum_equals_brute_force_and_every_plan_keeps_the_invariants(cs):
 def test_plan_takes_paths_and_a_dict_as_a_user_would_pass_them(tmp_path):
     from pathlib import Path
 
-    from kamopt.io import load_case, save_case
-    from kamopt.sample import make_case
+    from kamopt.case.io import load_case, save_case
+    from kamopt.case.sample import make_case
 
     folder = save_case(make_case(customers=12, managers=3, seed=2), tmp_path / "case")
     (tmp_path / "s.yml").write_text("name: from-file\nmip_gap: 0.0\n")
@@ -319,12 +319,12 @@ def test_a_loose_gap_from_relax_and_fix_stays_honest(start_within, gap, seed, mo
     plan, that plan proven against the LP bound: seeds 1 and 3 at 5%), the plan is within
     the gap of the true optimum and the bound it reports is valid (never below the optimum)."""
 
-    from kamopt.model import build
-    from kamopt.prepare import prepare
-    from kamopt.sample import make_case
-    from kamopt.solve import solve
+    from kamopt.case.sample import make_case
+    from kamopt.model.oneyear import build
+    from kamopt.model.prepare import prepare
+    from kamopt.solve.backend import solve
 
-    monkeypatch.setattr("kamopt.strategy.START_WITHIN", start_within)
+    monkeypatch.setattr("kamopt.solve.strategy.START_WITHIN", start_within)
     case = make_case(customers=60, managers=5, seed=seed)
     scenario = Scenario(mip_gap=gap)
     exact = solve(build(prepare(case, scenario)).lp, time_limit=60, mip_gap=0.0)
@@ -345,10 +345,10 @@ def test_a_budget_stop_is_searched_honest_and_the_same_on_a_busy_machine():
     import subprocess
     import sys
 
-    from kamopt.model import build
-    from kamopt.prepare import prepare
-    from kamopt.sample import make_case
-    from kamopt.solve import solve
+    from kamopt.case.sample import make_case
+    from kamopt.model.oneyear import build
+    from kamopt.model.prepare import prepare
+    from kamopt.solve.backend import solve
 
     case = make_case(80, 6, seed=3)
     scenario = Scenario(mip_gap=0.0, node_limit=1, time_limit=600)

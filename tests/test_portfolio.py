@@ -1,4 +1,4 @@
-"""The customer portfolio: quadrants, ABC classes, concentration (kamopt.portfolio)."""
+"""The customer portfolio: quadrants, ABC classes, concentration (kamopt.analysis.portfolio)."""
 
 import numpy as np
 import pandas as pd
@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kamopt.case import Case
-from kamopt.portfolio import (
+from kamopt.analysis.portfolio import (
     QUADRANTS,
     abc_classes,
     concentration_curve,
@@ -15,6 +14,7 @@ from kamopt.portfolio import (
     portfolio,
     quadrant_summary,
 )
+from kamopt.case.tables import Case
 
 
 def customers(**cols) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The model against a published case: Pfizer Turkey's sales territories (kamopt.published).
+"""The model against a published case: Pfizer Turkey's sales territories (kamopt.case.published).
 
 The figures come from the case (Köksalan and Batun, INFORMS Transactions on
 Education, 2009) and were re-computed independently (shared/validation); kamopt
@@ -15,16 +15,16 @@ import pandas as pd
 import pytest
 
 import kamopt
-from kamopt.baselines import BaselineError, account_economics, plan_from_decisions
-from kamopt.cli import main
-from kamopt.io import load_case
-from kamopt.published import (
+from kamopt.analysis.baselines import BaselineError, account_economics, plan_from_decisions
+from kamopt.case.io import load_case
+from kamopt.case.published import (
     PFIZER_FIGURES,
     disruption_weight,
     pfizer_scenario,
     pfizer_turkey,
     read_pfizer_turkey,
 )
+from kamopt.cli import main
 from kamopt.testing import assert_plan_sound
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "validation" / "pfizer_turkey"
@@ -140,7 +140,7 @@ def test_the_workbook_shows_small_hours_with_decimals(table, tmp_path):
 
 def test_the_mid_term_plan_repeats_the_least_distance_and_says_why_handovers_block_it(table):
     from kamopt.errors import InfeasibleError
-    from kamopt.midterm import MidtermAssumptions, plan_midterm
+    from kamopt.planning.midterm import MidtermAssumptions, plan_midterm
 
     case = pfizer_turkey(table, "distance")
     none = pd.DataFrame({"year": [], "scope": [], "order_intake": []})
@@ -152,7 +152,7 @@ def test_the_mid_term_plan_repeats_the_least_distance_and_says_why_handovers_blo
     assert mp.status == "optimal"
     assert -mp.kpis["npv"] == pytest.approx(2 * PFIZER_FIGURES["min_distance"], abs=1e-2)
     # the headline in whole units for a case this small (not "-0.00 M")
-    from kamopt.midterm import headline
+    from kamopt.planning.midterm import headline
 
     assert re.search(r"\n  2027 +0 +- +- +22 +0 +-155\n  2028 ", headline(mp))
     # 40 h of handover per change of hands cannot fit a 1.2 h year: today's out-of-band

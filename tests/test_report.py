@@ -12,14 +12,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kamopt import htmlreport
+from kamopt.cli.report import add_report_command
 from kamopt.errors import InputError
-from kamopt.htmlreport import (
+from kamopt.present import htmlreport as htmlreport
+from kamopt.present.htmlreport import (
     INSTALLED_NOTEBOOK,
     MIDTERM_NOTEBOOK,
     NOTEBOOK,
     ReportError,
-    add_report_command,
     inject_parameters,
     is_checked,
     render_report,
@@ -186,7 +186,7 @@ def test_the_wheel_installs_the_report_notebooks(tmp_path):
     data = sorted(n for n in names if n.endswith(".ipynb"))
     assert data == [f"kamopt-0.1.0.data/data/{INSTALLED_NOTEBOOK.with_name(name).as_posix()}"
                     for name in (NOTEBOOK.name, MIDTERM_NOTEBOOK)], data
-    assert "kamopt/htmlreport.py" in names
+    assert "kamopt/present/htmlreport.py" in names
 
 
 def test_the_report_command_registers_on_the_cli():
@@ -227,10 +227,10 @@ def test_the_story_notebooks_check_a_headline_and_take_parameters(name):
 def test_a_case_without_activities_or_departments_gets_its_report(tmp_path):
     """departments.csv, activities.csv and responses.csv are optional: the report says so."""
     from kamopt import Case
-    from kamopt.io import save_case
-    from kamopt.sample import make_case
-    from kamopt.schema import ACTIVITIES, DEPARTMENTS
-    from kamopt.validate import empty_table
+    from kamopt.case.io import save_case
+    from kamopt.case.sample import make_case
+    from kamopt.case.schema import ACTIVITIES, DEPARTMENTS
+    from kamopt.case.validate import empty_table
 
     c = make_case(customers=40, managers=4, seed=3)
     bare = save_case(Case(c.customers, c.managers, empty_table(ACTIVITIES),
@@ -260,7 +260,7 @@ def test_the_territory_case_gets_its_report_with_rules_balanced_to_the_minimums(
 def test_a_rule_of_thumb_that_cannot_be_filled_is_left_out_with_the_reason(tmp_path):
     """Today's coverage cannot reach a manager's minimum workload: the report compares with
     the two other rules and says why today's is not among them."""
-    from kamopt.io import save_case
+    from kamopt.case.io import save_case
     from kamopt.testing import tiny_case
 
     case = tiny_case([dict(customer_id="A", revenue=1e6, margin=0.3, potential=1e6,
@@ -280,9 +280,9 @@ def test_a_rule_of_thumb_that_cannot_be_filled_is_left_out_with_the_reason(tmp_p
 def test_the_mid_term_report_tells_targets_hires_and_the_price_of_the_targets(tmp_path, capfd):
     """`kamopt report --assumptions`: notebook 4 on another case than the sample, as HTML
     without code; the sample's own checks and the model's formulas are left out."""
+    from kamopt.case.io import save_case
+    from kamopt.case.sample import make_case
     from kamopt.cli import main
-    from kamopt.io import save_case
-    from kamopt.sample import make_case
 
     case = make_case(customers=40, managers=4, seed=3)
     folder = save_case(case, tmp_path / "case")

@@ -1,4 +1,4 @@
-"""The sample company (kamopt.sample) and the shipped data/sample and data/scenarios."""
+"""The sample company (kamopt.case.sample) and the shipped data/sample and data/scenarios."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamopt import io as kio
-from kamopt.case import Case
-from kamopt.sample import make_case, write_sample
-from kamopt.scenario import Scenario
-from kamopt.schema import ACTIVITY_KINDS, TABLES
+from kamopt.case import io as kio
+from kamopt.case.sample import make_case, write_sample
+from kamopt.case.scenario import Scenario
+from kamopt.case.schema import ACTIVITY_KINDS, TABLES
+from kamopt.case.tables import Case
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -252,7 +252,7 @@ def test_data_sample_is_make_case_with_the_defaults(default):
     if loaded is not None:
         assert loaded == default
         return
-    # until kamopt.io.load_case exists: compare the CSVs column by column
+    # until kamopt.case.io.load_case exists: compare the CSVs column by column
     for name in default.tables:
         disk = pd.read_csv(SAMPLE / f"{name}.csv", keep_default_na=False, encoding="utf-8")
         flat = kio._to_frame(default, name)
@@ -308,13 +308,13 @@ def test_scenarios_load(name, default):
 
 
 def test_no_other_scenario_files():
-    # midterm_*.yml hold the mid-term assumptions (kamopt.midterm), not one-year scenarios
+    # midterm_*.yml hold the mid-term assumptions (kamopt.planning.midterm), not one-year scenarios
     one_year = {p.stem for p in SCENARIOS.glob("*.yml") if not p.stem.startswith("midterm_")}
     assert one_year == EXPECTED_SCENARIOS
 
 
 def test_midterm_assumption_files_load():
-    from kamopt.midterm import MidtermAssumptions
+    from kamopt.planning.midterm import MidtermAssumptions
 
     files = list(SCENARIOS.glob("midterm_*.yml"))
     assert files

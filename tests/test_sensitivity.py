@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from test_plan import small_cases
 
 import kamopt
+from kamopt.analysis.sensitivity import Grid, Sweep, grid, grid_chart, sweep, sweep_chart
+from kamopt.case.io import save_case
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Scenario
 from kamopt.cli import main
 from kamopt.errors import ScenarioError
-from kamopt.io import save_case
-from kamopt.sample import make_case
-from kamopt.scenario import Scenario
-from kamopt.sensitivity import Grid, Sweep, grid, grid_chart, sweep, sweep_chart
 from kamopt.testing import brute_force, tiny_case
 
 
@@ -164,7 +164,7 @@ def test_the_chart_shows_the_swing_customers(case):
     # a level has the same colour in every chart: light pale, standard mid, intensive dark
     from matplotlib.colors import to_hex
 
-    from kamopt.sensitivity import _LEVEL_COLORS
+    from kamopt.analysis.sensitivity import _LEVEL_COLORS
 
     legend = bottom.get_legend()
     shown = {t.get_text(): to_hex(h.get_facecolor()) for t, h in
@@ -286,7 +286,7 @@ def test_a_grid_of_equal_plans_is_drawn_light_with_dark_text(case):
     from matplotlib.colors import to_rgb
 
     c = case.customers.assign(status="exclude")
-    nobody = kamopt.case.Case(customers=c, managers=case.managers, activities=case.activities,
+    nobody = kamopt.case.tables.Case(customers=c, managers=case.managers, activities=case.activities,
                               departments=case.departments, responses=case.responses)
     g = grid(nobody, Scenario(mip_gap=0.01), "realization", [0.1, 0.4], "capacity_scale",
              [0.5, 1.0])
@@ -301,12 +301,12 @@ def test_a_grid_of_equal_plans_is_drawn_light_with_dark_text(case):
 
 def test_decisions_that_pay_are_said_to_gain_not_to_cost_nothing(tmp_path):
     """A fixed lead of an excluded customer: without it the plan earns less."""
-    from kamopt.sensitivity import lead_costs
+    from kamopt.analysis.sensitivity import lead_costs
 
     case = make_case(customers=12, managers=3, seed=4)
     c = case.customers.copy()
     c["status"] = "exclude"
-    case = kamopt.case.Case(customers=c, managers=case.managers, activities=case.activities,
+    case = kamopt.case.tables.Case(customers=c, managers=case.managers, activities=case.activities,
                             departments=case.departments, responses=case.responses)
     m = case.managers.index[case.managers["seniority"] >= c["tier"].iloc[0]][0]
     sc = Scenario(mip_gap=0.0, leads=((c.index[0], m),))

@@ -2,10 +2,10 @@
 
 import pytest
 
+from kamopt.analysis.session import PlanSession, explorer_scenario
+from kamopt.case.scenario import Hire, Level, Scenario
 from kamopt.errors import InfeasibleError
-from kamopt.plan import plan
-from kamopt.scenario import Hire, Level, Scenario
-from kamopt.session import PlanSession, explorer_scenario
+from kamopt.planning.oneyear import plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
 GAP = 0.01
@@ -27,7 +27,7 @@ def sample_case():
 
 @pytest.fixture(scope="module")
 def small_case():
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     return make_case(customers=60, managers=5, seed=3)
 

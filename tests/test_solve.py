@@ -1,4 +1,4 @@
-"""kamopt.solve: HiGHS and CBC from a start and with fixed columns; HiGHS in a background thread."""
+"""kamopt.solve.backend: HiGHS and CBC from a start and with fixed columns; HiGHS in a background thread."""
 
 import itertools
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamopt.model import LinearModel
-from kamopt.solve import highs_model, relative_gap, run_highs, solve
+from kamopt.model.oneyear import LinearModel
+from kamopt.solve.backend import highs_model, relative_gap, run_highs, solve
 
 
 def knapsacks(n: int, m: int, seed: int) -> tuple[LinearModel, np.ndarray, np.ndarray, np.ndarray]:

@@ -5,21 +5,21 @@ import json
 
 import pytest
 
-from kamopt.session import PlanSession, explorer_scenario
-from kamopt.store import (
+from kamopt.analysis.session import PlanSession, explorer_scenario
+from kamopt.analysis.store import (
     NotASavedScenario,
-    add_compare_command,
     compare,
     delete_scenario,
     list_scenarios,
     load_scenario,
     save_scenario,
 )
+from kamopt.cli.compare import add_compare_command
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     case = make_case(customers=60, managers=5, seed=3)
     root = tmp_path_factory.mktemp("scenarios")
@@ -148,9 +148,14 @@ def test_a_folder_that_is_not_a_saved_scenario_exits_2_with_a_clear_message(save
 def midterm_plans(tmp_path_factory):
     """Two 2-year plans of a small case, as `kamopt plan --years 2 --out` writes them: the
     second loses a manager, so it earns less and its key accounts differ."""
-    from kamopt.midterm import HireProfile, MidtermAssumptions, plan_midterm, write_midterm_outputs
-    from kamopt.sample import make_case
-    from kamopt.scenario import Scenario
+    from kamopt.case.sample import make_case
+    from kamopt.case.scenario import Scenario
+    from kamopt.planning.midterm import (
+        HireProfile,
+        MidtermAssumptions,
+        plan_midterm,
+        write_midterm_outputs,
+    )
 
     case = make_case(customers=24, managers=3, seed=2)
     root = tmp_path_factory.mktemp("midterm")
@@ -253,7 +258,7 @@ def test_compare_writes_a_workbook_a_consultant_can_hand_on(saved, midterm_plans
 
 
 def test_with_the_case_the_changes_name_the_customers(saved, midterm_plans, tmp_path, capsys):
-    from kamopt.io import save_case
+    from kamopt.case.io import save_case
 
     root, base, _, _ = saved
     case = base.case
@@ -410,7 +415,7 @@ def test_a_plan_table_that_is_not_its_summarys_exits_2_saying_both_numbers(saved
 
 def test_plans_of_different_customers_or_cases_are_refused_or_noted(saved, midterm_plans,
                                                                      tmp_path, capsys):
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     root, base = saved[0], saved[1]
     ids = list(base.accounts.index)

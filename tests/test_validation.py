@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from small_case import ACTIVITIES, DEPARTMENTS, RESPONSES
 
+from kamopt.case.io import load_case, save_case
+from kamopt.case.scenario import Level, Scenario
+from kamopt.case.validate import CAP, check_against_scenario, check_case
 from kamopt.cli import main
 from kamopt.errors import CaseError, Problem
-from kamopt.io import load_case, save_case
-from kamopt.scenario import Level, Scenario
-from kamopt.validate import CAP, check_against_scenario, check_case
 
 CUSTOMERS = """\
 customer_id,name,industry,revenue,margin,potential,kam_hours,tier,current_manager,status
@@ -576,8 +576,8 @@ def test_scenario_ids_must_exist_in_the_case(tmp_path):
 
 def test_a_scenario_that_overrides_the_case_status_is_named_not_silent(tmp_path):
     """A scenario's must/exclude wins over the case's (scenario analysis), and the notes say so."""
-    from kamopt.prepare import effective_status, override_notes, status_overrides
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
+    from kamopt.model.prepare import effective_status, override_notes, status_overrides
 
     case = make_case(customers=30, managers=3, seed=1)
     ids = case.customers.index
@@ -669,14 +669,14 @@ def test_a_misspelt_optional_sheet_is_named_not_ignored(tmp_path):
 
 
 def test_the_other_tables_are_those_the_mid_term_plan_reads():
-    from kamopt.midterm import CAPACITY_BY_YEAR, TARGETS
-    from kamopt.schema import OTHER_TABLES
+    from kamopt.case.schema import OTHER_TABLES
+    from kamopt.planning.midterm import CAPACITY_BY_YEAR, TARGETS
 
     assert OTHER_TABLES == (TARGETS.name, CAPACITY_BY_YEAR.name)
 
 
 def test_a_misspelt_required_sheet_is_named(tmp_path):
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     save_case(make_case(customers=8, managers=2, seed=1), tmp_path / "c.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
@@ -691,14 +691,14 @@ def test_a_misspelt_required_sheet_is_named(tmp_path):
 @pytest.mark.parametrize("name", ["customers", "managers", "activities", "departments",
                                   "responses", "pair_costs"])
 def test_an_empty_table_is_what_a_header_only_file_parses_to(name):
-    """kamopt.case.empty_table (the default of a table a case lacks, and Case's pair_costs)
+    """kamopt.case.tables.empty_table (the default of a table a case lacks, and Case's pair_costs)
     builds the frame without the parser: it must be the one the parser gives."""
     import numpy as np
     import pandas as pd
 
-    from kamopt.case import empty_table
-    from kamopt.schema import TABLES_BY_NAME
-    from kamopt.validate import ProblemLog, RawTable, parse_table, text_array
+    from kamopt.case.schema import TABLES_BY_NAME
+    from kamopt.case.tables import empty_table
+    from kamopt.case.validate import ProblemLog, RawTable, parse_table, text_array
 
     table = TABLES_BY_NAME[name]
     raw = RawTable(table.file, [c.name for c in table.columns],

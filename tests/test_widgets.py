@@ -4,14 +4,14 @@ import html
 
 import pytest
 
-from kamopt.plan import plan
-from kamopt.session import explorer_scenario
-from kamopt.widgets import SOLVING, ScenarioExplorer
+from kamopt.analysis.session import explorer_scenario
+from kamopt.planning.oneyear import plan
+from kamopt.present.widgets import SOLVING, ScenarioExplorer
 
 
 @pytest.fixture(scope="module")
 def case():
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     return make_case(customers=60, managers=5, seed=3)
 
@@ -126,7 +126,7 @@ def test_a_plan_stopped_at_its_budget_or_the_time_limit_is_marked_not_proven(cas
 def test_a_change_shows_a_provisional_plan_at_once_then_the_plan_of_kamopt_plan(case):
     """In the app the refinement runs in a thread: the repaired plan is shown first, marked
     provisional with its gap; then the figures of the plan kamopt plan writes."""
-    from kamopt.plan import plan
+    from kamopt.planning.oneyear import plan
 
     ex = ScenarioExplorer(case, background=True)
     ex.wait()
@@ -169,8 +169,8 @@ def test_a_new_change_cancels_the_refinement_under_way(case, monkeypatch):
 
 def test_the_app_shows_the_notebooks_utilisation_chart(case):
     """One chart function for the explorer (the app) and notebook 2 / the report: same picture."""
-    from kamopt.charts import manager_utilisation
-    from kamopt.widgets import _png
+    from kamopt.present.charts import manager_utilisation
+    from kamopt.present.widgets import _png
 
     ex = ScenarioExplorer(case)
     assert ex.chart.value == _png(manager_utilisation(ex.plan.managers))
@@ -213,7 +213,7 @@ def test_any_error_in_a_callback_is_shown_not_lost(case, monkeypatch):
 
 
 def test_save_from_the_explorer(case, tmp_path):
-    from kamopt.store import load_scenario
+    from kamopt.analysis.store import load_scenario
 
     ex = ScenarioExplorer(case)
     folder = ex.save("mine", root=tmp_path)
@@ -223,7 +223,7 @@ def test_save_from_the_explorer(case, tmp_path):
 # ------------------------------------------------------------------ the mid-term tab
 @pytest.fixture(scope="module")
 def small():
-    from kamopt.sample import make_case
+    from kamopt.case.sample import make_case
 
     return make_case(customers=30, managers=4, seed=1)
 
@@ -311,7 +311,7 @@ def test_a_case_without_targets_plans_without_them(small):
 def test_bad_targets_and_solver_errors_are_shown_not_raised(small, monkeypatch):
     import pandas as pd
 
-    import kamopt.widgets as widgets
+    import kamopt.present.widgets as widgets
     from kamopt.errors import SolverError
 
     bad = pd.DataFrame({"year": [2027], "scope": ["region:Atlantis"], "order_intake": [1.0]})
@@ -386,7 +386,7 @@ def test_the_robustness_tab_shows_what_it_cannot_do(case, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("the solver fell over")
 
-    monkeypatch.setattr("kamopt.sensitivity.sweep", boom)
+    monkeypatch.setattr("kamopt.analysis.sensitivity.sweep", boom)
     tab.controls["parameter"].value = "retention"
     assert tab.run() is None
     assert "the solver fell over" in tab.status.value and isinstance(tab.error, RuntimeError)
@@ -524,7 +524,7 @@ def test_every_manager_away_shows_the_empty_plan_not_a_stuck_solving(case):
 
 def test_an_error_while_showing_the_plan_is_shown_not_raised(case, monkeypatch):
     ex = ScenarioExplorer(case)
-    monkeypatch.setattr("kamopt.widgets.plan_table_html", lambda p: 1 / 0)
+    monkeypatch.setattr("kamopt.present.widgets.plan_table_html", lambda p: 1 / 0)
     ex.controls["realization"].value = 0.25  # must not raise out of the callback
     assert ex.status.value.startswith("Error: ZeroDivisionError") and ex.status.value != SOLVING
 
@@ -532,16 +532,16 @@ def test_an_error_while_showing_the_plan_is_shown_not_raised(case, monkeypatch):
 def test_a_failed_solve_after_a_rebuild_does_not_break_the_next_ones(case, monkeypatch):
     """The session kept the old model's plan after a rebuilt model failed; the next solve of
     the new model then compared a plan of the wrong size (a matmul error) until it changed."""
-    from kamopt import session as sess
-    from kamopt.session import PlanSession
-    from kamopt.solve import Solution
+    from kamopt.analysis import session as sess
+    from kamopt.analysis.session import PlanSession
+    from kamopt.solve.backend import Solution
 
     s = PlanSession(case)
     s.solve(explorer_scenario())
     real = sess.run_highs
     monkeypatch.setattr(sess, "run_highs", lambda *a, **k: Solution(
         "error", None, None, None, 0.0, "highs", message="HiGHS stopped without a plan: Empty"))
-    with_hire = explorer_scenario(hires=(__import__("kamopt").scenario.Hire(count=1),))
+    with_hire = explorer_scenario(hires=(__import__("kamopt.case.scenario").case.scenario.Hire(count=1),))
     assert s.quick(with_hire) is None  # a new structure (a hire's columns): rebuilt, no plan
     monkeypatch.setattr(sess, "run_highs", real)
     p = s.quick(with_hire.replace(realization=0.25))  # the same structure: not rebuilt
@@ -611,7 +611,7 @@ def test_errors_read_in_the_explorers_words_not_the_scenarios_fields(case):
 def test_an_error_while_showing_the_robustness_sweep_is_shown_not_raised(case, monkeypatch):
     ex = ScenarioExplorer(case)
     tab = ex.robustness
-    monkeypatch.setattr("kamopt.widgets.swing_table_html", lambda sw: 1 / 0)
+    monkeypatch.setattr("kamopt.present.widgets.swing_table_html", lambda sw: 1 / 0)
     assert tab.run() is None  # must not raise out of the button's callback
     assert tab.status.value.startswith("Cannot tell: division by zero")
     assert not tab.button.disabled

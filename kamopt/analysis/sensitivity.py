@@ -1,0 +1,758 @@
+"""How robust is the plan to one assumption? Plan the case at several values of it.
+
+Many inputs of a key-account plan are estimates: the share of cross-selling
+potential that key-account management realises (``realization``), the share
+of current revenue that key-account status protects (``retention``), the
+hours managers will really have (``capacity_scale``). :func:`sweep` plans the
+case at each value of one scenario parameter, everything else unchanged, and
+returns a :class:`Sweep`:
+
+* ``table``: per value, the plan's status, proven gap, net contribution,
+  bound, key accounts, hours and cost;
+* ``selection``: each customer that is a key account in at least one plan,
+  with its coverage level per value ("" where it is not a key account);
+* ``core``: the key accounts of *every* plan, a selection that holds
+  whatever value the assumption turns out to have;
+* ``swing``: the customers that are key accounts in some plans only, with
+  the values at which they are.
+
+Each plan is the optimum of its value within the scenario's ``mip_gap``. Among
+near-equal plans the solver picks one, so a customer that is in at one value,
+out at the next and in again may owe that to the tolerance rather than to the
+assumption; :meth:`Sweep.summary_text` says how many customers do so.
+
+Examples
+--------
+>>> from kamopt.case.sample import make_case
+>>> case = make_case(customers=30, managers=3, seed=1)
+>>> sw = sweep(case, Scenario(mip_gap=0.0), "realization", [0.2, 0.3, 0.4])
+>>> sw.table["value"].tolist()
+[0.2, 0.3, 0.4]
+>>> bool(sw.table["objective"].is_monotonic_increasing)  # more realised, never less earned
+True
+>>> set(sw.core) <= set(sw.selection.index)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from kamopt.case.scenario import Scenario
+from kamopt.case.tables import Case
+from kamopt.errors import InfeasibleError, Problem, ScenarioError
+from kamopt.model.prepare import decisions_text
+from kamopt.present.charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
+
+#: the scenario parameters a sweep can vary, with what they mean and how a value reads
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "realization": ("share of a key account's potential realised at standard coverage", "share"),
+    "retention": ("share of current revenue that key-account status protects", "share"),
+    "industry_fit": ("extra realisation when the lead manager knows the industry", "share"),
+    "capacity_scale": ("share of every manager's hours available for key accounts", "share"),
+    "continuity_bonus": ("EUR a year for keeping an account with today's manager", "eur"),
+    "budget": ("yearly budget for key-account management, EUR", "eur"),
+    "max_key_accounts": ("the most key accounts", "count"),
+    "min_key_accounts": ("the fewest key accounts", "count"),
+}
+
+TABLE_COLUMNS = ["value", "status", "mip_gap", "objective", "bound", "key_accounts",
+                 "hours_used", "hours_available", "cost", "value_from_potential",
+                 "value_from_retention", "reason"]
+
+
+def value_text(parameter: str, v: float) -> str:
+    """A parameter's value as a reader expects it.
+
+    >>> value_text("realization", 0.25), value_text("budget", 2.5e6), value_text("max_key_accounts", 40)
+    ('25%', '2.5 M€', '40')
+    """
+    kind = PARAMETERS.get(parameter, ("", "number"))[1]
+    if kind == "share":
+        return f"{v:.0%}" if abs(v * 100 - round(v * 100)) < 1e-9 else f"{v:.1%}"
+    if kind == "eur":
+        return _fmt_eur(v)
+    if kind == "count":
+        return f"{int(v):,}"
+    return f"{v:g}"
+
+
+@dataclass
+class Sweep:
+    """Plans of one case at several values of one scenario parameter (see the module docs)."""
+
+    parameter: str
+    scenario: Scenario
+    table: pd.DataFrame
+    selection: pd.DataFrame
+    plans: list
+
+    def name(self, cid: str) -> str:
+        """``K0008 Name`` (the name from the plans, where they have one)."""
+        return _name(self.plans, cid)
+
+    @property
+    def planned(self) -> list[float]:
+        """The values with a plan (not infeasible)."""
+        return [v for v, p in zip(self.table["value"], self.plans, strict=True) if p is not None]
+
+    @property
+    def core(self) -> pd.Index:
+        """Key accounts in every plan of the sweep."""
+        return _core(self.selection, self.planned)
+
+    @property
+    def swing(self) -> pd.DataFrame:
+        """Customers that are key accounts in some plans only: ``in_plans`` (how many),
+        ``in_at`` (the values, as text) and ``flicker`` (in, out and in again as the
+        value rises), most often in first."""
+        cols = ["in_plans", "of", "in_at", "flicker"]
+        if self.selection.empty or not self.planned:
+            return pd.DataFrame(columns=cols, index=pd.Index([], name="customer_id"))
+        ka = (self.selection[self.planned] != "").to_numpy()
+        some = ka.any(axis=1) & ~ka.all(axis=1)
+        vals = np.array(self.planned, dtype=float)
+        order = np.argsort(vals, kind="stable")
+        rows = []
+        for cid, row in zip(self.selection.index[some], ka[some], strict=True):
+            on = row[order].astype(int)
+            rows.append({"customer_id": cid, "in_plans": int(row.sum()), "of": len(vals),
+                         "in_at": ", ".join(value_text(self.parameter, v)
+                                            for v in vals[order][on == 1]),
+                         "flicker": _rises_twice(on)})
+        out = pd.DataFrame(rows, columns=["customer_id", *cols]).set_index("customer_id")
+        return out.sort_values(["in_plans"], ascending=False, kind="stable")
+
+    def summary_text(self, limit: int = 20) -> str:
+        """The sweep as text, as ``kamopt sensitivity`` prints it."""
+        p = self.parameter
+        t = self.table
+        show = pd.DataFrame({
+            p: [value_text(p, v) for v in t["value"]],
+            "status": t["status"],
+            "gap": t["mip_gap"].map(lambda v: "" if pd.isna(v) else f"{v:.2%}"),
+            "objective EUR": t["objective"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+            "key accounts": t["key_accounts"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
+            "hours used": t["hours_used"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+            "cost EUR": t["cost"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+        })
+        lines = [f"Sensitivity to {p} ({PARAMETERS[p][0]}), scenario '{self.scenario.name}':",
+                 "", show.to_string(index=False), ""]
+        for r in t[t["status"] == "infeasible"].itertuples():
+            lines.append(f"{value_text(p, r.value)}: no plan.")
+            lines += [f"  {line.strip()}" for line in str(r.reason).splitlines() if line.strip()]
+            lines.append("")
+        n = len(self.planned)
+        if n == 1:
+            k = len(self.core)
+            lines.append(f"One value has a plan ({k} key account{'s' if k != 1 else ''}): "
+                         "nothing to compare it with.")
+        elif n:
+            sw = self.swing
+            lines.append(f"Key accounts in every plan ({n} of {len(t)} values planned): "
+                         f"{len(self.core)}. This selection holds at every value tried.")
+            if len(sw):
+                lines.append(f"Key accounts in some plans only: {len(sw)}"
+                             + (f" (the first {limit})" if len(sw) > limit else "") + ":")
+                lines += [f"  {self.name(cid)}: in {r.in_plans} of {r.of}, at {r.in_at}"
+                          + (" (in, out and in again)" if r.flicker else "")
+                          for cid, r in sw.head(limit).iterrows()]
+                flick = int(sw["flicker"].sum())
+                if flick:
+                    lines.append(
+                        f"{flick} of them {'goes' if flick == 1 else 'go'} in, out and in again "
+                        f"as {p} rises: among plans "
+                        "within the gap of each other the solver picks one, so such a swing "
+                        "may owe more to the solver's tolerance than to the assumption.")
+            else:
+                lines.append(f"No key account depends on {p} within the values tried.")
+        return "\n".join(lines)
+
+    def to_excel(self, path) -> None:
+        """A workbook: Plans (the table), Selection (level per customer and value), Swing."""
+        from kamopt.planning.outputs import write_workbook
+
+        sel = self.selection.copy()
+        sel.columns = [value_text(self.parameter, v) for v in sel.columns]
+        write_workbook({"Plans": self.table, "Selection": sel.reset_index(),
+                        "Swing": self.swing.reset_index()}, path,
+                       percent={"Plans": ["value"]} if PARAMETERS[self.parameter][1] == "share"
+                       else None)
+
+
+def _name(plans, cid: str) -> str:
+    """``K0008 Name``: the customer's name from the first plan that has one."""
+    for p in plans:
+        acc = getattr(p, "accounts", None)
+        if acc is not None and "name" in acc and cid in acc.index:
+            n = str(acc.at[cid, "name"])
+            return f"{cid} {n}" if n and n != cid else cid
+    return cid
+
+
+def _core(selection: pd.DataFrame, planned: list) -> pd.Index:
+    """The customers that are key accounts in every planned column of ``selection``."""
+    if selection.empty or not planned:
+        return pd.Index([], name="customer_id")
+    ka = selection[planned] != ""
+    return selection.index[ka.all(axis=1).to_numpy()]
+
+
+def _rises_twice(on: np.ndarray) -> bool:
+    """In, out and in again as the value rises: the status turns on more than once.
+
+    >>> _rises_twice(np.array([1, 0, 1])), _rises_twice(np.array([0, 1, 1, 0]))
+    (True, False)
+    """
+    return int(np.count_nonzero(np.diff(on) == 1)) + int(on[0] == 1) > 1
+
+
+def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
+          known: dict | None = None) -> Sweep:
+    """Plan ``case`` at each of ``values`` of one ``parameter`` of ``scenario``.
+
+    Parameters
+    ----------
+    case, scenario : as for :func:`kamopt.planning.oneyear` (defaults if ``scenario`` is None).
+    parameter : a key of :data:`PARAMETERS`.
+    values : the values, each valid for the parameter (checked as a scenario
+        would be); they are planned and shown in the order given.
+
+    A value at which the scenario cannot be met (a budget too small for the
+    ``must`` accounts, say) gets status ``infeasible`` and the diagnosis in
+    ``reason``; the other values are planned all the same.
+    known : plans already made, by value (the plan on show, say): used as they
+        are instead of planning that value again. Each must be the plan of
+        ``scenario`` with the parameter at that value (``ValueError`` if not).
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown parameter, no values, a repeated value, or a value the
+        parameter cannot take (the message names it).
+    """
+    scenario = scenario or Scenario()
+    values, scenarios = _varied(scenario, parameter, values)
+    known = dict(known or {})
+    by_value = dict(zip(values, scenarios, strict=True))
+    for v, p in known.items():
+        if v not in by_value or p.scenario != by_value[v]:
+            raise ValueError(f"The 'known' parameter of sweep has a plan for {parameter} = {v!r} "
+                             "whose scenario is not the sweep's at that value.")
+    rows, plans, levels = [], [], {}
+    for v, sc in zip(values, scenarios, strict=True):
+        row, p, lv = _plan_row(case, sc, known.get(v))
+        rows.append({"value": v, **row})
+        plans.append(p)
+        if lv is not None:
+            levels[v] = lv
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return Sweep(parameter, scenario, table, _selection(levels, values), plans)
+
+
+def _varied(scenario: Scenario, parameter: str, values) -> tuple[list, list[Scenario]]:
+    """``values`` checked for ``parameter``, and ``scenario`` at each of them."""
+    name = scenario.name or "scenario"
+    if parameter not in PARAMETERS:
+        raise ScenarioError(Problem(name, "cannot be varied; one of " + ", ".join(PARAMETERS),
+                                     column="parameter", value=parameter))
+    values = list(values)
+    if not values:
+        raise ScenarioError(Problem(name, "give at least one value", column=parameter))
+    seen: set = set()
+    out, scenarios = [], []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ScenarioError(Problem(name, "must be a number", column=parameter, value=v))
+        if v in seen:
+            raise ScenarioError(Problem(name, "is given twice", column=parameter, value=v))
+        seen.add(v)
+        if PARAMETERS[parameter][1] == "count":
+            if v != int(v):
+                raise ScenarioError(Problem(name, "must be a whole number", column=parameter,
+                                             value=v))
+            v = int(v)
+        out.append(v)
+        scenarios.append(scenario.replace(**{parameter: v}))  # checks the value
+    return out, scenarios
+
+
+def _plan_row(case: Case, sc: Scenario, known=None) -> tuple[dict, object, pd.Series | None]:
+    """Plan ``sc`` (or take ``known``): the row of the sweep's table, the plan, its levels."""
+    from kamopt.planning.oneyear import plan as make_plan
+
+    try:
+        p = known if known is not None else make_plan(case, sc)
+    except InfeasibleError as exc:
+        return {"status": "infeasible", "reason": str(exc).strip()}, None, None
+    k = p.kpis
+    row = {"status": p.status, "mip_gap": k["mip_gap"], "objective": p.objective,
+           "bound": k["bound"] if k.get("bound") is not None else p.objective,
+           **{c: k[c] for c in TABLE_COLUMNS[5:-1]}, "reason": ""}
+    acc = p.accounts
+    return row, p, acc["level"].where(acc["key_account"].astype(int) == 1, "").astype(str)
+
+
+def _selection(levels: dict, keys: list) -> pd.DataFrame:
+    """Customers that are key accounts in at least one plan, their level per plan ("" if not)."""
+    if levels:
+        sel = pd.DataFrame(levels).reindex(columns=keys, fill_value="")
+        sel = sel[(sel != "").any(axis=1)]
+    else:
+        sel = pd.DataFrame(columns=keys)
+    sel.index.name = "customer_id"
+    return sel
+
+
+# ------------------------------------------------------------ two at once
+@dataclass
+class Grid:
+    """Plans of one case at every combination of values of two scenario parameters.
+
+    ``table`` has one row per combination: the two parameters' values (columns
+    named after them), then the columns of :attr:`Sweep.table`. ``selection``
+    has a column per combination (a ``(value_a, value_b)`` MultiIndex) with
+    each customer's coverage level ("" where not a key account).
+    """
+
+    parameters: tuple[str, str]
+    scenario: Scenario
+    table: pd.DataFrame
+    selection: pd.DataFrame
+    plans: dict
+
+    def name(self, cid: str) -> str:
+        """``K0008 Name`` (the name from the plans, where they have one)."""
+        return _name(self.plans.values(), cid)
+
+    def pivot(self, column: str = "objective") -> pd.DataFrame:
+        """``column`` of the table with the first parameter's values down, the second's across."""
+        a, b = self.parameters
+        out = self.table.pivot(index=a, columns=b, values=column)
+        return out.reindex(index=pd.unique(self.table[a]), columns=pd.unique(self.table[b]))
+
+    @property
+    def planned(self) -> list[tuple]:
+        """The combinations with a plan (not infeasible)."""
+        return [k for k, p in self.plans.items() if p is not None]
+
+    @property
+    def core(self) -> pd.Index:
+        """Key accounts in every plan of the grid."""
+        return _core(self.selection, self.planned)
+
+    @property
+    def swing(self) -> pd.DataFrame:
+        """Customers that are key accounts in some plans only: ``in_plans``, ``of`` and
+        ``in_at`` (where, in words, when it reads short), most often in first."""
+        if self.selection.empty or not self.planned:
+            return pd.DataFrame(columns=["in_plans", "of", "in_at"],
+                                index=pd.Index([], name="customer_id"))
+        ka = (self.selection[self.planned] != "").to_numpy()
+        some = ka.any(axis=1) & ~ka.all(axis=1)
+        out = pd.DataFrame({"in_plans": ka[some].sum(axis=1), "of": len(self.planned),
+                            "in_at": [self._where(row) for row in ka[some]]},
+                           index=self.selection.index[some])
+        return out.sort_values("in_plans", ascending=False, kind="stable")
+
+    def _where(self, on: np.ndarray) -> str:
+        """Where a customer is in, in words: "at budget 2.5 M€" when that is every plan with
+        one parameter at some of its values, else the combinations (up to four); or where it
+        is not ("not at 40% / 90%"), whichever is shorter; else ""."""
+        a, b = self.parameters
+
+        def words(cells: set) -> str:
+            for p, i in ((a, 0), (b, 1)):
+                vals = sorted({k[i] for k in cells})
+                if cells == {k for k in self.planned if k[i] in vals}:
+                    return f"{p} " + ", ".join(value_text(p, v) for v in vals)
+            if len(cells) <= 4:
+                return ", ".join(f"{value_text(a, x)} / {value_text(b, y)}"
+                                 for x, y in self.planned if (x, y) in cells)
+            return ""
+
+        inside = {k for k, o in zip(self.planned, on, strict=True) if o}
+        outside = set(self.planned) - inside
+        if len(inside) <= len(outside) and (w := words(inside)):
+            return f"at {w}"
+        if w := words(outside):
+            return f"not at {w}"
+        return f"at {w}" if (w := words(inside)) else ""
+
+    def summary_text(self, limit: int = 20) -> str:
+        """The grid as text, as ``kamopt sensitivity --param2`` prints it."""
+        a, b = self.parameters
+        t = self.table
+
+        def shown(column: str, fmt) -> str:
+            piv = self.pivot(column)
+            piv.index = [value_text(a, v) for v in piv.index]
+            piv.columns = [value_text(b, v) for v in piv.columns]
+            piv.index.name, piv.columns.name = f"{a} \\ {b}", None
+            return piv.map(lambda v: "no plan" if pd.isna(v) else fmt(v)).to_string()
+
+        lines = [f"Sensitivity to {a} ({PARAMETERS[a][0]}) and {b} ({PARAMETERS[b][0]}), "
+                 f"scenario '{self.scenario.name}': {len(t)} plans.", "",
+                 "Net contribution, EUR a year:", shown("objective", lambda v: f"{v:,.0f}"), "",
+                 "Key accounts:", shown("key_accounts", lambda v: f"{int(v):,}"), ""]
+        ok = t[t["status"] != "infeasible"]
+        if len(ok):
+            worst = float(ok["mip_gap"].max())
+            lines.append(f"Each plan is proven within {worst:.2%} of its optimum"
+                         + ("" if (ok["status"] == "optimal").all() else
+                            f"; {int((ok['status'] != 'optimal').sum())} stopped at the time "
+                            "limit") + ": differences smaller than that may be the solver's "
+                         "tolerance, not the assumptions.")
+        for n_bad, r in enumerate(t[t["status"] == "infeasible"].itertuples(index=False)):
+            if n_bad == 0 and len(ok):
+                lines.append("")
+            va, vb = getattr(r, a), getattr(r, b)
+            lines.append(f"{a} {value_text(a, va)}, {b} {value_text(b, vb)}: no plan.")
+            lines += [f"  {line.strip()}" for line in str(r.reason).splitlines() if line.strip()]
+        n = len(self.planned)
+        if n > 1:
+            sw = self.swing
+            lines += ["", f"Key accounts in every plan ({n} of {len(t)} combinations planned): "
+                      f"{len(self.core)}. This selection holds at every combination tried."]
+            if len(sw):
+                lines.append(f"Key accounts in some plans only: {len(sw)}"
+                             + (f" (the first {limit})" if len(sw) > limit else "")
+                             + f"; a combination reads {a} / {b}:")
+                lines += [f"  {self.name(cid)}: in {r.in_plans} of {r.of}"
+                          + (f", {r.in_at}" if r.in_at else "")
+                          for cid, r in sw.head(limit).iterrows()]
+            else:
+                lines.append("No key account depends on these values.")
+        return "\n".join(lines)
+
+    def to_excel(self, path) -> None:
+        """A workbook: Plans (the table), Net contribution and Key accounts (the pivots),
+        Selection (level per customer and combination), Swing."""
+        from kamopt.planning.outputs import write_workbook
+
+        a, b = self.parameters
+
+        def sheet(column: str) -> pd.DataFrame:
+            piv = self.pivot(column)
+            piv.columns = [f"{b} {value_text(b, v)}" for v in piv.columns]
+            return piv.reset_index().assign(**{a: [value_text(a, v) for v in piv.index]})
+
+        sel = self.selection.copy()
+        sel.columns = [f"{value_text(a, va)} / {value_text(b, vb)}" for va, vb in sel.columns]
+        share = [p for p in (a, b) if PARAMETERS[p][1] == "share"]
+        write_workbook({"Plans": self.table, "Net contribution": sheet("objective"),
+                        "Key accounts": sheet("key_accounts"), "Selection": sel.reset_index(),
+                        "Swing": self.swing.reset_index()}, path,
+                       percent={"Plans": share} if share else None)
+
+
+def grid(case: Case, scenario: Scenario | None, parameter: str, values, parameter2: str,
+         values2) -> Grid:
+    """Plan ``case`` at every combination of ``values`` of ``parameter`` and ``values2`` of
+    ``parameter2`` ("what if realisation is lower *and* we have less capacity?").
+
+    Each combination is planned as :func:`sweep` plans a value (a combination
+    that cannot be met gets status ``infeasible`` and its diagnosis). Raises
+    ScenarioError as :func:`sweep` does, and when the two parameters are the same.
+
+    >>> from kamopt.case.sample import make_case
+    >>> g = grid(make_case(customers=30, managers=3, seed=1), Scenario(mip_gap=0.0),
+    ...          "realization", [0.2, 0.4], "capacity_scale", [0.5, 1.0])
+    >>> g.pivot("key_accounts").shape, len(g.table)
+    ((2, 2), 4)
+    >>> bool((g.pivot("objective").diff(axis=1).iloc[:, 1] >= -1e-6).all())  # more hours, never less
+    True
+    """
+    scenario = scenario or Scenario()
+    if parameter == parameter2:
+        raise ScenarioError(Problem(scenario.name or "scenario", "must differ from the first "
+                                    "parameter (for one parameter use a sweep)",
+                                    column="parameter2", value=parameter2))
+    va, _ = _varied(scenario, parameter, values)
+    vb, _ = _varied(scenario, parameter2, values2)
+    rows, plans, levels = [], {}, {}
+    for x in va:
+        for y in vb:
+            sc = scenario.replace(**{parameter: x, parameter2: y})
+            row, p, lv = _plan_row(case, sc)
+            rows.append({parameter: x, parameter2: y, **row})
+            plans[(x, y)] = p
+            if lv is not None:
+                levels[(x, y)] = lv
+    table = pd.DataFrame(rows, columns=[parameter, parameter2, *TABLE_COLUMNS[1:]])
+    return Grid((parameter, parameter2), scenario, table, _selection(levels, list(plans)), plans)
+
+
+def _cell_eur(x: float) -> str:
+    """EUR in a grid cell, fine enough that neighbouring cells read apart: two decimals in M€.
+
+    >>> [_cell_eur(v) for v in (10_023_149, 10_287_612, 254_400, -44_398)]
+    ['10.02 M€', '10.29 M€', '254 k€', '−44 k€']
+    """
+    sign = "−" if x < 0 else ""
+    v = abs(float(x))
+    return f"{sign}{v / 1e6:,.2f} M€" if v >= 1e6 else f"{sign}{v / 1e3:,.0f} k€"
+
+
+def grid_chart(g: Grid) -> Figure:
+    """The grid as a heat map: net contribution a year in each cell, with its key accounts."""
+    from matplotlib import colormaps
+
+    a, b = g.parameters
+    obj = g.pivot("objective")
+    ka = g.pivot("key_accounts")
+    with _style():
+        fig = Figure(figsize=(2.2 * obj.shape[1] + 4.5, 1.1 * obj.shape[0] + 2.8),
+                     layout="constrained")
+        ax = fig.subplots()
+        vals = obj.to_numpy(float)
+        cmap = colormaps["Blues"].with_extremes(bad=_NOT_KA)
+        finite = vals[np.isfinite(vals)]
+        lo, hi = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
+        span = hi - lo if hi > lo else max(abs(hi), 1.0)
+        # every cell equal: a light colour (with dark text), not the darkest
+        vmin, vmax = lo - 0.35 * span, (hi if hi > lo else lo + span)
+        ax.pcolormesh(np.arange(obj.shape[1] + 1) - 0.5, np.arange(obj.shape[0] + 1) - 0.5,
+                      np.ma.masked_invalid(vals), cmap=cmap, vmin=vmin, vmax=vmax,
+                      edgecolors="white", linewidth=3)
+        for i in range(obj.shape[0]):
+            for j in range(obj.shape[1]):
+                v = vals[i, j]
+                if not np.isfinite(v):
+                    ax.text(j, i, "no plan", ha="center", va="center", fontsize=13,
+                            color=PALETTE["vermillion"])
+                    continue
+                dark = (v - vmin) / (vmax - vmin) > 0.6
+                ax.text(j, i, f"{_cell_eur(v)}\n{int(ka.iat[i, j])} key accounts", ha="center",
+                        va="center", fontsize=12, color="white" if dark else "#222222")
+        ax.set_xticks(np.arange(obj.shape[1]), [value_text(b, v) for v in obj.columns])
+        ax.set_yticks(np.arange(obj.shape[0]), [value_text(a, v) for v in obj.index])
+        ax.invert_yaxis()
+        ax.grid(False)
+        ax.set_xlabel(f"{b.replace('_', ' ')}: {PARAMETERS[b][0]}")
+        ax.set_ylabel(f"{a.replace('_', ' ')}")
+        _titles(ax, f"How the plan depends on {a.replace('_', ' ')} and {b.replace('_', ' ')}",
+                f"net contribution a year; {len(g.core)} key accounts are in every plan")
+    return fig
+
+
+# ------------------------------------------------------------------ chart
+#: colours of the coverage levels in the selection map, lightest coverage palest
+_LEVEL_COLORS = [PALETTE["sky"], PALETTE["blue"], "#003f66"]
+_NOT_KA = "#F2F2F2"
+
+
+def _short(text: str, width: int = 28) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _level_colors(n: int) -> list:
+    """``n`` colours from pale to dark: the palette's three, or a sequential map's for more."""
+    if n <= len(_LEVEL_COLORS):
+        return _LEVEL_COLORS[:n] if n != 2 else _LEVEL_COLORS[1:]
+    from matplotlib import colormaps
+
+    return [colormaps["Blues"](x) for x in np.linspace(0.35, 1.0, n)]
+
+
+def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
+    """Net contribution by value (top) and which customers' status depends on it (bottom).
+
+    The bottom panel shows the swing customers (at most ``top``, most often
+    in first): a filled cell where the customer is a key account at that
+    value, coloured by its coverage level.
+    """
+    p = sw.parameter
+    t = sw.table
+    x = np.arange(len(t))
+    labels = [value_text(p, v) for v in t["value"]]
+    swing = sw.swing.head(top)
+    levels = []  # the levels the swing customers have somewhere
+    for v in sw.planned:
+        for lv in sw.selection.loc[swing.index, v]:
+            if lv and lv not in levels:
+                levels.append(lv)
+    every = [lv.name for lv in sw.scenario.levels]  # colours by the scenario's order of levels
+    every += [lv for lv in levels if lv not in every]  # (levels of responses.csv)
+    palette = dict(zip(every, _level_colors(len(every)), strict=True))
+    order = [lv for lv in every if lv in levels]
+    with _style():
+        rows = max(len(swing), 1)
+        fig = Figure(figsize=(12, 5.5 + 0.32 * rows), layout="constrained")
+        ax, bx = fig.subplots(2, 1, height_ratios=[5, 0.9 + 0.32 * rows])
+        ok = t["status"] != "infeasible"
+        ax.plot(x[ok], t.loc[ok, "objective"], marker="o", color=PALETTE["blue"], lw=2.5, ms=8,
+                label="net contribution of the plan")
+        ax.fill_between(x[ok], t.loc[ok, "objective"].astype(float),
+                        t.loc[ok, "bound"].astype(float), color=PALETTE["sky"], alpha=0.3, lw=0,
+                        label="solver bound (within the gap)")
+        for xi, r in zip(x, t.itertuples(), strict=True):
+            if r.status == "infeasible":
+                ax.annotate("no plan", (xi, 0.5), xycoords=("data", "axes fraction"),
+                            ha="center", color=PALETTE["vermillion"])
+            else:
+                ax.annotate(f"{int(r.key_accounts)} key accounts", (xi, r.objective),
+                            xytext=(0, 10), textcoords="offset points", ha="center", fontsize=12)
+        ax.margins(y=0.2)
+        _eur_axis(ax.yaxis)
+        ax.set_xticks(x, labels)
+        ax.set_xlim(-0.5, len(t) - 0.5)
+        ax.legend(loc="lower right")
+        _titles(ax, f"How the plan depends on {p.replace('_', ' ')}",
+                f"net contribution a year at each value; "
+                f"{len(sw.core)} key accounts are in every plan")
+        if len(swing):
+            grid = np.full((len(swing), len(t)), np.nan)
+            for i, cid in enumerate(swing.index):
+                for j, v in enumerate(t["value"]):
+                    lv = sw.selection.at[cid, v] if v in sw.selection.columns else ""
+                    if lv:
+                        grid[i, j] = order.index(lv)
+            from matplotlib.colors import ListedColormap
+
+            colors = [palette[lv] for lv in order]
+            cmap = ListedColormap(colors).with_extremes(bad=_NOT_KA)
+            bx.pcolormesh(np.arange(len(t) + 1) - 0.5, np.arange(len(swing) + 1) - 0.5,
+                          np.ma.masked_invalid(grid), cmap=cmap, vmin=-0.5,
+                          vmax=len(order) - 0.5, edgecolors="white", linewidth=2)
+            bx.set_yticks(np.arange(len(swing)),
+                          [_short(sw.name(cid)) for cid in swing.index])
+            bx.invert_yaxis()
+            bx.set_xticks(x, labels)
+            bx.grid(False)
+            more = len(sw.swing) - len(swing)
+            bx.set_title("customers that are key accounts at some values only"
+                         + (f" (the {len(swing)} most often in; {more} more)" if more else ""),
+                         loc="left", fontsize=14, fontweight="normal")
+            handles = [Patch(color=c, label=lv) for c, lv in zip(colors, order, strict=True)]
+            handles.append(Patch(color=_NOT_KA, label="not a key account"))
+            bx.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1),
+                      title="coverage")
+        else:
+            bx.axis("off")
+            bx.text(0, 0.5, f"No customer's status depends on {p} within these values.",
+                    transform=bx.transAxes, fontsize=14)
+        bx.set_xlabel(f"{p.replace('_', ' ')}: {PARAMETERS[p][0]}")
+    return fig
+
+
+# ----------------------------------------------------------- fixed leads
+LEAD_COST_COLUMNS = ["without", "customer_id", "manager_id", "decisions", "status", "mip_gap",
+                     "objective", "bound", "cost", "cost_low", "cost_high", "proven"]
+
+
+@dataclass
+class LeadCosts:
+    """What a scenario's fixed decisions (``leads``, ``coverage``, ``committed_activities``)
+    cost: see :func:`lead_costs`."""
+
+    scenario: Scenario
+    table: pd.DataFrame
+    plan: object  # the plan with every fixed decision
+
+    def summary_text(self) -> str:
+        """The costs as text, as ``kamopt decision-costs`` prints it."""
+        p = self.plan
+        sc = self.scenario
+        bound = p.kpis["bound"] if p.kpis.get("bound") is not None else p.objective
+        only_leads = not (sc.coverage or sc.committed_activities)
+        what = "fixed lead managers" if only_leads else "fixed decisions"
+        n = len(sc.leads) if only_leads else len(sc.fixed_accounts)
+        lines = [f"What the {what} of scenario '{sc.name}' cost "
+                 "(net contribution, EUR a year):", "",
+                 f"  with {_all_leads(n) if only_leads else _all_accounts(n)}: "
+                 f"{p.objective:,.0f} ({p.status}, within {p.kpis['mip_gap']:.2%}; "
+                 f"at most {bound:,.0f})", ""]
+        for r in self.table.itertuples(index=False):
+            who = ("without any of them" if r.without == "all"
+                   else f"without {r.customer_id} with {r.manager_id}" if only_leads
+                   else f"without {r.customer_id} {r.decisions}")
+            lines.append(f"  {who}: {r.objective:,.0f} ({r.status}, within {r.mip_gap:.2%})")
+            if r.proven:
+                lines.append(f"    costs {r.cost:,.0f} a year (between the optima: "
+                             f"{r.cost_low:,.0f} to {r.cost_high:,.0f})")
+            elif r.cost_high < -1e-6 * max(1.0, abs(p.objective)):
+                # without them the plan earns less: they turn round what the case says (a
+                # fixed lead of an excluded customer), and that pays
+                lines.append(f"    gains {-r.cost:,.0f} a year (between the optima: "
+                             f"{-r.cost_high:,.0f} to {-r.cost_low:,.0f}): the decisions "
+                             "override the case (see the plan's notes)")
+            elif abs(r.cost_high) <= 1e-6 * max(1.0, abs(p.objective)) and abs(
+                    r.cost_low) <= 1e-6 * max(1.0, abs(p.objective)):
+                lines.append("    costs nothing: the optima are the same")
+            else:
+                lines.append(f"    not proven to cost anything: the plans differ by {r.cost:,.0f}, "
+                             f"the optima by {r.cost_low:,.0f} to {r.cost_high:,.0f} "
+                             "(a tighter mip_gap may tell)")
+        return "\n".join(lines)
+
+
+def _all_leads(n: int) -> str:
+    return "the fixed lead" if n == 1 else f"all {n} fixed leads"
+
+
+def _all_accounts(n: int) -> str:
+    return ("the fixed decisions" if n == 1 else "the fixed decisions on both accounts" if n == 2
+            else f"the fixed decisions on all {n} accounts")
+
+
+def _without(scenario: Scenario, cids) -> Scenario:
+    """``scenario`` without its fixed decisions on the accounts ``cids``."""
+    return scenario.replace(**{key: tuple(p for p in getattr(scenario, key) if p[0] not in cids)
+                               for key in ("leads", "coverage", "committed_activities")})
+
+
+def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
+    """What the scenario's fixed decisions cost: the plan with all of them against the plan
+    without any (together) and, with two or more accounts, without each account's (alone).
+
+    The decisions are the fixed lead managers (``leads``), coverage levels
+    (``coverage``) and committed activities (``committed_activities``); an
+    account's are taken away together. Without them the account is free too
+    (no longer ``must`` unless the scenario's ``must`` says so), so its cost is
+    the whole commitment "K0051 stays with M08". ``cost`` is the difference of
+    the plans; ``cost_low``/``cost_high`` bound the difference of the *optima*
+    from each plan's objective and bound; ``proven`` says the optima differ
+    (``cost_low > 0``). Raises InfeasibleError when the scenario cannot be met
+    with its decisions, ScenarioError when it fixes none.
+
+    >>> from kamopt.case.sample import make_case
+    >>> case = make_case(customers=12, managers=3, seed=2)
+    >>> lc = lead_costs(case, Scenario(mip_gap=0.0, leads={"K0001": "M01", "K0002": "M02"}))
+    >>> lc.table["without"].tolist()
+    ['all', 'K0001', 'K0002']
+    >>> bool((lc.table["cost"] >= -1e-6).all())  # a fixed lead never earns more
+    True
+    """
+    from kamopt.planning.oneyear import plan as make_plan
+
+    fixed = scenario.fixed_accounts
+    if not fixed:
+        raise ScenarioError(Problem(scenario.name or "scenario", "fixes no lead manager, "
+                                    "coverage level or activity; give 'leads: {customer_id: "
+                                    "manager_id}', 'coverage:' or 'committed_activities:'",
+                                    column="leads"))
+    with_all = make_plan(case, scenario)
+    top = with_all.kpis["bound"] if with_all.kpis.get("bound") is not None else with_all.objective
+    variants = [("all", "", "", "", _without(scenario, fixed))]
+    if len(fixed) > 1:
+        variants += [(cid, cid, scenario.lead_of.get(cid, ""), decisions_text(scenario, cid),
+                      _without(scenario, [cid])) for cid in fixed]
+    rows = []
+    for without, cid, j, what, sc in variants:
+        p = make_plan(case, sc)
+        bound = p.kpis["bound"] if p.kpis.get("bound") is not None else p.objective
+        low, high = p.objective - top, bound - with_all.objective
+        rows.append({"without": without, "customer_id": cid, "manager_id": j, "decisions": what,
+                     "status": p.status, "mip_gap": p.kpis["mip_gap"], "objective": p.objective,
+                     "bound": bound, "cost": p.objective - with_all.objective,
+                     "cost_low": low, "cost_high": high, "proven": bool(low > 1e-6)})
+    return LeadCosts(scenario, pd.DataFrame(rows, columns=LEAD_COST_COLUMNS), with_all)
+
+

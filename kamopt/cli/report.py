@@ -1,0 +1,62 @@
+"""`kamopt report`: the plan notebook (or the mid-term notebook) as an HTML report.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from kamopt.cli.args import gap, number_in, path_text, seconds
+from kamopt.present.htmlreport import refresh_notebook, render_report
+
+
+# ----------------------------------------------------------------- CLI
+def cmd_report(args) -> int:
+    out = render_report(args.case, args.scenario, args.out, mip_gap=args.mip_gap,
+                        hire=not args.no_hire, assumptions_path=args.assumptions,
+                        years=args.years, time_limit=args.time_limit)
+    print(f"Wrote the report to {out}")
+    return 0
+
+
+def add_report_command(subparsers) -> argparse.ArgumentParser:
+    """Register ``kamopt report CASE --scenario FILE --out FILE.html`` on ``subparsers``."""
+    help_ = ("Run the key-account plan notebook (or, with --assumptions or --years, the "
+             "mid-term plan notebook) on a case and write an HTML report without code.")
+    sp = subparsers.add_parser("report", help=help_, description=help_)
+    sp.set_defaults(func=cmd_report)
+    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("--out", required=True, type=path_text, help="the HTML file to write")
+    sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
+    sp.add_argument("--mip-gap", type=gap, help="relative gap at which to stop "
+                    "(overrides the scenario; 0.01 makes the sample ~6x faster)")
+    sp.add_argument("--no-hire", action="store_true",
+                    help="skip valuing one more KAM (saves one solve)")
+    mt = sp.add_argument_group("the mid-term report (notebook 4: targets, hires, handovers)")
+    mt.add_argument("--assumptions", help="mid-term assumptions (YAML): report the plan over "
+                    "their `years`, against the case's targets.csv")
+    mt.add_argument("--years", type=number_in(1, 10, whole=True), help="the horizon in years, 1 to 10 (overrides the "
+                    "assumptions' years)")
+    mt.add_argument("--time-limit", type=seconds, help="seconds for each of the report's two "
+                    "plans (with and without the targets; default 30)")
+    return sp
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kamopt.cli.report refresh NOTEBOOK...`` (the notebooks policy)."""
+    p = argparse.ArgumentParser(prog="python -m kamopt.cli.report")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("refresh", help="run notebooks and write them back stripped "
+                       "(outputs kept only in '# NBVAL_CHECK_OUTPUT' cells)")
+    r.add_argument("notebooks", nargs="+")
+    add_report_command(sub)
+    args = p.parse_args(argv)
+    if args.command == "refresh":
+        for path in args.notebooks:
+            print(f"refreshed {refresh_notebook(path)}")
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

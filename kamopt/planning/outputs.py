@@ -1,0 +1,176 @@
+"""Stage 5: writing a plan out (CSV, JSON, Excel) and printing its headline.
+
+Outputs are written to a temporary folder beside the target and moved into
+place only when all of them are complete, so a failure never leaves a
+half-written plan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kamopt.case.io import staged_file, staged_folder, text_not_formulas
+from kamopt.units import hours as hours_text
+
+if TYPE_CHECKING:  # plan.py imports this module (Plan.to_excel); a Plan is only a type here
+    from kamopt.planning.oneyear import Plan
+
+
+def _jsonable(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def summary_dict(plan: Plan) -> dict:
+    out = {k: _jsonable(v) for k, v in plan.summary().items()}
+    out["scenario"] = plan.scenario.to_dict()
+    out["case"] = plan.case.source
+    notes = plan_notes(plan)
+    if notes:
+        out["notes"] = notes
+    return out
+
+
+def plan_notes(plan: Plan) -> list[str]:
+    """What the user should know besides the figures: a scenario's ``must`` / ``exclude``
+    that overrides the case's status, a hire's pair costs (:func:`kamopt.model.prepare.scenario_notes`)."""
+    from kamopt.model.prepare import scenario_notes
+
+    return scenario_notes(plan.case, plan.scenario)
+
+
+def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
+    """Write ``plan.csv``, ``summary.json`` (and ``plan.xlsx``) into ``out``."""
+    out = Path(out)
+    with staged_folder(out) as tmp:
+        table = plan.table()
+        table.to_csv(tmp / "plan.csv", index=False, float_format="%.2f", encoding="utf-8")
+        (tmp / "summary.json").write_text(json.dumps(summary_dict(plan), indent=2,
+                                                     ensure_ascii=False), encoding="utf-8")
+        plan.managers.reset_index().to_csv(tmp / "managers.csv", index=False, float_format="%.2f")
+        if len(plan.departments):
+            plan.departments.reset_index().to_csv(tmp / "departments.csv", index=False,
+                                                  float_format="%.2f")
+        if excel:
+            plan_to_excel(plan, tmp / "plan.xlsx")
+    return out
+
+
+def headline(plan: Plan) -> str:
+    """The figures printed after ``kamopt plan``."""
+    k = plan.kpis
+    how = "" if plan.status == "optimal" else "stopped at the time limit, "
+    lines = [
+        f"Key-account plan ({plan.scenario.name}): {plan.status}, {how}"
+        f"proven within {k['mip_gap']:.2%} of the best possible plan",
+        f"  key accounts      {k['key_accounts']:>12,} of {k['customers']:,} customers"
+        f" ({k['executive_accounts']} led by top management)",
+        f"  net contribution  {k['objective']:>12,.0f} EUR a year",
+        f"    from potential  {k['value_from_potential']:>12,.0f} EUR a year",
+        f"    from retention  {k['value_from_retention']:>12,.0f} EUR a year",
+        *([f"    from continuity {k['value_from_continuity']:>12,.0f} EUR a year"]
+          if k.get("value_from_continuity") else []),
+        f"    cost            {k['cost']:>12,.0f} EUR a year",
+        *([f"      of pairs      {k['cost_pairs']:>12,.0f} EUR a year (pair_costs)"]
+          if k.get("cost_pairs") else []),
+        *([f"  changing hands    {k['accounts_changing_hands']:>12,} key accounts "
+           f"({k['hours_changing_hands']:,.4g} h at standard coverage)"]
+          if "accounts_changing_hands" in k and (plan.accounts["current_manager"] != "").any()
+          else []),
+        f"  KAM hours         {hours_text(k['hours_used']):>12} of {hours_text(k['hours_available'])} h"
+        f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
+        f"  activities run    {k['activities_run']:>12,}",
+        f"  solved in {k['solve_seconds']:.2f} s ({k['solver']}), total {k.get('total_seconds', 0):.2f} s",
+        *(f"  {note}" for note in plan_notes(plan)),
+    ]
+    return "\n".join(lines)
+
+
+def print_headline(plan: Plan, out=None) -> None:
+    print(headline(plan))
+    if out is not None:
+        print(f"  written to {out}: {written_files(out)}")
+
+
+def written_files(out) -> str:
+    """The outputs in ``out`` (after a run only this run's: stale ones are removed)."""
+    from kamopt.case.io import OUTPUT_FILES
+
+    order = ["plan.csv", "plan_by_year.csv", "summary.json"]
+    names = sorted((p.name for p in Path(out).iterdir() if p.name in OUTPUT_FILES),
+                   key=lambda n: (order.index(n) if n in order else len(order), n))
+    return ", ".join(names)
+
+
+def plan_to_excel(plan: Plan, path) -> None:
+    """One sheet per table, with number formats, frozen headers and widths set."""
+    sheets = {
+        "Summary": pd.DataFrame(
+            [(k, "\n".join(v) if k == "notes" else _jsonable(v))
+             for k, v in summary_dict(plan).items() if k != "scenario"],
+            columns=["figure", "value"]),
+        "Accounts": plan.accounts.reset_index(),
+        "Managers": plan.managers.reset_index(),
+        "Departments": plan.departments.reset_index(),
+        "Scenario": pd.DataFrame([(k, _cell(v)) for k, v in plan.scenario.to_dict().items()],
+                                 columns=["key", "value"]),
+    }
+    write_workbook(sheets, path)
+
+
+def _cell(v):
+    """A scenario value for a workbook cell: numbers stay numbers, nothing is 'none'."""
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, dict):  # leads, coverage: "K0051: M08; K0019: M11"; lists "K1: A05, A02"
+        return "; ".join(f"{k}: {', '.join(map(str, x)) if isinstance(x, list | tuple) else x}"
+                         for k, x in v.items()) if v else "none"
+    if isinstance(v, (list, tuple)):
+        return "; ".join(str(_cell(x)) for x in v) if v else "none"
+    return str(v)
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path,
+                   percent: dict[str, list[str]] | None = None) -> None:
+    """A workbook a consultant can hand on: one sheet per frame, frozen header row,
+    column widths set, EUR and hour figures as ``#,##0``, shares as ``0.0%``
+    (``utilisation``, ``share...``, ``mip_gap`` and the columns ``percent`` names
+    per sheet); written beside ``path`` and moved into place when complete."""
+    percent = percent or {}
+    from openpyxl.utils import get_column_letter
+
+    with staged_file(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df = df.copy()
+            df.columns = [str(c) for c in df.columns]
+            df.to_excel(xw, sheet_name=name, index=False)
+            ws = xw.sheets[name]
+            text_not_formulas(ws)
+            ws.freeze_panes = "A2"
+            for j, col in enumerate(df.columns, start=1):
+                letter = get_column_letter(j)
+                width = max([len(col)] + [len(str(v)) for v in df[col].head(200)])
+                ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
+                if (col in ("utilisation", "mip_gap") or col.startswith("share")
+                        or col in percent.get(name, ())):
+                    fmt = "0.0%" if col != "mip_gap" else "0.00%"
+                elif pd.api.types.is_float_dtype(df[col]):
+                    # whole units for hours and EUR; decimals where all values are small
+                    # (a workload index, say: 0.8 h must not read 1)
+                    fmt = "#,##0" if not (df[col].abs() < 100).all() else "#,##0.0###"
+                else:
+                    continue
+                for cell in ws[letter][1:]:
+                    cell.number_format = fmt
