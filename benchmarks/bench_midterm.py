@@ -28,9 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kamopt import load_case, midterm  # noqa: E402
+from kamopt import load_case  # noqa: E402
+from kamopt.case.assumptions import MidtermAssumptions  # noqa: E402
 from kamopt.case.scenario import Scenario  # noqa: E402
-from kamopt.planning.midterm import MidtermAssumptions, plan_midterm  # noqa: E402
+from kamopt.planning.midterm import plan_midterm  # noqa: E402
+from kamopt.solve import midterm  # noqa: E402  (the solve strategy: its budgets)
 
 
 def load() -> str:

@@ -5,7 +5,7 @@
 
 Each size runs in its own process (so peak memory is its own) and reports:
 build (prepare + every model build, including those inside the pricing loop
-of kamopt.solve.colgen), solve (the rest of kamopt.planning.oneyear), HiGHS alone on the model
+of kamopt.solve.pricing), solve (the rest of kamopt.planning.oneyear), HiGHS alone on the model
 kamopt solved, written to MPS (the floor), and for priced cases HiGHS alone on
 the full model (what one gets without pricing), peak memory, status and gap.
 The sample company is also timed end to end (load from disk, build, solve,
@@ -57,7 +57,7 @@ def _highs_alone(lp, time_limit: float, gap: float) -> dict:
 
 
 def one(size: str, gap: float, time_limit: float, repeats: int, alone: bool = True) -> dict:
-    import kamopt.solve.colgen as colgen
+    import kamopt.solve.pricing as pricing
     from kamopt import Scenario, load_case, plan
     from kamopt.case.sample import make_case
     from kamopt.model.oneyear import build
@@ -80,7 +80,7 @@ def one(size: str, gap: float, time_limit: float, repeats: int, alone: bool = Tr
         case = make_case(customers=n, managers=m, seed=1)
     # time every model build, also those inside the pricing loop
     build_time = [0.0]
-    real_build = colgen.build
+    real_build = pricing.build
 
     def timed_build(*a, **k):
         t = time.perf_counter()
@@ -88,7 +88,7 @@ def one(size: str, gap: float, time_limit: float, repeats: int, alone: bool = Tr
         build_time[0] += time.perf_counter() - t
         return r
 
-    colgen.build = timed_build
+    pricing.build = timed_build
     t0 = time.perf_counter()
     p = plan(case, scenario)
     total = time.perf_counter() - t0
@@ -96,7 +96,7 @@ def one(size: str, gap: float, time_limit: float, repeats: int, alone: bool = Tr
     t1 = time.perf_counter()
     data = prepare(case, scenario)
     out["prepare_seconds"] = time.perf_counter() - t1
-    out["full_size"] = colgen.full_size(data)
+    out["full_size"] = pricing.full_size(data)
     out["priced"] = "priced" in p.solution.message
     if not out["priced"]:
         t1 = time.perf_counter()

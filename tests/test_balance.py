@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 
 import kamopt
+from kamopt.case.assumptions import MidtermAssumptions
 from kamopt.case.io import load_case, save_case
 from kamopt.case.sample import make_case
 from kamopt.case.scenario import Level, Scenario
 from kamopt.cli import main
 from kamopt.errors import CaseError, InfeasibleError
-from kamopt.planning.midterm import MidtermAssumptions, plan_midterm
+from kamopt.planning.midterm import plan_midterm
 from kamopt.planning.oneyear import VerificationError, verify_plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
@@ -331,7 +332,8 @@ def test_the_plan_and_the_frontier_say_what_a_hires_pair_costs_are(tmp_path, cap
 
 @pytest.mark.parametrize("office, travel", [("", 1_200), ("M2", 400)])
 def test_a_mid_term_hire_profile_has_the_average_or_a_named_managers_pair_costs(office, travel):
-    from kamopt.planning.midterm import HireProfile, midterm_notes
+    from kamopt.case.assumptions import HireProfile
+    from kamopt.planning.midterm_outputs import midterm_notes
 
     profile = HireProfile(name="kam", seniority=1, capacity_hours=100, cost_per_year=0,
                           hourly_cost=100, ramp_up=1.0, max_hires=1, pair_costs_from=office)
@@ -352,7 +354,7 @@ def test_a_mid_term_hire_profile_has_the_average_or_a_named_managers_pair_costs(
 
 
 def test_a_hire_named_by_a_numeric_id_in_yaml_is_read_as_that_id(tmp_path):
-    from kamopt.planning.midterm import MidtermAssumptions as MA
+    from kamopt.case.assumptions import MidtermAssumptions as MA
 
     (tmp_path / "s.yml").write_text("hires:\n  - {count: 1, pair_costs_from: 7}\n")
     assert Scenario.from_yaml(tmp_path / "s.yml").hires[0].pair_costs_from == "7"

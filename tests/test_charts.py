@@ -1,4 +1,5 @@
-"""Portfolio charts (kamopt.present.charts): structure, labels and legends; no pixel comparison."""
+"""Charts (kamopt.present.portfolio_charts, .plan_charts, .style): structure, labels and
+legends; no pixel comparison."""
 
 import matplotlib
 
@@ -10,12 +11,8 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from kamopt.analysis.portfolio import concentration_curve, portfolio  # noqa: E402
-from kamopt.present.charts import (  # noqa: E402
-    _fmt_eur,
-    _style,
-    concentration_chart,
-    portfolio_matrix,
-)
+from kamopt.present.portfolio_charts import concentration_chart, portfolio_matrix  # noqa: E402
+from kamopt.present.style import _fmt_eur, _style  # noqa: E402
 
 
 def synthetic_customers(n: int = 60, seed: int = 3) -> pd.DataFrame:
@@ -188,7 +185,7 @@ def test_style_is_scoped_to_the_chart():
 
 # -- plan charts ------------------------------------------------------------------
 
-from kamopt.present.charts import (  # noqa: E402
+from kamopt.present.plan_charts import (  # noqa: E402
     _fmt_eur1,
     bridge_chart,
     comparison_chart,
@@ -330,7 +327,7 @@ def test_manager_utilisation_marks_minimum_workloads_and_small_hours():
 
     import kamopt
     from kamopt.case.published import pfizer_scenario, pfizer_turkey, read_pfizer_turkey
-    from kamopt.present.charts import PALETTE
+    from kamopt.present.style import PALETTE
 
     folder = Path(__file__).resolve().parents[1] / "data" / "validation" / "pfizer_turkey"
     p = kamopt.plan(pfizer_turkey(read_pfizer_turkey(folder / "pfizer_turkey_22x4.csv")),

@@ -131,7 +131,7 @@ def test_the_case_folder_is_refused_as_output_and_left_unchanged(small_case, tmp
     assert str(case) in err and "holds a case" in err
     assert {f.name: f.read_bytes() for f in case.iterdir()} == before  # nothing changed or added
     # and the writer refuses it too, whoever calls it
-    from kamopt.case.io import staged_folder
+    from kamopt.case.staging import staged_folder
     from kamopt.errors import InputError
 
     with pytest.raises(InputError, match="holds a case"), staged_folder(case):
@@ -372,7 +372,7 @@ def test_midterm_refuses_the_case_folder_as_output_before_solving(small_case, tm
     def must_not_plan(*a, **k):
         raise AssertionError("planned although the output folder is refused")
 
-    monkeypatch.setattr(sys.modules["kamopt.planning.midterm"], "plan_midterm", must_not_plan)
+    monkeypatch.setattr("kamopt.cli.midterm.plan_midterm", must_not_plan)
     assert main(["midterm", str(small_case), "--out", str(small_case)]) == 2
     assert "holds a case" in capsys.readouterr().err
 
@@ -453,15 +453,15 @@ def test_a_place_where_nothing_can_be_written_is_refused_even_for_root(tmp_path,
     """os.access says yes to root for /sys; writing a probe file tells the truth."""
     import errno
 
-    from kamopt.case import io as io
+    from kamopt.case import staging
     from kamopt.errors import InputError
 
     def read_only(*a, **k):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(io.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(staging.tempfile, "mkstemp", read_only)
     with pytest.raises(InputError, match="not writable for this user .Read-only file system.") as e:
-        io.check_writable(tmp_path / "out")
+        staging.check_writable(tmp_path / "out")
     assert e.value.exit_code == 2
 
 

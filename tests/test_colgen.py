@@ -9,14 +9,8 @@ from kamopt.model.oneyear import build
 from kamopt.model.prepare import prepare
 from kamopt.planning.oneyear import read_plan
 from kamopt.solve.backend import run_highs, solve
-from kamopt.solve.colgen import (
-    fix_and_solve,
-    fixed_to,
-    full_size,
-    initial_pairs,
-    solve_by_pricing,
-    support_mip,
-)
+from kamopt.solve.pricing import full_size, initial_pairs, solve_by_pricing
+from kamopt.solve.search import fix_and_solve, fixed_to, support_mip
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -89,7 +83,7 @@ def _small(seed, customers=60, managers=6):
 
 @pytest.mark.parametrize("seed", [1, 6])
 def test_the_lagrangian_bound_holds_for_any_prices_and_the_search_tightens_it(seed):
-    from kamopt.solve.colgen import _PairTable, lagrangian_bound
+    from kamopt.solve.pricing import _PairTable, lagrangian_bound
 
     d, full, full_lp = _small(seed)
     table = _PairTable(d)
@@ -114,9 +108,9 @@ def test_with_no_time_for_lp_rounds_a_verified_plan_comes_back_with_a_valid_gap(
 
 
 def test_large_cases_also_try_the_lps_prices_on_every_pair_and_stay_sound(monkeypatch):
-    import kamopt.solve.colgen as colgen
+    import kamopt.solve.pricing as pricing
 
-    monkeypatch.setattr(colgen, "LAGRANGIAN_PAIRS", 0)
+    monkeypatch.setattr(pricing, "LAGRANGIAN_PAIRS", 0)
     d, full, _ = _small(3)
     km, sol = solve_by_pricing(d, time_limit=20, mip_gap=0.01, k=2)
     assert sol.ok and sol.bound >= full.objective - 1e-6
@@ -127,7 +121,7 @@ def test_large_cases_also_try_the_lps_prices_on_every_pair_and_stay_sound(monkey
 
 
 def test_an_lp_round_warm_started_from_the_last_basis_reaches_the_same_lp_optimum():
-    from kamopt.solve.colgen import restrict, solve_lp, warm_basis
+    from kamopt.solve.pricing import restrict, solve_lp, warm_basis
 
     d = prepare(make_case(customers=60, managers=6, seed=4), Scenario())
     first = initial_pairs(d, 1)
@@ -165,7 +159,7 @@ def test_the_lps_support_gives_a_sound_plan_that_uses_only_what_the_lp_used(seed
 
 
 def test_without_the_support_start_relax_and_fix_still_gives_a_sound_priced_plan(monkeypatch):
-    import kamopt.solve.colgen as colgen
+    import kamopt.solve.pricing as pricing
     from kamopt.solve.backend import Solution
 
     tried = []
@@ -174,9 +168,9 @@ def test_without_the_support_start_relax_and_fix_still_gives_a_sound_priced_plan
         tried.append(True)
         return fix_and_solve(*args, **kwargs)
 
-    monkeypatch.setattr(colgen, "support_mip", lambda *a, **k: Solution(
+    monkeypatch.setattr(pricing, "support_mip", lambda *a, **k: Solution(
         "error", None, None, None, 0.0, "highs", message="stub: no plan"))
-    monkeypatch.setattr(colgen, "fix_and_solve", relax_and_fix)
+    monkeypatch.setattr(pricing, "fix_and_solve", relax_and_fix)
     d = prepare(make_case(customers=70, managers=7, seed=2), Scenario(mip_gap=0.01))
     km, sol = solve_by_pricing(d, time_limit=30, mip_gap=0.01, k=2)
     assert tried and sol.ok

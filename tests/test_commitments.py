@@ -165,19 +165,21 @@ def test_the_explorer_session_keeps_levels_and_commitments_like_plan(case, free)
 
 
 def test_the_midterm_plan_keeps_levels_and_commitments_in_every_year(case, free):
-    import kamopt.planning.midterm as mt
+    from kamopt.case.assumptions import MidtermAssumptions
+    from kamopt.planning.midterm import plan_midterm
+    from kamopt.planning.midterm_outputs import midterm_notes
 
     acc = free.accounts
     cid = acc.index[acc["key_account"] == 1][0]
     k = case.activities.index[0]
     sc = Scenario(mip_gap=0.01, time_limit=30, coverage={cid: "light"},
                   committed_activities={cid: [k]})
-    mp = mt.plan_midterm(case, sc, assumptions=mt.MidtermAssumptions(years=2, start_year=2027),
-                         targets=None)
+    mp = plan_midterm(case, sc, assumptions=MidtermAssumptions(years=2, start_year=2027),
+                      targets=None)
     rows = mp.accounts[mp.accounts["customer_id"] == cid]
     assert rows["level"].tolist() == ["light", "light"]
     assert all(k in a.split(";") for a in rows["activities"])
-    assert f"fixes the coverage of 1 account: {cid} light" in " ".join(mt.midterm_notes(mp))
+    assert f"fixes the coverage of 1 account: {cid} light" in " ".join(midterm_notes(mp))
     mp.verify()
 
 

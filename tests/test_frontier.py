@@ -8,13 +8,13 @@ import pytest
 
 from kamopt.analysis.frontier import (
     capacity_frontier,
-    frontier_chart,
     median_kam,
     worthwhile_hires,
 )
 from kamopt.case.scenario import Hire, Level, Scenario
 from kamopt.cli.frontier import add_frontier_command
 from kamopt.planning.oneyear import plan
+from kamopt.present.sweep_charts import frontier_chart
 from kamopt.testing import tiny_case
 
 ONE = (Level("standard", 1.0, 1.0),)

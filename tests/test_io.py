@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from small_case import ACTIVITIES, DEPARTMENTS, RESPONSES
 
 from kamopt.case.io import load_case, save_case
+from kamopt.case.numbers import GERMAN, PLAIN, format_number_de, parse_numbers
 from kamopt.case.tables import Case
-from kamopt.case.validate import GERMAN, PLAIN, check_case, format_number_de, parse_numbers
+from kamopt.case.validate import check_case
 from kamopt.errors import CaseError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -617,7 +618,7 @@ def test_a_formatted_cell_in_the_last_row_costs_no_memory(tmp_path, plain_dir):
 
 def test_the_midterm_sheets_are_read_whole_too(tmp_path):
     """targets: a recorded size of one row must not drop the others."""
-    from kamopt.planning.midterm import load_targets
+    from kamopt.case.assumptions import load_targets
 
     case = load_case(write_workbook(tmp_path / "c.xlsx", PLAIN_CASE))
     wb = openpyxl.load_workbook(tmp_path / "c.xlsx")

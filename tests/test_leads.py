@@ -158,7 +158,8 @@ def test_the_scenario_explorer_session_keeps_fixed_leads_like_plan(case, free):
 
 
 def test_the_midterm_plan_keeps_a_fixed_lead_in_every_year(case, free):
-    from kamopt.planning.midterm import MidtermAssumptions, plan_midterm
+    from kamopt.case.assumptions import MidtermAssumptions
+    from kamopt.planning.midterm import plan_midterm
 
     cid, j = _moved(case, free)
     mp = plan_midterm(case, Scenario(mip_gap=0.0, time_limit=60, leads={cid: j}),
@@ -278,21 +279,25 @@ def test_a_fixed_lead_holds_while_its_manager_has_hours(case, free, search, monk
     (forced on) keeps the fix too, and the plan's notes say when it lapses."""
     import pandas as pd
 
-    import kamopt.planning.midterm as mt
+    import kamopt.solve.midterm as strategy
+    from kamopt.case.assumptions import MidtermAssumptions
+    from kamopt.model.midterm import lapsed_leads
+    from kamopt.planning.midterm import plan_midterm
+    from kamopt.planning.midterm_outputs import midterm_notes
 
     if search:
-        monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
+        monkeypatch.setattr(strategy, "LNS_MIN_INTEGERS", 0)
     cid, j = _moved(case, free)
     leaves = pd.DataFrame({"manager_id": [j], "year": [2028], "capacity_hours": [0.0]})
     sc = Scenario(name="keep", mip_gap=0.0, time_limit=60, leads={cid: j})
-    a = mt.MidtermAssumptions(years=2, start_year=2027, handover_hours=20)
-    assert mt.lapsed_leads(case, sc, leaves, [2027, 2028]) == {cid: (j, [2028])}
-    mp = mt.plan_midterm(case, sc, assumptions=a, targets=None, capacity_by_year=leaves)
+    a = MidtermAssumptions(years=2, start_year=2027, handover_hours=20)
+    assert lapsed_leads(case, sc, leaves, [2027, 2028]) == {cid: (j, [2028])}
+    mp = plan_midterm(case, sc, assumptions=a, targets=None, capacity_by_year=leaves)
     rows = mp.accounts[mp.accounts["customer_id"] == cid].set_index("year")
     assert rows["key_account"].tolist() == [1, 1]
     assert rows.at[2027, "manager_id"] == j and rows.at[2028, "manager_id"] not in ("", j)
     assert f"{cid}'s fixed lead {j} has no hours in 2028: there {cid} stays a key account" \
-        in " ".join(mt.midterm_notes(mp))
+        in " ".join(midterm_notes(mp))
     mp.verify()  # the fixed lead in 2027, free in 2028, every other rule
     # every column of the plan within its bounds (the search frees columns to their own bounds)
     arr, v = mp.model.lp.arrays(), mp.solution.values
@@ -346,7 +351,10 @@ def test_the_one_year_start_keeps_a_fixed_lead_that_lapses(case, free, commit):
     was dropped as invalid before)."""
     import pandas as pd
 
-    import kamopt.planning.midterm as mt
+    from kamopt.case.assumptions import MidtermAssumptions, load_capacity_by_year, load_targets
+    from kamopt.model.midterm import build_midterm
+    from kamopt.planning.midterm_starts import _start_from_one_year
+    from kamopt.solve.midterm import _best_start
 
     ka = free.accounts[(free.accounts["key_account"] == 1) & (free.accounts["level"] != "light")]
     cid = ka.index[0]
@@ -355,19 +363,19 @@ def test_the_one_year_start_keeps_a_fixed_lead_that_lapses(case, free, commit):
     k = case.activities["kam_hours"].idxmax()
     sc = Scenario(name="keep", mip_gap=0.01, time_limit=20, leads={cid: j},
                   committed_activities={cid: [k]} if commit else {})
-    a = mt.MidtermAssumptions(years=3, start_year=2027, handover_hours=20)
-    none = mt.load_targets(case)  # the generated case has no targets
-    opts = mt.build_midterm(case, sc, a, 1, none, mt.load_capacity_by_year(case)).data.options
+    a = MidtermAssumptions(years=3, start_year=2027, handover_hours=20)
+    none = load_targets(case)  # the generated case has no targets
+    opts = build_midterm(case, sc, a, 1, none, load_capacity_by_year(case)).data.options
     hours = opts.loc[opts["customer_id"] == cid, "hours"].sort_values()
     # the lightest level, the committed activity and a handover fit, no heavier level
     part_time = float(hours.iloc[0]) + 21.0 + (case.activities.at[k, "kam_hours"] if commit
                                                else 0.0)
     cby = pd.DataFrame({"manager_id": [j, j], "year": [2028, 2029],
                         "capacity_hours": [part_time, 0.0]})
-    mm = mt.build_midterm(case, sc, a, 3, none, cby)
+    mm = build_midterm(case, sc, a, 3, none, cby)
     assert mm._builder.lapsed == {cid: (j, [2029])}
-    x = mt._start_from_one_year(case, sc, a, none, cby, mm)
-    assert mt._best_start(mm, [x]) is not None
+    x = _start_from_one_year(case, sc, a, none, cby, mm)
+    assert _best_start(mm, [x]) is not None
     b = mm._builder
     lead = b.xl[x[b.x] > 0.5].set_index(["customer_id", "year"])["manager_id"]
     assert lead[(cid, 2027)] == j and lead[(cid, 2028)] == j and lead[(cid, 2029)] != j

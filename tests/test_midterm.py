@@ -14,24 +14,26 @@ import pandas as pd
 import pytest
 
 import kamopt
-from kamopt.case.sample import make_case
-from kamopt.case.scenario import Level, Scenario
-from kamopt.errors import CaseError, InfeasibleError, ScenarioError
-from kamopt.planning.midterm import (
+from kamopt.case.assumptions import (
     HireProfile,
     MidtermAssumptions,
-    by_year,
-    compare,
-    explain_targets,
-    intake_chart,
     load_capacity_by_year,
     load_targets,
     parse_capacity_by_year,
     parse_targets,
-    plan_midterm,
+)
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Level, Scenario
+from kamopt.errors import CaseError, InfeasibleError, ScenarioError
+from kamopt.planning.midterm import plan_midterm
+from kamopt.planning.midterm_outputs import (
+    by_year,
+    compare,
+    explain_targets,
     price_of_targets,
     target_table,
 )
+from kamopt.present.midterm_chart import intake_chart
 from kamopt.testing import tiny_case
 
 NO_TARGETS = pd.DataFrame({"year": [], "scope": [], "order_intake": []})
@@ -453,7 +455,7 @@ def test_the_story_tells_the_price_of_the_targets_only_beyond_the_solvers_tolera
 @pytest.mark.parametrize("seed", [0, 1])
 def test_brute_force_through_the_neighbourhood_search(seed, monkeypatch):
     """With the search forced on tiny cases, the optimum is still found and proven."""
-    import kamopt.planning.midterm as mt
+    import kamopt.solve.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
     monkeypatch.setattr(mt, "MIDTERM_ROOT_CHECKS", 10**6)  # HiGHS's proof, its root unbounded
@@ -472,7 +474,7 @@ def test_brute_force_through_the_neighbourhood_search(seed, monkeypatch):
 
 @pytest.fixture(scope="module")
 def mid_model():
-    from kamopt.planning.midterm import build_midterm
+    from kamopt.model.midterm import build_midterm
     from kamopt.solve.backend import solve
 
     case = make_case(customers=40, managers=6, seed=3)
@@ -501,7 +503,7 @@ def _keeps_every_constraint(mm, x):
 def _searched_plan(monkeypatch, node_limit=60):
     """A 3-year plan of 30 customers through every step of the solve (the search forced on,
     four neighbourhoods): LP, rounding, search, HiGHS stopped at its root's budget."""
-    import kamopt.planning.midterm as mt
+    import kamopt.solve.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
     monkeypatch.setattr(mt, "neighbourhood_budget", lambda scenario: 4)
@@ -548,7 +550,8 @@ def test_the_same_question_gets_the_same_plan_on_a_quiet_and_on_a_busy_machine(m
 def test_a_stop_by_the_time_limit_is_said(monkeypatch):
     """The time limit is only a safety net; when it is what stopped HiGHS, the plan says so
     (its status is then feasible, with the gap against the LP bound)."""
-    import kamopt.planning.midterm as mt
+    import kamopt.solve.midterm as mt
+    from kamopt.planning.midterm_outputs import headline
 
     real = mt._full_mip
     monkeypatch.setattr(mt, "_full_mip", lambda mm, start, sc, t, **k: real(mm, start, sc, 1e-3,
@@ -558,7 +561,7 @@ def test_a_stop_by_the_time_limit_is_said(monkeypatch):
     assert mp.status == "feasible" and 0 < mp.kpis["mip_gap"] < 1
     assert "stopped at the time limit" in mp.solution.message
     assert "depends on the machine" in mp.solution.message
-    assert "stopped by the time limit (60 s), a safety net" in mt.headline(mp)
+    assert "stopped by the time limit (60 s), a safety net" in headline(mp)
 
 
 def test_rounded_lp_plan_and_the_search_keep_every_constraint(mid_model):
@@ -610,7 +613,8 @@ def test_when_small_neighbourhoods_find_nothing_the_steps_grow_then_the_search_s
 def test_a_start_short_of_a_hard_target_is_no_plan():
     """With hard targets the shortfall column is bounded at 0: a start that falls short of
     a target breaks that bound and must not be used (nor returned) as a plan."""
-    from kamopt.planning.midterm import _best_start, build_midterm
+    from kamopt.model.midterm import build_midterm
+    from kamopt.solve.midterm import _best_start
 
     case = make_case(customers=8, managers=2, seed=2)
     total = case.customers["revenue"].sum()
@@ -636,7 +640,7 @@ def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, root_
     """Through the search path, with HiGHS not run (0: the LP bound stands), stopped early in
     its root (a small root budget) or not: the bound is at least the plan and at most the LP
     bound, and the result says which budget stopped it."""
-    import kamopt.planning.midterm as mt
+    import kamopt.solve.midterm as mt
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
     monkeypatch.setattr(mt, "MIDTERM_ROOT_CHECKS", root_checks)
@@ -655,7 +659,7 @@ def test_the_reported_gap_is_against_a_valid_bound(mid_model, monkeypatch, root_
 # ------------------------------------------------ hard targets: searching for a plan
 def _hard_model(target_share: float, seed: int = 3):
     """A 3-year model of 40 customers whose 2029 company target is hard."""
-    from kamopt.planning.midterm import build_midterm
+    from kamopt.model.midterm import build_midterm
 
     case = make_case(customers=40, managers=6, seed=seed)
     must = case.customers["status"] == "must"
@@ -669,8 +673,8 @@ def _hard_model(target_share: float, seed: int = 3):
 
 
 def test_from_a_plan_short_of_a_hard_target_the_search_reaches_one_that_meets_it():
-    from kamopt.planning.midterm import _best_start, _reach_hard_targets
     from kamopt.solve.backend import solve
+    from kamopt.solve.midterm import _best_start, _reach_hard_targets
 
     mm = _hard_model(1.03)
     lp = solve(mm.lp, relax=True)
@@ -688,7 +692,7 @@ def test_a_hard_target_not_reached_names_the_closest_plan(monkeypatch, stopped_b
     """The LP meets the target, no plan is found within the budget: exit 4's message says by
     how much the closest plan found misses each target, and what stopped the search (its
     work budget, or the time limit as a safety net)."""
-    import kamopt.planning.midterm as mt
+    import kamopt.solve.midterm as mt
     from kamopt.errors import SolverError
 
     monkeypatch.setattr(mt, "LNS_MIN_INTEGERS", 0)
@@ -791,7 +795,7 @@ def test_a_hard_target_not_met_within_the_budget_is_not_called_impossible(monkey
         _out_of_reach(monkeypatch, lambda _: stopped)
     text = str(info.value)
     assert "cannot be met" not in text and "proved" not in text
-    import kamopt.planning.midterm as mt
+    import kamopt.solve.midterm as mt
 
     n = mt.neighbourhood_budget(Scenario(node_limit=1000))
     within = ("the time limit (7 s" if stopped_by == "time"

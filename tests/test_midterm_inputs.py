@@ -17,19 +17,19 @@ import pandas as pd
 import pytest
 
 import kamopt
-from kamopt.case.sample import make_case
-from kamopt.case.scenario import Scenario
-from kamopt.case.validate import format_number_de
-from kamopt.cli import main
-from kamopt.errors import CaseError, ScenarioError
-from kamopt.planning.midterm import (
+from kamopt.case.assumptions import (
     MidtermAssumptions,
     load_capacity_by_year,
     load_targets,
     parse_capacity_by_year,
     parse_targets,
-    plan_midterm,
 )
+from kamopt.case.numbers import format_number_de
+from kamopt.case.sample import make_case
+from kamopt.case.scenario import Scenario
+from kamopt.cli import main
+from kamopt.errors import CaseError, ScenarioError
+from kamopt.planning.midterm import plan_midterm
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -332,7 +332,7 @@ def test_the_printed_table_shows_small_shortfalls_and_keeps_columns_apart():
 
     from kamopt.case.sample import make_case
     from kamopt.case.scenario import Scenario
-    from kamopt.planning.midterm import headline
+    from kamopt.planning.midterm_outputs import headline
 
     def table(intake, target, short, net):
         years = pd.DataFrame({"intake": intake, "target": target, "shortfall": short,

@@ -139,8 +139,9 @@ def test_the_workbook_shows_small_hours_with_decimals(table, tmp_path):
 
 
 def test_the_mid_term_plan_repeats_the_least_distance_and_says_why_handovers_block_it(table):
+    from kamopt.case.assumptions import MidtermAssumptions
     from kamopt.errors import InfeasibleError
-    from kamopt.planning.midterm import MidtermAssumptions, plan_midterm
+    from kamopt.planning.midterm import plan_midterm
 
     case = pfizer_turkey(table, "distance")
     none = pd.DataFrame({"year": [], "scope": [], "order_intake": []})
@@ -152,7 +153,7 @@ def test_the_mid_term_plan_repeats_the_least_distance_and_says_why_handovers_blo
     assert mp.status == "optimal"
     assert -mp.kpis["npv"] == pytest.approx(2 * PFIZER_FIGURES["min_distance"], abs=1e-2)
     # the headline in whole units for a case this small (not "-0.00 M")
-    from kamopt.planning.midterm import headline
+    from kamopt.planning.midterm_outputs import headline
 
     assert re.search(r"\n  2027 +0 +- +- +22 +0 +-155\n  2028 ", headline(mp))
     # 40 h of handover per change of hands cannot fit a 1.2 h year: today's out-of-band

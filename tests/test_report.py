@@ -230,7 +230,7 @@ def test_a_case_without_activities_or_departments_gets_its_report(tmp_path):
     from kamopt.case.io import save_case
     from kamopt.case.sample import make_case
     from kamopt.case.schema import ACTIVITIES, DEPARTMENTS
-    from kamopt.case.validate import empty_table
+    from kamopt.case.tables import empty_table
 
     c = make_case(customers=40, managers=4, seed=3)
     bare = save_case(Case(c.customers, c.managers, empty_table(ACTIVITIES),

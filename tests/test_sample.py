@@ -308,13 +308,13 @@ def test_scenarios_load(name, default):
 
 
 def test_no_other_scenario_files():
-    # midterm_*.yml hold the mid-term assumptions (kamopt.planning.midterm), not one-year scenarios
+    # midterm_*.yml hold the mid-term assumptions (kamopt.case.assumptions), not one-year scenarios
     one_year = {p.stem for p in SCENARIOS.glob("*.yml") if not p.stem.startswith("midterm_")}
     assert one_year == EXPECTED_SCENARIOS
 
 
 def test_midterm_assumption_files_load():
-    from kamopt.planning.midterm import MidtermAssumptions
+    from kamopt.case.assumptions import MidtermAssumptions
 
     files = list(SCENARIOS.glob("midterm_*.yml"))
     assert files

@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 from test_plan import small_cases
 
 import kamopt
-from kamopt.analysis.sensitivity import Grid, Sweep, grid, grid_chart, sweep, sweep_chart
+from kamopt.analysis.sensitivity import Grid, Sweep, grid, sweep
 from kamopt.case.io import save_case
 from kamopt.case.sample import make_case
 from kamopt.case.scenario import Scenario
 from kamopt.cli import main
 from kamopt.errors import ScenarioError
+from kamopt.present.sweep_charts import grid_chart, sweep_chart
 from kamopt.testing import brute_force, tiny_case
 
 
@@ -164,7 +165,7 @@ def test_the_chart_shows_the_swing_customers(case):
     # a level has the same colour in every chart: light pale, standard mid, intensive dark
     from matplotlib.colors import to_hex
 
-    from kamopt.analysis.sensitivity import _LEVEL_COLORS
+    from kamopt.present.sweep_charts import _LEVEL_COLORS
 
     legend = bottom.get_legend()
     shown = {t.get_text(): to_hex(h.get_facecolor()) for t, h in

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamopt.model.oneyear import LinearModel
+from kamopt.model.linear import LinearModel
 from kamopt.solve.backend import highs_model, relative_gap, run_highs, solve
 
 

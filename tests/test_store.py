@@ -148,14 +148,11 @@ def test_a_folder_that_is_not_a_saved_scenario_exits_2_with_a_clear_message(save
 def midterm_plans(tmp_path_factory):
     """Two 2-year plans of a small case, as `kamopt plan --years 2 --out` writes them: the
     second loses a manager, so it earns less and its key accounts differ."""
+    from kamopt.case.assumptions import HireProfile, MidtermAssumptions
     from kamopt.case.sample import make_case
     from kamopt.case.scenario import Scenario
-    from kamopt.planning.midterm import (
-        HireProfile,
-        MidtermAssumptions,
-        plan_midterm,
-        write_midterm_outputs,
-    )
+    from kamopt.planning.midterm import plan_midterm
+    from kamopt.planning.midterm_outputs import write_midterm_outputs
 
     case = make_case(customers=24, managers=3, seed=2)
     root = tmp_path_factory.mktemp("midterm")

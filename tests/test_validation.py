@@ -11,8 +11,9 @@ import pytest
 from small_case import ACTIVITIES, DEPARTMENTS, RESPONSES
 
 from kamopt.case.io import load_case, save_case
+from kamopt.case.raw import CAP
 from kamopt.case.scenario import Level, Scenario
-from kamopt.case.validate import CAP, check_against_scenario, check_case
+from kamopt.case.validate import check_against_scenario, check_case
 from kamopt.cli import main
 from kamopt.errors import CaseError, Problem
 
@@ -669,8 +670,8 @@ def test_a_misspelt_optional_sheet_is_named_not_ignored(tmp_path):
 
 
 def test_the_other_tables_are_those_the_mid_term_plan_reads():
+    from kamopt.case.assumptions import CAPACITY_BY_YEAR, TARGETS
     from kamopt.case.schema import OTHER_TABLES
-    from kamopt.planning.midterm import CAPACITY_BY_YEAR, TARGETS
 
     assert OTHER_TABLES == (TARGETS.name, CAPACITY_BY_YEAR.name)
 
@@ -696,9 +697,10 @@ def test_an_empty_table_is_what_a_header_only_file_parses_to(name):
     import numpy as np
     import pandas as pd
 
+    from kamopt.case.raw import ProblemLog, RawTable, text_array
     from kamopt.case.schema import TABLES_BY_NAME
     from kamopt.case.tables import empty_table
-    from kamopt.case.validate import ProblemLog, RawTable, parse_table, text_array
+    from kamopt.case.validate import parse_table
 
     table = TABLES_BY_NAME[name]
     raw = RawTable(table.file, [c.name for c in table.columns],

@@ -6,7 +6,8 @@ import pytest
 
 from kamopt.analysis.session import explorer_scenario
 from kamopt.planning.oneyear import plan
-from kamopt.present.widgets import SOLVING, ScenarioExplorer
+from kamopt.present.explorer_view import SOLVING
+from kamopt.present.widgets import ScenarioExplorer
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +170,8 @@ def test_a_new_change_cancels_the_refinement_under_way(case, monkeypatch):
 
 def test_the_app_shows_the_notebooks_utilisation_chart(case):
     """One chart function for the explorer (the app) and notebook 2 / the report: same picture."""
-    from kamopt.present.charts import manager_utilisation
-    from kamopt.present.widgets import _png
+    from kamopt.present.explorer_view import _png
+    from kamopt.present.plan_charts import manager_utilisation
 
     ex = ScenarioExplorer(case)
     assert ex.chart.value == _png(manager_utilisation(ex.plan.managers))
@@ -311,7 +312,7 @@ def test_a_case_without_targets_plans_without_them(small):
 def test_bad_targets_and_solver_errors_are_shown_not_raised(small, monkeypatch):
     import pandas as pd
 
-    import kamopt.present.widgets as widgets
+    import kamopt.present.midterm_tab as midterm_tab
     from kamopt.errors import SolverError
 
     bad = pd.DataFrame({"year": [2027], "scope": ["region:Atlantis"], "order_intake": [1.0]})
@@ -325,7 +326,7 @@ def test_bad_targets_and_solver_errors_are_shown_not_raised(small, monkeypatch):
     def stuck(*args, **kwargs):
         raise SolverError("no plan within the time limit")
 
-    monkeypatch.setattr(widgets, "plan_midterm", stuck)
+    monkeypatch.setattr(midterm_tab, "plan_midterm", stuck)
     ex.midterm_button.click()
     assert ex.midterm_status.value.startswith("Cannot plan: SolverError")
     assert "no plan within the time limit" in ex.midterm_message.value
@@ -611,7 +612,7 @@ def test_errors_read_in_the_explorers_words_not_the_scenarios_fields(case):
 def test_an_error_while_showing_the_robustness_sweep_is_shown_not_raised(case, monkeypatch):
     ex = ScenarioExplorer(case)
     tab = ex.robustness
-    monkeypatch.setattr("kamopt.present.widgets.swing_table_html", lambda sw: 1 / 0)
+    monkeypatch.setattr("kamopt.present.robustness_tab.swing_table_html", lambda sw: 1 / 0)
     assert tab.run() is None  # must not raise out of the button's callback
     assert tab.status.value.startswith("Cannot tell: division by zero")
     assert not tab.button.disabled

@@ -42,12 +42,10 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from kamopt.analysis.session import PlanSession
 from kamopt.case.scenario import Hire, Scenario
 from kamopt.case.tables import Case
-from kamopt.present.charts import PALETTE, _eur_axis, _fmt_eur, _style, _titles
 from kamopt.units import hours
 
 #: the gap of the frontier's plans unless the scenario is given explicitly
@@ -144,56 +142,6 @@ def worthwhile_hires(table: pd.DataFrame) -> int:
     net = table["marginal_net"].to_numpy(float)[1:]
     bad = np.flatnonzero(~(net > 0))
     return int(bad[0]) if len(bad) else len(net)
-
-
-def frontier_chart(table: pd.DataFrame, ax=None) -> Figure:
-    """Net contribution against added KAMs (top) and each hire's marginal net gain (bottom).
-
-    Bars of hires that pay are green, the others vermillion; the dashed line
-    marks :func:`worthwhile_hires`. With ``ax`` given, only the top panel is drawn there.
-    """
-    k = table["hires"].to_numpy()
-    best = worthwhile_hires(table)
-    with _style():
-        if ax is None:
-            fig = Figure(figsize=(12, 8.5), layout="constrained")
-            top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-        else:
-            fig, top, bottom = ax.get_figure(root=True), ax, None
-        top.plot(k, table["objective"], marker="o", color=PALETTE["blue"], lw=2.5, ms=8,
-                 label="net contribution of the optimal plan")
-        low = table["objective"].to_numpy(float)
-        top.fill_between(k, low, table["bound"].to_numpy(float), color=PALETTE["sky"], alpha=0.3,
-                         lw=0, label="solver bound (within the gap)")
-        top.axvline(best, color=PALETTE["grey"], ls="--", lw=1.5)
-        top.annotate(f"{best} hire{'s' if best != 1 else ''} pay", (best, low[best]),
-                     xytext=(8, -28), textcoords="offset points", color=PALETTE["black"])
-        _eur_axis(top.yaxis)  # with the decimals a narrow range needs
-        top.legend(loc="lower right")
-        _titles(top, "Capacity frontier: what one more KAM is worth",
-                "net contribution a year (after all hourly costs) against KAMs added")
-        if bottom is not None:
-            m = table["marginal_net"].to_numpy(float)[1:]
-            colors = [PALETTE["green"] if v > 0 else PALETTE["vermillion"] for v in m]
-            bottom.bar(k[1:], m, color=colors, width=0.6)
-            bottom.axhline(0, color=PALETTE["black"], lw=1)
-            bottom.margins(y=0.25)
-            for x, v in zip(k[1:], m, strict=True):
-                if np.isfinite(v):
-                    bottom.annotate(_fmt_eur(v), (x, v), xytext=(0, 4 if v >= 0 else -16),
-                                    textcoords="offset points", ha="center", fontsize=12)
-            bottom.axvline(best + 0.5, color=PALETTE["grey"], ls="--", lw=1.5)
-            fixed = float(table["fixed_cost"].max())
-            _eur_axis(bottom.yaxis)
-            bottom.set_xlabel("key account managers added")
-            bottom.set_title("marginal net gain of each hire"
-                             + (f" (after {_fmt_eur(fixed)} fixed cost a year)" if fixed else ""),
-                             loc="left", fontsize=14, fontweight="normal")
-            bottom.set_xticks(k)
-        else:
-            top.set_xlabel("key account managers added")
-            top.set_xticks(k)
-    return fig
 
 
 def format_table(table: pd.DataFrame) -> str:

@@ -46,7 +46,8 @@ import pandas as pd
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
 from kamopt.case.validate import check_against_scenario
-from kamopt.model.oneyear import KamModel, LinearModel, build
+from kamopt.model.linear import LinearModel
+from kamopt.model.oneyear import KamModel, build
 from kamopt.model.prepare import (
     committed,
     effective_managers,

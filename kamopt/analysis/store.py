@@ -741,7 +741,9 @@ def compare_midterm(dirs, root: str | Path = DEFAULT_ROOT, case=None) -> Midterm
     ``case`` that lacks some, are refused as by :func:`compare`.
 
     >>> import tempfile
-    >>> from kamopt.planning.midterm import MidtermAssumptions, plan_midterm, write_midterm_outputs
+    >>> from kamopt.case.assumptions import MidtermAssumptions
+    >>> from kamopt.planning.midterm import plan_midterm
+    >>> from kamopt.planning.midterm_outputs import write_midterm_outputs
     >>> from kamopt.case.sample import make_case
     >>> from kamopt.case.scenario import Scenario
     >>> case = make_case(customers=12, managers=2, seed=1)

@@ -21,18 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kamopt.case.raw import ProblemLog, RawTable, did_you_mean, text_array
 from kamopt.case.scenario import Scenario, read_yaml, yaml_number
 from kamopt.case.schema import Column, Table
 from kamopt.case.tables import Case
-from kamopt.case.validate import (
-    ProblemLog,
-    RawTable,
-    check_unique,
-    did_you_mean,
-    parse_table,
-    provenance,
-    text_array,
-)
+from kamopt.case.validate import check_unique, parse_table, provenance
 from kamopt.errors import Problem, ScenarioError
 
 HIRE_PREFIX = "HIRE-"
@@ -364,7 +357,7 @@ def _read_optional_table(source, table: Table) -> RawTable | None:
     """
     if not source:
         return None
-    from kamopt.case.io import WORKBOOK_SUFFIXES
+    from kamopt.case.workbook import WORKBOOK_SUFFIXES
 
     path = Path(source)
     log = ProblemLog()
@@ -398,7 +391,7 @@ def _read_from_folder(folder: Path, table: Table, log: ProblemLog) -> RawTable |
 
 
 def _read_from_workbook(book: Path, table: Table, log: ProblemLog) -> RawTable | None:
-    from kamopt.case.io import open_workbook, records_table, sheet_records
+    from kamopt.case.workbook import open_workbook, records_table, sheet_records
 
     wb = open_workbook(book, log)
     if wb is None:

@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kamopt.case.records import tiny_case
 from kamopt.case.scenario import Level, Scenario
 from kamopt.case.tables import Case
-from kamopt.testing import tiny_case
 
 __all__ = ["PFIZER_FIGURES", "disruption_weight", "pfizer_turkey", "pfizer_scenario",
            "read_pfizer_turkey"]

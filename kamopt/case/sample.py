@@ -35,8 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kamopt.case.io import check_writable, move_into, save_case, staging_dir
+from kamopt.case.io import save_case
 from kamopt.case.schema import TABLES, TABLES_BY_NAME
+from kamopt.case.staging import check_writable, move_into, staging_dir
 from kamopt.case.tables import Case
 from kamopt.errors import InputError, Problem
 

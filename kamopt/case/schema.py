@@ -165,5 +165,5 @@ PAIR_COSTS = Table(
 #: All tables in the order they are loaded and checked.
 TABLES: tuple[Table, ...] = (CUSTOMERS, MANAGERS, ACTIVITIES, DEPARTMENTS, RESPONSES, PAIR_COSTS)
 TABLES_BY_NAME = {t.name: t for t in TABLES}
-#: optional tables of a case that kamopt.planning.midterm reads (its ``TARGETS`` and ``CAPACITY_BY_YEAR``)
+#: optional tables of a case, read by kamopt.case.assumptions (``TARGETS``, ``CAPACITY_BY_YEAR``)
 OTHER_TABLES: tuple[str, ...] = ("targets", "capacity_by_year")

@@ -1,394 +1,43 @@
 """Parsing and checking a case against the case format (spec section 1).
 
-This is the one place where cells become typed values. :mod:`kamopt.case.io` reads
-files into :class:`RawTable` grids of strings (it knows encodings, separators
-and workbooks); :func:`build_case` turns them into a :class:`~kamopt.case.tables.Case`
-by parsing every column as :mod:`kamopt.case.schema` describes it, then checking
-ids and the references between tables. Every problem found is collected and
-raised together as one :class:`~kamopt.errors.CaseError`; each names the file,
-the row as seen in Excel (header = row 1), the column, the value and what was
-expected.
-
-Parsing works a column at a time on NumPy arrays, with pandas' C number
-parser for the clean cells, so a case of 20,000 customers loads in about a
-tenth of a second; cells are looked at one by one only when they are not
-plain numbers (``1.234,5``, ``12 %``, bad values), and messages are built
-only for the first :data:`CAP` bad cells of a column.
-
-Number style
-------------
-How a number is written depends on the file, never on the single value:
-
-* a workbook cell is read as the number it holds (text cells use ``.``);
-* a ``,``-separated CSV uses a decimal point and optional thousands commas
-  (``1,234.5``);
-* a ``;``- or tab-separated CSV (what German Excel writes) uses a decimal comma
-  and optional thousands dots (``1.234,5``), unless no number in the file has
-  a comma and every dotted number is a plain decimal such as ``0.35`` (then the
-  file is read with a decimal point). ``1.234`` in such a file means 1234.
-
-A trailing ``%`` divides by 100 and a ``€`` sign is ignored, as Excel writes
-formatted cells.
+This is the one place where cells become typed values: :func:`build_case`
+parses the :class:`~kamopt.case.raw.RawTable` grids that :mod:`kamopt.case.io`
+reads, every column as :mod:`kamopt.case.schema` describes it, then checks ids
+and the references between tables, and raises every problem at once as one
+:class:`~kamopt.errors.CaseError`.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
 
+from kamopt.case.numbers import NumberStyle, number_style, parse_numbers
+from kamopt.case.raw import (
+    ProblemLog,
+    RawTable,
+    _letter,
+    _listing,
+    _noun,
+    closest,
+    column_key,
+    did_you_mean,
+    text_array,
+)
 from kamopt.case.scenario import hire_ids
 from kamopt.case.schema import TABLES, TABLES_BY_NAME, Column, Table, _g
-from kamopt.case.tables import Case, empty_table  # empty_table: also importable from here
-from kamopt.errors import CaseError, Problem
-
-#: Problems reported per file and column before the rest are summarised.
-CAP = 20
+from kamopt.case.tables import Case, empty_table
+from kamopt.errors import Problem
 
 #: the largest number a case may hold (EUR, hours): 1e12 is beyond any company's
 #: figures; 1e300 passed the checks and then left HiGHS without a plan
 LARGEST = 1e12
 
 _PROVENANCE = "kamopt"  # key in DataFrame.attrs: where a table was read from
-
-
-# --------------------------------------------------------------------- problems
-class ProblemLog:
-    """Problems collected while reading a case, capped per file and column.
-
-    Examples
-    --------
-    >>> log = ProblemLog(cap=2)
-    >>> log.cells("customers.csv", "margin", [2, 3, 4], ["x", "y", "z"], "must be a number")
-    >>> for p in log.problems():
-    ...     print(p)
-    customers.csv, row 2, column 'margin': got 'x'; must be a number
-    customers.csv, row 3, column 'margin': got 'y'; must be a number
-    customers.csv, column 'margin': ... and 1 more row with problems in this column
-    """
-
-    def __init__(self, cap: int = CAP):
-        self.cap = cap
-        self._items: list[Problem] = []
-        self._counts: dict[tuple[str, str | None], int] = {}
-
-    def add(self, problem: Problem) -> None:
-        """Add one problem (never capped)."""
-        self._items.append(problem)
-
-    def cells(
-        self,
-        file: str,
-        column: str | None,
-        rows: Sequence[int] | np.ndarray,
-        values: Sequence[object] | np.ndarray | pd.Series,
-        expected: str | Sequence[str] | np.ndarray,
-    ) -> None:
-        """Add one problem per bad cell of ``column``; past the cap only count them.
-
-        ``expected`` is one text for all cells or one text per cell.
-        """
-        n = len(rows)
-        if not n:
-            return
-        key = (file, column)
-        done = self._counts.get(key, 0)
-        room = max(self.cap - done, 0)
-        values = (
-            list(values[:room])
-            if not isinstance(values, pd.Series)
-            else values.iloc[:room].tolist()
-        )
-        texts = [expected] * room if isinstance(expected, str) else list(expected[:room])
-        for r, v, e in zip(list(rows[:room]), values, texts, strict=False):
-            shown = None if isinstance(v, str) and not v.strip() else v  # "is empty" says it
-            self._items.append(Problem(file, e, row=int(r), column=column, value=shown))
-        self._counts[key] = done + n
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def problems(self) -> list[Problem]:
-        """All problems in the order found, each capped column summarised after its last."""
-        over = {k: n - self.cap for k, n in self._counts.items() if n > self.cap}
-        last = {(p.file, p.column): i for i, p in enumerate(self._items)}
-        out: list[Problem] = []
-        for i, p in enumerate(self._items):
-            out.append(p)
-            key = (p.file, p.column)
-            if key in over and last[key] == i:
-                more = over[key]
-                out.append(
-                    Problem(
-                        p.file,
-                        f"... and {more} more row{'s' if more != 1 else ''} with problems "
-                        + ("in this column" if p.column is not None else "in this file"),
-                        column=p.column,
-                    )
-                )
-        return out
-
-    def raise_if_any(self, title: str = "The case has problems") -> None:
-        """Raise one :class:`CaseError` with every problem, if there are any."""
-        if self._items:
-            raise CaseError(self.problems(), title=title)
-
-
-# ------------------------------------------------------------------- raw input
-def text_array(values: Iterable[object]) -> np.ndarray:
-    """An object array of ``str`` (``None`` and NaN become ``""``)."""
-    out = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
-    arr = np.empty(len(out), dtype=object)
-    arr[:] = out
-    return arr
-
-
-@dataclass
-class RawTable:
-    """One table as read from a file: strings only, positioned as in the file.
-
-    ``columns`` holds one object array of ``str`` per header position, with
-    one entry per non-blank data row; ``rows`` holds those rows' numbers as
-    Excel shows them. ``sep`` is the CSV separator, or ``""`` for a workbook
-    sheet or an in-memory table.
-    """
-
-    file: str
-    header: list[str]
-    columns: list[np.ndarray]
-    rows: np.ndarray
-    header_row: int = 1
-    sep: str = ","
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-
-def raw_from_grid(
-    grid: Sequence[np.ndarray], rows: np.ndarray, file: str, sep: str
-) -> RawTable | None:
-    """A :class:`RawTable` from the columns of a grid of strings.
-
-    The first non-blank row is the header; blank rows are dropped (their
-    numbers skipped) and so are columns with neither a header nor a value
-    (the ``;;;`` Excel leaves).
-
-    Returns ``None`` when every row is blank.
-
-    Examples
-    --------
-    >>> grid = [text_array(["", "id", "C1", "", "C2"]), text_array(["", "x", "1", " ", ""])]
-    >>> raw = raw_from_grid(grid, np.arange(1, 6), "t.csv", ",")
-    >>> raw.header, raw.rows.tolist(), raw.header_row
-    (['id', 'x'], [3, 5], 2)
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    filled = [np.array([v != "" and not v.isspace() for v in col], dtype=bool) for col in grid]
-    if not filled or not len(rows):
-        return None
-    nonblank = np.flatnonzero(np.logical_or.reduce(filled))
-    if not len(nonblank):
-        return None
-    h, data = nonblank[0], nonblank[1:]
-    header = [str(col[h]) for col in grid]
-    keep = [i for i, col in enumerate(grid) if header[i].strip() or filled[i][data].any()]
-    return RawTable(
-        file=file,
-        header=[header[i] for i in keep],
-        columns=[grid[i][data] for i in keep],
-        rows=rows[data],
-        header_row=int(rows[h]),
-        sep=sep,
-    )
-
-
-# ------------------------------------------------------------------- utilities
-def column_key(name: object) -> str:
-    """The name a header is matched by: lower case, trimmed, inner spaces as ``_``.
-
-    Examples
-    --------
-    >>> column_key("  Customer ID ")
-    'customer_id'
-    >>> column_key("KAM-hours")
-    'kam_hours'
-    """
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
-
-
-def _letter(i: int) -> str:
-    """Excel's column letter of position ``i`` (0 -> A)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def closest(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str | None:
-    """The one of ``candidates`` that ``word`` most likely misspells (case aside), or None."""
-    lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=cutoff)
-    return lower[close[0]] if close else None
-
-
-def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``candidates``, or ``""``."""
-    close = closest(word, candidates, cutoff)
-    return f"; did you mean '{close}'?" if close else ""
-
-
-def _listing(names: Sequence[str], limit: int = 12) -> str:
-    shown = [f"'{n}'" for n in names[:limit]]
-    if len(names) > limit:
-        shown.append(f"... ({len(names) - limit} more)")
-    return ", ".join(shown) if shown else "nothing"
-
-
-def _noun(table_name: str) -> str:
-    return table_name[:-1] if table_name.endswith("s") else table_name
-
-
-# --------------------------------------------------------------------- numbers
-@dataclass(frozen=True)
-class NumberStyle:
-    """How numbers are written in one file: decimal mark and thousands separator."""
-
-    decimal: str = "."
-    group: str | None = None
-
-    @property
-    def pattern(self) -> str:
-        d = re.escape(self.decimal)
-        whole = r"\d+"
-        if self.group:
-            whole = rf"(?:\d{{1,3}}(?:{re.escape(self.group)}\d{{3}})+|\d+)"
-        return rf"(?a)[+-]?(?:{whole}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?"
-
-    def hint(self) -> str:
-        if self.decimal == ",":
-            return " (this file writes numbers with a decimal comma, e.g. 1.234,5)"
-        return " (this file writes numbers with a decimal point, e.g. 1234.5)"
-
-
-PLAIN = NumberStyle(".", ",")
-GERMAN = NumberStyle(",", ".")
-WORKBOOK = NumberStyle(".", None)
-_GROUPED_ONLY = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+", re.ASCII).fullmatch
-
-
-def number_style(raw: RawTable, positions: Sequence[int]) -> NumberStyle:
-    """The number style of a file, decided once from its numeric columns.
-
-    Examples
-    --------
-    >>> raw = RawTable("t.csv", ["x"], [text_array(["0,35", "1.234"])], np.array([2, 3]), sep=";")
-    >>> number_style(raw, [0])
-    NumberStyle(decimal=',', group='.')
-    >>> raw = RawTable("t.csv", ["x"], [text_array(["0.35", "12.5"])], np.array([2, 3]), sep=";")
-    >>> number_style(raw, [0])
-    NumberStyle(decimal='.', group=None)
-    """
-    if raw.sep == "":
-        return WORKBOOK
-    if raw.sep == ",":
-        return PLAIN
-    if not positions or not len(raw):
-        return GERMAN
-    values = np.concatenate([raw.columns[p] for p in positions])
-    if any("," in v for v in values):
-        return GERMAN
-    dotted = [v.replace("€", "").strip().rstrip("% ") for v in values if "." in v]
-    plain = re.compile(WORKBOOK.pattern).fullmatch
-    if dotted and not any(_GROUPED_ONLY(v) for v in dotted) and all(plain(v) for v in dotted):
-        return WORKBOOK
-    return GERMAN
-
-
-def _parse_one(text: str, style: NumberStyle, match) -> float:
-    """One cell the fast path rejected: with ``€``, ``%`` or thousands separators."""
-    t = text.replace("€", "").strip()
-    pct = t.endswith("%")
-    if pct:
-        t = t[:-1].rstrip()
-    if not match(t):
-        return np.nan
-    if style.group:
-        t = t.replace(style.group, "")
-    x = float(t.replace(style.decimal, ".") if style.decimal != "." else t)
-    return x / 100 if pct else x
-
-
-def parse_numbers(
-    text: Sequence[str] | np.ndarray, style: NumberStyle
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse stripped strings to float64 in the file's style.
-
-    Returns the values (NaN where empty or bad) and a mask of the bad cells
-    (non-empty and not a finite number). Clean cells are converted in one
-    vectorised step; only the rest are looked at one by one.
-
-    Examples
-    --------
-    >>> v, bad = parse_numbers(["1.234,5", "", "abc", "12 %", "1.23"], GERMAN)
-    >>> v[:1].tolist(), bad.tolist()
-    ([1234.5], [False, False, True, False, True])
-    >>> float(v[3])
-    0.12
-    >>> parse_numbers(["1.234", "1,234.5"], PLAIN)[0].tolist()
-    [1.234, 1234.5]
-    """
-    arr = np.asarray(text, dtype=object)
-    empty = arr == ""
-    if style.decimal == ",":
-        norm = np.array([v.replace(".", "").replace(",", ".") for v in arr], dtype=object)
-    else:
-        norm = arr
-    values = np.array(pd.to_numeric(pd.Series(norm, dtype=object), errors="coerce"), dtype=float)
-    ok = np.isfinite(values)
-    match = re.compile(style.pattern).fullmatch
-    if style.decimal == ",":
-        # "1.23" must not pass as 123: a dotted value must group thousands properly
-        dotted = np.flatnonzero(ok & np.array(["." in v for v in arr], dtype=bool))
-        if len(dotted):
-            good = np.array([match(arr[i]) is not None for i in dotted], dtype=bool)
-            ok[dotted[~good]] = False
-    for i in np.flatnonzero(~ok & ~empty):
-        values[i] = _parse_one(arr[i], style, match)
-    values[empty] = np.nan
-    bad = ~empty & ~np.isfinite(values)
-    values[bad] = np.nan
-    return values, bad
-
-
-def format_number_de(x: float | int) -> str:
-    """A number as German Excel writes it: decimal comma, thousands dots.
-
-    Examples
-    --------
-    >>> format_number_de(1234567.89)
-    '1.234.567,89'
-    >>> format_number_de(0.35), format_number_de(1500.0), format_number_de(-1234.5)
-    ('0,35', '1.500', '-1.234,5')
-    >>> format_number_de(2.5e-07)
-    '2,5e-07'
-    """
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
-        x = int(x)
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}".replace(",", ".")
-    text = repr(float(x))
-    if "e" in text or not np.isfinite(x):
-        return text.replace(".", ",")
-    sign = "-" if text.startswith("-") else ""
-    whole, _, frac = text.lstrip("-").partition(".")
-    return f"{sign}{int(whole):,}".replace(",", ".") + ("," + frac if frac else "")
 
 
 # --------------------------------------------------------------------- parsing

@@ -63,7 +63,7 @@ def cmd_check(args) -> int:
                                         "case is meant for"))
             raise
     # the mid-term inputs, when the case has them (files of a folder, sheets of a workbook)
-    from kamopt.planning.midterm import load_capacity_by_year, load_targets
+    from kamopt.case.assumptions import load_capacity_by_year, load_targets
 
     lines = []
     targets, capacity = load_targets(case), load_capacity_by_year(case)
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if getattr(args, "out_is_folder", False):
-            from kamopt.case.io import check_output_folder
+            from kamopt.case.staging import check_output_folder
 
             check_output_folder(args.out)  # before any work, not after a long solve
         return int(args.func(args) or 0)

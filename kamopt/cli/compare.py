@@ -28,7 +28,7 @@ def add_compare_command(subparsers) -> None:
 
 def _cmd_compare(args) -> int:
     if args.excel is not None:  # before anything is read or printed
-        from kamopt.case.io import check_output_file
+        from kamopt.case.staging import check_output_file
 
         check_output_file(args.excel, "--excel", (".xlsx",),
                           title="The comparison cannot be written")

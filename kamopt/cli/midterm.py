@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
+from kamopt.case.assumptions import TARGET_MODES, MidtermAssumptions
 from kamopt.case.scenario import Scenario
 from kamopt.errors import InfeasibleError
-from kamopt.planning.midterm import (
-    TARGET_MODES,
-    MidtermAssumptions,
-    headline,
-    plan_midterm,
-    shortfall_messages,
-    write_midterm_outputs,
-)
+from kamopt.planning.midterm import plan_midterm, shortfall_messages
+from kamopt.planning.midterm_outputs import headline, write_midterm_outputs
 
 
 def cmd_midterm(args) -> int:

@@ -8,18 +8,11 @@ import sys
 
 import pandas as pd
 
-from kamopt.analysis.sensitivity import (
-    PARAMETERS,
-    _varied,
-    grid,
-    grid_chart,
-    lead_costs,
-    sweep,
-    sweep_chart,
-)
+from kamopt.analysis.sensitivity import PARAMETERS, _varied, grid, lead_costs, sweep
 from kamopt.case.scenario import Scenario
 from kamopt.cli.args import gap, seconds
 from kamopt.errors import InfeasibleError, Problem, ScenarioError, one_line
+from kamopt.present.sweep_charts import grid_chart, sweep_chart
 
 
 # ------------------------------------------------------------ command line
@@ -48,7 +41,8 @@ def add_sensitivity_command(subparsers) -> None:
 def _cmd_sensitivity(args) -> int:
     from contextlib import ExitStack
 
-    from kamopt.case.io import check_output_file, load_case, staged_file
+    from kamopt.case.io import load_case
+    from kamopt.case.staging import check_output_file, staged_file
 
     outputs = [(flag, path, suffix) for flag, path, suffix in
                (("--chart", args.chart, ".png"), ("--excel", args.excel, ".xlsx"))

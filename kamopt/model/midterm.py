@@ -16,12 +16,13 @@ from kamopt.case.assumptions import (
 )
 from kamopt.case.scenario import Hire, Scenario
 from kamopt.case.tables import Case
-from kamopt.model.oneyear import INF, LinearModel
+from kamopt.model.linear import INF, LinearModel
 from kamopt.model.prepare import (
     ModelData,
     committed,
     prepare,
 )
+from kamopt.model.rules import RuleBuilder, per_year
 
 
 # ------------------------------------------------------------------ the model
@@ -69,52 +70,30 @@ def prepare_midterm(case: Case, scenario: Scenario, a: MidtermAssumptions):
     return dataclasses.replace(d, managers=managers, pairs=pairs), hires
 
 
-def _per_year(frame: pd.DataFrame, years: list[int], name: str = "year") -> pd.DataFrame:
-    """``frame`` repeated once per year, with a ``t`` (0-based) and ``year`` column."""
-    n = len(frame)
-    out = pd.concat([frame.reset_index(drop=True)] * len(years), ignore_index=True)
-    out["t"] = np.repeat(np.arange(len(years)), n)
-    out[name] = np.repeat(np.asarray(years), n)
-    return out
-
-
-class _Builder:
-    """Builds the multi-year model, one method per business rule."""
+class _Builder(RuleBuilder):
+    """The mid-term model: the shared rules of :mod:`kamopt.model.rules` over the years,
+    valued as a net present value, with the mid-term rules (ramp-up, handover, hiring,
+    targets) on top."""
 
     def __init__(self, d: ModelData, a: MidtermAssumptions, years: list[int], hires: pd.DataFrame,
                  capacity: pd.DataFrame, targets: pd.DataFrame, lapsed: dict | None = None):
-        self.d, self.a, self.years, self.hires = d, a, years, hires
+        super().__init__(d, years)
+        self.a, self.hires = a, hires
         self.lapsed = lapsed or {}  # fixed leads whose manager has no hours in some years
-        self.T = len(years)
         self.cap, self.targets = capacity, targets
-        self.m = LinearModel()
         self.disc = 1.0 / (1.0 + a.discount_rate) ** np.arange(self.T)
-        self.cols: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
         c = d.case.customers
         self.margin = c["margin"].astype(float)
         self.revenue = c["revenue"].astype(float)
         self.potential = c["potential"].astype(float)
 
-    # ------------------------------------------------------------ variables
-    def var(self, name, labels, obj, lb=0.0, ub=1.0, integer=False):
-        pretty = labels.drop(columns=[k for k in labels.columns if k in ("t", "o", "p", "r", "i")])
-        ids = self.m.add_vars(name, pretty, obj=obj, lb=lb, ub=ub, integer=integer)
-        self.cols[name] = (labels.reset_index(drop=True), ids)
-        return ids
-
-    def rows(self, name, labels, lo=-INF, hi=INF):
-        pretty = labels.drop(columns=[k for k in labels.columns if k in ("t", "o", "p", "r", "i")])
-        return self.m.add_rows(name, pretty, lo=lo, hi=hi)
-
     def add_variables(self) -> None:
         d, a, T, yrs = self.d, self.a, self.T, self.years
         o, p, acts = d.options, d.pairs, d.acts
         c0, c1 = a.churn_without_kam, a.churn_with_kam
-        cust = d.model_customers
-        self.cust = cust
         # z[i,l,t]: key account at level l in year t. Its retention gain persists:
         # being a key account in year s protects (c0-c1) * rev * (1-c0)^(t-1) in every t >= s.
-        zl = _per_year(o[["customer_id", "level"]].reset_index(names="o"), yrs)
+        zl = self.option_labels()
         rev = self.revenue.reindex(zl["customer_id"]).to_numpy()
         mar = self.margin.reindex(zl["customer_id"]).to_numpy()
         keep_share = np.array([sum(self.disc[u] * (1 - c0) ** u for u in range(t, T))
@@ -141,7 +120,7 @@ class _Builder:
         self.u = self.var("u", ul, obj=0.0, integer=True)
         self.ul = ul
         # x[i,j,t]: j leads i in year t; fit and continuity as in the one-year model
-        xl = _per_year(p[["customer_id", "manager_id"]].reset_index(names="p"), yrs)
+        xl = self.pair_labels()
         pv = p["value"].to_numpy()[xl["p"].to_numpy()]
         self.x = self.var("x", xl, obj=self.disc[xl["t"].to_numpy()] * pv, integer=True)
         self.xl = xl
@@ -150,14 +129,10 @@ class _Builder:
             * self.potential.reindex(p["customer_id"]).to_numpy()
         self.x_intake = fitp[xl["p"].to_numpy()]
         # g[i,j,l,t]: share of option (i,l) led by j in year t (tight lead link, no big-M)
-        po = p[["customer_id"]].reset_index(names="p").merge(
-            o[["customer_id", "level", "hours"]].reset_index(names="o"), on="customer_id")
-        po["manager_id"] = p["manager_id"].to_numpy()[po["p"].to_numpy()]
-        gl = _per_year(po[["customer_id", "manager_id", "level", "p", "o"]], yrs)
-        gl["hours"] = o["hours"].to_numpy()[gl["o"].to_numpy()]
+        gl = self.split_labels()
         rate = p["hourly_cost"].to_numpy()[gl["p"].to_numpy()]
         fits = self._fits(gl)
-        self.g = self.var("g", gl[["customer_id", "manager_id", "level", "year", "p", "o", "t"]],
+        self.g = self.var("g", gl,
                           obj=-self.disc[gl["t"].to_numpy()] * rate * gl["hours"].to_numpy(),
                           ub=fits.astype(float))
         self.gl = gl
@@ -177,14 +152,13 @@ class _Builder:
             other = (~pd.isna(want)) & (want != xl["manager_id"].to_numpy()) & holds
             self.m.ub[list(self.m.cols).index("x")][other] = 0.0
         # q[i,j,t]: the account's activity hours, carried by its lead manager (compact form)
-        self.act_hours = acts[acts["kam_hours"] > 0].groupby("customer_id")["kam_hours"].sum()
-        qp = p[p["customer_id"].isin(self.act_hours.index)][["customer_id", "manager_id"]]
-        ql = _per_year(qp.reset_index(names="p"), yrs)
+        self.act_hours = self.activity_hours()
+        ql = self.activity_hours_labels(tight=False)
         rate = p["hourly_cost"].to_numpy()[ql["p"].to_numpy()]
         self.q = self.var("q", ql, obj=-self.disc[ql["t"].to_numpy()] * rate, ub=INF)
         self.ql = ql
         # a[i,k,t]: activity k runs for i in year t
-        al = _per_year(acts[["customer_id", "activity_id"]].reset_index(names="r"), yrs)
+        al = self.activity_labels()
         av = (acts["value"] - acts["cost"]).to_numpy()[al["r"].to_numpy()]
         done = committed(acts, d.scenario)[al["r"].to_numpy()]  # committed: run every year
         self.a_ = self.var("a", al, obj=self.disc[al["t"].to_numpy()] * av,
@@ -200,7 +174,7 @@ class _Builder:
         else:
             self.learn = None
         # w[n,t]: hire slot n is hired in year t; paid from then to the horizon's end
-        hl = _per_year(pd.DataFrame({"manager_id": self.hires.index}), yrs)
+        hl = per_year(pd.DataFrame({"manager_id": self.hires.index}), yrs)
         cost = self.hires["cost_per_year"].reindex(hl["manager_id"]).to_numpy()
         tail = np.array([self.disc[t:].sum() for t in range(T)])
         self.w = self.var("hire", hl, obj=-cost * tail[hl["t"].to_numpy()] if len(hl) else 0.0,
@@ -211,6 +185,40 @@ class _Builder:
         pen = a.shortfall_penalty * self.disc[tg["t"].to_numpy()] if len(tg) else 0.0
         self.s = self.var("shortfall", tg[["scope", "year", "t"]], obj=-pen, lb=0.0,
                           ub=0.0 if a.target_mode == "hard" else INF)
+        self._feed_shared_rules()
+
+    def _feed_shared_rules(self) -> None:
+        """What the shared rules need from the mid-term model: each manager's capacity and
+        minimum workload by year (a hire slot has none of its own: hiring it supplies
+        ``ramp_up`` of its hours in the hiring year and all of them afterwards), the
+        handover hours and their cost, and the hires' yearly cost."""
+        d, T = self.d, self.T
+        mgr = pd.Index(d.managers.index)
+        nm = len(mgr)
+        lab = self.per_year(pd.DataFrame({"manager_id": mgr}))
+        cap = self.cap.stack().reindex(pd.MultiIndex.from_frame(lab[["manager_id", "year"]]))
+        hi = np.where(lab["manager_id"].isin(self.hires.index), 0.0, cap.to_numpy(float))
+        self.capacity = hi.reshape(T, nm)
+        least = np.minimum(d.managers["min_hours"].reindex(lab["manager_id"]).to_numpy(float), hi)
+        self.min_hours = least.reshape(T, nm)
+        rate = d.pairs["hourly_cost"].to_numpy()
+        if self.learn is not None:
+            xl = self.xl
+            self.extra_hours.append((xl, self.learn, self.a.handover_hours))
+            self.extra_costs.append((xl["t"].to_numpy(), self.learn,
+                                     rate[xl["p"].to_numpy()] * self.a.handover_hours))
+        hl = self.hl
+        if len(hl):
+            h = self.hires.reindex(hl["manager_id"])
+            hj = mgr.get_indexer(hl["manager_id"])
+            ht = hl["t"].to_numpy()
+            for t in range(T):  # hired in year s <= t: capacity and cost in year t
+                sel = ht <= t
+                share = np.where(ht[sel] == t, h["ramp_up"].to_numpy()[sel], 1.0)
+                self.capacity_supply.append((hj[sel] + nm * t, self.w[sel],
+                                             -share * h["capacity"].to_numpy()[sel]))
+                self.extra_costs.append((np.full(int(sel.sum()), t), self.w[sel],
+                                         h["cost_per_year"].to_numpy()[sel]))
 
     def _fits(self, gl: pd.DataFrame) -> np.ndarray:
         """Whether option (i, l) can be led by j in year t at all.
@@ -228,32 +236,7 @@ class _Builder:
         need = gl["hours"].to_numpy() + self.a.handover_hours * forced
         return need <= cap * (1 + 1e-9) + 1e-9
 
-    # ------------------------------------------------------------ the rules
-    def add_one_level_per_account(self) -> None:
-        """At most one coverage level per account and year; exactly one for ``must``."""
-        d = self.d
-        lab = _per_year(pd.DataFrame({"customer_id": self.cust}), self.years)
-        must = (d.customers.loc[lab["customer_id"], "status"] == "must").to_numpy()
-        rows = self.rows("key_account", lab, lo=np.where(must, 1.0, -INF), hi=1.0)
-        ci = self._cust_year_row(self.zl)
-        self.m.add_coefs(rows[ci], self.z, 1.0)
-
-    def _cust_year_row(self, labels: pd.DataFrame) -> np.ndarray:
-        """Position of (customer, t) in a per-year block of the model's customers."""
-        return (self.cust.get_indexer(labels["customer_id"]) + len(self.cust)
-                * labels["t"].to_numpy())
-
-    def add_lead_manager_links(self) -> None:
-        """One lead manager per key account and year: ``sum_j g = z`` and ``sum_l g = x``."""
-        gl, m = self.gl, self.m
-        no, npr = len(self.d.options), len(self.d.pairs)
-        rows = self.rows("level_lead", self.zl[["customer_id", "level", "year"]], lo=0.0, hi=0.0)
-        m.add_coefs(rows[gl["o"].to_numpy() + no * gl["t"].to_numpy()], self.g, 1.0)
-        m.add_coefs(rows, self.z, -1.0)
-        rows = self.rows("lead", self.xl[["customer_id", "manager_id", "year"]], lo=0.0, hi=0.0)
-        m.add_coefs(rows[gl["p"].to_numpy() + npr * gl["t"].to_numpy()], self.g, 1.0)
-        m.add_coefs(rows, self.x, -1.0)
-
+    # ------------------------------------------------------------ the mid-term rules
     def add_ramp_up(self) -> None:
         """Realised potential ramps up with the years of service.
 
@@ -271,7 +254,7 @@ class _Builder:
         m.add_coefs(rows[key.get_indexer(pd.MultiIndex.from_frame(el[["customer_id", "t", "k"]]))],
                     self.e, 1.0)
         m.add_coefs(rows, self.u, -1.0)
-        lab = _per_year(pd.DataFrame({"customer_id": self.cust}), self.years)
+        lab = per_year(pd.DataFrame({"customer_id": self.cust}), self.years)
         rows = self.rows("service_years", lab, hi=0.0)
         m.add_coefs(rows[self._cust_year_row(ul)], self.u, ul["k"].to_numpy(float))
         zl = self.zl
@@ -280,26 +263,6 @@ class _Builder:
         for t in range(self.T):  # z of year s counts in every year t >= s
             sel = zl["t"].to_numpy() <= t
             m.add_coefs(rows[ci[sel] + n * t], self.z[sel], -1.0)
-
-    def add_activity_hours(self) -> None:
-        """Activity hours go to the lead manager (compact form, as documented)."""
-        if len(self.ql) == 0:
-            return
-        m, ql, al, acts = self.m, self.ql, self.al, self.d.acts
-        cust = pd.Index(self.act_hours.index)
-        lab = _per_year(pd.DataFrame({"customer_id": cust}), self.years)
-        rows = self.rows("activity_hours", lab, lo=0.0, hi=0.0)
-        m.add_coefs(rows[cust.get_indexer(ql["customer_id"]) + len(cust) * ql["t"].to_numpy()],
-                    self.q, 1.0)
-        kh = acts["kam_hours"].to_numpy()[al["r"].to_numpy()]
-        sel = kh > 0
-        m.add_coefs(rows[cust.get_indexer(al["customer_id"][sel])
-                         + len(cust) * al["t"].to_numpy()[sel]], self.a_[sel], -kh[sel])
-        link = self.rows("activity_lead", ql[["customer_id", "manager_id", "year"]], hi=0.0)
-        m.add_coefs(link, self.q, 1.0)
-        npr = len(self.d.pairs)
-        m.add_coefs(link, self.x[ql["p"].to_numpy() + npr * ql["t"].to_numpy()],
-                    -self.act_hours.reindex(ql["customer_id"]).to_numpy())
 
     def add_handover(self) -> None:
         """``learn[i,j,t] >= x[i,j,t] - x[i,j,t-1]`` (year 0: the current manager)."""
@@ -326,50 +289,6 @@ class _Builder:
             m.add_coefs(new, self.learn, 1.0)
             m.add_coefs(new[later], self.x[later - npr], 1.0)
 
-    def add_manager_capacity(self) -> None:
-        """``capacity[j,t]``: coverage, activity and handover hours within the year's capacity.
-
-        A hire's capacity is ``ramp_up`` of its hours in the hiring year and all
-        of them afterwards; before it is hired it has none.
-        """
-        m, gl, ql = self.m, self.gl, self.ql
-        mgr = pd.Index(self.d.managers.index)
-        lab = _per_year(pd.DataFrame({"manager_id": mgr}), self.years)
-        cap = self.cap.stack().reindex(pd.MultiIndex.from_frame(lab[["manager_id", "year"]]))
-        hi = np.where(lab["manager_id"].isin(self.hires.index), 0.0, cap.to_numpy(float))
-        rows = self.rows("capacity", lab, hi=hi)
-        nm = len(mgr)
-        pj = mgr.get_indexer(self.d.pairs["manager_id"])
-
-        def hours_into(rows: np.ndarray) -> None:  # row of (manager, year) or -1
-            for cols, lab_, coef in ((self.g, gl, gl["hours"].to_numpy()), (self.q, ql, 1.0),
-                                     (self.learn, self.xl, self.a.handover_hours)):
-                if cols is None:
-                    continue
-                r = rows[pj[lab_["p"].to_numpy()] + nm * lab_["t"].to_numpy()]
-                on = r >= 0
-                m.add_coefs(r[on], cols[on], coef[on] if np.ndim(coef) else coef)
-
-        hours_into(rows)
-        # min_workload[j,t]: a manager's minimum workload, at most the year's capacity
-        least = np.minimum(self.d.managers["min_hours"].reindex(lab["manager_id"]).to_numpy(float),
-                           hi)
-        if (least > 0).any():
-            sel = np.flatnonzero(least > 0)
-            low = np.full(len(lab), -1)
-            low[sel] = self.rows("min_workload", lab.iloc[sel].reset_index(drop=True), lo=least[sel])
-            hours_into(low)
-        hl = self.hl
-        if len(hl):
-            h = self.hires.reindex(hl["manager_id"])
-            hj = mgr.get_indexer(hl["manager_id"])
-            ht = hl["t"].to_numpy()
-            for t in range(self.T):  # hired in year s <= t gives capacity in year t
-                sel = ht <= t
-                share = np.where(ht[sel] == t, h["ramp_up"].to_numpy()[sel], 1.0)
-                m.add_coefs(rows[hj[sel] + nm * t], self.w[sel],
-                            -share * h["capacity"].to_numpy()[sel])
-
     def add_hiring_rules(self) -> None:
         """A slot is hired at most once; slots of a profile are filled in order; a hire
         leads accounts only once hired."""
@@ -385,7 +304,7 @@ class _Builder:
         nxt["next"] = nxt.groupby("profile")["manager_id"].shift(-1)
         pairs = nxt.dropna(subset=["next"])
         if len(pairs):
-            lab = _per_year(pairs[["next", "manager_id"]].rename(
+            lab = per_year(pairs[["next", "manager_id"]].rename(
                 columns={"next": "manager_id", "manager_id": "after"}), self.years)
             rows = self.rows("hire_order", lab, hi=0.0)
             pos = {(mid, t): n for n, (mid, t) in enumerate(zip(hl["manager_id"], hl["t"],
@@ -413,68 +332,6 @@ class _Builder:
             cols = hpos.reindex(pd.MultiIndex.from_arrays(
                 [lab["manager_id"].to_numpy()[later], np.full(len(later), s_)])).to_numpy()
             m.add_coefs(rows[later], self.w[cols.astype(int)], -1.0)
-
-    def add_activity_needs_key_account(self) -> None:
-        """An activity runs in a year only for a key account of that year."""
-        al = self.al
-        if len(al) == 0:
-            return
-        m = self.m
-        rows = self.rows("activity_for_key_account", al[["customer_id", "activity_id", "year"]],
-                         hi=0.0)
-        m.add_coefs(rows, self.a_, 1.0)
-        zl = self.zl.reset_index(names="zc")[["customer_id", "t", "zc"]]
-        ra = al[["customer_id", "t"]].reset_index(names="ar").merge(zl, on=["customer_id", "t"])
-        m.add_coefs(rows[ra["ar"].to_numpy()], self.z[ra["zc"].to_numpy()], -1.0)
-
-    def add_department_capacity(self) -> None:
-        """Each department's hours for key-account activities within its capacity, per year."""
-        dep, al, acts = self.d.departments, self.al, self.d.acts
-        dept = acts["department"].astype(str).to_numpy()[al["r"].to_numpy()]
-        used = dept != ""
-        if len(dep) == 0 or not used.any():
-            return
-        deps = pd.Index(dep.index)
-        lab = _per_year(pd.DataFrame({"department": deps}), self.years)
-        rows = self.rows("department", lab, hi=np.tile(dep.to_numpy(float), self.T))
-        dh = acts["dept_hours"].to_numpy()[al["r"].to_numpy()]
-        self.m.add_coefs(rows[deps.get_indexer(dept[used]) + len(deps) * al["t"].to_numpy()[used]],
-                         self.a_[used], dh[used])
-
-    def add_budget(self) -> None:
-        """Per year: manager-hour cost, activity cost and hire cost within the scenario's budget."""
-        budget = self.d.scenario.budget
-        if budget is None:
-            return
-        lab = pd.DataFrame({"year": self.years, "t": range(self.T)})
-        rows = self.rows("budget", lab, hi=budget)
-        p, m = self.d.pairs, self.m
-        gl, ql, al = self.gl, self.ql, self.al
-        m.add_coefs(rows[gl["t"].to_numpy()], self.g,
-                    p["hourly_cost"].to_numpy()[gl["p"].to_numpy()] * gl["hours"].to_numpy())
-        m.add_coefs(rows[ql["t"].to_numpy()], self.q, p["hourly_cost"].to_numpy()[ql["p"].to_numpy()])
-        m.add_coefs(rows[al["t"].to_numpy()], self.a_, self.d.acts["cost"].to_numpy()[al["r"].to_numpy()])
-        pc = p["pair_cost"].to_numpy()[self.xl["p"].to_numpy()]
-        m.add_coefs(rows[self.xl["t"].to_numpy()[pc > 0]], self.x[pc > 0], pc[pc > 0])
-        if self.learn is not None:
-            xl = self.xl
-            m.add_coefs(rows[xl["t"].to_numpy()], self.learn,
-                        p["hourly_cost"].to_numpy()[xl["p"].to_numpy()] * self.a.handover_hours)
-        hl = self.hl
-        for t in range(self.T):
-            sel = hl["t"].to_numpy() <= t
-            m.add_coefs(np.full(sel.sum(), rows[t]), self.w[sel],
-                        self.hires["cost_per_year"].reindex(hl["manager_id"][sel]).to_numpy())
-
-    def add_key_account_bounds(self) -> None:
-        """Per year: ``min_key_accounts <= key accounts <= max_key_accounts``."""
-        s = self.d.scenario
-        if s.min_key_accounts is None and s.max_key_accounts is None:
-            return
-        lo = -INF if s.min_key_accounts is None else float(s.min_key_accounts)
-        hi = INF if s.max_key_accounts is None else float(s.max_key_accounts)
-        rows = self.rows("key_account_count", pd.DataFrame({"year": self.years}), lo=lo, hi=hi)
-        self.m.add_coefs(rows[self.zl["t"].to_numpy()], self.z, 1.0)
 
     def add_intake_targets(self) -> None:
         """``intake_target[scope,year]``: expected order intake + shortfall >= target.
@@ -563,6 +420,7 @@ class _Builder:
 
     def build(self) -> LinearModel:
         self.add_variables()
+        # the shared rules (kamopt.model.rules) with the mid-term ones between them
         for rule in (self.add_one_level_per_account, self.add_lead_manager_links,
                      self.add_ramp_up, self.add_activity_hours, self.add_handover,
                      self.add_manager_capacity, self.add_hiring_rules,

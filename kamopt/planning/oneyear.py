@@ -25,7 +25,7 @@ from kamopt.errors import KamoptError, SolverError
 from kamopt.model.oneyear import KamModel, build
 from kamopt.model.prepare import effective_managers, effective_status, prepare
 from kamopt.solve.backend import Solution
-from kamopt.solve.colgen import PRICING_THRESHOLD, full_size, solve_by_pricing
+from kamopt.solve.pricing import PRICING_THRESHOLD, full_size, solve_by_pricing
 from kamopt.solve.strategy import solve_model
 from kamopt.units import hours as hours_text
 
@@ -145,7 +145,7 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
             "(leave out --solver cbc or the scenario's 'solver: cbc'): it prices the "
             "(customer, manager) pairs in for large cases.")
     if scenario.solver == "highs" and size > PRICING_THRESHOLD:
-        # large case: price (customer, manager) pairs in on the LP (kamopt.solve.colgen)
+        # large case: price (customer, manager) pairs in on the LP (kamopt.solve.pricing)
         t_build = time.perf_counter() - t0
         km, sol = solve_by_pricing(data, scenario.time_limit, scenario.mip_gap)
     else:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kamopt.case.io import staged_file, staged_folder, text_not_formulas
+from kamopt.case.staging import staged_file, staged_folder, text_not_formulas
 from kamopt.units import hours as hours_text
 
 if TYPE_CHECKING:  # plan.py imports this module (Plan.to_excel); a Plan is only a type here
@@ -102,7 +102,7 @@ def print_headline(plan: Plan, out=None) -> None:
 
 def written_files(out) -> str:
     """The outputs in ``out`` (after a run only this run's: stale ones are removed)."""
-    from kamopt.case.io import OUTPUT_FILES
+    from kamopt.case.staging import OUTPUT_FILES
 
     order = ["plan.csv", "plan_by_year.csv", "summary.json"]
     names = sorted((p.name for p in Path(out).iterdir() if p.name in OUTPUT_FILES),

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from kamopt.case.io import check_output_file, staged_file
+from kamopt.case.staging import check_output_file, staged_file
 from kamopt.errors import InputError, KamoptError, Problem
 
 __all__ = [
@@ -170,7 +170,8 @@ def _execute(nb, cwd: Path, timeout: int):
 
 def _kamopt_errors() -> list[type]:
     """kamopt's error classes, with those of every module (e.g. ``BaselineError``)."""
-    from . import baselines, plan  # noqa: F401  (their error classes register as subclasses)
+    import kamopt.analysis.baselines  # noqa: F401  (their error classes register as subclasses)
+    import kamopt.planning.oneyear  # noqa: F401
 
     out, todo = [], [KamoptError]
     while todo:
@@ -206,7 +207,7 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     hire : also value one more KAM by re-planning (one more solve; one-year report).
     timeout : seconds allowed per notebook cell.
     notebook : another notebook with a ``parameters`` cell (default :data:`NOTEBOOK`).
-    assumptions_path : mid-term assumptions YAML (:class:`kamopt.planning.midterm.MidtermAssumptions`).
+    assumptions_path : mid-term assumptions YAML (:class:`kamopt.case.assumptions.MidtermAssumptions`).
     years : the mid-term horizon (default the assumptions' ``years``).
     time_limit : seconds per mid-term plan (the report solves two; default the notebook's 30).
 
@@ -365,12 +366,12 @@ def _check_inputs(case_path: Path, scenario_path: Path | None,
     check_against_scenario(case, scenario)
     precheck(case, scenario)
     if assumptions_path is not None or years is not None:
-        from kamopt.planning.midterm import (
+        from kamopt.case.assumptions import (
             MidtermAssumptions,
-            check_horizon,
             load_capacity_by_year,
             load_targets,
         )
+        from kamopt.planning.midterm import check_horizon
 
         a = (MidtermAssumptions.from_yaml(assumptions_path) if assumptions_path is not None
              else MidtermAssumptions())

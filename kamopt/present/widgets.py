@@ -43,31 +43,12 @@ plan, the customers overridden, :func:`kamopt.model.prepare.override_notes`),
 ``explorer.chart.value`` (PNG bytes) and ``explorer.table.value`` (HTML).
 An exception in a callback never escapes: it is shown in the explorer.
 
-The mid-term tab
-----------------
-The "Mid-term" tab plans the explorer's current one-year scenario (capacity
-scale, managers away, new KAMs, budget, must/exclude, ...) over a horizon of 1
-to 5 years with :func:`kamopt.planning.midterm.plan_midterm`, against the case's
-order-intake targets (``targets=`` of the explorer, else ``targets.csv`` of the
-case folder) scaled by a percentage, hard or soft (with the shortfall penalty).
-The mid-term solve takes seconds to a minute, so it runs only when *Plan
-mid-term* is pressed, at the explorer's gap and :data:`MIDTERM_TIME_LIMIT`.
-It shows each year's expected order intake against the target and the
-shortfall (``explorer.midterm_table.value``), the hiring plan
-(``explorer.midterm_hires.value``) and the intake chart
-(``explorer.midterm_chart.value``, PNG). ``explorer.midterm_plan`` is the last
-:class:`~kamopt.planning.midterm.MidtermPlan`, ``explorer.midterm_status.value`` says
-``"Solving…"``, then the status and gap, or the diagnosis (hard targets out of
-reach name each year's shortfall), and ``explorer.midterm_error`` holds the
-last exception. A case without targets is planned without them.
-
-The robustness tab
-------------------
-The "Robustness" tab (:class:`RobustnessTab`, ``explorer.robustness``) plans
-the explorer's scenario with one assumption (realisation, retention, industry
-fit or capacity scale) 10%, 25% or 50% lower and higher, in 3 or 5 plans, when
-*How robust?* is pressed (:func:`kamopt.analysis.sensitivity.sweep`), and shows the key
-accounts every plan keeps and the customers whose status depends on the value.
+The other tabs
+--------------
+The "Mid-term" tab (:class:`~kamopt.present.midterm_tab.MidtermTabMixin`) plans the
+scenario over 1 to 5 years against the case's order-intake targets; the "Robustness" tab
+(:class:`~kamopt.present.robustness_tab.RobustnessTab`, ``explorer.robustness``) plans it
+with one assumption lower and higher.
 
 Examples
 --------
@@ -86,8 +67,6 @@ True
 from __future__ import annotations
 
 import atexit
-import html
-import io
 import re
 import threading
 import time
@@ -95,44 +74,34 @@ import traceback
 import weakref
 
 import ipywidgets as W
-import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from kamopt.analysis.frontier import median_kam
 from kamopt.analysis.session import PlanSession, explorer_scenario
+from kamopt.case.assumptions import MidtermAssumptions
 from kamopt.case.scenario import Hire, Scenario
 from kamopt.case.tables import Case
-from kamopt.errors import InfeasibleError, KamoptError, one_line
+from kamopt.errors import InfeasibleError, KamoptError
 from kamopt.model.prepare import coverage_notes, lead_notes, override_notes, status_overrides
-from kamopt.planning.midterm import (
-    TARGET_COLUMNS,
-    TARGET_MODES,
-    MidtermAssumptions,
-    MidtermPlan,
-    intake_chart,
-    load_targets,
-    parse_targets,
-    plan_midterm,
-    shortfall_messages,
-)
+from kamopt.planning.midterm import MidtermPlan
 from kamopt.planning.oneyear import Plan
-from kamopt.present.charts import PALETTE, manager_utilisation
+from kamopt.present.explorer_boxes import (
+    _box,
+    excluded_leads_text,
+    leads_text,
+    parse_committed,
+    parse_coverage,
+    parse_excluded_leads,
+    parse_leads,
+)
+from kamopt.present.explorer_view import PROVISIONAL, SOLVING, _error_box, _notice_box, _png
+from kamopt.present.midterm_tab import MIDTERM_TIME_LIMIT, MidtermTabMixin
+from kamopt.present.plan_charts import manager_utilisation
+from kamopt.present.robustness_tab import RobustnessTab
 from kamopt.units import hours
 
 #: cases with more customers start with "re-plan on every change" off
 AUTO_LIMIT = 2000
-
-SOLVING = "Solving…"
-
-#: the gap of the Robustness tab's plans (a comparison of several plans: seconds, not minutes)
-ROBUST_GAP = 0.01
-
-#: seconds the mid-term solve may take (the one-year re-solves take 5)
-MIDTERM_TIME_LIMIT = 60.0
-
-#: the longest horizon the explorer offers (plan_midterm allows 10)
-MIDTERM_MAX_YEARS = 5
 
 
 def _eur_year(v: float) -> str:
@@ -157,15 +126,11 @@ KPI_LABELS = {
 }
 
 
-#: the colour of figures not yet proven within the gap (stopped at the time limit)
-PROVISIONAL = "#b36b00"
-
-
 def _css_name(key: str) -> str:
     return "kamopt-kpi-" + key.replace("_", "-")
 
 
-class ScenarioExplorer:
+class ScenarioExplorer(MidtermTabMixin):
     """Explore scenarios of one case with controls; the plan follows every change.
 
     Parameters
@@ -645,7 +610,7 @@ class ScenarioExplorer:
 
     def _show_plan(self, plan: Plan, seconds: float) -> None:
         k = plan.kpis
-        # the notebook's chart (kamopt.present.charts), so the app and the report show the same picture;
+        # the notebook's chart (kamopt.present.plan_charts), so the app and the report show the same picture;
         # none when no manager is available (every one away)
         if len(plan.managers):
             self.chart.value = _png(manager_utilisation(plan.managers))  # pictures first
@@ -696,173 +661,6 @@ class ScenarioExplorer:
                              "key_accounts": k["key_accounts"], "status": plan.status,
                              "seconds": seconds, "provisional": refining})
 
-    # ------------------------------------------------------------ mid-term
-    def _build_midterm(self, targets: pd.DataFrame | None) -> None:
-        a = self.midterm_assumptions
-        wide = dict(style={"description_width": "150px"}, layout=W.Layout(width="420px"))
-        self._targets, self._targets_error = None, None
-        try:
-            self._targets = self._read_targets(targets)
-        except Exception as exc:  # shown in the tab, and again on "Plan mid-term"
-            self._targets_error = exc
-        self.midterm_controls: dict[str, W.Widget] = {
-            "years": W.IntSlider(value=min(max(int(a.years), 1), MIDTERM_MAX_YEARS), min=1,
-                                 max=MIDTERM_MAX_YEARS, description="Horizon (years)",
-                                 continuous_update=False, **wide),
-            "target_scale": W.FloatSlider(value=100.0, min=0.0, max=200.0, step=5.0,
-                                          description="Targets (% of case)", readout_format=".0f",
-                                          continuous_update=False, **wide),
-            "target_mode": W.ToggleButtons(options=list(TARGET_MODES), value=a.target_mode,
-                                           tooltips=["must be met", "a shortfall is penalised"],
-                                           style={"button_width": "80px"}),
-            "shortfall_penalty": W.BoundedFloatText(
-                value=float(a.shortfall_penalty), min=0.0, max=1e6, step=0.1,
-                description="Shortfall penalty", continuous_update=False,
-                style={"description_width": "150px"}, layout=W.Layout(width="300px")),
-        }
-        for key, w in self.midterm_controls.items():
-            w.add_class("kamopt-midterm-" + key.replace("_", "-"))
-        self.midterm_controls["target_mode"].observe(self._on_mode, names="value")
-        self._on_mode(None)
-        self.midterm_button = W.Button(description="Plan mid-term", button_style="primary",
-                                       icon="play", layout=W.Layout(width="160px"))
-        self.midterm_button.add_class("kamopt-midterm-solve")
-        self.midterm_button.on_click(lambda _: self.plan_midterm())
-        self.midterm_status = W.Label(value="Not planned yet: press Plan mid-term.")
-        self.midterm_status.add_class("kamopt-midterm-status")
-        self.midterm_message = W.HTML(value="")
-        self.midterm_message.add_class("kamopt-midterm-message")
-        self.midterm_info = W.HTML(value=self._targets_info())
-        self.midterm_table = W.HTML(value="")
-        self.midterm_table.add_class("kamopt-midterm-table")
-        self.midterm_hires = W.HTML(value="")
-        self.midterm_hires.add_class("kamopt-midterm-hires")
-        self.midterm_chart = W.Image(format="png", layout=W.Layout(
-            width="100%", max_width="900px", display="none"))  # shown once there is a chart
-        if self._targets_error is not None:
-            self.midterm_error = self._targets_error
-            self.midterm_message.value = _error_box(
-                "The targets cannot be read.", str(self._targets_error), last="mid-term plan")
-        c = self.midterm_controls
-        self.midterm_tab = W.VBox([
-            self.midterm_info, c["years"], c["target_scale"],
-            W.HBox([W.HTML('<div style="width:142px;text-align:right;padding-right:8px">'
-                           "Targets are</div>"), c["target_mode"]]),
-            W.HBox([c["shortfall_penalty"],
-                    W.HTML("&nbsp;EUR per EUR of order intake short of a soft target")]),
-            W.HBox([self.midterm_button, self.midterm_status]), self.midterm_message,
-            self.midterm_table, self.midterm_hires, self.midterm_chart])
-
-    def _read_targets(self, targets: pd.DataFrame | None) -> pd.DataFrame:
-        if targets is None:
-            return load_targets(self.case)
-        if not isinstance(targets, pd.DataFrame) or not set(TARGET_COLUMNS) <= set(targets.columns):
-            raise ValueError("targets must be a DataFrame with columns year, scope, order_intake; "
-                             f"got {type(targets).__name__}"
-                             + (f" with columns {list(targets.columns)}"
-                                if isinstance(targets, pd.DataFrame) else ""))
-        return parse_targets(targets[list(TARGET_COLUMNS)].astype(str), self.case,
-                             file="targets")
-
-    def _targets_info(self) -> str:
-        tg = self._targets
-        if self._targets_error is not None:
-            return "<b>Order-intake targets</b>: cannot be read (see below)."
-        if tg is None or len(tg) == 0:
-            return ("<b>Order-intake targets</b>: this case has none, so the mid-term plan "
-                    "maximises the net present value without targets.")
-        years = sorted(int(y) for y in tg["year"].unique())
-        scopes = ", ".join(sorted(tg["scope"].unique()))
-        return (f"<b>Order-intake targets</b>: {len(tg)} for {years[0]}–{years[-1]} "
-                f"({html.escape(scopes)}); plan year 1 is {self.midterm_assumptions.start_year}. "
-                "The plan uses the scenario of the other tabs.")
-
-    def _on_mode(self, change) -> None:
-        c = self.midterm_controls
-        c["shortfall_penalty"].disabled = c["target_mode"].value == "hard"
-
-    def midterm_targets(self) -> pd.DataFrame:
-        """The case's targets scaled by the "Targets (% of case)" control.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from kamopt.case.sample import make_case
-        >>> tg = pd.DataFrame({"year": [2027], "scope": ["company"], "order_intake": [1e6]})
-        >>> ex = ScenarioExplorer(make_case(customers=30, managers=3, seed=1), solve=False,
-        ...                       targets=tg)
-        >>> ex.midterm_controls["target_scale"].value = 90
-        >>> ex.midterm_targets()["order_intake"].tolist()
-        [900000.0]
-        """
-        if self._targets_error is not None:
-            raise self._targets_error
-        scale = float(self.midterm_controls["target_scale"].value) / 100.0
-        tg = self._targets.copy()
-        tg["order_intake"] = tg["order_intake"].astype(float) * scale
-        return tg
-
-    @property
-    def midterm_settings(self) -> MidtermAssumptions:
-        """The mid-term assumptions with the tab's horizon, target mode and penalty."""
-        c = self.midterm_controls
-        return self.midterm_assumptions.replace(
-            years=int(c["years"].value), target_mode=str(c["target_mode"].value),
-            shortfall_penalty=float(c["shortfall_penalty"].value))
-
-    def plan_midterm(self) -> MidtermPlan | None:
-        """Plan the mid-term tab's horizon and targets for the explorer's scenario and show it.
-
-        Errors are shown in the tab (``midterm_status``, ``midterm_message``), not raised;
-        the figures shown stay those of the last mid-term plan.
-        """
-        self.midterm_status.value = (f"{SOLVING} (the whole horizon: up to "
-                                     f"{self.midterm_time_limit:.0f} s)")
-        self.midterm_button.disabled = True
-        t0 = time.perf_counter()
-        try:
-            a = self.midterm_settings
-            scenario = self.scenario.replace(time_limit=self.midterm_time_limit)
-            mp = plan_midterm(self.case, scenario, a.years, self.midterm_targets(),
-                              assumptions=a, capacity_by_year=self.capacity_by_year)
-            self.midterm_error = None
-            self.midterm_plan = mp
-            self._show_midterm(mp, time.perf_counter() - t0)  # inside: its errors are shown too
-            return mp
-        except InfeasibleError as exc:
-            lines = shortfall_messages(exc) if exc.shortfalls else [" ".join(str(exc).split())]
-            self._show_midterm_error(exc, "Infeasible: " + "; ".join(lines), str(exc))
-        except KamoptError as exc:
-            self._show_midterm_error(exc, f"Cannot plan: {type(exc).__name__}: "
-                                     + " ".join(str(exc).split()), str(exc))
-        except Exception as exc:  # a callback must never lose an error
-            self._show_midterm_error(exc, f"Error: {type(exc).__name__}: {exc}",
-                                     str(exc) + "\n\n" + traceback.format_exc(limit=3))
-        finally:
-            self.midterm_button.disabled = False
-        return None
-
-    def _show_midterm_error(self, exc: Exception, headline: str, body: str) -> None:
-        self.midterm_error = exc
-        self.midterm_status.value = headline
-        self.midterm_message.value = _error_box(headline.split(":")[0] + ".", body,
-                                                last="mid-term plan")
-
-    def _show_midterm(self, mp: MidtermPlan, seconds: float) -> None:
-        self.midterm_chart.value = _png(intake_chart(mp))  # pictures first, the status last
-        self.midterm_chart.layout.display = ""
-        self.midterm_table.value = midterm_table_html(mp)
-        self.midterm_hires.value = hires_html(mp)
-        self.midterm_message.value = ""
-        y = mp.years
-        n_targets = int(y["target"].notna().sum())
-        met = (f"targets met in {int(y['target_met'].sum())} of {n_targets} years"
-               if n_targets else "no targets")
-        gap = "gap" if mp.status == "optimal" else "stopped at the time limit; gap"
-        self.midterm_status.value = (f"{mp.status} · {gap} {mp.kpis['mip_gap']:.2%} · "
-                                     f"{seconds:.1f} s · {len(y)} years · {met} · "
-                                     f"{len(mp.hires)} hires")
-
     # ---------------------------------------------------------------- save
     def save(self, name: str, root=None):
         """Save the current plan and scenario with :func:`kamopt.analysis.store.save_scenario`."""
@@ -876,309 +674,6 @@ class ScenarioExplorer:
                              "(the last solve failed, or they changed since): press Plan, then "
                              "save.")
         return save_scenario(self.plan, name, root=root or DEFAULT_ROOT)
-
-
-# ------------------------------------------------------------ robustness
-#: the assumptions the Robustness tab varies: scenario key -> label
-ROBUST_PARAMETERS = {
-    "realization": "Realisation α",
-    "retention": "Retention β",
-    "industry_fit": "Industry fit",
-    "capacity_scale": "Capacity scale",
-}
-
-
-class RobustnessTab:
-    """The explorer's "Robustness" tab: the plan at several values of one assumption.
-
-    Around the value the Assumptions tab has (``spread`` lower and higher, in
-    ``points`` steps) :func:`kamopt.analysis.sensitivity.sweep` plans the explorer's
-    scenario at each value; the plan on show is re-used for its own value.
-    It shows how many key accounts every plan keeps (the core), the customers
-    whose status depends on the value (the swing), and the sweep's chart.
-    ``sweep`` is the last :class:`~kamopt.analysis.sensitivity.Sweep`, ``error`` the
-    last exception (shown in the tab, never raised), ``status.value`` the
-    outcome, ``table.value`` the swing customers (HTML), ``chart.value`` a PNG.
-
-    >>> from kamopt.case.sample import make_case
-    >>> ex = ScenarioExplorer(make_case(customers=30, managers=3, seed=1))
-    >>> tab = ex.robustness
-    >>> tab.values()
-    [0.225, 0.3, 0.375]
-    >>> sw = tab.run()
-    >>> sw.table["value"].tolist(), tab.status.value.startswith("3 plans")
-    ([0.225, 0.3, 0.375], True)
-    """
-
-    def __init__(self, explorer: ScenarioExplorer):
-        self.explorer = explorer
-        self.sweep = None
-        self.error: Exception | None = None
-        wide = dict(style={"description_width": "150px"}, layout=W.Layout(width="420px"))
-        self.controls = {
-            "parameter": W.Dropdown(options=[(v, k) for k, v in ROBUST_PARAMETERS.items()],
-                                    value="realization", description="Assumption", **wide),
-            "spread": W.SelectionSlider(options=[("±10%", 0.1), ("±25%", 0.25), ("±50%", 0.5)],
-                                        value=0.25, description="Lower and higher by",
-                                        continuous_update=False, **wide),
-            "points": W.ToggleButtons(options=[3, 5], value=3,
-                                      style={"button_width": "60px"}),
-        }
-        for key, w in self.controls.items():
-            w.add_class("kamopt-robust-" + key)
-        self.button = W.Button(description="How robust?", button_style="primary", icon="play",
-                               layout=W.Layout(width="160px"))
-        self.button.add_class("kamopt-robust-solve")
-        self.button.on_click(lambda _: self.run())
-        self.status = W.Label(value="Not run yet: press How robust?")
-        self.status.add_class("kamopt-robust-status")
-        self.message = W.HTML(value="")
-        self.table = W.HTML(value="")
-        self.table.add_class("kamopt-robust-table")
-        self.chart = W.Image(format="png", layout=W.Layout(width="100%", max_width="900px",
-                                                            display="none"))
-        info = W.HTML("The plan again with one assumption lower and higher, all else as in the "
-                      "other tabs: the <b>core</b> are key accounts in every plan, the "
-                      "<b>swing</b> customers key accounts in some only.")
-        c = self.controls
-        label = W.HTML('<div style="width:142px;text-align:right;padding-right:8px">Plans</div>')
-        self.widget = W.VBox([info, c["parameter"], c["spread"], W.HBox([label, c["points"]]),
-                              W.HBox([self.button, self.status]), self.message, self.table,
-                              self.chart])
-
-    def values(self) -> list[float]:
-        """The values to plan: the current one, and ``spread`` lower and higher around it
-        (shares kept within [0, 1]; a capacity scale within (0, 2])."""
-        key = self.controls["parameter"].value
-        v0 = float(getattr(self.explorer.scenario, key))
-        spread = float(self.controls["spread"].value)
-        n = int(self.controls["points"].value)
-        hi = 2.0 if key == "capacity_scale" else 1.0
-        out = {round(min(hi, max(0.0, v0 * (1 + spread * float(f)))), 6)
-               for f in np.linspace(-1.0, 1.0, n)}
-        if key == "capacity_scale":
-            out = {v for v in out if v > 0}
-        return sorted(out | {v0})
-
-    def run(self):
-        """Plan the values of :meth:`values` and show the outcome (errors shown, not raised)."""
-        from kamopt.analysis.sensitivity import sweep
-
-        ex = self.explorer
-        key = self.controls["parameter"].value
-        self.status.value = SOLVING
-        self.button.disabled = True
-        t0 = time.perf_counter()
-        try:
-            values = self.values()
-            if len(values) < 2:
-                raise ValueError(f"{ROBUST_PARAMETERS[key]} is 0 in this scenario, so there is "
-                                 "nothing to vary around; set it in the Assumptions tab.")
-            # a sweep is a comparison of plans: at a 1% gap (said in the status line), not the
-            # 0.1% of the plan on show, so that 3-5 plans take seconds, not minutes
-            scenario = ex.scenario.replace(mip_gap=max(ex.scenario.mip_gap, ROBUST_GAP))
-            known = ({getattr(scenario, key): ex.plan}
-                     if ex.plan is not None and ex.plan.scenario == scenario else None)
-            sw = sweep(ex.case, scenario, key, values, known=known)
-            self.error, self.sweep = None, sw
-            self._show(sw, key, t0)  # inside: an error while showing it is shown too
-            return sw
-        except Exception as exc:  # a callback must never lose an error
-            self.error = exc
-            self.status.value = f"Cannot tell: {' '.join(str(exc).split())}"
-            self.message.value = _error_box("The sweep did not run.", str(exc),
-                                            last="robustness check")
-            return None
-        finally:
-            self.button.disabled = False
-
-    def _show(self, sw, key: str, t0: float) -> None:
-        from kamopt.analysis.sensitivity import sweep_chart, value_text
-
-        failed = sw.table[sw.table["status"] == "infeasible"]
-        self.message.value = _notice_box(
-            f"No plan at {len(failed)} of the values.",
-            [f"{value_text(key, r.value)}: {one_line(r.reason)}" for r in failed.itertuples()]
-        ) if len(failed) else ""
-        self.table.value = swing_table_html(sw)
-        self.chart.value = _png(sweep_chart(sw, top=20))
-        self.chart.layout.display = ""
-        planned = len(sw.planned)
-        of = f" of {len(sw.table)}" if planned < len(sw.table) else ""
-        gap = max(self.explorer.scenario.mip_gap, ROBUST_GAP)
-        self.status.value = (f"{planned}{of} plans in {time.perf_counter() - t0:.1f} s "
-                             f"(each within {gap:.1%} of its optimum) · "
-                             f"{len(sw.core)} key accounts in every plan · "
-                             f"{len(sw.swing)} depend on {ROBUST_PARAMETERS[key]}")
-
-
-def _box(value: str, description: str, rows: int, placeholder: str) -> W.Textarea:
-    """A box of the Customers tab: one account a line."""
-    return W.Textarea(value=value, rows=rows, continuous_update=False, placeholder=placeholder,
-                      description=description, style={"description_width": "150px"},
-                      layout=W.Layout(width="520px"))
-
-
-def leads_text(leads) -> str:
-    r"""Fixed leads as the explorer's box shows them, one ``K0051: M08`` a line.
-
-    >>> leads_text((("K0051", "M08"), ("K0019", "M11")))
-    'K0051: M08\nK0019: M11'
-    """
-    return "\n".join(f"{cid}: {j}" for cid, j in leads)
-
-
-def parse_leads(text: str) -> tuple[tuple[str, str], ...]:
-    r"""The explorer's "Fixed leads" box read as ``((customer_id, manager_id), ...)``.
-
-    One account a line, ``K0051: M08`` (``K0051 M08``, ``K0051 -> M08`` and
-    ``K0051 → M08`` read too); empty lines are skipped. A line that does not
-    read, or a second line for an account, raises ScenarioError naming it.
-
-    >>> parse_leads("K0051: M08\n\n K0019 -> M11 ")
-    (('K0051', 'M08'), ('K0019', 'M11'))
-    >>> parse_leads("K0051")
-    Traceback (most recent call last):
-    kamopt.errors.ScenarioError: The fixed leads have problems (1 problem):
-      - Fixed leads, row 1: got 'K0051'; must read 'customer_id: manager_id', e.g. 'K0051: M08'
-    """
-    return _parse_one_each(text, "Fixed leads", "manager_id", "K0051: M08", "a fixed lead",
-                           "The fixed leads have problems")
-
-
-def parse_coverage(text: str) -> tuple[tuple[str, str], ...]:
-    r"""The explorer's "Fixed levels" box read as ``((customer_id, level), ...)``, one
-    ``K0051: intensive`` a line (read as :func:`parse_leads` reads its box).
-
-    >>> parse_coverage("K0051: intensive\nK0019 light")
-    (('K0051', 'intensive'), ('K0019', 'light'))
-    >>> parse_coverage("K0051: light\nK0051: standard")
-    Traceback (most recent call last):
-    kamopt.errors.ScenarioError: The fixed levels have problems (1 problem):
-      - Fixed levels, row 2: got 'K0051: standard'; K0051 has a fixed level in an earlier line already
-    """
-    return _parse_one_each(text, "Fixed levels", "level", "K0051: intensive", "a fixed level",
-                           "The fixed levels have problems")
-
-
-def _parse_one_each(text: str, box: str, what: str, example: str, has: str,
-                    title: str) -> tuple[tuple[str, str], ...]:
-    """A box of ``customer_id: id`` lines, one a customer (see :func:`parse_leads`)."""
-    import re
-
-    from kamopt.errors import Problem, ScenarioError
-
-    out, problems, seen = [], [], set()
-    for row, line in enumerate(str(text or "").splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        parts = [x for x in re.split(r"\s*(?::|->|→|\s)\s*", line) if x]
-        if len(parts) != 2:
-            problems.append(Problem(box, f"must read 'customer_id: {what}', e.g. '{example}'",
-                                    row=row, value=line))
-            continue
-        if parts[0] in seen:
-            problems.append(Problem(box, f"{parts[0]} has {has} in an earlier line already",
-                                    row=row, value=line))
-            continue
-        seen.add(parts[0])
-        out.append((parts[0], parts[1]))
-    if problems:
-        raise ScenarioError(problems, title=title)
-    return tuple(out)
-
-
-def excluded_leads_text(pairs) -> str:
-    r"""Ruled-out leads as the explorer's "Not led by" box shows them, one account a line.
-
-    >>> excluded_leads_text((("K0051", "M08"), ("K0051", "M11"), ("K0019", "M07")))
-    'K0051: M08, M11\nK0019: M07'
-    """
-    by: dict[str, list[str]] = {}
-    for cid, j in pairs:
-        by.setdefault(cid, []).append(j)
-    return "\n".join(f"{cid}: {', '.join(js)}" for cid, js in by.items())
-
-
-def parse_excluded_leads(text: str) -> tuple[tuple[str, str], ...]:
-    r"""The explorer's "Not led by" box as ``((customer_id, manager_id), ...)``.
-
-    One account a line with the managers who may not lead it, ``K0051: M08, M11``
-    (commas or spaces between the managers); empty lines are skipped.
-
-    >>> parse_excluded_leads("K0051: M08, M11\n\nK0019: M07")
-    (('K0051', 'M08'), ('K0051', 'M11'), ('K0019', 'M07'))
-    >>> parse_excluded_leads("K0051")
-    Traceback (most recent call last):
-    kamopt.errors.ScenarioError: The managers ruled out have problems (1 problem):
-      - Not led by, row 1: got 'K0051'; must read 'customer_id: manager_id, ...', e.g. 'K0051: M08, M11'
-    """
-    return _parse_list_each(text, "Not led by", "manager_id", "K0051: M08, M11",
-                            "The managers ruled out have problems")
-
-
-def parse_committed(text: str) -> tuple[tuple[str, str], ...]:
-    r"""The explorer's "Committed" box as ``((customer_id, activity_id), ...)``, one account a
-    line with its activities, ``K0051: A05, A02`` (read as :func:`parse_excluded_leads`).
-
-    >>> parse_committed("K0051: A05, A02\nK0019: A03")
-    (('K0051', 'A05'), ('K0051', 'A02'), ('K0019', 'A03'))
-    """
-    return _parse_list_each(text, "Committed", "activity_id", "K0051: A05, A02",
-                            "The committed activities have problems")
-
-
-def _parse_list_each(text: str, box: str, what: str, example: str,
-                     title: str) -> tuple[tuple[str, str], ...]:
-    """A box of ``customer_id: id, id`` lines (see :func:`parse_excluded_leads`)."""
-    import re
-
-    from kamopt.errors import Problem, ScenarioError
-
-    out, problems = [], []
-    for row, line in enumerate(str(text or "").splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        cid, sep, rest = line.partition(":")
-        ids = [x for x in re.split(r"[\s,;]+", rest) if x]
-        if not sep or not cid.strip() or not ids:
-            problems.append(Problem(box, f"must read 'customer_id: {what}, ...', "
-                                    f"e.g. '{example}'", row=row, value=line))
-            continue
-        out += [(cid.strip(), j) for j in ids]
-    if problems:
-        raise ScenarioError(problems, title=title)
-    return tuple(dict.fromkeys(out))
-
-
-def swing_table_html(sw, rows: int = 25) -> str:
-    """The swing customers of a sweep as an HTML table (name, in how many plans, at which
-    values), or a sentence when there are none."""
-    from kamopt.analysis.sensitivity import value_text
-
-    swing = sw.swing
-    if swing.empty:
-        return (f"<p>No customer's status depends on {html.escape(sw.parameter)} within "
-                "these values.</p>")
-    show = pd.DataFrame({
-        "customer": [sw.name(cid) for cid in swing.index],
-        "key account in": [f"{r.in_plans} of {r.of} plans" for r in swing.itertuples()],
-        "at": swing["in_at"].to_numpy(),
-        "note": ["in, out and in again: maybe the solver's tolerance" if f else ""
-                 for f in swing["flicker"]],
-    }).head(rows)
-    if not swing["flicker"].any():
-        show = show.drop(columns="note")
-    more = len(swing) - len(show)
-    values = ", ".join(value_text(sw.parameter, v) for v in sw.table["value"])
-    style = ("<style>table.kamopt-swing th, table.kamopt-swing td {text-align:left;"
-             "padding:2px 12px 2px 0;vertical-align:top}</style>")
-    return (f"<p><b>{len(swing)} customers</b> are key accounts at some of {values} only"
-            + (f" (the {rows} most often in shown)" if more else "") + ":</p>" + style
-            + show.to_html(classes="kamopt-table kamopt-swing", index=False, escape=True,
-                           border=0))
 
 
 # ------------------------------------------------------------ what is shown
@@ -1202,60 +697,6 @@ def plan_table_html(plan: Plan, rows: int = 25) -> str:
              f"padding:2px 10px;vertical-align:top}} {cells} {{text-align:left}}</style>")
     return head + style + show.to_html(classes="kamopt-table kamopt-plan", border=0,
                                        escape=True, index=False)
-
-
-def midterm_table_html(mp: MidtermPlan) -> str:
-    """Each year's expected order intake against its target and the shortfall (EUR), as HTML.
-
-    Company targets are the year's row; a region's or industry's target is a row of its own.
-    """
-    y = mp.years
-    rows = []
-    for year, r in y.iterrows():
-        rows.append({"year": year, "scope": "company", "expected intake": r["intake"],
-                     "target": r["target"], "shortfall": r["shortfall"],
-                     "met": r["target_met"], "key accounts": int(r["key_accounts"]),
-                     "new hires": int(r["hires"]), "net": r["net"]})
-    for r in mp.targets[mp.targets["scope"] != "company"].itertuples():
-        rows.append({"year": r.year, "scope": r.scope, "expected intake": r.intake,
-                     "target": r.order_intake, "shortfall": r.shortfall, "met": r.met,
-                     "key accounts": None, "new hires": None, "net": np.nan})
-    show = pd.DataFrame(rows).sort_values(["year", "scope"], kind="stable")
-
-    def eur(v):
-        return "–" if pd.isna(v) else f"{v:,.0f}"
-
-    for col in ("expected intake", "target", "shortfall"):
-        show[col] = show[col].map(eur)
-    show["net"] = show["net"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
-    show["met"] = show["met"].map(lambda v: "–" if v is None or pd.isna(v) else
-                                  ("yes" if bool(v) else "no"))
-    for col in ("key accounts", "new hires"):
-        show[col] = show[col].map(lambda v: "" if v is None or pd.isna(v) else f"{int(v)}")
-    head = (f"<b>Expected order intake against target</b> (EUR a year; NPV "
-            f"{mp.kpis['npv']:,.0f} EUR, total shortfall {mp.kpis['total_shortfall']:,.0f} EUR)")
-    style = ("<style>table.kamopt-midterm td, table.kamopt-midterm th {text-align:right;"
-             "padding:2px 10px}</style>")
-    return head + style + show.to_html(classes="kamopt-table kamopt-midterm", border=0,
-                                       escape=True, index=False)
-
-
-def hires_html(mp: MidtermPlan) -> str:
-    """The hiring plan of ``mp`` (profile, year, hours, cost a year) as HTML."""
-    head = "<b>Hiring plan</b>"
-    one_year = sum(h.count for h in mp.scenario.hires)
-    extra = (f" The scenario's {one_year} new KAM(s) work from year 1." if one_year else "")
-    if len(mp.hires):
-        show = mp.hires[["manager_id", "profile", "year", "capacity", "cost_per_year"]].copy()
-        show["capacity"] = show["capacity"].map("{:,.0f} h".format)
-        show["cost_per_year"] = show["cost_per_year"].map("{:,.0f} EUR".format)
-        return (f"{head} ({len(show)} hires){html.escape(extra)}"
-                + show.to_html(classes="kamopt-table", border=0, escape=True, index=False))
-    if not mp.assumptions.hire_profiles:
-        why = "the mid-term assumptions have no hire profiles (midterm_assumptions=)."
-    else:
-        why = "none of the hire profiles pays for itself or is needed for a target."
-    return f"{head}: no hires; {html.escape(why + extra)}"
 
 
 def _in_kernel() -> bool:
@@ -1289,25 +730,3 @@ def _stop_words(stopped_by: str, scenario: Scenario) -> str:
     if stopped_by == "cancelled":
         return "was cancelled"
     return "stopped"
-
-
-def _error_box(headline: str, body: str, last: str = "plan") -> str:
-    return (f'<div style="border-left:4px solid {PALETTE["vermillion"]};'
-            f'padding:4px 10px;background:#fff4ee"><b>{html.escape(headline)}'
-            f"</b><pre style='white-space:pre-wrap;margin:4px 0'>{html.escape(body)}</pre>"
-            f"<i>The figures below are those of the last {last}.</i></div>")
-
-
-def _notice_box(headline: str, body: str | list[str]) -> str:
-    """An amber box: a headline and a body (a list of lines: one a line)."""
-    lines = [body] if isinstance(body, str) else body
-    text = "<br>".join(html.escape(line) for line in lines)
-    return (f'<div class="kamopt-notice" style="border-left:4px solid {PROVISIONAL};'
-            f'padding:4px 10px;background:#fff8e6"><b>{html.escape(headline)}</b>'
-            f"<div style='margin:4px 0'>{text}</div></div>")
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    return buf.getvalue()

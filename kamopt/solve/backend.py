@@ -21,12 +21,14 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 
-from kamopt.model.oneyear import LinearModel
+from kamopt.model.linear import LinearModel
 
 
 class Status(StrEnum):
@@ -328,6 +330,28 @@ def set_options(h, **options) -> None:
     """Set HiGHS options by name, in the order given (``set_options(h, threads=2)``)."""
     for key, value in options.items():
         h.setOptionValue(key, value)
+
+
+def mip_node_count(h) -> int:
+    """Branch-and-bound nodes HiGHS explored in its last run."""
+    return h.getInfo().mip_node_count
+
+
+@contextmanager
+def mip_interrupt(h, stop: Callable[[int], bool]) -> Iterator[None]:
+    """While in the block, HiGHS asks ``stop(nodes)`` at each of its MIP limit checks
+    (``nodes``: branch-and-bound nodes so far) and stops when it says True (a run
+    stopped so reads as ``stopped_by == "cancelled"``)."""
+
+    def check(e) -> None:
+        # set at every check, either way: HiGHS keeps the flag of an earlier interrupt
+        e.interrupt(stop(e.data_out.mip_node_count))
+
+    h.cbMipInterrupt.subscribe(check)
+    try:
+        yield
+    finally:
+        h.cbMipInterrupt.unsubscribe(check)
 
 
 def get_basis(h) -> tuple[np.ndarray, np.ndarray] | None:

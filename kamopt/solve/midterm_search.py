@@ -23,11 +23,21 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 
-from kamopt.solve.backend import Solution, highs_model, run_highs, set_start
+from kamopt.solve.backend import (
+    Solution,
+    highs_model,
+    mip_interrupt,
+    mip_node_count,
+    run_highs,
+    set_col_bounds,
+    set_options,
+    set_start,
+)
 
 INTEGER_BLOCKS = ("z", "u", "x", "a")  # per customer; "hire" per manager
 #: branch-and-bound nodes of a neighbourhood's MIP at first (a work budget, the same on
@@ -77,20 +87,14 @@ def run_budgeted(h, time_limit: float, mip_gap: float, node_limit: int | None,
     """
     checks = [0, False]
 
-    def root_budget(e) -> None:
-        if e.data_out.mip_node_count == 0:
+    def root_budget(nodes: int) -> bool:
+        if nodes == 0:
             checks[0] += 1
-        # set at every check, either way: HiGHS keeps the flag of an earlier interrupt
         checks[1] = checks[0] > root_checks
-        e.interrupt(checks[1])
+        return checks[1]
 
-    if root_checks is not None:
-        h.cbMipInterrupt.subscribe(root_budget)
-    try:
+    with mip_interrupt(h, root_budget) if root_checks is not None else nullcontext():
         sol = run_highs(h, time_limit, mip_gap, node_limit=node_limit)
-    finally:
-        if root_checks is not None:
-            h.cbMipInterrupt.unsubscribe(root_budget)
     if checks[1] and sol.stopped_by == "cancelled":
         sol = dataclasses.replace(sol, stopped_by="nodes",
                                   message=f"stopped at its root's budget ({root_checks} checks)")
@@ -139,8 +143,7 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, max_tries: int,
     obj = arr["obj"]
     ints = np.flatnonzero(arr["integer"])
     h = highs_model(mm.lp)
-    for key, value in (SEARCH_OPTIONS if options is None else options).items():
-        h.setOptionValue(key, value)
+    set_options(h, **(SEARCH_OPTIONS if options is None else options))
     rng = np.random.default_rng(seed)
     mgr = np.asarray(mm.data.managers.index)
     xl = b.xl
@@ -198,7 +201,7 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, max_tries: int,
         free[b.w[np.isin(hire_m, pick)]] = True
         lo = np.where(free[ints], arr["lb"][ints], np.round(values[ints]))  # a freed column:
         hi = np.where(free[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
-        h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
+        set_col_bounds(h, ints, lo, hi)
         set_start(h, values)
         left = 1e6 if deadline is None else max(deadline - time.perf_counter(), 0.1)
         sol = run_highs(h, left, 1e-4, node_limit=node_limit)
@@ -214,7 +217,7 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, max_tries: int,
             stopped = "time"
             break
         # neighbourhoods grow while HiGHS proves them in few nodes, shrink when it cannot
-        if sol.status == "optimal" and h.getInfo().mip_node_count <= node_limit // 2:
+        if sol.status == "optimal" and mip_node_count(h) <= node_limit // 2:
             size = min(size + 1, max_size)
         elif sol.status != "optimal":
             size = max(size - 1, 2)

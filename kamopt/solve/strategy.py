@@ -4,7 +4,7 @@ Every one-year plan (``kamopt plan``, the explorer once refined, the report,
 sweeps, the frontier, decision-costs) is solved by :func:`solve_model`:
 
 1. the LP relaxation (its optimum bounds every plan);
-2. a fast plan: relax-and-fix on the LP (:func:`kamopt.solve.colgen.fix_and_solve`),
+2. a fast plan: relax-and-fix on the LP (:func:`kamopt.solve.search.fix_and_solve`),
    or its greedy rounding; within the gap of the LP bound it is proven and
    returned;
 3. HiGHS on the full model, which proves the gap. **The policy for handing
@@ -17,7 +17,7 @@ sweeps, the frontier, decision-costs) is solved by :func:`solve_model`:
    46 s and 573 nodes from the relax-and-fix plan, 15 s and 89 nodes alone;
    docs/benchmarks.md);
 4. when HiGHS stops at its work budget without proving the gap, one
-   neighbourhood search (:func:`kamopt.solve.colgen.improve_by_neighbourhoods`)
+   neighbourhood search (:func:`kamopt.solve.search.improve_by_neighbourhoods`)
    with a budget of :data:`SEARCH_NEIGHBOURHOODS` neighbourhoods improves
    the plan; HiGHS's bound stands.
 
@@ -50,7 +50,7 @@ from kamopt.solve.backend import (
     set_start,
     solve,
 )
-from kamopt.solve.colgen import fix_and_solve, fixed_to, greedy_start, improve_by_neighbourhoods
+from kamopt.solve.search import fix_and_solve, fixed_to, greedy_start, improve_by_neighbourhoods
 
 #: HiGHS's default work budget on the full model, in branch-and-bound nodes. Nodes are
 #: dear on this model (~0.3-0.5 s each on the sample company) and the neighbourhood search

@@ -1,0 +1,165 @@
+"""Numbers as files write them: the number style of a file, parsing and German formatting.
+
+A workbook cell is read as the number it holds; a CSV file writes numbers with
+a decimal point or, as German Excel does, a decimal comma (see
+:func:`number_style` for the rule). A trailing ``%`` divides by 100 and a
+``€`` sign is ignored, as Excel writes formatted cells.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kamopt.case.raw import RawTable
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How numbers are written in one file: decimal mark and thousands separator."""
+
+    decimal: str = "."
+    group: str | None = None
+
+    @property
+    def pattern(self) -> str:
+        d = re.escape(self.decimal)
+        whole = r"\d+"
+        if self.group:
+            whole = rf"(?:\d{{1,3}}(?:{re.escape(self.group)}\d{{3}})+|\d+)"
+        return rf"(?a)[+-]?(?:{whole}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?"
+
+    def hint(self) -> str:
+        if self.decimal == ",":
+            return " (this file writes numbers with a decimal comma, e.g. 1.234,5)"
+        return " (this file writes numbers with a decimal point, e.g. 1234.5)"
+
+
+PLAIN = NumberStyle(".", ",")
+GERMAN = NumberStyle(",", ".")
+WORKBOOK = NumberStyle(".", None)
+_GROUPED_ONLY = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+", re.ASCII).fullmatch
+
+
+def number_style(raw: RawTable, positions: Sequence[int]) -> NumberStyle:
+    """The number style of a file, decided once from its numeric columns.
+
+    How a number is written depends on the file, never on the single value:
+
+    * a workbook cell is read as the number it holds (text cells use ``.``);
+    * a ``,``-separated CSV uses a decimal point and optional thousands commas
+      (``1,234.5``);
+    * a ``;``- or tab-separated CSV (what German Excel writes) uses a decimal
+      comma and optional thousands dots (``1.234,5``), unless no number in the
+      file has a comma and every dotted number is a plain decimal such as
+      ``0.35`` (then the file is read with a decimal point). ``1.234`` in such
+      a file means 1234.
+
+    Examples
+    --------
+    >>> from kamopt.case.raw import text_array
+    >>> raw = RawTable("t.csv", ["x"], [text_array(["0,35", "1.234"])], np.array([2, 3]), sep=";")
+    >>> number_style(raw, [0])
+    NumberStyle(decimal=',', group='.')
+    >>> raw = RawTable("t.csv", ["x"], [text_array(["0.35", "12.5"])], np.array([2, 3]), sep=";")
+    >>> number_style(raw, [0])
+    NumberStyle(decimal='.', group=None)
+    """
+    if raw.sep == "":
+        return WORKBOOK
+    if raw.sep == ",":
+        return PLAIN
+    if not positions or not len(raw):
+        return GERMAN
+    values = np.concatenate([raw.columns[p] for p in positions])
+    if any("," in v for v in values):
+        return GERMAN
+    dotted = [v.replace("€", "").strip().rstrip("% ") for v in values if "." in v]
+    plain = re.compile(WORKBOOK.pattern).fullmatch
+    if dotted and not any(_GROUPED_ONLY(v) for v in dotted) and all(plain(v) for v in dotted):
+        return WORKBOOK
+    return GERMAN
+
+
+def _parse_one(text: str, style: NumberStyle, match) -> float:
+    """One cell the fast path rejected: with ``€``, ``%`` or thousands separators."""
+    t = text.replace("€", "").strip()
+    pct = t.endswith("%")
+    if pct:
+        t = t[:-1].rstrip()
+    if not match(t):
+        return np.nan
+    if style.group:
+        t = t.replace(style.group, "")
+    x = float(t.replace(style.decimal, ".") if style.decimal != "." else t)
+    return x / 100 if pct else x
+
+
+def parse_numbers(
+    text: Sequence[str] | np.ndarray, style: NumberStyle
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse stripped strings to float64 in the file's style.
+
+    Returns the values (NaN where empty or bad) and a mask of the bad cells
+    (non-empty and not a finite number). Clean cells are converted in one
+    vectorised step; only the rest are looked at one by one.
+
+    Examples
+    --------
+    >>> v, bad = parse_numbers(["1.234,5", "", "abc", "12 %", "1.23"], GERMAN)
+    >>> v[:1].tolist(), bad.tolist()
+    ([1234.5], [False, False, True, False, True])
+    >>> float(v[3])
+    0.12
+    >>> parse_numbers(["1.234", "1,234.5"], PLAIN)[0].tolist()
+    [1.234, 1234.5]
+    """
+    arr = np.asarray(text, dtype=object)
+    empty = arr == ""
+    if style.decimal == ",":
+        norm = np.array([v.replace(".", "").replace(",", ".") for v in arr], dtype=object)
+    else:
+        norm = arr
+    values = np.array(pd.to_numeric(pd.Series(norm, dtype=object), errors="coerce"), dtype=float)
+    ok = np.isfinite(values)
+    match = re.compile(style.pattern).fullmatch
+    if style.decimal == ",":
+        # "1.23" must not pass as 123: a dotted value must group thousands properly
+        dotted = np.flatnonzero(ok & np.array(["." in v for v in arr], dtype=bool))
+        if len(dotted):
+            good = np.array([match(arr[i]) is not None for i in dotted], dtype=bool)
+            ok[dotted[~good]] = False
+    for i in np.flatnonzero(~ok & ~empty):
+        values[i] = _parse_one(arr[i], style, match)
+    values[empty] = np.nan
+    bad = ~empty & ~np.isfinite(values)
+    values[bad] = np.nan
+    return values, bad
+
+
+def format_number_de(x: float | int) -> str:
+    """A number as German Excel writes it: decimal comma, thousands dots.
+
+    Examples
+    --------
+    >>> format_number_de(1234567.89)
+    '1.234.567,89'
+    >>> format_number_de(0.35), format_number_de(1500.0), format_number_de(-1234.5)
+    ('0,35', '1.500', '-1.234,5')
+    >>> format_number_de(2.5e-07)
+    '2,5e-07'
+    """
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        x = int(x)
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}".replace(",", ".")
+    text = repr(float(x))
+    if "e" in text or not np.isfinite(x):
+        return text.replace(".", ",")
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}".replace(",", ".") + ("," + frac if frac else "")

@@ -1,0 +1,301 @@
+"""The business rules of key-account planning, each written once over a year axis.
+
+:class:`RuleBuilder` holds a model's decision columns year by year (``z`` level,
+``x`` lead, ``g`` hours of a level under a lead, ``q`` activity hours under a lead,
+``a`` activity) and adds one block of rows per rule. The one-year model
+(:mod:`kamopt.model.oneyear`) is the rules over one year with a one-year objective;
+the mid-term model (:mod:`kamopt.model.midterm`) is the same rules over T years
+with a discounted objective and its own rules on top (ramp-up, handover, hiring,
+targets), which feed the shared ones through :attr:`RuleBuilder.extra_hours`,
+:attr:`~RuleBuilder.extra_costs` and :attr:`~RuleBuilder.capacity_supply`.
+docs/ARCHITECTURE.md says where to add a rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamopt.model.linear import INF, LinearModel
+from kamopt.model.prepare import ModelData
+
+#: label columns that position a column or row in the data, not shown in its name
+INTERNAL = ("t", "o", "p", "r", "i", "hours")
+
+
+def per_year(frame: pd.DataFrame, years: list[int] | None, name: str = "year") -> pd.DataFrame:
+    """``frame`` once per year with ``t`` (0-based) and, for a model over named
+    ``years``, a ``year`` column; ``years=None`` is the one-year model (t = 0, no year)."""
+    if years is None:
+        out = frame.reset_index(drop=True).copy()
+        out["t"] = 0
+        return out
+    n = len(frame)
+    out = pd.concat([frame.reset_index(drop=True)] * len(years), ignore_index=True)
+    out["t"] = np.repeat(np.arange(len(years)), n)
+    out[name] = np.repeat(np.asarray(years), n)
+    return out
+
+
+class RuleBuilder:
+    """A model's columns over its years and the rules every plan obeys.
+
+    A subclass creates the decision columns (with its objective) through
+    :meth:`var` and the ``*_labels`` methods, sets :attr:`capacity` and
+    :attr:`min_hours` (years x managers), and calls the ``add_*`` rules.
+    Label frames carry ``t`` and the data positions ``o`` (option), ``p``
+    (pair) and ``r`` (activity row); columns of a block are ordered year by year,
+    so the column of (position k, year t) is ``ids[k + n * t]``.
+    """
+
+    def __init__(self, d: ModelData, years: list[int] | None):
+        self.d, self.years = d, years
+        self.T = 1 if years is None else len(years)
+        self.m = LinearModel()
+        self.cols: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
+        self.cust = d.model_customers
+        self.tight = False
+        # what the model's own rules add to the shared ones: each (labels with 'p' and 't',
+        # column ids, hours per unit) on the pair's manager; (year positions, column ids,
+        # EUR per unit) in the budget; (capacity row positions j + n_managers * t, column ids,
+        # hours per unit) added to a manager's capacity
+        self.extra_hours: list[tuple[pd.DataFrame, np.ndarray, float | np.ndarray]] = []
+        self.extra_costs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.capacity_supply: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.capacity = np.zeros((self.T, len(d.managers)))
+        self.min_hours = np.zeros((self.T, len(d.managers)))
+
+    # ------------------------------------------------------------ columns and rows
+    def per_year(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return per_year(frame, self.years)
+
+    def var(self, name, labels, obj, lb=0.0, ub=1.0, integer=False) -> np.ndarray:
+        pretty = labels.drop(columns=[k for k in labels.columns if k in INTERNAL])
+        ids = self.m.add_vars(name, pretty, obj=obj, lb=lb, ub=ub, integer=integer)
+        self.cols[name] = (labels.reset_index(drop=True), ids)
+        return ids
+
+    def rows(self, name, labels, lo=-INF, hi=INF) -> np.ndarray:
+        pretty = labels.drop(columns=[k for k in labels.columns if k in INTERNAL])
+        return self.m.add_rows(name, pretty, lo=lo, hi=hi)
+
+    def option_labels(self) -> pd.DataFrame:
+        """``z[i,l,t]``: customer_id, level, o, t (year)."""
+        return self.per_year(self.d.options[["customer_id", "level"]].reset_index(names="o"))
+
+    def pair_labels(self) -> pd.DataFrame:
+        """``x[i,j,t]``: customer_id, manager_id, p, t (year)."""
+        return self.per_year(self.d.pairs[["customer_id", "manager_id"]].reset_index(names="p"))
+
+    def split_labels(self) -> pd.DataFrame:
+        """``g[i,j,l,t]``, the share of option (i, l) led by j: customer_id, manager_id,
+        level, (year), p, o, t, hours (the option's hours)."""
+        p, o = self.d.pairs, self.d.options
+        po = p[["customer_id"]].reset_index(names="p").merge(
+            o[["customer_id", "level", "hours"]].reset_index(names="o"), on="customer_id")
+        po["manager_id"] = p["manager_id"].to_numpy()[po["p"].to_numpy()]
+        gl = self.per_year(po[["customer_id", "manager_id", "level", "p", "o"]])
+        gl["hours"] = o["hours"].to_numpy()[gl["o"].to_numpy()]
+        return gl[[c for c in ("customer_id", "manager_id", "level", "year", "p", "o", "t",
+                               "hours") if c in gl.columns]]
+
+    def activity_hours_labels(self, tight: bool) -> pd.DataFrame:
+        """The columns that carry activity hours to the lead manager (``q``).
+
+        ``tight``: one column in [0, 1] per (pair, activity with KAM hours) of the same
+        customer, ``b[i,j,k] = x[i,j] a[i,k]``, worth ``kam_hours_k`` hours (no big-M);
+        otherwise one column per pair holding all of the account's activity hours,
+        ``q[i,j] <= A_i x[i,j]``. Columns: customer_id, manager_id, (activity_id), (year),
+        p, (r), t, hours (hours per unit).
+        """
+        self.tight = tight
+        p, a = self.d.pairs, self.d.acts
+        pp = p[["customer_id", "manager_id"]].reset_index(names="p")
+        if tight:
+            ah = a.loc[a["kam_hours"] > 0, ["customer_id", "activity_id", "kam_hours"]]
+            one = pp.merge(ah.reset_index(names="r"), on="customer_id")
+            one = one.rename(columns={"kam_hours": "hours"})
+            cols = ["customer_id", "manager_id", "activity_id", "p", "r"]
+        else:
+            one = pp[pp["customer_id"].isin(self.activity_hours().index)].assign(hours=1.0)
+            cols = ["customer_id", "manager_id", "p"]
+        ql = self.per_year(one[cols])
+        ql["hours"] = np.tile(one["hours"].to_numpy(float), self.T)
+        return ql
+
+    def activity_labels(self) -> pd.DataFrame:
+        """``a[i,k,t]``: customer_id, activity_id, r, t (year)."""
+        return self.per_year(self.d.acts[["customer_id", "activity_id"]].reset_index(names="r"))
+
+    def activity_hours(self) -> pd.Series:
+        """Per customer: the KAM hours of all its activities."""
+        acts = self.d.acts
+        return acts[acts["kam_hours"] > 0].groupby("customer_id")["kam_hours"].sum()
+
+    def _at(self, name: str, pos: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The columns of block ``name`` at data position ``pos`` in year ``t``."""
+        n = {"z": len(self.d.options), "x": len(self.d.pairs), "a": len(self.d.acts)}[name]
+        return self.cols[name][1][np.asarray(pos) + n * np.asarray(t)]
+
+    def _cust_year_row(self, labels: pd.DataFrame) -> np.ndarray:
+        """Position of (customer, t) in a per-year block of the model's customers."""
+        return (self.cust.get_indexer(labels["customer_id"]) + len(self.cust)
+                * labels["t"].to_numpy())
+
+    # ------------------------------------------------------------ the rules
+    def add_one_level_per_account(self) -> None:
+        """At most one coverage level per account and year; exactly one for ``must``."""
+        lab = self.per_year(pd.DataFrame({"customer_id": self.cust}))
+        must = (self.d.customers.loc[lab["customer_id"], "status"] == "must").to_numpy()
+        rows = self.rows("key_account", lab, lo=np.where(must, 1.0, -INF), hi=1.0)
+        zl, z = self.cols["z"]
+        self.m.add_coefs(rows[self._cust_year_row(zl)], z, 1.0)
+
+    def add_lead_manager_links(self) -> None:
+        """One lead manager per key account and year, and the hours of its level on that
+        manager: ``sum_j g[i,j,l] = z[i,l]`` and ``sum_l g[i,j,l] = x[i,j]``, which
+        together imply ``sum_j x[i,j] = sum_l z[i,l]``."""
+        (zl, z), (xl, x), (gl, g) = self.cols["z"], self.cols["x"], self.cols["g"]
+        m = self.m
+        no, npr = len(self.d.options), len(self.d.pairs)
+        t = gl["t"].to_numpy()
+        rows = self.rows("level_lead", zl.drop(columns="o"), lo=0.0, hi=0.0)
+        m.add_coefs(rows[gl["o"].to_numpy() + no * t], g, 1.0)
+        m.add_coefs(rows, z, -1.0)
+        rows = self.rows("lead", xl.drop(columns="p"), lo=0.0, hi=0.0)
+        m.add_coefs(rows[gl["p"].to_numpy() + npr * t], g, 1.0)
+        m.add_coefs(rows, x, -1.0)
+
+    def add_activity_hours(self) -> None:
+        """Activity hours go to the lead manager.
+
+        Tight form: ``sum_j b[i,j,k] = a[i,k]`` and ``b[i,j,k] <= x[i,j]``.
+        Compact form: ``sum_j q[i,j] = sum_k kam_hours_k a[i,k]`` and
+        ``q[i,j] <= A_i x[i,j]``.
+        """
+        ql, q = self.cols["q"]
+        if len(ql) == 0:
+            return
+        m, acts = self.m, self.d.acts
+        al, a = self.cols["a"]
+        x_of_q = self._at("x", ql["p"].to_numpy(), ql["t"].to_numpy())
+        if self.tight:
+            sel = acts.index[acts["kam_hours"] > 0]
+            rows = self.rows("activity_lead", self.per_year(
+                acts.loc[sel, ["customer_id", "activity_id"]]), lo=0.0, hi=0.0)
+            pos = pd.Series(np.arange(len(sel)), index=sel)
+            m.add_coefs(rows[pos[ql["r"]].to_numpy() + len(sel) * ql["t"].to_numpy()], q, 1.0)
+            on = np.isin(al["r"].to_numpy(), sel.to_numpy())
+            m.add_coefs(rows[pos[al["r"][on]].to_numpy() + len(sel) * al["t"].to_numpy()[on]],
+                        a[on], -1.0)
+            link = self.rows("activity_with_lead", ql.drop(columns=["p", "r", "hours"]), hi=0.0)
+            m.add_coefs(link, q, 1.0)
+            m.add_coefs(link, x_of_q, -1.0)
+            return
+        ah = self.activity_hours()
+        cust = pd.Index(ah.index)
+        rows = self.rows("activity_hours", self.per_year(pd.DataFrame({"customer_id": cust})),
+                         lo=0.0, hi=0.0)
+        m.add_coefs(rows[cust.get_indexer(ql["customer_id"]) + len(cust) * ql["t"].to_numpy()],
+                    q, 1.0)
+        kh = acts["kam_hours"].to_numpy()[al["r"].to_numpy()]
+        on = kh > 0
+        m.add_coefs(rows[cust.get_indexer(al["customer_id"][on]) + len(cust)
+                         * al["t"].to_numpy()[on]], a[on], -kh[on])
+        link = self.rows("activity_lead", ql.drop(columns=["p", "hours"]), hi=0.0)
+        m.add_coefs(link, q, 1.0)
+        m.add_coefs(link, x_of_q, -ah.reindex(ql["customer_id"]).to_numpy())
+
+    def _hours_into(self, rows: np.ndarray) -> None:
+        """Put every column's hours on its manager's row of (manager, year); -1: no row."""
+        mgr = pd.Index(self.d.managers.index)
+        pj = mgr.get_indexer(self.d.pairs["manager_id"])
+        nm = len(mgr)
+        gl, g = self.cols["g"]
+        ql, q = self.cols["q"]
+        for lab, cols, coef in ((gl, g, gl["hours"].to_numpy()), (ql, q, ql["hours"].to_numpy()),
+                                *self.extra_hours):
+            r = rows[pj[lab["p"].to_numpy()] + nm * lab["t"].to_numpy()]
+            on = r >= 0
+            self.m.add_coefs(r[on], cols[on], coef[on] if np.ndim(coef) else coef)
+
+    def add_manager_capacity(self) -> None:
+        """A manager's hours in a year within :attr:`capacity` (plus what
+        :attr:`capacity_supply` adds), and at least :attr:`min_hours` where that is > 0."""
+        mgr = pd.Index(self.d.managers.index)
+        lab = self.per_year(pd.DataFrame({"manager_id": mgr}))
+        rows = self.rows("capacity", lab, hi=self.capacity.ravel())
+        self._hours_into(rows)
+        least = self.min_hours.ravel()
+        if (least > 0).any():
+            sel = np.flatnonzero(least > 0)
+            low = np.full(len(lab), -1)
+            low[sel] = self.rows("min_workload", lab.iloc[sel].reset_index(drop=True),
+                                 lo=least[sel])
+            self._hours_into(low)
+        for pos, cols, coef in self.capacity_supply:
+            self.m.add_coefs(rows[pos], cols, coef)
+
+    def add_activity_needs_key_account(self) -> None:
+        """An activity runs in a year only for a key account of that year: ``a <= y``."""
+        al, a = self.cols["a"]
+        if len(al) == 0:
+            return
+        rows = self.rows("activity_for_key_account", al.drop(columns="r"), hi=0.0)
+        self.m.add_coefs(rows, a, 1.0)
+        zl, z = self.cols["z"]
+        zc = zl[["customer_id", "t"]].reset_index(names="zc")
+        ra = al[["customer_id", "t"]].reset_index(names="ar").merge(zc, on=["customer_id", "t"])
+        self.m.add_coefs(rows[ra["ar"].to_numpy()], z[ra["zc"].to_numpy()], -1.0)
+
+    def add_department_capacity(self) -> None:
+        """Each department's hours for key-account activities within its capacity, per year."""
+        dep, acts = self.d.departments, self.d.acts
+        al, a = self.cols["a"]
+        dept = acts["department"].astype(str).to_numpy()[al["r"].to_numpy()]
+        used = dept != ""
+        if len(dep) == 0 or not used.any():
+            return
+        deps = pd.Index(dep.index)
+        rows = self.rows("department", self.per_year(pd.DataFrame({"department": deps})),
+                         hi=np.tile(dep.to_numpy(float), self.T))
+        dh = acts["dept_hours"].to_numpy()[al["r"].to_numpy()]
+        self.m.add_coefs(rows[deps.get_indexer(dept[used]) + len(deps) * al["t"].to_numpy()[used]],
+                         a[used], dh[used])
+
+    def add_budget(self) -> None:
+        """Per year: manager-hour cost, activity cost and pair costs (and what
+        :attr:`extra_costs` adds) within the scenario's budget."""
+        budget = self.d.scenario.budget
+        if budget is None:
+            return
+        rows = self.rows("budget", self.per_year(pd.DataFrame(index=[0])), hi=budget)
+        rate = self.d.pairs["hourly_cost"].to_numpy()
+        m = self.m
+        for name in ("g", "q"):
+            lab, cols = self.cols[name]
+            m.add_coefs(rows[lab["t"].to_numpy()], cols,
+                        rate[lab["p"].to_numpy()] * lab["hours"].to_numpy())
+        al, a = self.cols["a"]
+        m.add_coefs(rows[al["t"].to_numpy()], a, self.d.acts["cost"].to_numpy()[al["r"].to_numpy()])
+        xl, x = self.cols["x"]
+        pc = self.d.pairs["pair_cost"].to_numpy(float)[xl["p"].to_numpy()]
+        m.add_coefs(rows[xl["t"].to_numpy()[pc > 0]], x[pc > 0], pc[pc > 0])
+        for t, cols, coef in self.extra_costs:
+            m.add_coefs(rows[t], cols, coef)
+
+    def add_key_account_bounds(self) -> None:
+        """Per year: ``min_key_accounts <= key accounts <= max_key_accounts``."""
+        s = self.d.scenario
+        if s.min_key_accounts is None and s.max_key_accounts is None:
+            return
+        lo = -INF if s.min_key_accounts is None else float(s.min_key_accounts)
+        hi = INF if s.max_key_accounts is None else float(s.max_key_accounts)
+        rows = self.rows("key_account_count", self.per_year(pd.DataFrame(index=[0])), lo=lo, hi=hi)
+        zl, z = self.cols["z"]
+        self.m.add_coefs(rows[zl["t"].to_numpy()], z, 1.0)
+
+    #: the shared rules in the order they add rows
+    SHARED = ("add_one_level_per_account", "add_lead_manager_links", "add_activity_hours",
+              "add_manager_capacity", "add_activity_needs_key_account",
+              "add_department_capacity", "add_budget", "add_key_account_bounds")
