@@ -163,3 +163,31 @@ class SolverError(KamoptError):
     """The solver failed or stopped without a plan (exit status 4)."""
 
     exit_code = 4
+
+
+class VerificationError(KamoptError):
+    """A plan that breaks a constraint or misstates its objective."""
+
+    exit_code = 1
+
+    def __init__(self, violations: list[str]):
+        self.violations = violations
+        super().__init__("The plan does not verify:\n" + "\n".join(f"  - {v}" for v in violations))
+
+
+class ReportError(KamoptError):
+    """The report could not be made (a missing notebook, or the notebook failed)."""
+
+    exit_code = 1
+
+
+class BaselineError(KamoptError):
+    """A rule of thumb that cannot be filled (e.g. a 'must' customer fits nowhere)."""
+
+    exit_code = 3
+
+
+class NotASavedScenario(KamoptError):
+    """A folder that is not a saved scenario (exit status 2 on the command line)."""
+
+    exit_code = 2

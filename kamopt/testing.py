@@ -13,7 +13,7 @@ __all__ = ["assert_plan_sound", "brute_force", "tiny_case"]
 
 def assert_plan_sound(plan, case: Case | None = None) -> None:
     """The invariants every plan must keep (raises AssertionError with the reasons)."""
-    from kamopt.planning.oneyear import VerificationError
+    from kamopt.errors import VerificationError
 
     try:
         plan.verify(case)

@@ -8,6 +8,10 @@
 '-1.2 M EUR'
 >>> amount(412.4, "EUR"), amount(0.25, "€", sep=""), amount(3, "EUR")
 ('412 EUR', '0.25 €', '3 EUR')
+>>> eur(10_106_857, "€", digits=1, sep=""), eur(17.6e6, digits=1, k=False), eur(4217, digits=1, k=False)
+('10.1 M€', '17.6 M EUR', '4,217 EUR')
+>>> eur(1_234_567.4, "EUR/yr", whole=True), eur(-44_398, "€", digits=2, sep="")
+('1,234,567 EUR/yr', '−44 k€')
 >>> hours(16_002.4), hours(1_234.56, ",.1f"), hours(0.79969)
 ('16,002', '1,234.6', '0.7997')
 """
@@ -29,6 +33,29 @@ def amount(x: float, unit: str, minus: str = "−", sep: str = " ") -> str:
         return f"{sign}{v:,.0f} {unit}"
     text = f"{scaled:,.0f}" if scaled >= 10 else f"{scaled:.1f}".removesuffix(".0")
     return f"{sign}{text} {prefix}{sep}{unit}"
+
+
+def eur(x: float, unit: str = "EUR", *, digits: int | None = None, k: bool = True,
+        whole: bool = False, minus: str = "−", sep: str = " ") -> str:
+    """The one way kamopt writes money; every table, label and sentence goes through it.
+
+    By default three significant digits with a k/M prefix (:func:`amount`: ticks and
+    sentences). ``whole``: every euro, ``1,234,567 EUR`` (figures people add up).
+    ``digits``: millions with that many decimals (a label that must tell neighbours
+    apart), thousands whole below a million (``k=False``: whole euros below 0.05 M, so
+    that a shortfall of 4,217 EUR does not read 0.0 M).
+    """
+    if whole:
+        return f"{minus if x < 0 else ''}{abs(float(x)):,.0f} {unit}"
+    if digits is None:
+        return amount(x, unit, minus=minus, sep=sep)
+    sign = minus if x < 0 else ""
+    v = abs(float(x))
+    if v >= (1e6 if k else 0.5 * 10.0 ** (6 - digits)):
+        return f"{sign}{v / 1e6:,.{digits}f} M{sep}{unit}"
+    if k and v >= 1e3:
+        return f"{sign}{v / 1e3:,.0f} k{sep}{unit}"
+    return f"{sign}{v:,.0f} {unit}"
 
 
 def hours(x: float, whole: str = ",.0f") -> str:

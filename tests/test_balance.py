@@ -18,9 +18,9 @@ from kamopt.case.io import load_case, save_case
 from kamopt.case.sample import make_case
 from kamopt.case.scenario import Level, Scenario
 from kamopt.cli import main
-from kamopt.errors import CaseError, InfeasibleError
+from kamopt.errors import CaseError, InfeasibleError, VerificationError
 from kamopt.planning.midterm import plan_midterm
-from kamopt.planning.oneyear import VerificationError, verify_plan
+from kamopt.planning.oneyear import verify_plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
 ONE_LEVEL = Scenario(levels=(Level("standard", 1.0, 1.0),), mip_gap=0.0, retention=0.0)

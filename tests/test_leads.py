@@ -9,9 +9,9 @@ from kamopt.case.io import save_case
 from kamopt.case.sample import make_case
 from kamopt.case.scenario import Hire, Scenario
 from kamopt.cli import main
-from kamopt.errors import CaseError, InfeasibleError, ScenarioError
+from kamopt.errors import CaseError, InfeasibleError, ScenarioError, VerificationError
 from kamopt.model.prepare import override_notes, scenario_notes
-from kamopt.planning.oneyear import VerificationError, plan, verify_plan
+from kamopt.planning.oneyear import plan, verify_plan
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
 

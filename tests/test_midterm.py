@@ -318,8 +318,8 @@ def test_invariants(small_plan):
 def test_verify_finds_a_plan_that_breaks_a_rule(small_plan):
     import dataclasses
 
+    from kamopt.errors import VerificationError
     from kamopt.planning.midterm import verify_midterm
-    from kamopt.planning.oneyear import VerificationError
 
     mp, _ = small_plan
     acc = mp.accounts.copy()

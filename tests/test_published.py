@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import kamopt
-from kamopt.analysis.baselines import BaselineError, account_economics, plan_from_decisions
+from kamopt.analysis.baselines import account_economics, plan_from_decisions
 from kamopt.case.io import load_case
 from kamopt.case.published import (
     PFIZER_FIGURES,
@@ -25,6 +25,7 @@ from kamopt.case.published import (
     read_pfizer_turkey,
 )
 from kamopt.cli import main
+from kamopt.errors import BaselineError
 from kamopt.testing import assert_plan_sound
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "validation" / "pfizer_turkey"

@@ -13,13 +13,12 @@ import nbformat
 import pytest
 
 from kamopt.cli.report import add_report_command
-from kamopt.errors import InputError
+from kamopt.errors import InputError, ReportError
 from kamopt.present import htmlreport as htmlreport
 from kamopt.present.htmlreport import (
     INSTALLED_NOTEBOOK,
     MIDTERM_NOTEBOOK,
     NOTEBOOK,
-    ReportError,
     inject_parameters,
     is_checked,
     render_report,

@@ -7,7 +7,6 @@ import pytest
 
 from kamopt.analysis.session import PlanSession, explorer_scenario
 from kamopt.analysis.store import (
-    NotASavedScenario,
     compare,
     delete_scenario,
     list_scenarios,
@@ -15,6 +14,7 @@ from kamopt.analysis.store import (
     save_scenario,
 )
 from kamopt.cli.compare import add_compare_command
+from kamopt.errors import NotASavedScenario
 
 
 @pytest.fixture(scope="module")

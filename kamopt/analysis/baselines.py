@@ -57,7 +57,7 @@ import pandas as pd
 
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
-from kamopt.errors import KamoptError
+from kamopt.errors import BaselineError
 from kamopt.model.oneyear import build
 from kamopt.model.prepare import (
     ModelData,
@@ -87,12 +87,6 @@ RULES = {
 }
 
 _TOL = 1e-9
-
-
-class BaselineError(KamoptError):
-    """A rule of thumb that cannot be filled (e.g. a 'must' customer fits nowhere)."""
-
-    exit_code = 3
 
 
 # ----------------------------------------------------------------- the rules

@@ -61,7 +61,7 @@ from kamopt.model.oneyear import KamModel, build
 from kamopt.model.prepare import and_list, effective_managers, prepare
 from kamopt.planning.oneyear import Plan
 from kamopt.planning.oneyear import plan as make_plan
-from kamopt.units import amount
+from kamopt.units import eur
 from kamopt.units import hours as hours_text
 
 __all__ = ["explain", "lp_duals", "marginal_values", "median_hire", "value_of_hire"]
@@ -318,7 +318,7 @@ def _eur(x: float) -> str:
     >>> _eur(412.4), _eur(85_300), _eur(1_234_000), _eur(-2_500)
     ('412 EUR', '85 k EUR', '1.2 M EUR', '-2.5 k EUR')
     """
-    return amount(x, "EUR", minus="-")
+    return eur(x, minus="-")
 
 
 def _best_options(p: Plan, pi: pd.Series, mu: float) -> tuple[pd.DataFrame, pd.Series]:

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from kamopt.case.scenario import Scenario
-from kamopt.errors import KamoptError, Problem
+from kamopt.errors import KamoptError, NotASavedScenario, Problem
 from kamopt.planning.oneyear import Plan
 from kamopt.units import hours
 
@@ -59,12 +59,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 KPIS = ("status", "objective", "mip_gap", "key_accounts", "executive_accounts", "hours_used",
         "hours_available", "cost", "value", "value_from_potential", "value_from_retention",
         "activities_run", "accounts_changing_hands")
-
-
-class NotASavedScenario(KamoptError):
-    """A folder that is not a saved scenario (exit status 2 on the command line)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,8 @@ class MidtermPlan:
 
     def verify(self) -> None:
         """Re-check the plan's rules year by year from its decisions (:func:`verify_midterm`);
-        raises :class:`~kamopt.planning.oneyear.VerificationError` listing every violation."""
-        from kamopt.planning.oneyear import VerificationError
+        raises :class:`~kamopt.errors.VerificationError` listing every violation."""
+        from kamopt.errors import VerificationError
 
         violations = verify_midterm(self)
         if violations:

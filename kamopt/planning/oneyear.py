@@ -21,7 +21,7 @@ import pandas as pd
 
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
-from kamopt.errors import KamoptError, SolverError
+from kamopt.errors import SolverError, VerificationError
 from kamopt.model.oneyear import KamModel, build
 from kamopt.model.prepare import effective_managers, effective_status, prepare
 from kamopt.solve.backend import Solution
@@ -30,16 +30,6 @@ from kamopt.solve.strategy import solve_model
 from kamopt.units import hours as hours_text
 
 TOL = 1e-6
-
-
-class VerificationError(KamoptError):
-    """A plan that breaks a constraint or misstates its objective."""
-
-    exit_code = 1
-
-    def __init__(self, violations: list[str]):
-        self.violations = violations
-        super().__init__("The plan does not verify:\n" + "\n".join(f"  - {v}" for v in violations))
 
 
 @dataclass

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kamopt.case.staging import check_output_file, staged_file
-from kamopt.errors import InputError, KamoptError, Problem
+from kamopt.errors import InputError, KamoptError, Problem, ReportError
 
 __all__ = [
     "INSTALLED_NOTEBOOK",
@@ -84,12 +84,6 @@ def is_checked(source: str) -> bool:
     """
     return any(line.strip().startswith("#") and line.strip().lstrip("#").strip()
                == "NBVAL_CHECK_OUTPUT" for line in source.splitlines())
-
-
-class ReportError(KamoptError):
-    """The report could not be made (a missing notebook, or the notebook failed)."""
-
-    exit_code = 1
 
 
 # ------------------------------------------------------------- parameters
@@ -169,9 +163,7 @@ def _execute(nb, cwd: Path, timeout: int):
 
 
 def _kamopt_errors() -> list[type]:
-    """kamopt's error classes, with those of every module (e.g. ``BaselineError``)."""
-    import kamopt.analysis.baselines  # noqa: F401  (their error classes register as subclasses)
-    import kamopt.planning.oneyear  # noqa: F401
+    """kamopt's error classes (all in :mod:`kamopt.errors`, e.g. ``BaselineError``)."""
 
     out, todo = [], [KamoptError]
     while todo:

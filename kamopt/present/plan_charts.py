@@ -23,7 +23,7 @@ from kamopt.present.style import (
     _style,
     _titles,
 )
-from kamopt.units import hours
+from kamopt.units import eur, hours
 
 __all__ = ["bridge_chart", "comparison_chart", "department_load", "manager_utilisation"]
 
@@ -292,13 +292,7 @@ def _fmt_eur1(x: float) -> str:
     >>> [_fmt_eur1(v) for v in (10_106_857, 5_810_412, -44_398, 254_000, 512)]
     ['10.1 M€', '5.8 M€', '−44 k€', '254 k€', '512 €']
     """
-    sign = "−" if x < 0 else ""
-    v = abs(float(x))
-    if v >= 1e6:
-        return f"{sign}{v / 1e6:,.1f} M€"
-    if v >= 1e3:
-        return f"{sign}{v / 1e3:,.0f} k€"
-    return f"{sign}{v:,.0f} €"
+    return eur(x, "€", digits=1, sep="")
 
 
 def _wrap(text: str, width: int) -> str:

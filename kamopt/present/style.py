@@ -20,7 +20,7 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, FuncFormatter, NullFormatter
 
-from kamopt.units import amount
+from kamopt.units import eur
 
 #: Okabe & Ito (2008) colours, distinguishable with the common colour-vision
 #: deficiencies and in greyscale by lightness.
@@ -84,7 +84,7 @@ def _fmt_eur(x: float, pos: int | None = None) -> str:
     >>> _fmt_eur(-1_500)
     '−1.5 k€'
     """
-    return amount(x, "€", sep="")
+    return eur(x, "€", sep="")
 
 
 class _EurTicks(Formatter):

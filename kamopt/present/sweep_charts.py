@@ -11,6 +11,7 @@ from matplotlib.patches import Patch
 from kamopt.analysis.frontier import worthwhile_hires
 from kamopt.analysis.sensitivity import PARAMETERS, Grid, Sweep, value_text
 from kamopt.present.style import PALETTE, _eur_axis, _fmt_eur, _style, _titles
+from kamopt.units import eur
 
 
 # ------------------------------------------------------------------ frontier
@@ -71,9 +72,7 @@ def _cell_eur(x: float) -> str:
     >>> [_cell_eur(v) for v in (10_023_149, 10_287_612, 254_400, -44_398)]
     ['10.02 M€', '10.29 M€', '254 k€', '−44 k€']
     """
-    sign = "−" if x < 0 else ""
-    v = abs(float(x))
-    return f"{sign}{v / 1e6:,.2f} M€" if v >= 1e6 else f"{sign}{v / 1e3:,.0f} k€"
+    return eur(x, "€", digits=2, sep="")
 
 
 def grid_chart(g: Grid) -> Figure:

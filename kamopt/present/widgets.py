@@ -98,14 +98,14 @@ from kamopt.present.explorer_view import PROVISIONAL, SOLVING, _error_box, _noti
 from kamopt.present.midterm_tab import MIDTERM_TIME_LIMIT, MidtermTabMixin
 from kamopt.present.plan_charts import manager_utilisation
 from kamopt.present.robustness_tab import RobustnessTab
-from kamopt.units import hours
+from kamopt.units import eur, hours
 
 #: cases with more customers start with "re-plan on every change" off
 AUTO_LIMIT = 2000
 
 
 def _eur_year(v: float) -> str:
-    return f"{v:,.0f} EUR/yr"
+    return eur(v, "EUR/yr", whole=True, minus="-")
 
 
 def _hours(v: float) -> str:  # a workload index of 4.8 reads 4.8, not 5

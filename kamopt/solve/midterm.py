@@ -19,6 +19,7 @@ from kamopt.errors import SolverError
 from kamopt.model.linear import INF
 from kamopt.model.midterm import MidtermModel
 from kamopt.solve.backend import Solution, empty_model_solution, relative_gap, set_start, solve
+from kamopt.units import eur
 
 LNS_MIN_INTEGERS = 2000  # below this HiGHS alone is fast; the search only adds overhead
 
@@ -406,7 +407,7 @@ def _meur(x: float) -> str:
     >>> _meur(17.6e6), _meur(4217), _meur(-0.0)
     ('17.6 M EUR', '4,217 EUR', '0 EUR')
     """
-    return f"{x / 1e6:,.1f} M EUR" if abs(x) >= 0.05e6 else f"{x + 0.0:,.0f} EUR"
+    return eur(x, digits=1, k=False)
 
 
 
