@@ -528,16 +528,19 @@ def test_load_case_accepts_custom_level_names(tmp_path):
     check_against_scenario(case, Scenario(levels=(Level("premium", 2.0, 1.5),)))
 
 
-def test_unknown_level_against_the_scenario(tmp_path):
+def test_levels_of_responses_replace_the_scenarios(tmp_path):
+    # an account's rows of responses.csv replace the scenario's levels for it, whatever their
+    # names (spec, responses.csv; issue 20 item 10); a level fixed for it must be one of them
     folder = make_case_dir(tmp_path, responses=RESPONSES.replace("\nC1,light", "\n\nC1,premium"))
     case = load_case(folder)
+    check_against_scenario(case, Scenario())
     with pytest.raises(
         CaseError,
-        match=where("responses.csv", 3, "level")
-        + r": got 'premium'; unknown coverage level; must be one of 'light', 'standard', "
-        r"'intensive' \(the levels of scenario 'base'\)",
+        match=r"base, column 'coverage\.C1': got 'light'; unknown coverage level; must be one of "
+        r"'premium', 'standard' \(the levels responses\.csv gives C1, which replace the levels "
+        r"of scenario 'base' for it\)",
     ):
-        check_against_scenario(case, Scenario())
+        check_against_scenario(case, Scenario(coverage={"C1": "light"}))
 
 
 def test_unknown_level_in_a_workbook_names_the_sheet(tmp_path):
@@ -550,8 +553,9 @@ def test_unknown_level_in_a_workbook_names_the_sheet(tmp_path):
             ws.append(line.split(","))
     wb.save(tmp_path / "case.xlsx")
     case = load_case(tmp_path / "case.xlsx")
-    with pytest.raises(CaseError, match=where("case.xlsx[responses]", 3, "level")):
-        check_against_scenario(case, Scenario())
+    check_against_scenario(case, Scenario())  # C1's own levels (light, gold) replace the scenario's
+    with pytest.raises(CaseError, match=re.escape("the levels case.xlsx[responses] gives C1")):
+        check_against_scenario(case, Scenario(coverage={"C1": "standard"}))
 
 
 def test_scenario_ids_must_exist_in_the_case(tmp_path):

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from kamopt.case.scenario import Scenario
+from kamopt.case.staging import OUTPUT_FILES, folder_lock, read_csv_text, read_under_lock
 from kamopt.errors import KamoptError, NotASavedScenario, Problem
 from kamopt.planning.oneyear import Plan
 from kamopt.units import hours
@@ -53,7 +54,7 @@ DEFAULT_ROOT = Path("results") / "scenarios"
 #: saved scenario has ``scenario.yml`` too, else the scenario is read from summary.json
 _NEEDED = ("plan.csv", "summary.json")
 _FILES = ("scenario.yml", *_NEEDED)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}", re.ASCII)  # fullmatch: no "base\n"
 
 #: the headline figures compared, in this order
 KPIS = ("status", "objective", "mip_gap", "key_accounts", "executive_accounts", "hours_used",
@@ -74,7 +75,7 @@ class SavedScenario:
 
 
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
             "The 'name' parameter of save_scenario must be 1-80 letters, digits, '_', '-' or '.', "
             f"starting with a letter or digit. Got {name!r} instead.")
@@ -84,18 +85,21 @@ def _check_name(name: str) -> str:
 def save_scenario(plan: Plan, name: str | None = None, root: str | Path = DEFAULT_ROOT) -> Path:
     """Save ``plan`` and its scenario as ``root/name/`` (replacing a scenario of that name).
 
-    ``name`` defaults to the scenario's name. Returns the folder.
+    ``name`` defaults to the scenario's name. Returns the folder. Its files are moved in as
+    one set under its lock (:func:`~kamopt.case.staging.staged_folder`), never a mix of two saves.
     """
     name = _check_name(name or plan.scenario.name)
     folder = Path(root) / name
-    from kamopt.planning.outputs import write_plan_outputs
+    from kamopt.case.staging import staged_folder
+    from kamopt.planning.outputs import write_plan_files
 
-    write_plan_outputs(plan, folder)
-    plan.scenario.replace(name=name).to_yaml(folder / "scenario.yml")
+    with staged_folder(folder, replaces=OUTPUT_FILES | {"scenario.yml"}) as tmp:
+        write_plan_files(plan, tmp)
+        plan.scenario.replace(name=name).to_yaml(tmp / "scenario.yml")
     return folder
 
 
-def _folder(where: str | Path, root: str | Path) -> Path:
+def _folder(where: str | Path, root: str | Path = DEFAULT_ROOT) -> Path:
     p = Path(where)
     if not p.is_dir() and (Path(root) / str(where)).is_dir():
         p = Path(root) / str(where)
@@ -159,7 +163,7 @@ def _table(file: Path, problems: list[Problem], needs=(), cells=None, once=(), p
     kind, and the values of the ``once`` columns once each (``per`` year). A Problem (file, row
     as a spreadsheet counts it, column, value) for each fault; None when it is unusable."""
     try:
-        frame = pd.read_csv(file, **read)
+        frame = read_csv_text(pd.read_csv(file, **read))  # the text as it was before write_csv
     except (ValueError, OSError) as exc:  # empty, ragged, not UTF-8
         problems.append(Problem(str(file), f"cannot be read as a CSV table ({str(exc).strip()})"))
         return None
@@ -207,6 +211,7 @@ def _disagree(file: Path, have: int, what: str, other: str, want) -> Problem:
                    "files are not of one plan (write them again with kamopt plan)")
 
 
+@read_under_lock(_folder)
 def load_scenario(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedScenario:
     """Read a saved scenario, given its folder or its name under ``root``.
 
@@ -272,7 +277,8 @@ def list_scenarios(root: str | Path = DEFAULT_ROOT) -> pd.DataFrame:
 def delete_scenario(name: str, root: str | Path = DEFAULT_ROOT) -> None:
     """Delete the saved scenario ``root/name`` (only a folder that is a saved scenario)."""
     saved = load_scenario(Path(root) / _check_name(name))
-    shutil.rmtree(saved.path)
+    with folder_lock(saved.path):  # not while another run writes or reads it
+        shutil.rmtree(saved.path)
 
 
 # ------------------------------------------------------------------ compare
@@ -538,6 +544,7 @@ class SavedMidterm:
     plan: pd.DataFrame  # plan_by_year.csv
 
 
+@read_under_lock(_folder)
 def load_midterm(where: str | Path, root: str | Path = DEFAULT_ROOT) -> SavedMidterm:
     """Read the output folder of a mid-term plan (``kamopt plan --years T --out``).
 

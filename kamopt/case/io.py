@@ -22,6 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kamopt.case.limits import (
+    LIMITS_DOC,
+    MAX_CSV_BYTES,
+    MAX_TABLE_ROWS,
+    MAX_TABLE_VALUES,
+    size_text,
+)
 from kamopt.case.numbers import format_number_de
 from kamopt.case.raw import ProblemLog, RawTable, closest, raw_from_grid, text_array
 from kamopt.case.schema import OTHER_TABLES, TABLES, TABLES_BY_NAME
@@ -353,9 +360,17 @@ def read_csv_table(path: Path, label: str, log: ProblemLog) -> RawTable | None:
     the file holds nothing but blank lines.
     """
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            # unread when too large; never more than the limit, whatever a device holds
+            data = b"" if size > MAX_CSV_BYTES else f.read(MAX_CSV_BYTES + 1)
     except OSError as exc:
         log.add(Problem(label, f"cannot be read ({exc.strerror or exc})"))
+        return None
+    if size > MAX_CSV_BYTES or len(data) > MAX_CSV_BYTES:
+        said = f"is {size_text(size)}, more than" if size > MAX_CSV_BYTES else "is larger than"
+        log.add(Problem(label, f"{said} the {size_text(MAX_CSV_BYTES)} a CSV file may have "
+                        f"(see {LIMITS_DOC})"))
         return None
     text, why = _decode(data)
     if text is None:
@@ -375,6 +390,10 @@ def read_csv_table(path: Path, label: str, log: ProblemLog) -> RawTable | None:
         sep, text = m.group(1), rest
     else:
         sep = _sniff(first)
+    too_big = _too_many_values(text, sep)
+    if too_big:
+        log.add(Problem(label, f"{too_big}, the most a table may have (see {LIMITS_DOC})"))
+        return None
     try:
         grid = pd.read_csv(
             io.StringIO(text),
@@ -399,6 +418,67 @@ def read_csv_table(path: Path, label: str, log: ProblemLog) -> RawTable | None:
         rows = np.arange(1, len(grid[0]) + 1 if grid else 1, dtype=np.int64)
     raw = raw_from_grid(grid, rows, label, sep)
     return _EMPTY if raw is None else raw
+
+
+def _too_many_values(text: str, sep: str) -> str | None:
+    """Why the CSV ``text`` holds more than ``MAX_TABLE_ROWS`` rows or ``MAX_TABLE_VALUES``
+    values, or None; counted before the table is built (the table has as many columns as
+    its first row, and the values of longer rows are read before they are reported).
+
+    Line ends and separators are counted first, at C speed: they bound the rows and
+    values from above. Only when a bound is over the limit are the rows counted
+    exactly (a value in quotes may hold line ends and separators), one at a time.
+
+    >>> _too_many_values("a,b\\n1,2\\n", ","), _too_many_values("", ",")
+    (None, None)
+    >>> _too_many_values('"a\\nb"' + "," * 3_000_000 + "\\n\\n\\n", ",")  # a header of 3,000,001
+    'has more than 5,000,000 values (2 rows or more x 3,000,001 columns)'
+    """
+    lines = text.count("\n") + 1
+    fields = text.count(sep) + lines
+    width = _first_width(text, sep)
+    if (lines <= MAX_TABLE_ROWS + 1 and fields <= MAX_TABLE_VALUES
+            and lines * (fields if width is None else width) <= MAX_TABLE_VALUES):
+        return None
+    rows = values = 0
+    width = None
+    try:
+        for record in csv.reader(_lines(text), delimiter=sep):
+            rows += 1
+            values += len(record)
+            if width is None and any(v.strip() for v in record):
+                width = len(record)
+            if rows > MAX_TABLE_ROWS + 1:  # the header and the rows
+                return f"has more than {MAX_TABLE_ROWS:,} rows"
+            if values > MAX_TABLE_VALUES or rows * (width or 1) > MAX_TABLE_VALUES:
+                return (f"has more than {MAX_TABLE_VALUES:,} values ({rows:,} rows or more x "
+                        f"{width or 1:,} columns)")
+    except csv.Error:  # a value that cannot be counted (too long to read): the bounds decide
+        return (f"has more than {MAX_TABLE_ROWS:,} rows" if lines > MAX_TABLE_ROWS + 1
+                else f"may have more than {MAX_TABLE_VALUES:,} values (counted from its "
+                "separators and line ends, as a value in it cannot be read as CSV)")
+    return None
+
+
+def _lines(text: str):
+    """The lines of ``text`` with their line ends, one at a time (no copy of the whole)."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        stop = end if stop < 0 else stop + 1
+        yield text[start:stop]
+        start = stop
+
+
+def _first_width(text: str, sep: str) -> int | None:
+    """The number of values in the first row that has any, or None when it cannot be read."""
+    try:
+        for record in csv.reader(_lines(text), delimiter=sep):
+            if any(v.strip() for v in record):
+                return len(record)
+    except csv.Error:
+        return None
+    return 0
 
 
 def _read_ragged(text: str, sep: str, label: str, log: ProblemLog) -> list[np.ndarray] | None:

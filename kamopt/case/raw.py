@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -184,6 +185,42 @@ def column_key(name: object) -> str:
     'kam_hours'
     """
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+#: how two ids are compared (:func:`id_key`), in the words of a message
+ID_RULE = "ids are compared without regard to case, character width and invisible characters"
+
+
+def id_key(value: object) -> str:
+    """The form in which two ids are compared: Unicode NFKC, without format characters
+    (category Cf: zero-width spaces, joiners, direction marks, BOM), trimmed and case-folded.
+
+    ``K0005``, ``k0005``, ``K0005`` with a zero-width space and the full-width
+    ``Ｋ０００５`` are one id; a case that spells one id two ways is refused
+    (:func:`kamopt.case.validate.check_unique`), and a reference written another way
+    than its id is reported, not silently matched.
+
+    Examples
+    --------
+    >>> {id_key(v) for v in ["K0005", "k0005", "K0005\u200b", "\ufeffＫ０００５ ", "K0005\u00a0"]}
+    {'k0005'}
+    >>> id_key("Straße") == id_key("STRASSE"), id_key("K 0005") == id_key("K0005")
+    (True, False)
+    """
+    text = str(value)
+    if text.isascii():  # NFKC leaves ASCII as it is, and ASCII has no format characters
+        return text.strip().lower()
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFKC", text.strip().casefold())
+
+
+def id_keys(values: Iterable[object]) -> np.ndarray:
+    """:func:`id_key` of each value, as an object array."""
+    out = [id_key(v) for v in values]
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr
 
 
 def _letter(i: int) -> str:

@@ -24,6 +24,14 @@ from pathlib import Path
 
 import yaml
 
+from kamopt.case.limits import (
+    LIMITS_DOC,
+    MAX_YAML_ALIASES,
+    MAX_YAML_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_VALUES,
+    size_text,
+)
 from kamopt.errors import Problem, ScenarioError
 
 
@@ -65,11 +73,80 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _BoundedLoader(_StrictLoader):
+    """:class:`_StrictLoader` that counts the aliases (``*name``) while it composes, so a
+    "billion laughs" file is refused before anything is expanded (kamopt's own files use no
+    aliases; a few to repeat a value are fine)."""
+
+    aliases = 0
+    depth = 0
+    refused: str | None = None
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_YAML_ALIASES:
+                self._refuse(f"holds more than {MAX_YAML_ALIASES:,} aliases (*name)")
+        if self.depth >= MAX_YAML_DEPTH:
+            self._refuse(f"nests values more than {MAX_YAML_DEPTH} deep")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _refuse(self, why: str):
+        self.refused = f"{why} (see {LIMITS_DOC})"
+        raise yaml.composer.ComposerError(None, None, self.refused, self.peek_event().start_mark)
+
+
+def _expanded_values(root: yaml.Node, limit: int) -> int | None:
+    """How many values (mappings, lists, single values) the YAML graph ``root`` holds with
+    every alias expanded, counted without expanding (each node once), at most ``limit + 1``;
+    None when an alias refers to a value that holds it (``&a [*a]``: no end).
+
+    >>> _expanded_values(yaml.compose("a: &x [1, 2]\\nb: [*x, *x]"), 100)
+    13
+    >>> _expanded_values(yaml.compose("&a [*a]"), 100) is None
+    True
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        if done:
+            open_.discard(key)
+            sizes[key] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+            continue
+        if key in sizes:
+            continue
+        if key in open_:  # reached again from inside itself
+            return None
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
 def read_yaml(path: str | Path, title: str = "The scenario has problems") -> dict:
     """The mapping of a YAML file, or :class:`ScenarioError` naming the file (and line).
 
     Refuses what is not UTF-8 text, not YAML, not a mapping, and a key given
-    twice in one mapping. An empty file is an empty mapping.
+    twice in one mapping. An empty file is an empty mapping. Only plain data
+    is read (YAML's safe loader: a tag such as ``!!python/object`` is refused,
+    nothing in the file runs). A file larger than ``MAX_YAML_BYTES``, with more
+    than ``MAX_YAML_ALIASES`` aliases, values nested more than ``MAX_YAML_DEPTH``
+    deep, more than ``MAX_YAML_VALUES`` values once the aliases are expanded, or
+    an alias inside what it names, is refused before anything is expanded
+    (:mod:`kamopt.case.limits`).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.yml"
@@ -82,19 +159,46 @@ def read_yaml(path: str | Path, title: str = "The scenario has problems") -> dic
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_YAML_BYTES + 1)  # never more, whatever the file (or device) holds
+        if len(raw) > MAX_YAML_BYTES:
+            raise ScenarioError(Problem(str(path), f"is larger than {size_text(MAX_YAML_BYTES)}, "
+                                        "the most a scenario or assumptions file may have (see "
+                                        f"{LIMITS_DOC})"), title=title)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(Problem(str(path), "file not found"), title=title) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(Problem(str(path), f"cannot be read as UTF-8 text ({exc})"),
                             title=title) from None
+    loader = None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
+        loader = _BoundedLoader(text)  # which refuses characters YAML does not allow
+        node = loader.get_single_node()
+        if node is not None:
+            values = _expanded_values(node, MAX_YAML_VALUES)
+            if values is None:
+                raise ScenarioError(Problem(str(path), "holds an alias (*name) inside the value "
+                                            "it names, which never ends"), title=title)
+            if values > MAX_YAML_VALUES:
+                raise ScenarioError(Problem(str(path), "expands its aliases (*name) to more than "
+                                            f"{MAX_YAML_VALUES:,} values, the most a scenario or "
+                                            f"assumptions file may hold (see {LIMITS_DOC})"),
+                                    title=title)
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
+        if loader is not None and loader.refused:
+            raise ScenarioError(Problem(str(path), loader.refused, row=row), title=title) from None
         raise ScenarioError(Problem(str(path), f"is not valid YAML ({getattr(exc, 'problem', exc)})",
                                     row=row), title=title) from None
+    except RecursionError:
+        raise ScenarioError(Problem(str(path), "is nested too deeply to be a scenario or "
+                                    "assumptions file"), title=title) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -18,6 +18,7 @@ import pandas as pd
 
 from kamopt.case.numbers import NumberStyle, number_style, parse_numbers
 from kamopt.case.raw import (
+    ID_RULE,
     ProblemLog,
     RawTable,
     _letter,
@@ -26,6 +27,8 @@ from kamopt.case.raw import (
     closest,
     column_key,
     did_you_mean,
+    id_key,
+    id_keys,
     text_array,
 )
 from kamopt.case.scenario import hire_ids
@@ -213,20 +216,27 @@ def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | 
         data[unique] = pd.Series(raw.columns[i], index=pd.RangeIndex(n), dtype=str)
 
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
-    if table.id:
+    if table.id:  # ids are compared as id_key has them: K0005 and k0005 are one id
         ids = frame[table.id].to_numpy(dtype=object)
-        check_unique(ids, raw, table.id, log, "must be unique", valid=ids != "")
+        keys = id_keys(ids)
+        invisible = (keys == "") & (ids != "")
+        if invisible.any():
+            idx = np.flatnonzero(invisible)
+            log.cells(raw.file, table.id, raw.rows[idx], ids[idx],
+                      "has only invisible characters; a visible id is required")
+        check_unique(keys, raw, table.id, log, "must be unique", valid=keys != "", spelled=ids)
     pair = PAIR_KEYS.get(table.name)
     if pair and set(pair) <= set(data):
         first, second = (frame[k].to_numpy(dtype=object) for k in pair)
         check_unique(
-            pd.MultiIndex.from_arrays([first, second]),
+            pd.MultiIndex.from_arrays([id_keys(first), id_keys(second)]),
             raw,
             pair[1],
             log,
             f"each ({pair[0]}, {pair[1]}) pair must appear once",
             shown=second,
             valid=(first != "") & (second != ""),
+            spelled=list(zip(first, second, strict=True)),
         )
     if table.id:
         frame = frame.set_index(table.id)
@@ -242,8 +252,22 @@ def check_unique(
     rule: str,
     shown: np.ndarray | None = None,
     valid: np.ndarray | None = None,
+    spelled: np.ndarray | list | None = None,
 ) -> None:
-    """Report every repeat of a key after its first row, naming that row."""
+    """Report every repeat of a key after its first row, naming that row.
+
+    ``keys`` are compared as given: ids as :func:`~kamopt.case.raw.id_keys` has
+    them, so that ``K0005`` and ``k0005`` are one id. ``spelled`` is how each row
+    writes its key; a repeat written otherwise than its first row is reported with
+    both spellings (its own as the value, the first row's in the message).
+
+    >>> raw = RawTable("customers.csv", ["customer_id"], [], np.array([2, 3, 4]))
+    >>> log = ProblemLog()
+    >>> ids = np.array(["K0005", "K0006", "k0005\u200b"], dtype=object)
+    >>> check_unique(id_keys(ids), raw, "customer_id", log, "must be unique", spelled=ids)
+    >>> print(log.problems()[0])
+    customers.csv, row 4, column 'customer_id': got 'k0005\u200b'; must be unique; the same as 'K0005' in row 2 (ids are compared without regard to case, character width and invisible characters)
+    """
     keys = pd.Index(keys)
     dup = keys.duplicated(keep="first")
     if valid is not None:
@@ -253,8 +277,17 @@ def check_unique(
     codes = pd.factorize(keys)[0]
     first = pd.Series(np.arange(len(keys))).groupby(codes).transform("min").to_numpy()
     idx = np.flatnonzero(dup)
-    texts = np.array([f"{rule}; duplicate of row {raw.rows[first[i]]}" for i in idx], dtype=object)
-    values = np.asarray(shown if shown is not None else keys, dtype=object)[idx]
+    if shown is None:
+        shown = spelled if spelled is not None else keys
+    values, texts = [], []
+    for i in idx:
+        f = first[i]
+        if spelled is not None and spelled[i] != spelled[f]:
+            texts.append(f"{rule}; the same as {spelled[f]!r} in row {raw.rows[f]} ({ID_RULE})")
+            values.append(spelled[i])
+        else:
+            texts.append(f"{rule}; duplicate of row {raw.rows[f]}")
+            values.append(shown[i])
     log.cells(raw.file, column, raw.rows[idx], values, texts)
 
 
@@ -290,6 +323,33 @@ def provenance(frame: pd.DataFrame, table: str, source: str) -> tuple[str, np.nd
 
 
 # ------------------------------------------------------------------ references
+class IdSpellings:
+    """The ids of one table by :func:`~kamopt.case.raw.id_key`, with the row each is written in.
+
+    >>> ids = IdSpellings(["K0005", "K0006"], [2, 3], "customers.csv", "customer_id")
+    >>> ids.note("k0006")
+    "; did you mean 'K0006'? customers.csv, row 3, has it: the same customer_id written another way (ids are compared without regard to case, character width and invisible characters); write it the same way in both places"
+    >>> ids.note("K0006"), ids.note("K0007")
+    ('', '')
+    """
+
+    def __init__(self, ids, rows, file: str, id_name: str):
+        self.file, self.id_name = file, id_name
+        self._by_key: dict[str, tuple[str, int]] = {}
+        for v, r in zip(ids, rows, strict=True):
+            self._by_key.setdefault(id_key(v), (str(v), int(r)))
+
+    def note(self, value: object) -> str:
+        """What to say of ``value`` (not an id as written) when it is an id written another
+        way; ``""`` when it is not."""
+        hit = self._by_key.get(id_key(value)) if str(value).strip() else None
+        if hit is None or hit[0] == value:
+            return ""
+        return (f"; did you mean {hit[0]!r}? {self.file}, row {hit[1]}, has it: the same "
+                f"{self.id_name} written another way ({ID_RULE}); write it the same way in "
+                "both places")
+
+
 def check_references(
     frames: Mapping[str, pd.DataFrame | None],
     raws: Mapping[str, RawTable],
@@ -301,6 +361,11 @@ def check_references(
     ``frames`` holds every table that was read (``None`` when it could not be
     parsed); a table absent from ``frames`` was not given. References to a
     table that could not be parsed are not checked.
+
+    A reference must be written as its id is: one that matches an id only once
+    case, character width and invisible characters are set aside (``k0005``
+    for ``K0005``) is reported with the row and spelling of the id, never
+    silently matched (every later stage compares ids as they are written).
     """
     for table in TABLES:
         frame, raw = frames.get(table.name), raws.get(table.name)
@@ -327,9 +392,13 @@ def check_references(
             if col.ref not in frames:
                 base += f" ({where} is not given)"
             candidates = ids.tolist() if len(ids) <= 2000 else []
+            target_raw = raws.get(col.ref)
+            spellings = (IdSpellings(ids, target_raw.rows, where, target.id)
+                         if target_raw is not None and len(target_raw) == len(ids) else None)
             texts = np.array(
                 [
-                    base + (did_you_mean(values.iloc[i], candidates) if k < log.cap else "")
+                    base + ((spellings and spellings.note(values.iloc[i]))
+                            or (did_you_mean(values.iloc[i], candidates) if k < log.cap else ""))
                     for k, i in enumerate(idx)
                 ],
                 dtype=object,
@@ -482,11 +551,19 @@ def check_case(case: Case) -> None:
 def check_against_scenario(case: Case, scenario) -> None:
     """Check the parts of a case that depend on a scenario.
 
-    The levels named in ``responses`` must be among ``scenario.level_names``;
-    the ids in ``scenario.unavailable_managers``, ``must``, ``exclude``,
-    ``leads`` and ``excluded_leads`` must exist in the case, where a manager
-    may also be a hire of the scenario (those problems name the scenario as
-    the file and the key as the column).
+    The ids in ``scenario.unavailable_managers``, ``must``, ``exclude``,
+    ``leads``, ``excluded_leads``, ``coverage`` and ``committed_activities``
+    must exist in the case, written as the case writes them (one written
+    another way, ``k0005`` for ``K0005``, is named with the case's spelling),
+    where a manager may also be a hire of the scenario; a hire's id may not be
+    a manager's of the case written another way; a level ``coverage`` fixes
+    must be one the account has. Those problems name the scenario as the file
+    and the key as the column.
+
+    The levels of ``responses.csv`` need not be the scenario's: an account's
+    rows there *replace* the scenario's levels for that account (spec,
+    responses.csv), whatever their names; :func:`kamopt.model.prepare.response_notes`
+    says so where a plan is shown.
 
     Raises
     ------
@@ -494,21 +571,16 @@ def check_against_scenario(case: Case, scenario) -> None:
         With every problem found.
     """
     log = ProblemLog()
-    responses = case.responses
-    if len(responses):
-        file, rows = provenance(responses, "responses", case.source)
-        levels = scenario.level_names
-        bad = (~responses["level"].isin(levels)).to_numpy()
-        if bad.any():
-            idx = np.flatnonzero(bad)
-            log.cells(
-                file,
-                "level",
-                rows[idx],
-                responses["level"].iloc[idx],
-                f"unknown coverage level; must be one of {_listing(list(levels))} "
-                f"(the levels of scenario '{scenario.name}')",
-            )
+    spellings: dict[str, IdSpellings] = {}
+
+    def respelled(table: str, value: object) -> str:
+        """The note for an id of ``table`` written another way, or ``""``."""
+        if table not in spellings:
+            frame = case.tables[table]
+            file, rows = provenance(frame, table, case.source)
+            spellings[table] = IdSpellings(frame.index, rows, file, TABLES_BY_NAME[table].id)
+        return spellings[table].note(value)
+
     for key, table in (
         ("unavailable_managers", "managers"),
         ("must", "customers"),
@@ -525,7 +597,7 @@ def check_against_scenario(case: Case, scenario) -> None:
                     Problem(
                         scenario.name,
                         f"unknown {_noun(table)}; must be a {id_name} in {file}"
-                        + did_you_mean(str(value), candidates),
+                        + (respelled(table, value) or did_you_mean(str(value), candidates)),
                         column=key,
                         value=value,
                     )
@@ -534,16 +606,23 @@ def check_against_scenario(case: Case, scenario) -> None:
     mfile, _ = provenance(case.managers, "managers", case.source)
     cids, mids = case.customers.index, case.managers.index
     hires = [mid for mid, _ in hire_ids(scenario)]
+    for mid in dict.fromkeys(hires):
+        if mid not in mids and respelled("managers", mid):
+            log.add(Problem(scenario.name, "a hire's id is a manager's of the case written "
+                            "another way" + respelled("managers", mid)
+                            + "; set the hire's 'prefix'", column="hires", value=mid))
     near = cids.tolist() if len(cids) <= 2000 else []
     resp = case.responses  # an account's own levels (responses.csv), else the scenario's
     own = resp.groupby("customer_id")["level"].agg(list).to_dict() if len(resp) else {}
+    rfile, _ = provenance(resp, "responses", case.source)
     afile, _ = provenance(case.activities, "activities", case.source)
     acts = case.activities.index
     for key in ("leads", "excluded_leads", "coverage", "committed_activities"):
         for cid, v in getattr(scenario, key, ()) or ():
             if cid not in cids:
                 log.add(Problem(scenario.name, f"unknown customer; must be a customer_id in {cfile}"
-                                + did_you_mean(str(cid), near), column=f"{key}.{cid}", value=cid))
+                                + (respelled("customers", cid) or did_you_mean(str(cid), near)),
+                                column=f"{key}.{cid}", value=cid))
             if key == "leads" and v in scenario.unavailable_managers:
                 log.add(Problem(scenario.name, f"is unavailable in this scenario "
                                 f"(unavailable_managers), so it cannot lead {cid}",
@@ -551,21 +630,23 @@ def check_against_scenario(case: Case, scenario) -> None:
             elif key in ("leads", "excluded_leads") and v not in mids and v not in hires:
                 log.add(Problem(scenario.name, f"unknown manager; must be a manager_id in {mfile} "
                                 "or a hire of the scenario"
-                                + did_you_mean(str(v), mids.tolist() + hires),
+                                + (respelled("managers", v)
+                                   or did_you_mean(str(v), mids.tolist() + hires)),
                                 column=f"{key}.{cid}", value=v))
             elif key == "coverage" and cid in cids:
                 levels = own.get(cid, list(scenario.level_names))
                 if v not in levels:
-                    where = (f"the levels responses.csv gives {cid}" if cid in own
+                    where = (f"the levels {rfile} gives {cid}, which replace the levels "
+                             f"of scenario '{scenario.name}' for it" if cid in own
                              else f"the levels of scenario '{scenario.name}'")
                     log.add(Problem(scenario.name, f"unknown coverage level; must be one of "
                                     f"{_listing(levels)} ({where})" + did_you_mean(str(v), levels),
                                     column=f"coverage.{cid}", value=v))
             elif key == "committed_activities" and v not in acts:
                 log.add(Problem(scenario.name, f"unknown activity; must be an activity_id in "
-                                f"{afile}" + did_you_mean(str(v), acts.tolist()),
+                                f"{afile}" + (respelled("activities", v)
+                                              or did_you_mean(str(v), acts.tolist())),
                                 column=f"committed_activities.{cid}", value=v))
     log.raise_if_any(
         title=f"The case {case.source or '(in memory)'} does not fit scenario '{scenario.name}'"
     )
-

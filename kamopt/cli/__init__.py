@@ -1,16 +1,26 @@
 """The ``kamopt`` command line.
 
 Exit status: 0 done, 2 bad input (file, row, column named), 3 a scenario that
-cannot be met (with a diagnosis), 4 the solver failed, 1 anything else.
-No traceback reaches the user unless ``KAMOPT_DEBUG=1``.
+cannot be met (with a diagnosis), 4 the solver failed, 130 interrupted (Ctrl-C:
+"Interrupted."), 143 terminated (SIGTERM: "Terminated."), 1 anything else.
+No traceback reaches the user unless ``KAMOPT_DEBUG=1``. An interrupted or
+terminated run leaves no output half written: its staging folders are removed
+as it stops (and one a killed run left, by the next run that writes there).
+
+The console command enters through ``_kamopt_entry.main`` (a module beside the
+package), which imports this one, and with it pandas, SciPy and PuLP, inside its
+own handler of Ctrl-C: an interrupt while kamopt loads ends the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 # the argparse types are kamopt.cli.args' (the subcommands' modules take them from there)
 from kamopt.cli.args import gap, number_in, path_text, seconds
@@ -54,7 +64,7 @@ def cmd_check(args) -> int:
         check_against_scenario(case, scenario)
         precheck(case, scenario)
         notes = scenario_notes(case, scenario)
-    else:  # what `kamopt plan CASE` would refuse (levels of responses.csv the defaults lack)
+    else:  # what `kamopt plan CASE` would refuse when planned with the default scenario
         try:
             check_against_scenario(case, Scenario())
         except KamoptError as exc:
@@ -163,26 +173,84 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+#: how a run stopped by a signal ends: exit status and the one line it prints
+STOPPED = {signal.SIGINT: (130, "Interrupted."), signal.SIGTERM: (143, "Terminated.")}
+
+
+@contextmanager
+def _stop_on_signals(received: list[int]) -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM (appended to ``received``) raise
+    KeyboardInterrupt in the main thread, so that every staged output is removed as
+    the run unwinds; the handlers before are put back after."""
+    def stop(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOPPED:
+            try:
+                old[signum] = signal.signal(signum, stop)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
     try:
+        yield
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def _stopped(received: list[int]) -> int:
+    code, text = STOPPED[signal.SIGTERM if signal.SIGTERM in received else signal.SIGINT]
+    print(text, file=sys.stderr)
+    return code
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """An exception raised by an interrupt, or by code that an interrupt broke (openpyxl
+    writing a half-built workbook as ExcelWriter closes raises a TypeError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return its exit status (see the module's docstring)."""
+    received: list[int] = []
+    try:
+        with _stop_on_signals(received):
+            return _run(argv, received)
+    except KeyboardInterrupt:  # one that came while an error was reported, or a second one
+        return _stopped(received)
+
+
+def _run(argv: Sequence[str] | None, received: list[int]) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if getattr(args, "out_is_folder", False):
             from kamopt.case.staging import check_output_folder
 
             check_output_folder(args.out)  # before any work, not after a long solve
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return _stopped(received)
     except KamoptError as exc:
+        if received or _interrupted(exc):
+            return _stopped(received)
         print(str(exc), file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # the reader stopped early (kamopt check CASE | head): not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
         return 0
     except Exception as exc:  # the last line of defence: never a traceback at a user
+        if received or _interrupted(exc):  # an interrupt that a library turned into an error
+            return _stopped(received)
         if os.environ.get("KAMOPT_DEBUG"):
             raise
         print(

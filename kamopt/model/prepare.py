@@ -321,13 +321,52 @@ def _either(ids) -> str:
     return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} or {ids[-1]}"
 
 
+def response_notes(case: Case, scenario: Scenario, limit: int = 10) -> list[str]:
+    """A line saying which accounts plan with their own levels of ``responses.csv`` when
+    those are named otherwise than the scenario's levels.
+
+    An account's rows in responses.csv replace the scenario's levels for that account
+    (spec, responses.csv), whatever their names: a scenario with levels ``basis`` and
+    ``voll`` plans the accounts of responses.csv at their ``light``, ``standard`` or
+    ``intensive``. Where every level of responses.csv is one of the scenario's, nothing
+    is said.
+
+    >>> from kamopt.case.scenario import Level
+    >>> from kamopt.testing import tiny_case
+    >>> case = tiny_case([dict(customer_id="C1"), dict(customer_id="C2")], [dict(manager_id="A")],
+    ...                  responses=[dict(customer_id="C1", level="light", hours=5, realization=0.1),
+    ...                             dict(customer_id="C1", level="full", hours=9, realization=0.2)])
+    >>> response_notes(case, Scenario(name="de", levels=(Level("basis", 0.8, 0.8),
+    ...                                                  Level("voll", 1.2, 1.1))))
+    ["Scenario 'de' has the levels basis and voll; 1 account is planned at its own levels of responses.csv instead: C1 (light and full)"]
+    >>> response_notes(case, Scenario(levels=(Level("light", 0.5, 0.6), Level("full", 1, 1))))
+    []
+    """
+    resp = case.responses
+    if not len(resp):
+        return []
+    names = set(scenario.level_names)
+    if set(resp["level"].astype(str)) <= names:
+        return []
+    file, _ = provenance(resp, "responses", case.source or "")
+    own = resp.groupby("customer_id", sort=False)["level"].agg(list)
+    n = len(own)
+    shown = ", ".join(f"{cid} ({and_list(levels)})" for cid, levels in own.iloc[:limit].items())
+    more = f" and {n - limit} more" if n > limit else ""
+    what = "1 account is" if n == 1 else f"{n} accounts are"
+    its = "its" if n == 1 else "their"
+    return [f"Scenario '{scenario.name}' has the levels {and_list(scenario.level_names)}; {what} "
+            f"planned at {its} own levels of {file} instead: {shown}{more}"]
+
+
 def scenario_notes(case: Case, scenario: Scenario) -> list[str]:
     """What a user should know of how the scenario meets the case: :func:`override_notes`
     (a must/exclude over the case's status), :func:`lead_notes` (lead managers fixed by the
-    scenario), :func:`coverage_notes` (levels fixed, activities committed) and
-    :func:`hire_notes` (a hire's pair costs)."""
+    scenario), :func:`coverage_notes` (levels fixed, activities committed),
+    :func:`hire_notes` (a hire's pair costs) and :func:`response_notes` (accounts whose
+    own levels of responses.csv replace the scenario's)."""
     return (override_notes(case, scenario) + lead_notes(scenario) + coverage_notes(scenario)
-            + hire_notes(case, scenario))
+            + hire_notes(case, scenario) + response_notes(case, scenario))
 
 
 def ruled_out_pairs(pairs: pd.DataFrame, scenario: Scenario) -> np.ndarray:

@@ -170,17 +170,18 @@ def write_midterm_outputs(mp: MidtermPlan, out, excel: bool = False) -> Path:
     ``cost``), those of the first plan year (``first_year``); every year's
     figures are in ``intake.csv``.
     """
-    from kamopt.case.staging import staged_folder
+    from kamopt.case.staging import staged_folder, write_csv
 
     out = Path(out)
-    with staged_folder(out) as tmp:
+    with staged_folder(out) as tmp:  # moved in as a set, under out's lock
         cols = ["year", "customer_id", "key_account", "level", "manager_id", "hours",
                 "activities", "service_year", "intake", "value", "cost", "net"]
-        mp.accounts[cols].to_csv(tmp / "plan_by_year.csv", index=False, float_format="%.2f")
-        mp.years.reset_index().to_csv(tmp / "intake.csv", index=False, float_format="%.2f")
-        mp.hires.to_csv(tmp / "hires.csv", index=False, float_format="%.2f")
-        mp.changes.to_csv(tmp / "changes.csv", index=False)
-        mp.targets.to_csv(tmp / "targets.csv", index=False, float_format="%.2f")
+        # text that would run as a formula in a spreadsheet gets a leading ' (write_csv)
+        write_csv(mp.accounts[cols], tmp / "plan_by_year.csv", float_format="%.2f")
+        write_csv(mp.years.reset_index(), tmp / "intake.csv", float_format="%.2f")
+        write_csv(mp.hires, tmp / "hires.csv", float_format="%.2f")
+        write_csv(mp.changes, tmp / "changes.csv")
+        write_csv(mp.targets, tmp / "targets.csv", float_format="%.2f")
         summary = {k: _plain(v) for k, v in mp.kpis.items()}
         # the one-year plan's keys (spec section 4), for the first plan year: what is decided now
         first = mp.years.iloc[0]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kamopt.case.staging import staged_file, staged_folder, text_not_formulas
+from kamopt.case.staging import staged_file, staged_folder, text_not_formulas, write_csv
 from kamopt.units import hours as hours_text
 
 if TYPE_CHECKING:  # plan.py imports this module (Plan.to_excel); a Plan is only a type here
@@ -48,20 +48,30 @@ def plan_notes(plan: Plan) -> list[str]:
 
 
 def write_plan_outputs(plan: Plan, out, excel: bool = False) -> Path:
-    """Write ``plan.csv``, ``summary.json`` (and ``plan.xlsx``) into ``out``."""
+    """Write ``plan.csv``, ``summary.json`` (and ``plan.xlsx``) into ``out``.
+
+    They are written into a staging folder beside ``out`` and moved in as a set
+    under ``out``'s lock (:func:`kamopt.case.staging.staged_folder`): two runs
+    writing one folder at once leave one plan's files, never a mix.
+    """
     out = Path(out)
     with staged_folder(out) as tmp:
-        table = plan.table()
-        table.to_csv(tmp / "plan.csv", index=False, float_format="%.2f", encoding="utf-8")
-        (tmp / "summary.json").write_text(json.dumps(summary_dict(plan), indent=2,
-                                                     ensure_ascii=False), encoding="utf-8")
-        plan.managers.reset_index().to_csv(tmp / "managers.csv", index=False, float_format="%.2f")
-        if len(plan.departments):
-            plan.departments.reset_index().to_csv(tmp / "departments.csv", index=False,
-                                                  float_format="%.2f")
-        if excel:
-            plan_to_excel(plan, tmp / "plan.xlsx")
+        write_plan_files(plan, tmp, excel=excel)
     return out
+
+
+def write_plan_files(plan: Plan, folder: Path, excel: bool = False) -> None:
+    """The files of :func:`write_plan_outputs`, written straight into ``folder`` (a staging
+    folder); each CSV by :func:`kamopt.case.staging.write_csv`, whose text never runs
+    as a formula in a spreadsheet."""
+    write_csv(plan.table(), folder / "plan.csv", float_format="%.2f")
+    (folder / "summary.json").write_text(json.dumps(summary_dict(plan), indent=2,
+                                                    ensure_ascii=False), encoding="utf-8")
+    write_csv(plan.managers.reset_index(), folder / "managers.csv", float_format="%.2f")
+    if len(plan.departments):
+        write_csv(plan.departments.reset_index(), folder / "departments.csv", float_format="%.2f")
+    if excel:
+        plan_to_excel(plan, folder / "plan.xlsx")
 
 
 def headline(plan: Plan) -> str:

@@ -12,7 +12,9 @@ plan they return keeps every constraint, and the bound is never touched):
 * :func:`improve_by_neighbourhoods`: re-plan, over all years, the customers of
   a few managers at a time (half picked where the plan leaves hours unused,
   half at random; a hire slot's hiring decision is free when the slot is
-  picked), keeping a neighbourhood's plan when it is better.
+  picked), keeping a neighbourhood's plan when it is better: the one-year
+  plan's loop (:func:`kamopt.solve.search.neighbourhood_search`) with the
+  mid-term model's neighbourhoods.
 
 They only change how fast a good plan is found, never the optimum or the
 bound (the caller reports the gap against the LP or HiGHS bound).
@@ -21,7 +23,6 @@ bound (the caller reports the gap against the LP or HiGHS bound).
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 
@@ -30,14 +31,10 @@ import pandas as pd
 
 from kamopt.solve.backend import (
     Solution,
-    highs_model,
     mip_interrupt,
-    mip_node_count,
     run_highs,
-    set_col_bounds,
-    set_options,
-    set_start,
 )
+from kamopt.solve.search import neighbourhood_search
 
 INTEGER_BLOCKS = ("z", "u", "x", "a")  # per customer; "hire" per manager
 #: branch-and-bound nodes of a neighbourhood's MIP at first (a work budget, the same on
@@ -109,15 +106,19 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, max_tries: int,
                               on_improve: Callable[[np.ndarray], None] | None = None,
                               deadline: float | None = None, report: dict | None = None
                               ) -> np.ndarray:
-    """Large-neighbourhood search: re-plan the customers of ``size`` managers over all years.
+    """The mid-term neighbourhood search (:func:`kamopt.solve.search.neighbourhood_search`):
+    re-plan the customers of ``size`` managers over all years.
 
     Free in a neighbourhood: for every customer led by a picked manager in
     any year of the plan, or put (partly) with one by the LP (``wanted``, its
     column values), the key-account level, service year and activities of
     every year and the lead manager among the picked managers and the ones
     leading it in the plan; the hiring decision of a picked hire slot.
-    Everything else keeps the plan's value. ``on_improve(values)`` is told
-    every better plan.
+    Everything else keeps the plan's value, which is each sub-MIP's start
+    (HiGHS with ``options``, default :data:`SEARCH_OPTIONS`). Managers are
+    drawn by the hours the plan leaves them unused over the years (a hire
+    slot's rows count its hired hours). ``on_improve(values)`` is told every
+    better plan.
 
     **A work budget, not a clock.** The search tries at most ``max_tries``
     neighbourhoods, picked by a generator seeded with ``seed``, and each
@@ -139,12 +140,6 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, max_tries: int,
     (``"target"``, ``"budget"``, ``"stall"`` or ``"time"``).
     """
     b = mm._builder
-    arr = mm.lp.arrays()
-    obj = arr["obj"]
-    ints = np.flatnonzero(arr["integer"])
-    h = highs_model(mm.lp)
-    set_options(h, **(SEARCH_OPTIONS if options is None else options))
-    rng = np.random.default_rng(seed)
     mgr = np.asarray(mm.data.managers.index)
     xl = b.xl
     x_c = b.cust.get_indexer(xl["customer_id"])
@@ -158,72 +153,37 @@ def improve_by_neighbourhoods(mm, values: np.ndarray, max_tries: int,
     cap_hi = mm.lp.arrays()["row_hi"][cap_block.slice]
     cap_mgr = cap_block.labels["manager_id"].to_numpy()
     pos = pd.Index(mgr).get_indexer(cap_mgr)
-    best = float(obj @ values)
-    stall = tries = improved = 0
-    size = min(size, len(mgr))
-    max_size = max(size, len(mgr) // 2)
-    goal = target if callable(target) else (lambda: target)
-    stopped = "budget"
-    while True:
-        if best >= goal():
-            stopped = "target"
-            break
-        if tries >= max_tries:
-            stopped = "budget"
-            break
-        if deadline is not None and time.perf_counter() >= deadline:
-            stopped = "time"
-            break
-        if stall >= 3 * len(mgr):
-            # the small neighbourhoods are used up: larger ones, with more nodes each
-            if node_limit >= MAX_STEP_NODES:
-                stopped = "stall"
-                break
-            node_limit, size, stall = 2 * node_limit, min(size + 1, max_size), 0
+
+    def weights(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # unused hours per manager over the years (a hire slot's rows count its hired hours)
         slack = np.zeros(len(mgr))
         np.add.at(slack, pos, np.clip(cap_hi - cap_rows @ values, 0, None))
         p = slack / max(slack.sum(), 1.0) + 0.02
-        guided = rng.choice(mgr, size=max(1, size // 2), replace=False, p=p / p.sum())
-        rest = np.setdiff1d(mgr, guided)
-        pick = np.r_[guided, rng.choice(rest, size=min(size - len(guided), len(rest)),
-                                        replace=False)]
+        return mgr, p / p.sum()
+
+    def free(values: np.ndarray, pick: np.ndarray) -> np.ndarray:
         led = values[b.x] > 0.5
         inm = np.isin(x_m, pick)
         chosen = np.zeros(len(b.cust), bool)
         chosen[x_c[inm & (led | lp_pair)]] = True
         leaders = set(zip(x_c[led], x_m[led], strict=True))
-        free = np.zeros(mm.lp.n_cols, bool)
-        free[cols[not_x & chosen[cust]]] = True
+        out = np.zeros(mm.lp.n_cols, bool)
+        out[cols[not_x & chosen[cust]]] = True
         xfree = chosen[x_c] & (inm | np.array([(c, m) in leaders for c, m in
                                                zip(x_c, x_m, strict=True)]))
-        free[b.x[xfree]] = True
-        free[b.w[np.isin(hire_m, pick)]] = True
-        lo = np.where(free[ints], arr["lb"][ints], np.round(values[ints]))  # a freed column:
-        hi = np.where(free[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
-        set_col_bounds(h, ints, lo, hi)
-        set_start(h, values)
-        left = 1e6 if deadline is None else max(deadline - time.perf_counter(), 0.1)
-        sol = run_highs(h, left, 1e-4, node_limit=node_limit)
-        tries += 1
-        if sol.ok and sol.objective > best + 1e-7 * max(1.0, abs(best)):
-            values, best, stall = sol.values, sol.objective, 0
-            improved += 1
-            if on_improve is not None:
-                on_improve(values)
-        else:
-            stall += 1
-        if sol.stopped_by == "time":  # the safety net: what follows would depend on the clock
-            stopped = "time"
-            break
-        # neighbourhoods grow while HiGHS proves them in few nodes, shrink when it cannot
-        if sol.status == "optimal" and mip_node_count(h) <= node_limit // 2:
-            size = min(size + 1, max_size)
-        elif sol.status != "optimal":
-            size = max(size - 1, 2)
-    if report is not None:
-        report.update(tries=tries, improved=improved, stopped_by=stopped)
-    return values
+        out[b.x[xfree]] = True
+        out[b.w[np.isin(hire_m, pick)]] = True
+        return out
+
+    def solve_step(h, time_limit: float, nodes: int) -> Solution:
+        return run_highs(h, time_limit, 1e-4, node_limit=nodes)
+
+    return neighbourhood_search(
+        mm.lp, values, managers=mgr, weights=weights, free=free, solve_step=solve_step,
+        max_tries=max_tries, target=target, size=size, node_limit=node_limit,
+        better_by=1e-7, seed=seed, max_nodes=MAX_STEP_NODES, adapt=True, start_each=True,
+        options=SEARCH_OPTIONS if options is None else options, deadline=deadline,
+        on_improve=on_improve, report=report)
 
 
 def round_lp(mm, lp_values: np.ndarray) -> np.ndarray | None:

@@ -185,6 +185,8 @@ class Lagrangian:
     level: np.ndarray  # per pair: the rank (in d.options) of its best level at these prices
     iterations: int
     seconds: float
+    #: "budget" (its steps), "converged", or "time" (the safety net)
+    stopped_by: str = ""
 
 
 class _PairTable:
@@ -299,6 +301,8 @@ def lagrangian_bound(d: ModelData, time_limit: float, max_iter: int = 300,
     gives a valid bound; the best is kept. ``start``: prices to start from
     (capacity, department, budget), e.g. an LP's duals; the first step is
     then small. Vectorised over all pairs (~0.3 s a step at 6 M pairs).
+    ``max_iter`` steps are the work budget; ``time_limit`` is a safety net
+    (a stop there says ``stopped_by == "time"``).
     """
     t0 = time.perf_counter()
     t = table or _PairTable(d)
@@ -309,7 +313,7 @@ def lagrangian_bound(d: ModelData, time_limit: float, max_iter: int = 300,
         beta, theta = max(float(start[2]), 0.0), 0.1
     best = None
     stall, lower = 0, target
-    it = 0
+    it, stopped = 0, "budget"
     for it in range(1, max_iter + 1):
         L, g_lam, g_mu, g_beta, score, chosen, lvl, rough = t.evaluate(lam, mu, beta)
         lower = max(lower, rough)
@@ -321,16 +325,21 @@ def lagrangian_bound(d: ModelData, time_limit: float, max_iter: int = 300,
             if stall >= 5:
                 theta, stall = theta / 2, 0
         norm = float(g_lam @ g_lam + g_mu @ g_mu + g_beta * g_beta)
-        if (norm <= 1e-12 or theta < 1e-4 or relative_gap(lower, best.bound) <= tol
-                or time.perf_counter() - t0 > time_limit):
+        if norm <= 1e-12 or theta < 1e-4 or relative_gap(lower, best.bound) <= tol:
+            stopped = "converged"
+            break
+        if time.perf_counter() - t0 > time_limit:
+            stopped = "time"
             break
         step = theta * max(L - lower, 1e-6 * max(1.0, abs(L))) / norm
         lam = np.maximum(0.0, lam - step * g_lam)
         mu = np.maximum(0.0, mu - step * g_mu)
         if t.B is not None:
             beta = max(0.0, beta - step * g_beta)
-    best = dataclasses.replace(best, iterations=it, seconds=time.perf_counter() - t0)
-    log.info("Lagrangian bound %.6g after %d steps, %.1f s", best.bound, it, best.seconds)
+    best = dataclasses.replace(best, iterations=it, seconds=time.perf_counter() - t0,
+                               stopped_by=stopped)
+    log.info("Lagrangian bound %.6g after %d steps, %.1f s (%s)", best.bound, it, best.seconds,
+             stopped)
     return best
 
 
@@ -391,14 +400,21 @@ def warm_basis(old: KamModel, old_kept: np.ndarray, status: tuple[np.ndarray, np
     return out[0], out[1]
 
 
-def solve_lp(km: KamModel, time_limit: float, basis: tuple[np.ndarray, np.ndarray] | None = None
+def solve_lp(km: KamModel, time_limit: float, basis: tuple[np.ndarray, np.ndarray] | None = None,
+             iterations: int | None = None
              ) -> tuple[Solution, tuple[np.ndarray, np.ndarray] | None]:
-    """The LP relaxation of ``km`` (from ``basis`` when given) and its final basis."""
+    """The LP relaxation of ``km`` (from ``basis`` when given) and its final basis.
+
+    ``iterations``: the work budget in simplex iterations (a stop there is not
+    ``optimal`` and says ``stopped_by == "nodes"``); ``time_limit`` a safety net.
+    """
     h = highs_model(km.lp, relax=True)
     if basis is not None:
         set_basis(h, *basis)
+    if iterations is not None:
+        set_options(h, simplex_iteration_limit=int(iterations))
     sol = run_highs(h, time_limit, 0.0, is_mip=False)
-    if not sol.ok:
+    if sol.status != "optimal":
         return sol, None
     return sol, get_basis(h)
 
@@ -432,31 +448,76 @@ def _values_from_prices(km: KamModel, kept: np.ndarray, lag: Lagrangian) -> np.n
 LAGRANGIAN_PAIRS = 1_000_000
 #: above this many columns the plan found by the search is final (no HiGHS MIP after it)
 FINISH_COLUMNS = 500_000
-#: share of the time limit the LP rounds may use; the rest builds and improves a plan
+
+# The work budgets that decide the plan (the same on every machine; docs/benchmarks.md):
+#: pricing rounds at most (each an LP relaxation over the pairs priced in so far)
+MAX_ROUNDS = 4
+#: simplex iterations of one LP round; a round not finished within them is not used
+LP_ITERATIONS = 400_000
+#: subgradient steps of a Lagrangian bound
+LAGRANGIAN_STEPS = 300
+#: neighbourhoods of the search on the priced-in pairs: NEIGHBOURHOOD_COLUMNS / the restricted
+#: model's columns (a neighbourhood re-solves the whole restricted model, whose presolve is
+#: most of its work), at least NEIGHBOURHOODS and at most MAX_NEIGHBOURHOODS
+NEIGHBOURHOOD_COLUMNS = 4_000_000
+NEIGHBOURHOODS = 60
+MAX_NEIGHBOURHOODS = 300
+#: branch-and-bound nodes of the support MIP and of relax-and-fix
+SUB_NODES = 200
+#: branch-and-bound nodes of each neighbourhood's MIP
+SEARCH_NODES = 30
+
+# The safety nets (shares of the time limit; a stop there says ``stopped_by == "time"``):
+#: the LP rounds stop at this share of the time limit, the first Lagrangian bound at
+#: LAGRANGIAN_SHARE, so that a plan is still built and searched when the clock runs out
 LP_SHARE = 0.6
+LAGRANGIAN_SHARE = 0.15
 
 
 def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6,
-                     max_rounds: int = 30, add_per_customer: int = 3,
-                     lp_share: float = LP_SHARE, warm: bool = False) -> tuple[KamModel, Solution]:
+                     max_rounds: int | None = None, add_per_customer: int = 3,
+                     lp_share: float = LP_SHARE, warm: bool = False, *,
+                     lp_iterations: int | None = None, neighbourhoods: int | None = None,
+                     lagrangian_steps: int | None = None) -> tuple[KamModel, Solution]:
     """Plan a large case: price pairs in on the LP, then search for a plan on them.
 
-    The LP rounds stop at ``lp_share`` of the time limit; the plan is then
-    built from the last LP relaxation that finished (or, if none did, from
-    the customers' choices at Lagrangian prices), so a plan comes back
-    whenever one is found, ``feasible`` with its gap against the best valid
-    bound of the full model: the Lagrangian bound, or the last finished LP
-    plus its left-out pairs' reduced costs, whichever is lower. With
+    **Work budgets, not the clock**: at most ``max_rounds`` pricing rounds of
+    at most ``lp_iterations`` simplex iterations each, ``lagrangian_steps``
+    subgradient steps, :data:`SUB_NODES` nodes for the support MIP or
+    relax-and-fix, ``neighbourhoods`` neighbourhoods of :data:`SEARCH_NODES`
+    nodes each and the scenario's node budget for HiGHS on the restricted
+    model (None: the module's :data:`MAX_ROUNDS`, :data:`LP_ITERATIONS`,
+    :data:`LAGRANGIAN_STEPS`; neighbourhoods by the restricted model's size,
+    see :data:`NEIGHBOURHOOD_COLUMNS`), so the same case gives the same plan
+    on a quiet and on a busy machine. The time limit is a safety net: the LP
+    rounds stop at ``lp_share`` of it, the rest at the limit, and a plan so
+    stopped says ``stopped_by == "time"``.
+
+    The plan is built from the last LP relaxation that finished (or, if none
+    did, from the customers' choices at Lagrangian prices), so a plan comes
+    back whenever one is found, ``feasible`` with its gap against the best
+    valid bound of the full model: the Lagrangian bound, or the last finished
+    LP plus its left-out pairs' reduced costs, whichever is lower. With
     ``warm``, each LP round starts from the previous round's basis: faster
     rounds (5,000 x 150: 8 s instead of 12 s for three), but another LP
     vertex, from which the search reached 1.3-2.2% in 60 s where the cold
     rounds' vertex reaches 0.99%; hence off by default.
     """
+    from kamopt.solve.strategy import node_budget
+
+    max_rounds = MAX_ROUNDS if max_rounds is None else max_rounds
+    lp_iterations = LP_ITERATIONS if lp_iterations is None else lp_iterations
+    lagrangian_steps = LAGRANGIAN_STEPS if lagrangian_steps is None else lagrangian_steps
     t0 = time.perf_counter()
+    deadline = t0 + time_limit
 
     def elapsed() -> float:
         return time.perf_counter() - t0
 
+    def left() -> float:
+        return max(deadline - time.perf_counter(), 0.1)
+
+    clock: list[str] = []  # the steps the safety net stopped
     _, pair_ci, _ = _codes(d)
     lag = table = None
     lp_bound = np.inf
@@ -464,21 +525,25 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
         # the LP rounds will not converge in time (their bound stays weak):
         # price all pairs for a bound first
         table = _PairTable(d)
-        lag = lagrangian_bound(d, 0.15 * time_limit, max_iter=1000, table=table)
+        lag = lagrangian_bound(d, LAGRANGIAN_SHARE * time_limit, max_iter=lagrangian_steps,
+                               table=table)
+        if lag.stopped_by == "time":
+            clock.append("the Lagrangian bound")
         lp_bound = lag.bound
     keep = initial_pairs(d, k)
     km = lp = kept = basis = None  # the last LP relaxation that finished
     note = ""
     for _ in range(max_rounds):
         km_r = build(restrict(d, keep))
-        left = lp_share * time_limit - elapsed()
-        if left < 1.0:
-            note = "; LP rounds stopped at the time share"
+        share_left = lp_share * time_limit - elapsed()
+        if share_left < 1.0:
+            clock.append("the LP rounds")
+            note = "; LP rounds stopped at their share of the time limit"
             km, kept = (km, kept) if km is not None else (km_r, keep.copy())
             break
         start_basis = (warm_basis(km, kept, basis, km_r, keep)
                        if warm and basis is not None else None)
-        lp_r, basis_r = solve_lp(km_r, left, start_basis)
+        lp_r, basis_r = solve_lp(km_r, share_left, start_basis, iterations=lp_iterations)
         if lp_r.status == "infeasible" and not keep.all():
             # the restriction itself may be what is infeasible: widen it
             log.info("LP over %d pairs infeasible: widening", keep.sum())
@@ -487,9 +552,13 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
             continue
         if lp_r.status == "infeasible":
             return km_r, lp_r  # the full model is infeasible: the caller explains it
-        if not lp_r.ok or lp_r.row_duals is None:
+        if lp_r.status != "optimal" or lp_r.row_duals is None:
+            by_time = lp_r.stopped_by == "time"
+            if by_time:
+                clock.append("the LP rounds")
             note = (f"; the LP over {int(keep.sum()):,} pairs ({km_r.lp.n_cols:,} columns) "
-                    f"did not finish in {left:.0f} s")
+                    + (f"did not finish in {share_left:.0f} s" if by_time else
+                       f"did not finish within {lp_iterations:,} simplex iterations"))
             km, kept = (km, kept) if km is not None else (km_r, keep.copy())
             break
         km, lp, kept, basis = km_r, lp_r, keep.copy(), basis_r
@@ -514,19 +583,24 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     if km is None:  # every round was cut short by widening; nothing to plan on
         km, kept = build(restrict(d, keep)), keep.copy()
     if lp is None and lag is None:  # no LP finished: a bound from prices on all pairs
-        lag = lagrangian_bound(d, max(1.0, 0.1 * time_limit))
+        lag = lagrangian_bound(d, max(1.0, 0.1 * time_limit), max_iter=lagrangian_steps)
+        if lag.stopped_by == "time":
+            clock.append("the Lagrangian bound")
         lp_bound = lag.bound
     guide = lp.values if lp is not None else _values_from_prices(km, kept, lag)
     n_priced = f"; priced {int(kept.sum()):,} of {len(kept):,} pairs{note}"
-    h = highs_model(km.lp)
     obj = km.lp.arrays()["obj"]
     starts = [x for x in (greedy_start(km, guide),) if x is not None]
     if lp is not None:
         # the MIP on the LP's support first; relax-and-fix only if it fails (at 1,000 x 40
         # relax-and-fix took its full 5 s for 33.54 M EUR, the support MIP 0.2 s for 33.90 M)
-        rounded = support_mip(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 10)
+        rounded = support_mip(km, lp.values, left(), mip_gap / 10, node_limit=SUB_NODES)
+        by_time = rounded.stopped_by == "time"
         if not rounded.ok:
-            rounded = fix_and_solve(km, lp.values, min(5.0, 0.1 * time_limit), mip_gap / 4)
+            rounded = fix_and_solve(km, lp.values, left(), mip_gap / 4, node_limit=SUB_NODES)
+            by_time = by_time or rounded.stopped_by == "time"
+        if by_time:
+            clock.append("the start")
         if rounded.ok:
             starts.append(rounded.values)
     start = max(starts, key=lambda x: float(obj @ x)) if starts else None
@@ -535,30 +609,46 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     if start is not None and np.isfinite(lp_bound):
         target = lp_bound / (1 + mip_gap)
         # keep time to read the plan back exactly (a few seconds on a large model)
-        deadline = t0 + 0.97 * time_limit - 2e-6 * km.lp.n_cols
-        start = improve_by_neighbourhoods(km, start, deadline, target, wanted=guide)
-        value = float(km.lp.arrays()["obj"] @ start)
+        search_deadline = t0 + 0.97 * time_limit - 2e-6 * km.lp.n_cols
+        if neighbourhoods is None:
+            neighbourhoods = max(NEIGHBOURHOODS, min(MAX_NEIGHBOURHOODS,
+                                                     NEIGHBOURHOOD_COLUMNS // km.lp.n_cols))
+        report: dict = {}
+        start = improve_by_neighbourhoods(km, start, search_deadline, target, wanted=guide,
+                                          max_tries=neighbourhoods, node_limit=SEARCH_NODES,
+                                          report=report)
+        if report["stopped_by"] == "time":
+            clock.append("the neighbourhood search")
+        value = float(obj @ start)
         within = relative_gap(value, lp_bound) <= mip_gap
-        # a large model goes no further: HiGHS alone would only repeat the search, late
-        ran_out = time.perf_counter() >= deadline - 0.5  # the search used its time
-        if within or ran_out or km.lp.n_cols > FINISH_COLUMNS:
-            final = run_highs(fixed_to(km, start), 10.0, 0.0)  # exact values and a clean status
+        # HiGHS on the restricted model only when the search is stuck on a model of a size
+        # it can work on; otherwise the search's plan is final
+        if within or report["stopped_by"] != "stall" or km.lp.n_cols > FINISH_COLUMNS:
+            final = run_highs(fixed_to(km, start), max(left(), 10.0), 0.0,
+                              node_limit=SUB_NODES)  # exact values and a clean status
             if final.ok:
                 gap = relative_gap(final.objective, lp_bound)
+                proven = gap <= mip_gap + 1e-9
                 return km, dataclasses.replace(
-                    final, status="optimal" if gap <= mip_gap + 1e-9 else "feasible", gap=gap,
+                    final, status="optimal" if proven else "feasible", gap=gap,
                     bound=lp_bound, seconds=elapsed(),
+                    stopped_by="gap" if proven else "time" if clock else "nodes",
                     message=(f"within {mip_gap:.2%} of the LP bound" if within else
-                             "time limit reached in the neighbourhood search") + n_priced)
+                             f"the neighbourhood search's plan after {report['tries']} "
+                             "neighbourhoods") + n_priced + _clock_note(clock, time_limit))
+    h = highs_model(km.lp)
     if start is not None:
         set_start(h, start)
-    left = max(1.0, time_limit - elapsed())
     # stop when the plan is within the gap of the full model's bound
     if np.isfinite(lp_bound):
         set_options(h, objective_target=float(lp_bound / (1 + mip_gap)))
-    mip = run_highs(h, left, mip_gap)
+    mip = run_highs(h, left(), mip_gap, node_limit=node_budget(d.scenario))
+    if mip.stopped_by == "time":
+        clock.append("HiGHS on the priced-in pairs")
     if not mip.ok:
-        return km, dataclasses.replace(mip, message=mip.message + n_priced)
+        return km, dataclasses.replace(mip, message=mip.message + n_priced
+                                       + _clock_note(clock, time_limit),
+                                       stopped_by="time" if clock else mip.stopped_by)
     everything = bool(kept.all())
     gap = relative_gap(mip.objective, lp_bound) if np.isfinite(lp_bound) else np.inf
     own = mip.gap if mip.gap is not None else np.inf
@@ -566,5 +656,17 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     bound = lp_bound if np.isfinite(lp_bound) else None
     if everything and own < gap:  # every pair is in: the MIP's own bound holds for the full model
         gap, bound = own, mip.bound
+    # HiGHS's own stop on the restricted model is no proof for the full one: the route's work
+    # is done, at its budgets
+    stopped = "gap" if status == "optimal" else "time" if clock else "nodes"
     return km, dataclasses.replace(mip, status=status, gap=gap, bound=bound, seconds=elapsed(),
-                                   message=mip.message + n_priced)
+                                   stopped_by=stopped,
+                                   message=mip.message + n_priced + _clock_note(clock, time_limit))
+
+
+def _clock_note(clock: list[str], time_limit: float) -> str:
+    """"; the LP rounds stopped at the time limit of 60 s (a safety net: ...)" or ""."""
+    if not clock:
+        return ""
+    return (f"; {', '.join(clock)} stopped at the time limit of {time_limit:g} s (a safety "
+            "net: this plan depends on the machine's speed and load)")

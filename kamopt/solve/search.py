@@ -3,13 +3,16 @@
 :func:`greedy_start` rounds an LP solution to a plan, :func:`fix_and_solve`
 (relax-and-fix) and :func:`support_mip` solve small MIPs around it, and
 :func:`improve_by_neighbourhoods` re-plans the accounts of a few managers at a
-time. Heuristics: they find and improve plans; the bound comes from elsewhere.
+time on :func:`neighbourhood_search`, the one neighbourhood search loop (the
+mid-term plan's search, :mod:`kamopt.solve.midterm_search`, runs on it too).
+Heuristics: they find and improve plans; the bound comes from elsewhere.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -19,8 +22,11 @@ from kamopt.solve.backend import (
     Solution,
     fix_columns,
     highs_model,
+    mip_node_count,
     run_highs,
     set_col_bounds,
+    set_options,
+    set_start,
     solve,
 )
 
@@ -163,7 +169,7 @@ def fix_and_solve(km: KamModel, lp_values: np.ndarray, time_limit: float,
 
 
 def support_mip(km: KamModel, lp_values: np.ndarray, time_limit: float,
-                mip_gap: float) -> Solution:
+                mip_gap: float, node_limit: int | None = None) -> Solution:
     """The MIP on the LP's support: every integer decision the LP leaves at 0 stays 0.
 
     What is left is, per manager, which of the LP's accounts (at the LP's
@@ -176,14 +182,126 @@ def support_mip(km: KamModel, lp_values: np.ndarray, time_limit: float,
     """
     ints = np.flatnonzero(km.lp.arrays()["integer"])
     off = ints[lp_values[ints] <= 1e-6]
-    return solve(km.lp, time_limit=time_limit, mip_gap=mip_gap, fix=(off, np.zeros(len(off))))
+    return solve(km.lp, time_limit=time_limit, mip_gap=mip_gap, fix=(off, np.zeros(len(off))),
+                 node_limit=node_limit)
+
+
+def neighbourhood_search(lp, values: np.ndarray, *, managers: np.ndarray,
+                         weights: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+                         free: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                         solve_step: Callable[..., Solution], max_tries: int | None,
+                         target: float | Callable[[], float], size: int,
+                         node_limit: int | None, better_by: float, seed: int = 0,
+                         max_nodes: int | None = None, adapt: bool = False,
+                         start_each: bool = False, options: dict | None = None,
+                         deadline: float | None = None, cancel=None,
+                         on_improve: Callable[[np.ndarray], None] | None = None,
+                         report: dict | None = None) -> np.ndarray:
+    """The neighbourhood search of the one-year and the mid-term plan: re-plan what a few
+    managers decide, one neighbourhood at a time, on the whole model ``lp``.
+
+    A neighbourhood is ``size`` managers, half drawn (seeded by ``seed``) with
+    the probabilities ``weights(values)`` gives for its candidates (where the
+    plan leaves hours unused), half at random among the rest of ``managers``.
+    The integer columns ``free(values, pick)`` marks keep their own bounds,
+    every other integer column is fixed to the plan (and, with ``start_each``,
+    the plan is HiGHS's start); ``solve_step(h, time_limit, node_limit)``
+    solves that sub-MIP, whose plan is kept when it is better by ``better_by``
+    (relative). What the two plans differ in is these arguments; the loop and
+    its budgets are one:
+
+    **A work budget, not a clock.** At most ``max_tries`` neighbourhoods (None:
+    no limit), each sub-MIP at ``node_limit`` nodes; it stops earlier when the
+    objective reaches ``target`` (a number, or a function giving it), when
+    ``cancel`` is set, or when ``3 x managers`` neighbourhoods in a row find
+    nothing better: then, if ``max_nodes`` allows, the next neighbourhoods get
+    twice the nodes and one manager more, else the search stops. With
+    ``adapt``, a neighbourhood proven within ``node_limit / 2`` nodes makes
+    the next one manager larger (up to half the managers), one not proven one
+    smaller. ``deadline`` (perf_counter) is only a safety net. Every choice
+    follows from the plans and the solver's counts, never from the time taken,
+    so the same model and start give the same plan on a quiet and on a busy
+    machine. ``on_improve(values)`` is told every better plan.
+
+    ``report`` (a dict, if given) receives ``tries``, ``improved`` and
+    ``stopped_by``: ``"target"``, ``"cancelled"``, ``"budget"``, ``"time"`` or
+    ``"stall"``.
+    """
+    arr = lp.arrays()
+    obj = arr["obj"]
+    ints = np.flatnonzero(arr["integer"])
+    h = highs_model(lp)
+    set_options(h, **(options or {}))
+    rng = np.random.default_rng(seed)
+    mgr = managers
+    best = float(obj @ values)
+    stall = tries = improved = 0
+    size = min(size, len(mgr))
+    max_size = max(size, len(mgr) // 2)
+    goal = target if callable(target) else (lambda: target)
+    while True:
+        if best >= goal():
+            stopped = "target"
+            break
+        if cancel is not None and cancel.is_set():
+            stopped = "cancelled"
+            break
+        if max_tries is not None and tries >= max_tries:
+            stopped = "budget"
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            stopped = "time"
+            break
+        if stall >= 3 * len(mgr):
+            # the small neighbourhoods are used up: larger ones, with more nodes each
+            if max_nodes is None or node_limit is None or node_limit >= max_nodes:
+                stopped = "stall"
+                break
+            node_limit, size, stall = 2 * node_limit, min(size + 1, max_size), 0
+        candidates, p = weights(values)
+        guided = rng.choice(candidates, size=max(1, size // 2), replace=False, p=p)
+        rest = np.setdiff1d(mgr, guided)
+        pick = np.r_[guided, rng.choice(rest, size=min(size - len(guided), len(rest)),
+                                        replace=False)]
+        f = free(values, pick)
+        lo = np.where(f[ints], arr["lb"][ints], np.round(values[ints]))  # a freed column:
+        hi = np.where(f[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
+        set_col_bounds(h, ints, lo, hi)
+        if start_each:
+            set_start(h, values)
+        left = 1e6 if deadline is None else deadline - time.perf_counter()
+        if left <= 0.2:
+            stopped = "time"
+            break
+        sol = solve_step(h, min(left, 1e6), node_limit)
+        tries += 1
+        if sol.ok and sol.objective > best + better_by * max(1.0, abs(best)):
+            values, best, stall = sol.values, sol.objective, 0
+            improved += 1
+            if on_improve is not None:
+                on_improve(values)
+        else:
+            stall += 1
+        if sol.stopped_by == "time":  # the safety net: what follows would depend on the clock
+            stopped = "time"
+            break
+        if adapt:  # neighbourhoods grow while HiGHS proves them in few nodes, shrink when not
+            if sol.status == "optimal" and mip_node_count(h) <= node_limit // 2:
+                size = min(size + 1, max_size)
+            elif sol.status != "optimal":
+                size = max(size - 1, 2)
+    if report is not None:
+        report.update(tries=tries, improved=improved, stopped_by=stopped)
+    return values
 
 
 def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float | None = None,
                               target: float = np.inf, seed: int = 0, size: int | None = None,
                               wanted: np.ndarray | None = None, *, max_tries: int | None = None,
-                              node_limit: int | None = None, cancel=None) -> np.ndarray:
-    """Large-neighbourhood search: re-plan the accounts of a few managers at a time.
+                              node_limit: int | None = None, cancel=None,
+                              report: dict | None = None) -> np.ndarray:
+    """The one-year neighbourhood search (:func:`neighbourhood_search`): re-plan the
+    accounts of a few managers at a time.
 
     All decisions are fixed to the incumbent except those of the customers
     led by ``size`` managers (half picked where the plan leaves hours unused,
@@ -193,57 +311,48 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float 
     kept when better. Stops after ``max_tries`` neighbourhoods (a work budget:
     with ``node_limit`` on each small MIP the search is the same on every
     machine), at ``deadline`` (perf_counter; a safety net), when the objective
-    reaches ``target`` or when ``cancel`` is set.
+    reaches ``target``, when ``3 x managers`` neighbourhoods in a row find
+    nothing better, or when ``cancel`` is set. ``report`` as for
+    :func:`neighbourhood_search`.
     """
-    deadline = np.inf if deadline is None else deadline
     d = km.data
-    arr = km.lp.arrays()
-    obj = arr["obj"]
-    ints = np.flatnonzero(arr["integer"])
-    h = highs_model(km.lp)
-    rng = np.random.default_rng(seed)
     mgr = d.managers.index.to_numpy()
     pair_c = d.pairs["customer_id"].to_numpy()
     pair_m = d.pairs["manager_id"].to_numpy()
-    best = float(obj @ values)
-    stall = tries = 0
-    size = size or max(4, len(mgr) // 25)  # measured: 6 of 150 beat 4, 10 and 20
     # (customer, manager) pairs worth trying: those the LP used at least in part
     lp_pair = np.ones(len(pair_c), bool) if wanted is None else wanted[km.x] > 1e-6
     cap_block = km.lp.rows["capacity"]
     cap_rows = km.lp.matrix().tocsr()[cap_block.slice]
     capacity = np.maximum(km.lp.arrays()["row_hi"][cap_block.slice], 1e-9)
     cap_mgr = cap_block.labels["manager_id"].to_numpy()
-    while (time.perf_counter() < deadline and best < target and stall < 3 * len(mgr)
-           and (max_tries is None or tries < max_tries)
-           and not (cancel is not None and cancel.is_set())):
-        # half the managers where the plan leaves hours unused, half at random
+    opt_c = d.options["customer_id"]
+    act_c = d.acts["customer_id"]
+
+    def weights(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # a manager's share of hours the plan leaves unused
         slack = np.clip(1 - (cap_rows @ values) / capacity, 0, 1) + 0.02
-        n = min(size, len(mgr))
-        guided = rng.choice(cap_mgr, size=max(1, n // 2), replace=False, p=slack / slack.sum())
-        rest = np.setdiff1d(mgr, guided)
-        pick = list(guided) + list(rng.choice(rest, size=min(n - len(guided), len(rest)),
-                                              replace=False))
+        return cap_mgr, slack / slack.sum()
+
+    def free(values: np.ndarray, pick: np.ndarray) -> np.ndarray:
         led = values[km.x] > 0.5
         inm = np.isin(pair_m, pick)
         key_accounts = set(pair_c[led])
         cust = set(pair_c[inm & led]) | (set(pair_c[inm & lp_pair]) - key_accounts)
-        free = np.zeros(km.lp.n_cols, dtype=bool)
-        free[km.z[d.options["customer_id"].isin(cust).to_numpy()]] = True
-        free[km.x[np.isin(pair_c, list(cust)) & inm]] = True
-        free[km.a[d.acts["customer_id"].isin(cust).to_numpy()]] = True
-        lo = np.where(free[ints], arr["lb"][ints], np.round(values[ints]))  # a freed column:
-        hi = np.where(free[ints], arr["ub"][ints], np.round(values[ints]))  # its own bounds
-        set_col_bounds(h, ints, lo, hi)
-        left = deadline - time.perf_counter()
-        if left <= 0.2:
-            break
-        sol = (run_highs(h, min(left, 2.0), 1e-4) if node_limit is None
-               else run_highs(h, min(left, 1e6), 1e-4, node_limit=node_limit, cancel=cancel))
-        tries += 1
-        if sol.ok and sol.objective > best + 1e-6 * max(1.0, abs(best)):
-            values, best, stall = sol.values, sol.objective, 0
-        else:
-            stall += 1
-    log.info("neighbourhood search: %d neighbourhoods, plan %.6g", tries, best)
+        out = np.zeros(km.lp.n_cols, dtype=bool)
+        out[km.z[opt_c.isin(cust).to_numpy()]] = True
+        out[km.x[np.isin(pair_c, list(cust)) & inm]] = True
+        out[km.a[act_c.isin(cust).to_numpy()]] = True
+        return out
+
+    def solve_step(h, time_limit: float, nodes: int | None) -> Solution:
+        return run_highs(h, time_limit, 1e-4, node_limit=nodes, cancel=cancel)
+
+    report = {} if report is None else report
+    values = neighbourhood_search(
+        km.lp, values, managers=mgr, weights=weights, free=free, solve_step=solve_step,
+        max_tries=max_tries, target=target, size=size or max(4, len(mgr) // 25),  # measured:
+        node_limit=node_limit, better_by=1e-6, seed=seed,  # 6 of 150 beat 4, 10 and 20
+        deadline=deadline, cancel=cancel, report=report)
+    log.info("neighbourhood search: %d neighbourhoods, plan %.6g (%s)", report["tries"],
+             float(km.lp.arrays()["obj"] @ values), report["stopped_by"])
     return values
