@@ -306,32 +306,39 @@ def read_under_lock(folder_of: Callable[..., Path]):
 
 
 @contextmanager
+def signal_handlers(signums, handler) -> Iterator[dict]:
+    """``handler`` for each of ``signums`` while the block runs, the handlers before put
+    back after; yields them ({signal: old handler}). Only the main thread gets signals in
+    Python: in another thread nothing changes and the block just runs."""
+    old: dict = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in signums:
+            try:
+                old[signum] = signal.signal(signum, handler)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
+    try:
+        yield old
+    finally:
+        for signum, before in old.items():
+            signal.signal(signum, before if before is not None else signal.SIG_DFL)
+
+
+@contextmanager
 def _uninterrupted() -> Iterator[None]:
     """Hold SIGINT and SIGTERM back while the block runs (the renames that put a set of
     outputs in place), then act on them as their handlers would: Ctrl-C never stops a
-    set of outputs half moved. Only the main thread gets signals in Python; in another
-    thread the block just runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    set of outputs half moved."""
     pending: list[tuple[int, object]] = []
-    old = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            old[signum] = signal.signal(signum, lambda n, frame: pending.append((n, frame)))
-        except (ValueError, OSError):  # pragma: no cover
-            pass
-    try:
+    with signal_handlers((signal.SIGINT, signal.SIGTERM),
+                         lambda n, frame: pending.append((n, frame))) as old:
         yield
-    finally:
-        for signum, handler in old.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        for signum, frame in pending[:1]:
-            handler = old.get(signum)
-            if callable(handler):
-                handler(signum, frame)
-            elif handler in (signal.SIG_DFL, None):
-                os.kill(os.getpid(), signum)
+    for signum, frame in pending[:1]:
+        handler = old.get(signum)
+        if callable(handler):
+            handler(signum, frame)
+        elif handler in (signal.SIG_DFL, None):
+            os.kill(os.getpid(), signum)
 
 
 #: every file ``kamopt plan`` and ``kamopt midterm`` write into an output folder

@@ -18,11 +18,11 @@ import argparse
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 # the argparse types are kamopt.cli.args' (the subcommands' modules take them from there)
+from kamopt.case.staging import signal_handlers
 from kamopt.cli.args import gap, number_in, path_text, seconds
 from kamopt.errors import KamoptError, Problem
 
@@ -186,18 +186,8 @@ def _stop_on_signals(received: list[int]) -> Iterator[None]:
         received.append(signum)
         raise KeyboardInterrupt
 
-    old = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in STOPPED:
-            try:
-                old[signum] = signal.signal(signum, stop)
-            except (ValueError, OSError):  # pragma: no cover
-                pass
-    try:
+    with signal_handlers(STOPPED, stop):
         yield
-    finally:
-        for signum, handler in old.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def _stopped(received: list[int]) -> int:
