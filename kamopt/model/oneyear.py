@@ -85,7 +85,7 @@ class OneYear(RuleBuilder):
         for rule in self.SHARED:
             getattr(self, rule)()
         (gl, g), (ql, q) = self.cols["g"], self.cols["q"]
-        qcols = ["p", "customer_id", "hours", "r"] if self.tight else ["p", "customer_id", "hours"]
+        qcols = [c for c in ("p", "customer_id", "hours", "r") if c in ql]
         return KamModel(self.d, self.m, self.cols["z"][1], self.cols["x"][1], g,
                         q, self.cols["a"][1], gl[["p", "o"]], ql[qcols])
 

@@ -54,7 +54,6 @@ class RuleBuilder:
         self.m = LinearModel()
         self.cols: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
         self.cust = d.model_customers
-        self.tight = False
         # what the model's own rules add to the shared ones: each (labels with 'p' and 't',
         # column ids, hours per unit) on the pair's manager; (year positions, column ids,
         # EUR per unit) in the budget; (capacity row positions j + n_managers * t, column ids,
@@ -108,7 +107,6 @@ class RuleBuilder:
         ``q[i,j] <= A_i x[i,j]``. Columns: customer_id, manager_id, (activity_id), (year),
         p, (r), t, hours (hours per unit).
         """
-        self.tight = tight
         p, a = self.d.pairs, self.d.acts
         pp = p[["customer_id", "manager_id"]].reset_index(names="p")
         if tight:
@@ -179,7 +177,7 @@ class RuleBuilder:
         m, acts = self.m, self.d.acts
         al, a = self.cols["a"]
         x_of_q = self._at("x", ql["p"].to_numpy(), ql["t"].to_numpy())
-        if self.tight:
+        if "r" in ql:  # the tight form: a column per (pair, activity)
             sel = acts.index[acts["kam_hours"] > 0]
             rows = self.rows("activity_lead", self.per_year(
                 acts.loc[sel, ["customer_id", "activity_id"]]), lo=0.0, hi=0.0)
