@@ -33,7 +33,7 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check kamopt tests benchmarks
-	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env --durations=15 tests kamopt notebooks
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env --durations=15 tests kamopt notebooks
 
 # the tests without those marked slow (and without the notebooks): a quick check while working
 test-fast: $(STAMP)

@@ -56,9 +56,26 @@ def one_line(text: str) -> str:
 
 
 class KamoptError(Exception):
-    """Base class of every error kamopt reports to a user."""
+    """Base class of every error kamopt reports to a user.
+
+    An error pickles as it is (its ``args`` and attributes, not its constructor's
+    arguments rebuilt from the message), so one raised in a worker of a batch
+    (:mod:`kamopt.planning.batch`) reaches the caller unchanged.
+    """
 
     exit_code = 1
+
+    def __reduce__(self):
+        return _restore_error, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore_error(cls: type, args: tuple, state: dict) -> KamoptError:
+    """The error ``cls`` with ``args`` and the attributes ``state``, without calling its
+    ``__init__`` (whose parameters are not its ``args``)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InputError(KamoptError):
@@ -189,5 +206,12 @@ class BaselineError(KamoptError):
 
 class NotASavedScenario(KamoptError):
     """A folder that is not a saved scenario (exit status 2 on the command line)."""
+
+    exit_code = 2
+
+
+class RunnerError(KamoptError):
+    """Where a batch should run cannot be used: a Dask scheduler that does not answer or
+    has no workers, a bad ``KAMOPT_WORKERS`` (exit status 2; the message is one line)."""
 
     exit_code = 2

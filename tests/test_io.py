@@ -157,7 +157,7 @@ def test_columns_come_in_schema_order(plain_dir):
     case = load_case(plain_dir)
     assert case.customers.columns.tolist() == [
         "name", "region", "industry", "revenue", "margin", "potential",
-        "kam_hours", "tier", "current_manager", "status",
+        "kam_hours", "tier", "current_manager", "status", "potential_low", "potential_high",
     ]  # fmt: skip
     assert case.managers.columns.tolist() == [
         "name", "region", "industries", "seniority", "capacity_hours", "hourly_cost", "role",

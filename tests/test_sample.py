@@ -39,6 +39,8 @@ def assert_valid(case: Case) -> None:
         for col in table.columns:
             s = df.index.to_series() if col.name == table.id else df[col.name]
             if col.kind in ("number", "integer"):
+                if isinstance(col.default, float) and np.isnan(col.default):
+                    s = s.dropna()  # an optional number that is not given (potential_low)
                 assert s.notna().all(), (table.name, col.name)
                 if col.kind == "integer":
                     assert s.dtype == "int64", (table.name, col.name)
@@ -273,6 +275,7 @@ EXPECTED_SCENARIOS = {
     "intensive_push",
     "key_relationships",
     "customer_commitments",
+    "uncertain",
 }
 
 
@@ -301,6 +304,10 @@ def test_scenarios_load(name, default):
         for cid, j in s.leads:
             assert c.at[cid, "current_manager"] == j
             assert m.at[j, "seniority"] >= c.at[cid, "tier"]
+    if name == "uncertain":  # ranges around the point estimates of the base scenario
+        u = s.uncertainty
+        assert u.potential_spread == 0.25 and (s.realization, s.retention) == (0.3, 0.05)
+        assert u.realization.low < s.realization < u.realization.high
     if name == "customer_commitments":  # a contract signed and a promise made: ids that exist
         c, a = default.customers, default.activities
         assert s.coverage == (("K0037", "intensive"),)

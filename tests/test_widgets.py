@@ -356,6 +356,8 @@ def test_the_robustness_tab_plans_the_assumption_lower_and_higher(case):
     tab.status.observe(lambda ch: seen.append(ch["new"]), names="value")
     sw = tab.button.click() or tab.sweep
     assert seen[0] == SOLVING and tab.error is None
+    # the status line counts the plans as they come
+    assert seen[1:4] == [f"{SOLVING} {k} of 3 plans made" for k in (1, 2, 3)]
     assert sw.table["value"].tolist() == [0.3, 0.4, 0.5]
     # every plan at the tab's 1% gap (seconds, not minutes), said in the status line
     for v, p in zip(sw.table["value"], sw.plans, strict=True):

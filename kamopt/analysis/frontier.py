@@ -21,11 +21,11 @@ Precision
 Each plan is optimal within the scenario's ``mip_gap`` (the table shows the
 solver's ``bound``): the true marginal value of the k-th hire lies between
 ``marginal_min = objective_k - bound_(k-1)`` and
-``marginal_max = bound_k - objective_(k-1)``. The plans are solved in one
-:class:`~kamopt.analysis.session.PlanSession`, each started from the previous one
-(which remains feasible when capacity is added), so the objective never falls
-as hires are added. Use a small gap (the default here is 0.2%) when the
-marginal values are small against the objective.
+``marginal_max = bound_k - objective_(k-1)``. Each plan is
+:func:`kamopt.planning.oneyear.plan` of its number of hires, planned on its own
+on a batch runner (:class:`kamopt.planning.batch.Runner`: in this process, on a
+local cluster or on a Dask scheduler, with the same table). Use a small gap (the
+default here is 0.2%) when the marginal values are small against the objective.
 
 Examples
 --------
@@ -43,9 +43,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from kamopt.analysis.session import PlanSession
 from kamopt.case.scenario import Hire, Scenario
 from kamopt.case.tables import Case
+from kamopt.planning.batch import Runner
 from kamopt.units import hours
 
 #: the gap of the frontier's plans unless the scenario is given explicitly
@@ -76,7 +76,7 @@ def median_kam(case: Case) -> Hire:
 
 def capacity_frontier(case: Case, scenario: Scenario | None = None, max_hires: int = 5,
                       hire: Hire | None = None, fixed_cost: float = 0.0,
-                      session: PlanSession | None = None) -> pd.DataFrame:
+                      runner: Runner | None = None) -> pd.DataFrame:
     """The optimal plan's value against 0..``max_hires`` added KAMs of one profile.
 
     Parameters
@@ -88,7 +88,7 @@ def capacity_frontier(case: Case, scenario: Scenario | None = None, max_hires: i
     hire : the profile of one hire (its ``count`` is ignored); the median KAM
         of the case if None.
     fixed_cost : EUR a year per hire not charged by the hour (see the module docs).
-    session : a session to re-use (one is made if None).
+    runner : where the plans run (``Runner.from_env()`` if None).
 
     Returns
     -------
@@ -102,20 +102,14 @@ def capacity_frontier(case: Case, scenario: Scenario | None = None, max_hires: i
                          f"(EUR a year per hire). Got {fixed_cost!r} instead.")
     scenario = scenario or Scenario(mip_gap=FRONTIER_GAP, time_limit=FRONTIER_TIME_LIMIT)
     hire = hire or median_kam(case)
-    session = session or PlanSession(case)
     prefix = hire.prefix
     taken = set(case.managers.index)
     while any(i.startswith(prefix) for i in taken):
         prefix = prefix + "X"
-    rows = []
-    for k in range(max_hires + 1):
-        extra = (dataclasses.replace(hire, count=k, prefix=prefix),) if k else ()
-        p = session.solve(scenario.replace(hires=scenario.hires + extra))
-        rows.append({"hires": k, "capacity_hours": p.kpis["hours_available"],
-                     "objective": p.objective,
-                     "bound": p.kpis["bound"] if p.kpis["bound"] is not None else p.objective,
-                     "status": p.status, "mip_gap": p.kpis["mip_gap"],
-                     "key_accounts": p.kpis["key_accounts"], "hours_used": p.kpis["hours_used"]})
+    hire = dataclasses.replace(hire, prefix=prefix)
+    runner = runner or Runner.from_env()
+    rows = runner.map(_frontier_row, range(max_hires + 1), shared=(case, scenario, hire),
+                      desc="capacity frontier")
     t = pd.DataFrame(rows).set_index("hires", drop=False)
     t.index.name = None
     t["marginal_value"] = t["objective"].diff()
@@ -128,6 +122,19 @@ def capacity_frontier(case: Case, scenario: Scenario | None = None, max_hires: i
     t["pays"] = t["pays"].astype(object)
     t.loc[0, "pays"] = None
     return t[COLUMNS]
+
+
+def _frontier_row(shared: tuple, k: int) -> dict:
+    """A batch's task: the frontier's row of ``k`` hires; ``shared`` is (case, scenario, hire)."""
+    from kamopt.planning.oneyear import plan
+
+    case, scenario, hire = shared
+    extra = (dataclasses.replace(hire, count=k),) if k else ()
+    p = plan(case, scenario.replace(hires=scenario.hires + extra))
+    return {"hires": k, "capacity_hours": p.kpis["hours_available"], "objective": p.objective,
+            "bound": p.kpis["bound"] if p.kpis["bound"] is not None else p.objective,
+            "status": p.status, "mip_gap": p.kpis["mip_gap"],
+            "key_accounts": p.kpis["key_accounts"], "hours_used": p.kpis["hours_used"]}
 
 
 def worthwhile_hires(table: pd.DataFrame) -> int:

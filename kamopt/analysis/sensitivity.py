@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
 from kamopt.errors import InfeasibleError, Problem, ScenarioError
 from kamopt.model.prepare import decisions_text
+from kamopt.planning.batch import Runner
 from kamopt.units import amount
 
 #: the scenario parameters a sweep can vary, with what they mean and how a value reads
@@ -212,7 +214,7 @@ def _rises_twice(on: np.ndarray) -> bool:
 
 
 def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
-          known: dict | None = None) -> Sweep:
+          known: dict | None = None, runner: Runner | None = None) -> Sweep:
     """Plan ``case`` at each of ``values`` of one ``parameter`` of ``scenario``.
 
     Parameters
@@ -228,6 +230,9 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
     known : plans already made, by value (the plan on show, say): used as they
         are instead of planning that value again. Each must be the plan of
         ``scenario`` with the parameter at that value (``ValueError`` if not).
+    runner : where the plans run (:class:`kamopt.planning.batch.Runner`);
+        ``Runner.from_env()`` if None. The plans of the sweep have no ``model``
+        nor ``solution`` (what only a solve needs), on any runner.
 
     Raises
     ------
@@ -243,9 +248,11 @@ def sweep(case: Case, scenario: Scenario | None, parameter: str, values,
         if v not in by_value or p.scenario != by_value[v]:
             raise ValueError(f"The 'known' parameter of sweep has a plan for {parameter} = {v!r} "
                              "whose scenario is not the sweep's at that value.")
+    made = iter(_plan_all(case, [sc for v, sc in zip(values, scenarios, strict=True)
+                                 if v not in known], runner, f"sweep of {parameter}"))
     rows, plans, levels = [], [], {}
-    for v, sc in zip(values, scenarios, strict=True):
-        row, p, lv = _plan_row(case, sc, known.get(v))
+    for v in values:
+        row, p, lv = _plan_row(known[v] if v in known else next(made))
         rows.append({"value": v, **row})
         plans.append(p)
         if lv is not None:
@@ -281,14 +288,33 @@ def _varied(scenario: Scenario, parameter: str, values) -> tuple[list, list[Scen
     return out, scenarios
 
 
-def _plan_row(case: Case, sc: Scenario, known=None) -> tuple[dict, object, pd.Series | None]:
-    """Plan ``sc`` (or take ``known``): the row of the sweep's table, the plan, its levels."""
+def _plan_task(case: Case, sc: Scenario):
+    """A batch's task (:meth:`kamopt.planning.batch.Runner.map`): the plan of ``sc``, without
+    its model and solution (what only a solve needs) nor the case (the caller has it), so
+    that it travels light from a worker; or the InfeasibleError that says why there is none."""
     from kamopt.planning.oneyear import plan as make_plan
 
     try:
-        p = known if known is not None else make_plan(case, sc)
+        p = make_plan(case, sc)
     except InfeasibleError as exc:
-        return {"status": "infeasible", "reason": str(exc).strip()}, None, None
+        return exc
+    return dataclasses.replace(p, case=None, model=None, solution=None)
+
+
+def _plan_all(case: Case, scenarios: list[Scenario], runner: Runner | None, desc: str) -> list:
+    """Each of ``scenarios`` planned by :func:`_plan_task` on ``runner`` (``Runner.from_env()``
+    if None), in their order: a plan of ``case``, or the InfeasibleError of one that cannot
+    be met."""
+    runner = runner or Runner.from_env()
+    return [r if isinstance(r, InfeasibleError) else dataclasses.replace(r, case=case)
+            for r in runner.map(_plan_task, scenarios, shared=case, desc=desc)]
+
+
+def _plan_row(p) -> tuple[dict, object, pd.Series | None]:
+    """The row of the sweep's table of ``p`` (a plan, or the InfeasibleError of a scenario
+    without one), the plan (None without one) and its levels."""
+    if isinstance(p, InfeasibleError):
+        return {"status": "infeasible", "reason": str(p).strip()}, None, None
     k = p.kpis
     row = {"status": p.status, "mip_gap": k["mip_gap"], "objective": p.objective,
            "bound": k["bound"] if k.get("bound") is not None else p.objective,
@@ -451,13 +477,14 @@ class Grid:
 
 
 def grid(case: Case, scenario: Scenario | None, parameter: str, values, parameter2: str,
-         values2) -> Grid:
+         values2, runner: Runner | None = None) -> Grid:
     """Plan ``case`` at every combination of ``values`` of ``parameter`` and ``values2`` of
     ``parameter2`` ("what if realisation is lower *and* we have less capacity?").
 
     Each combination is planned as :func:`sweep` plans a value (a combination
-    that cannot be met gets status ``infeasible`` and its diagnosis). Raises
-    ScenarioError as :func:`sweep` does, and when the two parameters are the same.
+    that cannot be met gets status ``infeasible`` and its diagnosis), on
+    ``runner`` (``Runner.from_env()`` if None). Raises ScenarioError as
+    :func:`sweep` does, and when the two parameters are the same.
 
     >>> from kamopt.case.sample import make_case
     >>> g = grid(make_case(customers=30, managers=3, seed=1), Scenario(mip_gap=0.0),
@@ -474,15 +501,16 @@ def grid(case: Case, scenario: Scenario | None, parameter: str, values, paramete
                                     column="parameter2", value=parameter2))
     va, _ = _varied(scenario, parameter, values)
     vb, _ = _varied(scenario, parameter2, values2)
+    cells = [(x, y) for x in va for y in vb]
+    made = _plan_all(case, [scenario.replace(**{parameter: x, parameter2: y}) for x, y in cells],
+                     runner, f"grid of {parameter} and {parameter2}")
     rows, plans, levels = [], {}, {}
-    for x in va:
-        for y in vb:
-            sc = scenario.replace(**{parameter: x, parameter2: y})
-            row, p, lv = _plan_row(case, sc)
-            rows.append({parameter: x, parameter2: y, **row})
-            plans[(x, y)] = p
-            if lv is not None:
-                levels[(x, y)] = lv
+    for (x, y), result in zip(cells, made, strict=True):
+        row, p, lv = _plan_row(result)
+        rows.append({parameter: x, parameter2: y, **row})
+        plans[(x, y)] = p
+        if lv is not None:
+            levels[(x, y)] = lv
     table = pd.DataFrame(rows, columns=[parameter, parameter2, *TABLE_COLUMNS[1:]])
     return Grid((parameter, parameter2), scenario, table, _selection(levels, list(plans)), plans)
 
@@ -553,7 +581,7 @@ def _without(scenario: Scenario, cids) -> Scenario:
                                for key in ("leads", "coverage", "committed_activities")})
 
 
-def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
+def lead_costs(case: Case, scenario: Scenario, runner: Runner | None = None) -> LeadCosts:
     """What the scenario's fixed decisions cost: the plan with all of them against the plan
     without any (together) and, with two or more accounts, without each account's (alone).
 
@@ -564,8 +592,9 @@ def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
     the whole commitment "K0051 stays with M08". ``cost`` is the difference of
     the plans; ``cost_low``/``cost_high`` bound the difference of the *optima*
     from each plan's objective and bound; ``proven`` says the optima differ
-    (``cost_low > 0``). Raises InfeasibleError when the scenario cannot be met
-    with its decisions, ScenarioError when it fixes none.
+    (``cost_low > 0``). The plans run on ``runner`` (``Runner.from_env()`` if
+    None). Raises InfeasibleError when the scenario cannot be met with its
+    decisions (or one without some of them cannot), ScenarioError when it fixes none.
 
     >>> from kamopt.case.sample import make_case
     >>> case = make_case(customers=12, managers=3, seed=2)
@@ -575,23 +604,24 @@ def lead_costs(case: Case, scenario: Scenario) -> LeadCosts:
     >>> bool((lc.table["cost"] >= -1e-6).all())  # a fixed lead never earns more
     True
     """
-    from kamopt.planning.oneyear import plan as make_plan
-
     fixed = scenario.fixed_accounts
     if not fixed:
         raise ScenarioError(Problem(scenario.name or "scenario", "fixes no lead manager, "
                                     "coverage level or activity; give 'leads: {customer_id: "
                                     "manager_id}', 'coverage:' or 'committed_activities:'",
                                     column="leads"))
-    with_all = make_plan(case, scenario)
-    top = with_all.kpis["bound"] if with_all.kpis.get("bound") is not None else with_all.objective
     variants = [("all", "", "", "", _without(scenario, fixed))]
     if len(fixed) > 1:
         variants += [(cid, cid, scenario.lead_of.get(cid, ""), decisions_text(scenario, cid),
                       _without(scenario, [cid])) for cid in fixed]
+    made = _plan_all(case, [scenario] + [v[-1] for v in variants], runner, "decision costs")
+    for p in made:  # the first that cannot be met, in the order of the plans
+        if isinstance(p, InfeasibleError):
+            raise p
+    with_all = made[0]
+    top = with_all.kpis["bound"] if with_all.kpis.get("bound") is not None else with_all.objective
     rows = []
-    for without, cid, j, what, sc in variants:
-        p = make_plan(case, sc)
+    for (without, cid, j, what, _), p in zip(variants, made[1:], strict=True):
         bound = p.kpis["bound"] if p.kpis.get("bound") is not None else p.objective
         low, high = p.objective - top, bound - with_all.objective
         rows.append({"without": without, "customer_id": cid, "manager_id": j, "decisions": what,

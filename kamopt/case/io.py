@@ -55,6 +55,15 @@ def _to_frame(case: Case, name: str) -> pd.DataFrame:
     out = df.reset_index() if table.id else df.copy()
     if "industries" in out.columns:
         out["industries"] = out["industries"].map(lambda v: ";".join(v))
+    # optional number columns whose default is "not given" (NaN) are written only when a
+    # row gives them, and empty where a row does not
+    unset = [c.name for c in table.columns if c.kind == "number" and c.default is not None
+             and c.name in out and np.isnan(c.default)]
+    for col in unset:
+        if out[col].isna().all():
+            out = out.drop(columns=col)
+        else:
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
     return out
 
 
@@ -65,7 +74,7 @@ def _csv_text_de(name: str, df: pd.DataFrame) -> str:
     for col in df.columns:
         values = df[col].tolist()
         if kinds.get(col) in ("number", "integer"):
-            columns.append([format_number_de(v) for v in values])
+            columns.append(["" if v == "" else format_number_de(v) for v in values])
         else:
             columns.append(["" if v is None else str(v) for v in values])
     buf = io.StringIO()

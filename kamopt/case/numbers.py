@@ -8,6 +8,7 @@ a decimal point or, as German Excel does, a decimal comma (see
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,3 +164,26 @@ def format_number_de(x: float | int) -> str:
     sign = "-" if text.startswith("-") else ""
     whole, _, frac = text.lstrip("-").partition(".")
     return f"{sign}{int(whole):,}".replace(",", ".") + ("," + frac if frac else "")
+
+
+_SCIENTIFIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", re.ASCII)
+
+
+def yaml_number(value: object, whole: bool = False) -> object:
+    """``value``, or the number it writes if it is text in scientific notation.
+
+    YAML 1.1 (what ``yaml.safe_load`` reads) takes ``2e6`` and ``1.75e6`` for
+    text: only ``1.75e+6`` is a number to it. Where a number is expected, such
+    text is the number it writes; with ``whole``, a whole number becomes an
+    ``int``. Anything else comes back unchanged, for the checks to reject.
+
+    >>> yaml_number("2e6"), yaml_number("1.75E-1"), yaml_number("3e0", whole=True)
+    (2000000.0, 0.175, 3)
+    >>> yaml_number("2e6 EUR"), yaml_number("1e999"), yaml_number(7)
+    ('2e6 EUR', '1e999', 7)
+    """
+    if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
+        x = float(value)
+        if math.isfinite(x):
+            return int(x) if whole and x.is_integer() else x
+    return value

@@ -617,6 +617,8 @@ def make_case(
     else:
         acts, deps = _empty("activities"), _empty("departments")
     resp = _responses(rng, cust)
+    # no ranges of potential: the scenario's uncertainty.potential_spread applies
+    cust = cust.assign(potential_low=np.nan, potential_high=np.nan)
     return Case(cust, mgr, acts, deps, resp, source=f"sample(seed={seed})")
 
 

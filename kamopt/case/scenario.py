@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,14 @@ from kamopt.case.limits import (
     MAX_YAML_DEPTH,
     MAX_YAML_VALUES,
     size_text,
+)
+from kamopt.case.numbers import yaml_number
+from kamopt.case.uncertainty import (
+    Risk,
+    Uncertainty,
+    parse_risk,
+    parse_uncertainty,
+    uncertainty_problems,
 )
 from kamopt.errors import Problem, ScenarioError
 
@@ -271,6 +278,11 @@ class Scenario:
     #: activities committed by this scenario, (customer_id, activity_id) pairs: the account is
     #: a key account and runs that activity ("the joint development with K0051 goes on")
     committed_activities: tuple[tuple[str, str], ...] = ()
+    #: how uncertain potential, realisation and retention are (kamopt.case.uncertainty);
+    #: None: the point estimates are taken as they are
+    uncertainty: Uncertainty | None = None
+    #: how much the two-stage plan weighs its worst outcomes (CVaR); None: risk-neutral
+    risk: Risk | None = None
     extras: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ checks
@@ -328,6 +340,9 @@ class Scenario:
             bad("min_key_accounts", lo, f"must not exceed max_key_accounts ({hi})")
         if self.solver not in SOLVERS:
             bad("solver", self.solver, "must be one of 'highs', 'cbc'")
+        for key, value, expected in uncertainty_problems(self.uncertainty, self.risk,
+                                                         self.realization, self.retention):
+            bad(key, value, expected)
         if not self.levels:
             bad("levels", "[]", "must name at least one coverage level")
         seen: set[str] = set()
@@ -535,6 +550,8 @@ class Scenario:
                 v = dict(v)
             elif f.name == "committed_activities":
                 v = {cid: list(ks) for cid, ks in self.committed_of.items()}
+            elif f.name in ("uncertainty", "risk"):
+                v = None if v is None else v.to_dict()
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v
@@ -572,29 +589,6 @@ def _is_pair(item: object) -> bool:
 
 def _is_num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-_SCIENTIFIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", re.ASCII)
-
-
-def yaml_number(value: object, whole: bool = False) -> object:
-    """``value``, or the number it writes if it is text in scientific notation.
-
-    YAML 1.1 (what ``yaml.safe_load`` reads) takes ``2e6`` and ``1.75e6`` for
-    text: only ``1.75e+6`` is a number to it. Where a number is expected, such
-    text is the number it writes; with ``whole``, a whole number becomes an
-    ``int``. Anything else comes back unchanged, for the checks to reject.
-
-    >>> yaml_number("2e6"), yaml_number("1.75E-1"), yaml_number("3e0", whole=True)
-    (2000000.0, 0.175, 3)
-    >>> yaml_number("2e6 EUR"), yaml_number("1e999"), yaml_number(7)
-    ('2e6 EUR', '1e999', 7)
-    """
-    if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
-        x = float(value)
-        if math.isfinite(x):
-            return int(x) if whole and x.is_integer() else x
-    return value
 
 
 _FLOATS = {
@@ -710,6 +704,10 @@ def _convert(key: str, value: object) -> object:
                                          f"{mids!r} is not an id and a list of ids")
                 pairs.append((str(cid).strip(), str(mid).strip()))
         return tuple(dict.fromkeys(pairs))
+    if key == "uncertainty":
+        return parse_uncertainty(value)
+    if key == "risk":
+        return parse_risk(value)
     if key in ("name", "description", "solver"):
         return "" if value is None else str(value)
     return value

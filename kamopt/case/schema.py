@@ -97,6 +97,10 @@ CUSTOMERS = Table(
         Column("tier", "integer", default=1, lo=1, hi=3),
         Column("current_manager", default="", ref="managers"),
         Column("status", "choice", default="", choices=CUSTOMER_STATUSES),
+        # optional ends of a triangular distribution around potential (kamopt.case.uncertainty);
+        # empty: the scenario's uncertainty.potential_spread applies
+        Column("potential_low", "number", default=float("nan"), lo=0),
+        Column("potential_high", "number", default=float("nan"), lo=0),
     ),
 )
 

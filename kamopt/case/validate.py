@@ -454,6 +454,29 @@ def check_min_hours(frames: Mapping[str, pd.DataFrame | None],
         log.cells(raw.file, "min_hours", raw.rows[bad], np.asarray(raw.columns[at])[bad], texts)
 
 
+def check_potential_range(frames: Mapping[str, pd.DataFrame | None],
+                          raws: Mapping[str, RawTable], log: ProblemLog) -> None:
+    """``potential_low <= potential <= potential_high`` where those are given."""
+    customers, raw = frames.get("customers"), raws.get("customers")
+    if customers is None or raw is None or "potential" not in customers:
+        return
+    heads = [column_key(h) for h in raw.header]
+    pot = pd.to_numeric(customers["potential"], errors="coerce").to_numpy(float)
+    for col, side in (("potential_low", -1), ("potential_high", 1)):
+        if col not in heads:
+            continue
+        v = pd.to_numeric(customers[col], errors="coerce").to_numpy(float)
+        # NaN (empty or a bad cell, reported already) compares False
+        bad = np.flatnonzero(side * (pot - v) > 1e-9 * np.maximum(1.0, np.abs(pot)))
+        if len(bad):
+            word = "more" if side < 0 else "less"
+            expect = "at most" if side < 0 else "at least"
+            texts = [f"is {word} than the customer's potential ({_g(pot[i])}); expected a number "
+                     f"{expect} {_g(pot[i])} (low <= potential <= high)" for i in bad]
+            at = heads.index(col)
+            log.cells(raw.file, col, raw.rows[bad], np.asarray(raw.columns[at])[bad], texts)
+
+
 # ------------------------------------------------------------------- the case
 def build_case(
     raws: Mapping[str, RawTable],
@@ -502,6 +525,7 @@ def build_case(
     check_references(frames, raws, labels, log)
     check_industry_lists(frames, raws, log)
     check_min_hours(frames, raws, log)
+    check_potential_range(frames, raws, log)
     log.raise_if_any(title=f"The case {source} has problems" if source else "The case has problems")
     tables = {
         t.name: frames[t.name] if frames.get(t.name) is not None else empty_table(t)

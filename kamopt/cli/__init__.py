@@ -104,6 +104,7 @@ def cmd_plan(args) -> int:
         return cmd_midterm(args)
     from kamopt.planning.oneyear import plan
     from kamopt.planning.outputs import print_headline, write_plan_outputs
+    from kamopt.planning.progress import working
 
     case, scenario = _load(args)
     if args.time_limit is not None:
@@ -112,7 +113,8 @@ def cmd_plan(args) -> int:
         scenario = scenario.replace(mip_gap=args.mip_gap)
     if args.solver is not None:
         scenario = scenario.replace(solver=args.solver)
-    result = plan(case, scenario)
+    with working("planning"):
+        result = plan(case, scenario)
     write_plan_outputs(result, args.out, excel=args.excel)
     print_headline(result, args.out)
     return 0
@@ -163,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     from kamopt.cli.midterm import add_midterm_command
     from kamopt.cli.report import add_report_command
     from kamopt.cli.sensitivity import add_lead_costs_command, add_sensitivity_command
+    from kamopt.cli.uncertainty import add_uncertainty_command
 
     add_compare_command(sub)
     add_frontier_command(sub)
@@ -170,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lead_costs_command(sub)
     add_report_command(sub)
     add_midterm_command(sub)
+    add_uncertainty_command(sub)
     return p
 
 

@@ -1,4 +1,4 @@
-"""The argparse ``type`` functions of the command line, and nothing above them.
+"""The argparse ``type`` functions of the command line, the batch options, and nothing above them.
 
 :mod:`kamopt.cli` and the modules that register a subcommand
 (``add_*_command`` of :mod:`kamopt.analysis.frontier`, :mod:`kamopt.present.htmlreport`,
@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kamopt.planning.batch import Runner
 
 
 def number_in(low: float, high: float | None = None, *,
@@ -82,3 +86,58 @@ def path_text(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"got {text!r}; expected a path")
     return text
+
+
+def address(text: str) -> str:
+    """An argparse ``type`` for a scheduler's address: not empty.
+
+    >>> address(" tcp://10.0.0.5:8786 ")
+    'tcp://10.0.0.5:8786'
+    >>> address("")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: got ''; expected a scheduler's address such as tcp://10.0.0.5:8786
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}; expected a scheduler's address such as tcp://10.0.0.5:8786")
+    return text.strip()
+
+
+#: the most processes ``--workers`` starts
+MAX_WORKERS = 1024
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser, quiet: bool = True) -> None:
+    """``--scheduler ADDRESS``, ``--workers N`` and (unless ``quiet`` is False: a command that
+    shows no progress) ``--quiet``: where a command's batch of plans runs
+    (:class:`kamopt.planning.batch.Runner`) and whether it shows its progress."""
+    g = parser.add_argument_group(
+        "where the plans run", "one per core on this machine unless said otherwise; the "
+        "results are the same wherever they run")
+    g.add_argument("--scheduler", metavar="ADDRESS", type=address, default=None,
+                   help="the address of a Dask scheduler whose workers plan, e.g. "
+                        "tcp://10.0.0.5:8786 (default: $KAMOPT_SCHEDULER, else this machine)")
+    g.add_argument("--workers", type=number_in(0, MAX_WORKERS, whole=True), default=None,
+                   metavar="N", help="processes planning on this machine (default: "
+                                     "$KAMOPT_WORKERS, else one per core; 0: this process "
+                                     "alone, no Dask)")
+    if quiet:
+        g.add_argument("--quiet", action="store_true",
+                       help="no progress bar (it shows on stderr only when that is a terminal)")
+
+
+def runner_from_args(args: argparse.Namespace) -> Runner:
+    """The :class:`~kamopt.planning.batch.Runner` of :func:`add_batch_arguments`' options (the
+    environment's where they are not given); ``--scheduler`` with ``--workers`` is a
+    :class:`~kamopt.errors.RunnerError` (exit status 2): the workers size a local cluster."""
+    from kamopt.errors import RunnerError
+    from kamopt.planning.batch import Runner
+
+    scheduler, workers = getattr(args, "scheduler", None), getattr(args, "workers", None)
+    if scheduler is not None and workers is not None:
+        raise RunnerError("--scheduler and --workers do not go together: --workers sizes the "
+                          "cluster on this machine, the scheduler's workers are its own; "
+                          "give one of them.")
+    return Runner.from_env(scheduler=scheduler, workers=workers,
+                           quiet=bool(getattr(args, "quiet", False)))

@@ -14,7 +14,7 @@ from kamopt.analysis.frontier import (
     median_kam,
 )
 from kamopt.case.scenario import Scenario
-from kamopt.cli.args import gap, number_in
+from kamopt.cli.args import add_batch_arguments, gap, number_in, runner_from_args
 
 
 def add_frontier_command(subparsers) -> None:
@@ -35,12 +35,14 @@ def add_frontier_command(subparsers) -> None:
     sp.add_argument("--pair-costs-from", metavar="MANAGER", default="",
                     help="a manager of the case whose pair costs (pair_costs.csv) the hires take, "
                          "e.g. a second KAM in that office (default: each account's average)")
+    add_batch_arguments(sp)
     sp.set_defaults(func=_cmd_frontier)
 
 
 def _cmd_frontier(args) -> int:
     from kamopt.case.io import load_case
 
+    runner = runner_from_args(args)
     case = load_case(args.case)
     scenario = (Scenario.from_yaml(args.scenario) if args.scenario
                 else Scenario(mip_gap=FRONTIER_GAP, time_limit=FRONTIER_TIME_LIMIT))
@@ -48,7 +50,7 @@ def _cmd_frontier(args) -> int:
         scenario = scenario.replace(mip_gap=args.mip_gap)
     hire = dataclasses.replace(median_kam(case), pair_costs_from=args.pair_costs_from)
     table = capacity_frontier(case, scenario, max_hires=args.max_hires, hire=hire,
-                              fixed_cost=args.fixed_cost)
+                              fixed_cost=args.fixed_cost, runner=runner)
     print(format_table(table), file=sys.stdout)
     if len(case.pair_costs):
         from kamopt.case.validate import provenance

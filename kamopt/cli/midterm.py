@@ -8,6 +8,7 @@ from kamopt.case.scenario import Scenario
 from kamopt.errors import InfeasibleError
 from kamopt.planning.midterm import plan_midterm, shortfall_messages
 from kamopt.planning.midterm_outputs import headline, write_midterm_outputs
+from kamopt.planning.progress import working
 
 
 def cmd_midterm(args) -> int:
@@ -34,7 +35,8 @@ def cmd_midterm(args) -> int:
     if opt("mip_gap") is not None:
         scenario = scenario.replace(mip_gap=opt("mip_gap"))
     try:
-        mp = plan_midterm(case, scenario, years=opt("years"), assumptions=a)
+        with working("planning the years"):
+            mp = plan_midterm(case, scenario, years=opt("years"), assumptions=a)
     except InfeasibleError as err:
         if err.shortfalls:
             print("\n".join(shortfall_messages(err)), file=sys.stderr)

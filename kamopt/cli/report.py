@@ -6,15 +6,32 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from kamopt.cli.args import gap, number_in, path_text, seconds
+from kamopt.cli.args import (
+    add_batch_arguments,
+    gap,
+    number_in,
+    path_text,
+    runner_from_args,
+    seconds,
+)
+from kamopt.planning.batch import passed_on
+from kamopt.planning.progress import working
 from kamopt.present.htmlreport import refresh_notebook, render_report
 
 
 # ----------------------------------------------------------------- CLI
 def cmd_report(args) -> int:
-    out = render_report(args.case, args.scenario, args.out, mip_gap=args.mip_gap,
-                        hire=not args.no_hire, assumptions_path=args.assumptions,
-                        years=args.years, time_limit=args.time_limit)
+    # the notebook's sweep runs in the kernel, which takes --scheduler / --workers from the
+    # environment (KAMOPT_SCHEDULER, KAMOPT_WORKERS); a scheduler is reached here first, so
+    # that one that does not answer is exit status 2 before the plan, not after it
+    runner = runner_from_args(args)
+    if runner.scheduler is not None:
+        runner.start().close()
+    given = getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None
+    with passed_on(runner if given else None), working("writing the report"):
+        out = render_report(args.case, args.scenario, args.out, mip_gap=args.mip_gap,
+                            hire=not args.no_hire, assumptions_path=args.assumptions,
+                            years=args.years, time_limit=args.time_limit)
     print(f"Wrote the report to {out}")
     return 0
 
@@ -32,6 +49,7 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
                     "(overrides the scenario; 0.01 makes the sample ~6x faster)")
     sp.add_argument("--no-hire", action="store_true",
                     help="skip valuing one more KAM (saves one solve)")
+    add_batch_arguments(sp, quiet=False)  # the report shows no progress: its kernel runs quiet
     mt = sp.add_argument_group("the mid-term report (notebook 4: targets, hires, handovers)")
     mt.add_argument("--assumptions", help="mid-term assumptions (YAML): report the plan over "
                     "their `years`, against the case's targets.csv")

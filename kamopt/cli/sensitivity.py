@@ -10,7 +10,7 @@ import pandas as pd
 
 from kamopt.analysis.sensitivity import PARAMETERS, _varied, grid, lead_costs, sweep
 from kamopt.case.scenario import Scenario
-from kamopt.cli.args import gap, seconds
+from kamopt.cli.args import add_batch_arguments, gap, runner_from_args, seconds
 from kamopt.errors import InfeasibleError, Problem, ScenarioError, one_line
 from kamopt.present.sweep_charts import grid_chart, sweep_chart
 
@@ -35,6 +35,7 @@ def add_sensitivity_command(subparsers) -> None:
     _add_solver_arguments(sp)
     sp.add_argument("--chart", metavar="PNG", help="also draw the sweep to this PNG file")
     sp.add_argument("--excel", metavar="XLSX", help="also write the sweep as a workbook")
+    add_batch_arguments(sp)
     sp.set_defaults(func=_cmd_sensitivity)
 
 
@@ -53,6 +54,7 @@ def _cmd_sensitivity(args) -> int:
         raise ScenarioError(Problem("--param2" if args.param2 is None else "--values2",
                                     "--param2 and --values2 go together (a second parameter and "
                                     "its values)"))
+    runner = runner_from_args(args)
     case = load_case(args.case)
     scenario = _scenario_of(args)
     for flag, param, values in (("--values", args.param, args.values),
@@ -60,10 +62,11 @@ def _cmd_sensitivity(args) -> int:
         if param is not None:
             _check_values(scenario, param, values, flag)
     if args.param2:
-        sw = grid(case, scenario, args.param, args.values, args.param2, args.values2)
+        sw = grid(case, scenario, args.param, args.values, args.param2, args.values2,
+                  runner=runner)
         draw = grid_chart
     else:
-        sw = sweep(case, scenario, args.param, args.values)
+        sw = sweep(case, scenario, args.param, args.values, runner=runner)
         draw = sweep_chart
     if (sw.table["status"] == "infeasible").all():
         # no plan at any value: say why for each (exit status 3), and write nothing
@@ -117,6 +120,7 @@ def add_lead_costs_command(subparsers) -> None:
     sp.add_argument("--scenario", required=True,
                     help="scenario file (YAML) with leads:, coverage: or committed_activities:")
     _add_solver_arguments(sp)
+    add_batch_arguments(sp)
     sp.set_defaults(func=_cmd_lead_costs)
 
 
@@ -139,8 +143,9 @@ def _cmd_lead_costs(args) -> int:
     from kamopt.case.io import load_case
     from kamopt.case.validate import check_against_scenario
 
+    runner = runner_from_args(args)
     case = load_case(args.case)
     scenario = _scenario_of(args)
     check_against_scenario(case, scenario)
-    print(lead_costs(case, scenario).summary_text(), file=sys.stdout)
+    print(lead_costs(case, scenario, runner=runner).summary_text(), file=sys.stdout)
     return 0

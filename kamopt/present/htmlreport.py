@@ -34,6 +34,7 @@ from pathlib import Path
 
 from kamopt.case.staging import check_output_file, staged_file
 from kamopt.errors import InputError, KamoptError, Problem, ReportError
+from kamopt.planning.batch import passed_on
 
 __all__ = [
     "INSTALLED_NOTEBOOK",
@@ -151,7 +152,8 @@ def _execute(nb, cwd: Path, timeout: int):
                 config.KernelManager.transport = "ipc"
                 config.KernelManager.ip = str(Path(sockets) / "kernel")
             ep = ExecutePreprocessor(timeout=timeout, kernel_name="python3", config=config)
-            ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
+            with passed_on(quiet=True):  # no progress bar of a batch in the report
+                ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
     except CellExecutionError as exc:
         known = {cls.__name__: cls.exit_code for cls in _kamopt_errors()}
         if exc.ename in known:  # kamopt's own message, in the user's terms, without a traceback

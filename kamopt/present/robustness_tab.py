@@ -18,6 +18,7 @@ import pandas as pd
 
 from kamopt.errors import one_line
 from kamopt.present.explorer_view import SOLVING, _error_box, _notice_box, _png
+from kamopt.present.uncertainty_tab import UncertaintyPanel
 
 if TYPE_CHECKING:
     from kamopt.present.widgets import ScenarioExplorer
@@ -89,9 +90,11 @@ class RobustnessTab:
                       "<b>swing</b> customers key accounts in some only.")
         c = self.controls
         label = W.HTML('<div style="width:142px;text-align:right;padding-right:8px">Plans</div>')
+        self.uncertainty = UncertaintyPanel(explorer)  # "Uncertain estimates", below the sweep
         self.widget = W.VBox([info, c["parameter"], c["spread"], W.HBox([label, c["points"]]),
                               W.HBox([self.button, self.status]), self.message, self.table,
-                              self.chart])
+                              self.chart, W.HTML("<h4>Uncertain estimates</h4>"),
+                              self.uncertainty.widget])
 
     def values(self) -> list[float]:
         """The values to plan: the current one, and ``spread`` lower and higher around it
@@ -108,8 +111,12 @@ class RobustnessTab:
         return sorted(out | {v0})
 
     def run(self):
-        """Plan the values of :meth:`values` and show the outcome (errors shown, not raised)."""
+        """Plan the values of :meth:`values` and show the outcome (errors shown, not raised).
+
+        The plans run on ``Runner.from_env()`` (:mod:`kamopt.planning.batch`); the status
+        line counts them as they come, in place of a progress bar."""
         from kamopt.analysis.sensitivity import sweep
+        from kamopt.planning.batch import Runner
 
         ex = self.explorer
         key = self.controls["parameter"].value
@@ -126,7 +133,8 @@ class RobustnessTab:
             scenario = ex.scenario.replace(mip_gap=max(ex.scenario.mip_gap, ROBUST_GAP))
             known = ({getattr(scenario, key): ex.plan}
                      if ex.plan is not None and ex.plan.scenario == scenario else None)
-            sw = sweep(ex.case, scenario, key, values, known=known)
+            runner = Runner.from_env(quiet=True, on_progress=self._planned)
+            sw = sweep(ex.case, scenario, key, values, known=known, runner=runner)
             self.error, self.sweep = None, sw
             self._show(sw, key, t0)  # inside: an error while showing it is shown too
             return sw
@@ -138,6 +146,10 @@ class RobustnessTab:
             return None
         finally:
             self.button.disabled = False
+
+    def _planned(self, done: int, total: int) -> None:
+        """The status line while the sweep runs: how many of its plans are made."""
+        self.status.value = f"{SOLVING} {done} of {total} plans made"
 
     def _show(self, sw, key: str, t0: float) -> None:
         from kamopt.analysis.sensitivity import value_text
