@@ -14,11 +14,15 @@ from kamopt.analysis.baselines import (
     baselines,
     best_baseline,
     comparison,
+    decision_split,
+    greedy_plan,
     plan_from_decisions,
     rule_of_thumb,
     value_bridge,
 )
+from kamopt.analysis.greedy import GREEDY_LABEL
 from kamopt.case.io import load_case
+from kamopt.case.sample import make_case
 from kamopt.case.scenario import Level, Scenario
 from kamopt.planning.oneyear import plan, verify_plan
 from kamopt.testing import tiny_case
@@ -53,12 +57,12 @@ def sample():
 def test_every_rule_of_thumb_keeps_every_constraint_on_the_sample(sample):
     p, rules = sample
     assert list(rules) == ["today's coverage", f"top {p.kpis['key_accounts']} by revenue",
-                           f"top {p.kpis['key_accounts']} by potential"]
+                           f"top {p.kpis['key_accounts']} by potential", GREEDY_LABEL]
     for b in rules.values():
         assert_sound(b)
         assert b.status == "rule of thumb"
         assert p.objective >= b.objective
-        assert 0 < b.kpis["key_accounts"] <= b.kpis["wanted"]
+        assert 0 < b.kpis["key_accounts"] <= b.kpis.get("wanted", b.kpis["key_accounts"])
 
 
 def test_comparison_table_shows_value_cost_and_uplift(sample):
@@ -291,7 +295,7 @@ def test_a_minimum_the_rule_cannot_reach_fails_the_rule_and_baselines_can_leave_
     rules = baselines(p, failed=failed)
     assert list(failed) == ["today's coverage"] and "min_workload[M2]" in failed["today's coverage"]
     assert list(rules) == [f"top {p.kpis['key_accounts']} by revenue",
-                           f"top {p.kpis['key_accounts']} by potential"]
+                           f"top {p.kpis['key_accounts']} by potential", GREEDY_LABEL]
     for b in rules.values():
         assert_sound(b)
         assert b.managers.loc["M2", "hours_used"] >= 150
@@ -315,3 +319,66 @@ def test_a_rule_of_thumb_keeps_the_minimums_or_says_which_it_breaks(data, n, low
         assert verify_plan(b.accounts, case, sc, b.objective) == []
         used = b.managers["hours_used"].reindex(m.index)
         assert (used >= m["min_hours"] - 1e-6).all()
+
+
+# ------------------------------------------- the strong baseline: the greedy
+def test_the_greedy_is_the_strongest_baseline_on_the_sample_and_below_the_bound(sample):
+    p, rules = sample
+    g = rules[GREEDY_LABEL]
+    assert best_baseline(rules) is g  # it beats or equals every rule of thumb
+    assert all(g.objective >= b.objective for b in rules.values())
+    assert g.objective <= p.kpis["bound"] + 1e-6 * abs(p.kpis["bound"])
+    assert g.kpis["rule"] == GREEDY_LABEL and g.kpis["rule_key"] == "greedy"
+    # the same plan again: deterministic, no clock
+    again = greedy_plan(p.case, p.scenario)
+    assert again.objective == g.objective
+    assert again.accounts[["level", "manager_id", "activities"]].equals(
+        g.accounts[["level", "manager_id", "activities"]])
+
+
+@pytest.mark.parametrize("customers,managers,seed,budget", [
+    (30, 3, 1, None), (60, 5, 2, 150_000.0), (90, None, 3, None), (40, 4, 11, 60_000.0)])
+def test_the_greedy_keeps_every_rule_on_generated_cases(customers, managers, seed, budget):
+    case = make_case(customers=customers, managers=managers, seed=seed)
+    sc = Scenario(budget=budget, mip_gap=0.01, max_key_accounts=customers // 3)
+    g = greedy_plan(case, sc)
+    assert_sound(g)  # the same independent verifier as the rules of thumb
+    assert g.kpis["key_accounts"] <= customers // 3
+    assert (g.managers["hours_used"] <= g.managers["capacity"] + 1e-6).all()
+    p = plan(case, sc)
+    assert g.objective <= p.kpis["bound"] + 1e-6 * max(1.0, abs(p.kpis["bound"]))
+
+
+def test_the_greedy_keeps_must_exclude_and_fixed_decisions():
+    case = make_case(customers=40, managers=4, seed=5)
+    ids = list(case.customers.index)
+    sc = Scenario(mip_gap=0.01, must=(ids[0], ids[1]), exclude=(ids[2],))
+    g = greedy_plan(case, sc)
+    assert_sound(g)
+    acc = g.accounts
+    assert acc.loc[[ids[0], ids[1]], "key_account"].eq(1).all()
+    assert acc.at[ids[2], "key_account"] == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases())
+def test_the_greedy_never_exceeds_a_capacity_and_has_one_lead_per_key_account(data):
+    case, budget = data
+    sc = Scenario(budget=budget, mip_gap=0.0)
+    g = greedy_plan(case, sc)  # no must customers are drawn: it always finds a plan
+    assert_sound(g)
+    ka = g.accounts[g.accounts["key_account"] == 1]
+    assert ka["manager_id"].astype(str).ne("").all() and ka.index.is_unique
+    assert (g.managers["hours_used"] <= g.managers["capacity"] + 1e-6).all()
+    p = plan(case, sc)
+    assert p.objective >= g.objective - 1e-6 * max(1.0, abs(g.objective))
+
+
+def test_the_gain_over_the_greedy_splits_by_decision_and_adds_up(sample):
+    p, rules = sample
+    g = rules[GREEDY_LABEL]
+    split = decision_split(value_bridge(g, p))
+    assert list(split["decision"]) == ["Which customers are key accounts", "Coverage levels",
+                                       "Activities", "Who leads them"]
+    assert split["gain"].sum() == pytest.approx(p.objective - g.objective, rel=1e-9, abs=1e-6)
+    assert split["share"].sum() == pytest.approx(1.0)

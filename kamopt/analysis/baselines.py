@@ -55,6 +55,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from kamopt.analysis.greedy import GREEDY, GREEDY_LABEL, greedy_decisions
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
 from kamopt.errors import BaselineError
@@ -74,6 +75,8 @@ __all__ = [
     "baselines",
     "best_baseline",
     "comparison",
+    "decision_split",
+    "greedy_plan",
     "plan_from_decisions",
     "rule_of_thumb",
     "value_bridge",
@@ -137,9 +140,13 @@ def rule_of_thumb(case: Case, scenario: Scenario | None = None, rule: str = "rev
 
 
 def baselines(plan: Plan, n: int | None = None,
-              rules: tuple[str, ...] = ("today", "revenue", "potential"), *,
+              rules: tuple[str, ...] = ("today", "revenue", "potential", "greedy"), *,
               failed: dict | None = None) -> dict[str, Plan]:
-    """Every rule of thumb for the case and scenario of ``plan``, by label.
+    """Every rule of thumb for the case and scenario of ``plan``, by label, and the greedy.
+
+    ``"greedy"`` is the strong baseline of :mod:`kamopt.analysis.greedy`
+    (greedy by net value per KAM hour, repaired), labelled
+    :data:`~kamopt.analysis.greedy.GREEDY_LABEL`.
 
     ``n`` defaults to the plan's number of key accounts. A rule that cannot
     be filled raises :class:`BaselineError`; with a dict as ``failed`` it is
@@ -152,19 +159,43 @@ def baselines(plan: Plan, n: int | None = None,
     out = {}
     for rule in rules:
         try:
-            p = rule_of_thumb(plan.case, plan.scenario, rule, None if rule == "today" else n,
-                              data=d)
+            if rule == "greedy":
+                p = greedy_plan(plan.case, plan.scenario, data=d)
+            else:
+                p = rule_of_thumb(plan.case, plan.scenario, rule, None if rule == "today" else n,
+                                  data=d)
         except BaselineError as err:
             if failed is None:
                 raise
-            failed[RULES[rule].format(n=n)] = str(err)
+            failed[_label(rule, n)] = str(err)
             continue
         out[p.kpis["rule"]] = p
     return out
 
 
+def _label(rule: str, n) -> str:
+    return GREEDY_LABEL if rule == GREEDY else RULES[rule].format(n=n)
+
+
+def greedy_plan(case: Case, scenario: Scenario | None = None, *,
+                data: ModelData | None = None) -> Plan:
+    """The strong baseline (:mod:`kamopt.analysis.greedy`), evaluated like a rule of thumb.
+
+    ``kpis`` add ``rule`` (:data:`~kamopt.analysis.greedy.GREEDY_LABEL`),
+    ``rule_key`` (``"greedy"``) and ``moves`` (the repair's improving moves).
+    Raises :class:`BaselineError` when a ``must`` customer fits nowhere or the
+    result breaks a rule (e.g. a minimum workload no move can reach).
+    """
+    scenario = scenario or Scenario()
+    d = data if data is not None else prepare(case, scenario, prune=False)
+    decisions, info = greedy_decisions(d, _balance, _preferred_level(scenario))
+    result = plan_from_decisions(case, scenario, decisions, label=GREEDY_LABEL, data=d)
+    result.kpis.update(rule=GREEDY_LABEL, rule_key=GREEDY, **info)
+    return result
+
+
 def best_baseline(rules: dict[str, Plan]) -> Plan:
-    """The rule of thumb with the highest net contribution."""
+    """The baseline with the highest net contribution (the strongest, to lead with)."""
     return max(rules.values(), key=lambda p: p.objective)
 
 
@@ -628,4 +659,35 @@ def value_bridge(baseline: Plan, optimised: Plan) -> pd.DataFrame:
     out.attrs["baseline"] = baseline.kpis.get("rule", "rule of thumb")
     out.attrs["baseline_objective"] = baseline.objective
     out.attrs["optimised_objective"] = optimised.objective
+    return out
+
+
+#: the decision kinds of :func:`decision_split`, in the bridge's order: (name, bridge steps)
+DECISIONS = (
+    ("Which customers are key accounts", ("customers dropped", "customers added")),
+    ("Coverage levels", ("coverage levels",)),
+    ("Activities", ("activities",)),
+    ("Who leads them", ("manager assignment",)),
+)
+
+
+def decision_split(bridge: pd.DataFrame) -> pd.DataFrame:
+    """The gain of a :func:`value_bridge` by the board's four decisions; they add up to it.
+
+    The bridge switches the baseline to the optimised plan one decision kind
+    at a time in a fixed order (the customers first, then, for the accounts
+    both have, the level, the activities and the lead), each step valued with
+    the plan's objective terms (:func:`account_economics`); this sums its
+    steps by decision. Columns ``decision``, ``gain`` (EUR a year),
+    ``customers`` (accounts the decision changes) and ``share`` (of the
+    total gain; NaN when it is 0). ``attrs`` keep the bridge's.
+    """
+    steps = bridge[bridge["kind"] == "change"].set_index("step")
+    rows = [{"decision": name, "gain": float(steps.loc[list(keys), "amount"].sum()) + 0.0,
+             "customers": int(steps.loc[list(keys), "customers"].sum())}
+            for name, keys in DECISIONS]
+    out = pd.DataFrame(rows)
+    total = float(out["gain"].sum())
+    out["share"] = out["gain"] / total if abs(total) > 1e-9 else math.nan
+    out.attrs.update(bridge.attrs)
     return out

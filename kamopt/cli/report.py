@@ -31,7 +31,9 @@ def cmd_report(args) -> int:
     with passed_on(runner if given else None), working("writing the report"):
         out = render_report(args.case, args.scenario, args.out, mip_gap=args.mip_gap,
                             hire=not args.no_hire, assumptions_path=args.assumptions,
-                            years=args.years, time_limit=args.time_limit)
+                            years=args.years, time_limit=args.time_limit,
+                            title=args.title, client=args.client, author=args.author,
+                            date=args.date)
     print(f"Wrote the report to {out}")
     return 0
 
@@ -49,6 +51,11 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
                     "(overrides the scenario; 0.01 makes the sample ~6x faster)")
     sp.add_argument("--no-hire", action="store_true",
                     help="skip valuing one more KAM (saves one solve)")
+    tb = sp.add_argument_group("the title block")
+    tb.add_argument("--title", help='the report\'s title (default "Key-account plan")')
+    tb.add_argument("--client", help="the client (default the case's folder or workbook name)")
+    tb.add_argument("--author", help='author and firm, e.g. "A. Consultant, Firm GmbH"')
+    tb.add_argument("--date", help="the report's date as written (default today, YYYY-MM-DD)")
     add_batch_arguments(sp, quiet=False)  # the report shows no progress: its kernel runs quiet
     mt = sp.add_argument_group("the mid-term report (notebook 4: targets, hires, handovers)")
     mt.add_argument("--assumptions", help="mid-term assumptions (YAML): report the plan over "
@@ -56,7 +63,7 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
     mt.add_argument("--years", type=number_in(1, 10, whole=True), help="the horizon in years, 1 to 10 (overrides the "
                     "assumptions' years)")
     mt.add_argument("--time-limit", type=seconds, help="seconds for each of the report's two "
-                    "plans (with and without the targets; default 30)")
+                    "plans (with and without the targets; default 600, a safety net: the plans stop at their work budgets first)")
     return sp
 
 

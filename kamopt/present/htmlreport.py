@@ -30,6 +30,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from kamopt.case.staging import check_output_file, staged_file
@@ -152,7 +153,7 @@ def _execute(nb, cwd: Path, timeout: int):
                 config.KernelManager.transport = "ipc"
                 config.KernelManager.ip = str(Path(sockets) / "kernel")
             ep = ExecutePreprocessor(timeout=timeout, kernel_name="python3", config=config)
-            with passed_on(quiet=True):  # no progress bar of a batch in the report
+            with passed_on(quiet=True), _inline_charts():  # no progress bar; charts as PNG
                 ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
     except CellExecutionError as exc:
         known = {cls.__name__: cls.exit_code for cls in _kamopt_errors()}
@@ -162,6 +163,26 @@ def _execute(nb, cwd: Path, timeout: int):
             raise err from None
         raise ReportError("The report notebook failed:\n" + _plain_text(str(exc))[-3000:]) from None
     return nb
+
+
+#: the kernel's matplotlib backend: figures become PNG outputs even when the caller's
+#: environment says ``MPLBACKEND=Agg`` (the Makefile does), which would leave a notebook
+#: without ``%matplotlib inline`` showing ``<Figure size ...>`` instead of its charts
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@contextmanager
+def _inline_charts():
+    """``MPLBACKEND`` set to :data:`INLINE_BACKEND` for the kernels started inside."""
+    before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = before
 
 
 def _kamopt_errors() -> list[type]:
@@ -183,7 +204,9 @@ def _plain_text(text: str) -> str:
 def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: float | None = None,
                   hire: bool = True, timeout: int = 900, notebook=None,
                   assumptions_path=None, years: int | None = None,
-                  time_limit: float | None = None) -> Path:
+                  time_limit: float | None = None, title: str | None = None,
+                  client: str | None = None, author: str | None = None,
+                  date: str | None = None) -> Path:
     """Run the key-account plan notebook on a case and write it as HTML without code.
 
     With ``assumptions_path`` or ``years`` it is the mid-term report instead:
@@ -203,7 +226,9 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     notebook : another notebook with a ``parameters`` cell (default :data:`NOTEBOOK`).
     assumptions_path : mid-term assumptions YAML (:class:`kamopt.case.assumptions.MidtermAssumptions`).
     years : the mid-term horizon (default the assumptions' ``years``).
-    time_limit : seconds per mid-term plan (the report solves two; default the notebook's 30).
+    time_limit : seconds per mid-term plan (the report solves two; default the notebook's 600, a safety net).
+    title, client, author, date : the key-account report's title block (default: "Key-account
+        plan", the case's folder or workbook name, no author, today).
 
     Returns the path written. Raises :class:`ReportError` if the notebook is
     missing or a cell fails (its error is in the message).
@@ -251,7 +276,8 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
         params.update({k: v for k, v in (("MIP_GAP", mip_gap), ("TIME_LIMIT", time_limit))
                        if v is not None})
     else:
-        params.update(MIP_GAP=mip_gap, HIRE=bool(hire))
+        params.update(MIP_GAP=mip_gap, HIRE=bool(hire), TITLE=title,
+                      CLIENT=client or case_path.stem, AUTHOR=author, DATE=date)
     nb = inject_parameters(nb, **params)
     nb = _execute(nb, src.parent, timeout)
     if nb.cells and nb.cells[0].cell_type == "markdown":  # a report, not notebook 2 of a series
@@ -262,7 +288,8 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(_remove_tagged_cells(), enabled=True)
-    title = f"{'Mid-term plan' if midterm else 'Key-account plan'}: {case_path.name}"
+    title = (f"Mid-term plan: {case_path.name}" if midterm else
+             f"{title or 'Key-account plan'}: {client or case_path.stem}")
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = body.replace("</head>", REPORT_CSS + "</head>", 1)
@@ -280,13 +307,49 @@ OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 """
 
 #: printed lines wrap between words, not inside a number (the lab template breaks anywhere);
-#: formulas (plain_math) in a serif face, fractions stacked, aligned rows as a borderless table
+#: formulas (plain_math) in a serif face, fractions stacked, aligned rows as a borderless table;
+#: a page a board reads: a readable measure and type, the title block, tables that scroll
+#: inside their box on a phone (not the page), charts that fit the width; printed on A4 with
+#: each main section on a new page and tables wrapped and shrunk rather than clipped
 REPORT_CSS = (
     "<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:normal;"
     "overflow-wrap:normal}"
     "math[display=block]{margin:.8em 0}"
     "mtd[columnalign=left]{text-align:left}mtd[columnalign=right]{text-align:right}"
     "mtd{padding:.15em .3em}"
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;"
+    "font-size:16px;line-height:1.5;color:#1a1a1a}"
+    ".jp-Notebook{max-width:62rem;margin:0 auto;padding:1rem 1.25rem}"
+    ".jp-Cell{padding:0}.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child"
+    "{min-width:0;max-width:100%}"
+    ".jp-OutputArea-output{overflow-x:auto;max-width:100%}"
+    ".jp-RenderedHTMLCommon{font-size:16px;line-height:1.5;padding-right:0}"
+    ".jp-RenderedHTMLCommon h1{font-size:1.9rem;margin:1.2rem 0 .4rem}"
+    ".jp-RenderedHTMLCommon h2{font-size:1.4rem;margin-top:2rem;"
+    "border-bottom:1px solid #ddd;padding-bottom:.2rem}"
+    ".kamopt-title h1{font-size:2.2rem;margin:.5rem 0 .2rem}"
+    ".kamopt-byline{color:#555;font-size:1rem;margin:0 0 1rem}"
+    ".jp-RenderedHTMLCommon table{font-size:.85rem;border-collapse:collapse;margin:.5rem 0}"
+    ".jp-RenderedHTMLCommon th{background:#f4f4f4;text-align:left}"
+    ".jp-RenderedHTMLCommon th,.jp-RenderedHTMLCommon td{padding:.3em .6em;max-width:28em;"
+    "vertical-align:top}"
+    ".jp-RenderedImage img,.jp-OutputArea-output img{max-width:100%;height:auto}"
+    ".jp-OutputPrompt,.jp-InputPrompt{display:none}"
+    "@media (max-width:700px){.jp-Notebook{padding:.5rem .6rem}"
+    ".jp-RenderedHTMLCommon table{font-size:.8rem}"
+    ".jp-RenderedHTMLCommon th,.jp-RenderedHTMLCommon td{max-width:16em}}"
+    "@page{size:A4;margin:16mm 14mm}"
+    "@media print{body{font-size:11pt}.jp-Notebook{max-width:none;padding:0}"
+    ".jp-RenderedHTMLCommon h2{break-before:page;page-break-before:always}"
+    ".jp-RenderedHTMLCommon h1{break-before:page;page-break-before:always}"
+    ".kamopt-title h1{break-before:avoid;page-break-before:avoid}"
+    ".jp-OutputArea-output{overflow:visible}"
+    ".jp-RenderedHTMLCommon table{font-size:7.5pt;width:100%;table-layout:auto}"
+    ".jp-RenderedHTMLCommon th,.jp-RenderedHTMLCommon td{white-space:normal;"
+    "overflow-wrap:break-word;word-break:normal;hyphens:auto;max-width:none;"
+    "padding:.15em .3em}"
+    "tr,img{break-inside:avoid;page-break-inside:avoid}"
+    "img{max-height:230mm}}"
     "</style>\n")
 
 

@@ -9,6 +9,7 @@ and, when it needs one, :func:`_legend_outside` (see docs/ARCHITECTURE.md, "char
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -59,6 +60,30 @@ _RC = {
     "savefig.dpi": 100,
     "savefig.facecolor": "white",
 }
+
+
+def show_as_png() -> bool:
+    """In an IPython kernel, show every :class:`Figure` as a PNG image, whatever the backend.
+
+    A chart returns a new :class:`Figure` (no pyplot state); a notebook shows it
+    through IPython's display formatters, which know figures only once the
+    inline backend is on. With ``MPLBACKEND=Agg`` (the Makefile's) and no
+    ``%matplotlib inline``, a notebook exported to HTML would show
+    ``<Figure size 1200x750 with 1 Axes>`` instead of the chart. Done when
+    this module is imported in a kernel; returns whether it was.
+    """
+    ipython = sys.modules.get("IPython")  # never imports IPython in a command-line run
+    shell = ipython.get_ipython() if ipython is not None else None
+    png = getattr(getattr(shell, "display_formatter", None), "formatters", {}).get("image/png")
+    if png is None:
+        return False
+    from IPython.core.pylabtools import print_figure
+
+    png.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+    return True
+
+
+show_as_png()
 
 
 @contextmanager
