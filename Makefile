@@ -41,7 +41,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests kamopt
 
 app: $(STAMP)
-	$(BIN)/voila notebooks/app.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1
+	$(BIN)/voila notebooks/app.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1 --MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60
 
 report: $(STAMP)
 	$(BIN)/kamopt report $(CASE) --scenario $(SCENARIO) --out $(OUT)/report.html

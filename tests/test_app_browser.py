@@ -141,15 +141,18 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
             page.screenshot(path=str(SHOTS / "app_initial.png"), full_page=False)
 
             page.get_by_role("tab", name="Managers & hires").click()
-            select = page.locator(".kamopt-control-unavailable-managers select")
-            option = select.locator("option", has_text="M11 ·")
-            select.select_option(label=option.inner_text().strip())
+            # a searchable picker: the name typed, the id in the scenario
+            picker = page.locator(".kamopt-control-unavailable-managers input")
+            picker.fill(f"M11 {case.managers.at['M11', 'name']}")
+            picker.press("Enter")
             # at once: the previous plan repaired, marked provisional, while it refines
             page.wait_for_function(
                 "() => /^provisional · refining/.test("
                 "document.querySelector('.kamopt-status').innerText)", timeout=60_000)
             provisional = status.inner_text()
             page.screenshot(path=str(SHOTS / "app_m11_provisional.png"), full_page=False)
+            page.locator(".kamopt-control-unavailable-managers").screenshot(
+                path=str(SHOTS / "app_pickers.png"))
             page.wait_for_function(
                 "([o]) => { const v = document.querySelector("
                 "'.kamopt-kpi-objective .kamopt-value'); const s = document.querySelector("
@@ -163,7 +166,7 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
 
             # save it, bring M11 back and hire one KAM instead, save that, compare both
             _save(page, "app_m11_away")
-            select.select_option([])
+            page.locator(".kamopt-control-unavailable-managers .kamopt-chip").click()
             _wait_for_new_objective(page, shown_obj)
             back_obj = _shown(page, "objective")
             hires = page.locator(".kamopt-control-hires input")
@@ -172,15 +175,20 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
             _wait_for_new_objective(page, back_obj)
             hire_obj = _shown(page, "objective")
             _save(page, "app_hire")
-            page.locator(".kamopt-compare-choice select").select_option(
-                ["app_m11_away", "app_hire"])
+            # both saved are chosen, in the order saved; the base is the first
             page.locator("button.kamopt-compare").click()
             page.wait_for_function(
                 "() => document.querySelector('.kamopt-comparison').innerText"
                 ".includes('Side by side')", timeout=60_000)
             compared = page.locator(".kamopt-comparison").inner_text()
             page.locator(".kamopt-comparison").scroll_into_view_if_needed()
-            page.screenshot(path=str(SHOTS / "app_compare.png"), full_page=False)
+            page.wait_for_function(
+                "() => document.querySelector('.kamopt-compare-chart img, "
+                "img.kamopt-compare-chart')?.naturalWidth > 300", timeout=30_000)
+            page.set_viewport_size({"width": 1280, "height": 3200})  # the whole library at once
+            page.locator(".widget-vbox", has=page.locator(".kamopt-comparison")).last.screenshot(
+                path=str(SHOTS / "app_compare.png"))
+            page.set_viewport_size({"width": 1280, "height": 1400})
 
             # how robust is the plan on show to the realisation estimate?
             page.get_by_role("tab", name="Robustness").click()

@@ -22,16 +22,16 @@ def test_save_two_plans_and_compare_them(explorer, tmp_path):
     explorer.plan = plan_away
     lib.name.value = "away"
     lib.save_button.click()
-    assert lib.choose.options == ("away", "base")
+    assert lib.names == ("away", "base")
     assert set(lib.choose.value) == {"away", "base"}
     lib.compare_button.click()
     c = lib.comparison
-    assert c is not None and c.names == ["base", "away"]  # in the order they were chosen
+    assert c is not None and c.names == ["base", "away"]  # the base (the first chosen) first
     assert c.kpis.loc["objective", "base"] == pytest.approx(base_objective, abs=0.01)
     assert c.kpis.loc["objective", "away"] == pytest.approx(plan_away.objective, abs=0.01)
     assert "Side by side" in lib.result.value and "away" in lib.result.value
     # it survives a restart: a new library on the same folder lists both
-    assert ScenarioLibrary(explorer, root=tmp_path).choose.options == ("away", "base")
+    assert ScenarioLibrary(explorer, root=tmp_path).names == ("away", "base")
 
 
 def test_errors_are_shown_in_the_library(explorer, tmp_path):

@@ -187,3 +187,116 @@ def yaml_number(value: object, whole: bool = False) -> object:
         if math.isfinite(x):
             return int(x) if whole and x.is_integer() else x
     return value
+
+
+#: the words of a money amount that multiply it (lower case, a trailing dot ignored)
+_MONEY_SCALES = {"k": 1e3, "tsd": 1e3, "t": 1e3, "m": 1e6, "mio": 1e6, "mill": 1e6,
+                 "mn": 1e6, "million": 1e6, "millionen": 1e6, "millions": 1e6,
+                 "mrd": 1e9, "bn": 1e9, "b": 1e9, "milliarde": 1e9, "milliarden": 1e9,
+                 "billion": 1e9}
+_MONEY = re.compile(r"(?a)\s*([+-]?)\s*([\d.,' \u00a0\u202f]*\d[\d.,]*|[.,]\d+)\s*"
+                    r"([^\W\d_]*)\.?\s*", re.IGNORECASE)
+
+
+def _grouped(text: str, mark: str) -> bool:
+    """Whether ``text`` groups its digits in threes with ``mark`` (``1.500.000``)."""
+    head, *rest = text.split(mark)
+    return (1 <= len(head) <= 3 and not (head.startswith("0") and rest)
+            and all(len(g) == 3 and g.isdigit() for g in rest) and head.isdigit())
+
+
+def parse_money(text: str) -> float:
+    """An amount of money as people type it, German or English; ValueError says why not.
+
+    Accepted: ``1500000``, ``1.500.000`` and ``1.500.000,50`` (German), ``1,500,000``
+    and ``1,500,000.50`` (English), spaces or ``'`` between groups of three, a ``€``,
+    ``EUR`` or ``Euro`` before or after, and a scale word after: ``k``/``Tsd.``
+    (thousand), ``M``/``m``/``Mio``/``Mio.``/``Million(en)`` (million), ``Mrd``/``bn``/
+    ``Milliarde(n)`` (billion, 10⁹).
+
+    Which mark is the decimal one:
+
+    * both ``.`` and ``,``: the last one is the decimal mark, the other groups
+      thousands (``1.500.000,50`` and ``1,500,000.50``);
+    * one mark, written more than once: it groups thousands (``1.500.000``);
+    * one mark, written once: **by its position**, exactly three digits after it and
+      one to three (not a lone 0) before it mean thousands, so ``1.500`` and ``1,500``
+      are both 1500; anything else is a decimal mark, so ``1,5`` and ``1.5`` are 1.5
+      and ``0,500`` is 0.5. Write ``1,5 Mio`` for one and a half million.
+
+    Refused (ValueError with the reason): nothing, a word that is not a currency or a
+    scale, thousands not grouped in threes (``1.50.000``), two decimal marks.
+
+    >>> parse_money("1.500.000"), parse_money("1.500.000,50"), parse_money("1,500,000")
+    (1500000.0, 1500000.5, 1500000.0)
+    >>> parse_money("1,5 Mio"), parse_money("1,5 Mio."), parse_money("1.5M"), parse_money("1.5 m")
+    (1500000.0, 1500000.0, 1500000.0, 1500000.0)
+    >>> parse_money("2 Mrd"), parse_money("€ 1.500.000"), parse_money("1.500.000 EUR")
+    (2000000000.0, 1500000.0, 1500000.0)
+    >>> parse_money("1.500"), parse_money("1,500"), parse_money("1,5"), parse_money("1500000")
+    (1500.0, 1500.0, 1.5, 1500000.0)
+    >>> parse_money("250 Tsd. €"), parse_money("70,50"), parse_money("1 500 000")
+    (250000.0, 70.5, 1500000.0)
+    >>> parse_money("1.50.000")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1.50.000' is not an amount: thousands are grouped in threes (1.500.000)
+    >>> parse_money("zwei Mio")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'zwei Mio' is not an amount: write it in digits, e.g. 1.500.000 or 1,5 Mio
+    """
+    original = str(text)
+    t = original.strip()
+    for cur in ("€", "eur", "euro", "euros"):  # a currency before or after
+        if t.lower().startswith(cur) and not t[len(cur):len(cur) + 1].isalpha():
+            t = t[len(cur):].strip()
+        if t.lower().endswith(cur) and not t[-len(cur) - 1:-len(cur)].isalpha():
+            t = t[:-len(cur)].strip()
+
+    def refuse(why: str) -> ValueError:
+        return ValueError(f"{original.strip()!r} is not an amount: {why}")
+
+    if not t:
+        raise refuse("it is empty; write e.g. 1.500.000 or 1,5 Mio")
+    m = _MONEY.fullmatch(t)
+    if m is None:
+        raise refuse("write it in digits, e.g. 1.500.000 or 1,5 Mio")
+    sign, number, word = m.groups()
+    scale = 1.0
+    if word:
+        if word.lower() not in _MONEY_SCALES:
+            raise refuse(f"{word!r} is neither a currency (EUR, €) nor a scale (k, Mio, Mrd)")
+        scale = _MONEY_SCALES[word.lower()]
+    number = re.sub(r"(?<=\d)[ '\u00a0\u202f](?=\d{3}(?!\d))", "", number)
+    if re.search(r"[ '\u00a0\u202f]", number):
+        raise refuse("thousands are grouped in threes (1 500 000)")
+    dots, commas = number.count("."), number.count(",")
+    if dots and commas:
+        decimal = "." if number.rfind(".") > number.rfind(",") else ","
+        group = "," if decimal == "." else "."
+        whole, _, frac = number.rpartition(decimal)
+        if decimal in whole:
+            raise refuse(f"two decimal marks ({decimal!r})")
+        if not _grouped(whole, group):
+            raise refuse(f"thousands are grouped in threes (1{group}500{group}000)")
+    elif dots + commas > 1:
+        mark = "." if dots else ","
+        if not _grouped(number, mark):
+            raise refuse(f"thousands are grouped in threes (1{mark}500{mark}000)")
+        whole, frac = number, ""
+        whole = whole.replace(mark, "")
+    elif dots + commas == 1:
+        mark = "." if dots else ","
+        head, _, tail = number.partition(mark)
+        if len(tail) == 3 and _grouped(number, mark):  # 1.500, 1,500: thousands
+            whole, frac = head + tail, ""
+        else:
+            whole, frac = head, tail
+    else:
+        whole, frac = number, ""
+    whole = whole.replace(".", "").replace(",", "")
+    x = float(f"{whole or '0'}.{frac or '0'}") * scale
+    if not math.isfinite(x):
+        raise refuse("it is too large")
+    return -x if sign == "-" else x

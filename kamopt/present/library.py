@@ -3,13 +3,26 @@
 A :class:`ScenarioLibrary` sits under a :class:`kamopt.present.widgets.ScenarioExplorer`
 (notebook 03 and the Voila app show both). *Save* writes the explorer's
 current plan and scenario with :func:`kamopt.analysis.store.save_scenario` (a folder that
-survives a kernel restart); *Compare* runs :func:`kamopt.analysis.store.compare` on the
-scenarios chosen in the list and shows the headline figures side by side,
-who enters or leaves key-account status and who changes manager.
+survives a kernel restart); a name that is already saved is not replaced until the user
+confirms (*Replace* / *Cancel*). *Compare* runs :func:`kamopt.analysis.store.compare`
+on the scenarios chosen (a searchable :class:`~kamopt.present.inputs.Picker`: the
+columns come in the order they were chosen) against the one chosen as the base
+(*against*): the headline figures with their change against the base, a bar chart of
+the net contribution, and who enters or leaves key-account status and who changes
+manager, with the customers' and managers' names, counted by kind and the first
+:data:`CHANGE_ROWS` rows listed.
+
+Where scenarios are saved: the app's library defaults to :data:`APP_ROOT`
+(``results/app_scenarios``; ``KAMOPT_SCENARIOS`` in notebooks/app.ipynb names another),
+notebook 03 saves into ``results/notebook_scenarios`` and ``kamopt compare`` /
+:func:`~kamopt.analysis.store.save_scenario` into ``results/scenarios``: what one saves
+never replaces what another saved.
 
 Testable state lives in attributes: ``library.comparison`` (the last
-:class:`kamopt.analysis.store.Comparison`), ``library.message.value``, and
-``library.choose.options`` (the saved names).
+:class:`kamopt.analysis.store.Comparison`), ``library.message.value``,
+``library.choose.value`` (the chosen names, in order), ``library.against.value``
+(the base), ``library.names`` (the saved names) and ``library.confirm`` (the question
+before replacing, shown while ``library.pending`` names the scenario).
 
 >>> import tempfile
 >>> from kamopt.case.sample import make_case
@@ -18,8 +31,11 @@ Testable state lives in attributes: ``library.comparison`` (the last
 >>> library = ScenarioLibrary(explorer, root=tempfile.mkdtemp())
 >>> library.name.value = "base"
 >>> library.save_button.click()
->>> library.choose.options
-('base',)
+>>> library.names, library.choose.value
+(('base',), ('base',))
+>>> library.save_button.click()  # again: it asks first
+>>> library.pending, "replace it?" in library.message.value
+('base', True)
 """
 
 from __future__ import annotations
@@ -28,37 +44,63 @@ import html
 from pathlib import Path
 
 import ipywidgets as W
+import pandas as pd
 
-from kamopt.analysis.store import DEFAULT_ROOT, compare, list_scenarios, save_scenario
+from kamopt.analysis.store import compare, list_scenarios, save_scenario
+from kamopt.present.explorer_view import _png
+from kamopt.present.inputs import Picker
+from kamopt.present.plan_charts import comparison_chart
+from kamopt.units import eur
+
+#: where the app saves scenarios unless told otherwise (not the notebooks' folder)
+APP_ROOT = Path("results") / "app_scenarios"
+
+#: the rows of each change list shown (the rest are counted)
+CHANGE_ROWS = 20
 
 
 class ScenarioLibrary:
     """Save the explorer's plans under names and compare them side by side."""
 
-    def __init__(self, explorer, root: str | Path = DEFAULT_ROOT):
+    def __init__(self, explorer, root: str | Path = APP_ROOT):
         self.explorer = explorer
         self.root = Path(root)
         self.comparison = None
+        self.pending: str | None = None  # a name that exists, waiting for Replace / Cancel
+        self.names: tuple[str, ...] = ()
         self.name = W.Text(description="Name", placeholder="e.g. m11_leaves")
         self.name.add_class("kamopt-save-name")
         self.save_button = W.Button(description="Save plan", icon="save")
         self.save_button.add_class("kamopt-save")
-        self.choose = W.SelectMultiple(description="Saved", rows=6)
+        self.replace_button = W.Button(description="Replace", button_style="warning")
+        self.replace_button.add_class("kamopt-replace")
+        self.cancel_button = W.Button(description="Cancel")
+        self.cancel_button.add_class("kamopt-cancel-replace")
+        self.confirm = W.HBox([self.replace_button, self.cancel_button],
+                              layout=W.Layout(display="none"))
+        self.choose = Picker(description="Compare", placeholder="type a saved name…")
         self.choose.add_class("kamopt-compare-choice")
+        self.against = W.Dropdown(description="against", layout=W.Layout(width="260px"))
+        self.against.add_class("kamopt-compare-base")
         self.compare_button = W.Button(description="Compare", icon="columns")
         self.compare_button.add_class("kamopt-compare")
         self.message = W.HTML()
         self.message.add_class("kamopt-library-message")
         self.result = W.HTML()
         self.result.add_class("kamopt-comparison")
+        self.chart = W.Image(format="png", layout=W.Layout(max_width="760px", display="none"))
+        self.chart.add_class("kamopt-compare-chart")
         self.save_button.on_click(lambda _: self._guard(self.save))
+        self.replace_button.on_click(lambda _: self._guard(lambda: self.save(replace=True)))
+        self.cancel_button.on_click(lambda _: self._guard(self.cancel))
         self.compare_button.on_click(lambda _: self._guard(self.compare))
+        self.choose.observe(self._bases, names="value")
         self.refresh()
         self.widget = W.VBox([
             W.HTML("<h3>Saved scenarios</h3>"),
-            W.HBox([self.name, self.save_button]),
-            W.HBox([self.choose, self.compare_button]),
-            self.message, self.result])
+            W.HBox([self.name, self.save_button]), self.confirm,
+            self.choose, W.HBox([self.against, self.compare_button]),
+            self.message, self.result, self.chart])
 
     def _ipython_display_(self):  # pragma: no cover - shown by Jupyter / Voila
         from IPython.display import display
@@ -73,46 +115,92 @@ class ScenarioLibrary:
             self.message.value = (f"<span style='color:#b00'>{html.escape(type(exc).__name__)}: "
                                   f"{html.escape(str(exc))}</span>")
 
-    def refresh(self) -> None:
-        """Re-read the saved scenarios into the list (keeping the selection that still exists)."""
-        names = tuple(list_scenarios(self.root).index)
-        kept = tuple(n for n in self.choose.value if n in names)
-        self.choose.options = names
-        self.choose.value = kept
+    def _bases(self, _=None) -> None:
+        chosen = self.choose.value
+        keep = self.against.value if self.against.value in chosen else None
+        self.against.options = chosen
+        self.against.value = keep or (chosen[0] if chosen else None)
 
-    def save(self) -> Path:
-        """Save the explorer's current plan under the name in the text field."""
+    def refresh(self) -> None:
+        """Re-read the saved scenarios into the picker (keeping the choices that still exist)."""
+        self.names = tuple(list_scenarios(self.root).index)
+        self.choose.options = self.names
+
+    def save(self, replace: bool = False) -> Path | None:
+        """Save the explorer's current plan under the name in the text field; a name already
+        saved is replaced only with ``replace`` (the *Replace* button): otherwise it asks."""
+        name = self.name.value.strip() or None
+        if not replace and name is not None and (self.root / name).is_dir():
+            self.pending = name
+            self.confirm.layout.display = ""
+            self.message.value = (f"<b>{html.escape(name)}</b> exists; replace it? "
+                                  "(<i>Replace</i> or <i>Cancel</i>)")
+            return None
+        self.pending = None
+        self.confirm.layout.display = "none"
         plan = self.explorer.wait()  # a provisional plan is saved once refined
         if plan is None:
             raise ValueError("There is no plan to save: the last solve did not give one.")
-        name = self.name.value.strip()
-        folder = save_scenario(plan, name or None, root=self.root)
+        folder = save_scenario(plan, name, root=self.root)
         self.refresh()
-        self.choose.value = tuple(dict.fromkeys((*self.choose.value, folder.name)))
+        self.choose.value = (*self.choose.value, folder.name)
         k = plan.kpis
         self.message.value = (f"Saved <b>{html.escape(folder.name)}</b>: {k['key_accounts']} key "
                               f"accounts, {k['objective']:,.0f} EUR a year ({plan.status}).")
         return folder
 
+    def cancel(self) -> None:
+        """Do not replace the saved scenario of that name."""
+        self.confirm.layout.display = "none"
+        if self.pending is not None:
+            self.message.value = f"Not saved: <b>{html.escape(self.pending)}</b> kept as it was."
+        self.pending = None
+
     def compare(self):
-        """Compare the chosen saved scenarios; changes are against the first chosen."""
+        """Compare the chosen saved scenarios, in the order chosen; changes are against the
+        base (*against*, by default the first chosen)."""
         chosen = list(self.choose.value)
         if len(chosen) < 2:
             raise ValueError("Choose at least two saved scenarios to compare.")
-        self.comparison = c = compare([self.root / n for n in chosen])
-        kpis = _readable(c.kpis.loc[[i for i in ("status", "objective", "key_accounts",
-                                                 "accounts_changing_hands", "hours_used", "cost",
-                                                 "mip_gap")
-                                     if i in c.kpis.index]])
-        changes = c.key_account_changes
-        moves = c.manager_changes
+        base = self.against.value if self.against.value in chosen else chosen[0]
+        ordered = [base, *(n for n in chosen if n != base)]
+        self.comparison = c = compare([self.root / n for n in ordered])
+        kpis = c.kpis[chosen]
         self.result.value = (
-            "<h4>Side by side</h4>" + _table(kpis)
-            + f"<h4>Key-account status changes against {html.escape(c.names[0])} "
-              f"({len(changes)})</h4>" + _table(changes.head(40), index=False)
-            + f"<h4>Manager changes ({len(moves)})</h4>" + _table(moves.head(40), index=False))
-        self.message.value = f"Compared {', '.join(html.escape(n) for n in c.names)}."
+            f"<h4>Side by side (changes against {html.escape(base)})</h4>"
+            + side_by_side(kpis, base) + self._changes(c))
+        table = pd.DataFrame({"net": pd.to_numeric(kpis.loc["objective"]),
+                              "key_accounts": pd.to_numeric(kpis.loc["key_accounts"])})
+        self.chart.value = _png(comparison_chart(table, title="Net contribution by scenario"))
+        self.chart.layout.display = ""
+        self.message.value = f"Compared {', '.join(html.escape(n) for n in chosen)}."
         return c
+
+    def _changes(self, c) -> str:
+        case = self.explorer.case
+        customers, managers = case.customers["name"], case.managers["name"]
+
+        def named(ids, names):
+            return [f"{i} {names[i]}" if i in names.index else str(i) for i in ids]
+
+        ka, mc = c.key_account_changes.copy(), c.manager_changes.copy()
+        if len(ka):
+            ka["customer_id"] = named(ka["customer_id"], customers)
+        if len(mc):
+            mc["customer_id"] = named(mc["customer_id"], customers)
+            for col in ("manager_before", "manager_after"):
+                mc[col] = named(mc[col], managers)
+        counts = pd.DataFrame({
+            "enter key-account status": ka[ka["change"] == "enters"].groupby("scenario").size(),
+            "leave key-account status": ka[ka["change"] == "leaves"].groupby("scenario").size(),
+            "change lead manager": mc.groupby("scenario").size()},
+        ).reindex([n for n in self.choose.value if n != c.names[0]]).fillna(0).astype(int)
+        counts.index.name = f"against {c.names[0]}"
+        return ("<h4>What changes, by kind</h4>" + _html(counts.reset_index(), [1, 2, 3], "counts")
+                + _listed(f"Key-account status changes against {c.names[0]}",
+                          ka.rename(columns={"customer_id": "customer"}), [3], "status")
+                + _listed(f"Manager changes against {c.names[0]}",
+                          mc.rename(columns={"customer_id": "customer"}), [], "managers"))
 
 
 #: the headline rows of a comparison in words and units
@@ -122,18 +210,47 @@ KPI_ROWS = {"status": "status", "objective": "net contribution (EUR a year)",
             "accounts_changing_hands": "key accounts changing hands (vs today)"}
 
 
-def _readable(kpis):
-    """The comparison's headline rows in words, the gap as a percentage."""
-    out = kpis.astype(object).copy()
-    if "mip_gap" in out.index:
-        out.loc["mip_gap"] = [f"{float(v):.2%}" for v in out.loc["mip_gap"]]
-    return out.rename(index=KPI_ROWS)
+def side_by_side(kpis: pd.DataFrame, base: str) -> str:
+    """The headline rows in words, one column per scenario, and under each money or count
+    row its change against ``base`` (signed); numbers right-aligned."""
+    rows = {}
+    for key, label in KPI_ROWS.items():
+        if key not in kpis.index:
+            continue
+        v = kpis.loc[key]
+        if key == "status":
+            rows[label] = v.astype(str)
+            continue
+        x = pd.to_numeric(v)
+        money = key in ("objective", "cost")
+        fmt = ((lambda a: eur(a, "EUR", whole=True, minus="−")) if money
+               else (lambda a: f"{a:.2%}") if key == "mip_gap" else (lambda a: f"{a:,.0f}"))
+        rows[label] = x.map(fmt)
+        if key != "mip_gap":  # its change against the base, signed; blank under the base
+            d = x - x[base]
+            rows[f"{label}: change"] = ["" if n == base else "±0" if a == 0
+                                        else ("+" if a > 0 else "") + fmt(a)
+                                        for n, a in d.items()]
+    table = pd.DataFrame(rows, index=kpis.columns).T
+    return _html(table.reset_index(names=""), list(range(1, len(kpis.columns) + 1)), "kpis")
 
 
-def _table(df, index: bool = True) -> str:
-    def fmt(v):
-        if isinstance(v, float):
-            return f"{v:,.4f}" if abs(v) < 1 else f"{v:,.0f}"
-        return v
+def _listed(title: str, df: pd.DataFrame, right: list[int], name: str) -> str:
+    """A change list: its first :data:`CHANGE_ROWS` rows and how many more there are."""
+    more = len(df) - CHANGE_ROWS
+    df = df.head(CHANGE_ROWS).copy()
+    if "net" in df:
+        df["net"] = df["net"].map(lambda a: eur(a, "EUR", whole=True))
+    return (f"<h4>{html.escape(title)} ({len(df) + max(more, 0)})</h4>" + _html(df, right, name)
+            + (f"<p>… and {more} more.</p>" if more > 0 else ""))
 
-    return df.map(fmt).to_html(index=index, border=0, classes="kamopt-table")
+
+def _html(df: pd.DataFrame, right: list[int], name: str) -> str:
+    """A table (escaped cells), the columns at positions ``right`` (0-based) right-aligned;
+    ``name`` tells its style from the other tables' on the page."""
+    t = f"table.kamopt-compare-{name}"
+    cells = ", ".join(f"{t} td:nth-child({i + 1}), {t} th:nth-child({i + 1})" for i in right)
+    style = (f"<style>{t} td, {t} th {{padding:2px 10px;text-align:left}}"
+             + (f" {cells} {{text-align:right}}" if right else "") + "</style>")
+    return style + df.to_html(index=False, border=0, escape=True,
+                              classes=f"kamopt-table kamopt-compare-table kamopt-compare-{name}")

@@ -10,7 +10,11 @@ lead managers fixed for some accounts (``leads``: the "Fixed leads" box of
 the Customers tab, one ``K0051: M08`` a line, filled by picking an account and
 a manager and pressing *Fix lead*; :func:`parse_leads`) and ruled out for
 others (``excluded_leads``: the "Not led by" box, ``K0051: M08, M11``, or
-*Rule out*; :func:`parse_excluded_leads`).
+*Rule out*; :func:`parse_excluded_leads`). Money fields (continuity bonus, budget, a
+hire's EUR/h) are :class:`~kamopt.present.inputs.MoneyInput` (``1.500.000``, ``1,5 Mio``;
+what does not read is said under the field); managers away, must and exclude are
+searchable :class:`~kamopt.present.inputs.Picker` s (names beside ids). Ticking *Cap the
+budget* with the field empty re-plans nothing until an amount is entered.
 
 When it re-solves
 -----------------
@@ -95,6 +99,7 @@ from kamopt.present.explorer_boxes import (
     parse_leads,
 )
 from kamopt.present.explorer_view import PROVISIONAL, SOLVING, _error_box, _notice_box, _png
+from kamopt.present.inputs import MONEY_HINT, MoneyInput, Picker
 from kamopt.present.midterm_tab import MIDTERM_TIME_LIMIT, MidtermTabMixin
 from kamopt.present.plan_charts import manager_utilisation
 from kamopt.present.robustness_tab import RobustnessTab
@@ -209,6 +214,9 @@ class ScenarioExplorer(MidtermTabMixin):
         hire = b.hires[0] if b.hires else median_kam(self.case).__class__(
             **{**median_kam(self.case).__dict__, "count": 0})
         n = len(c)
+        money = dict(style={"description_width": "150px"}, layout=W.Layout(width="300px"))
+        pick = dict(style={"description_width": "150px"}, layout=W.Layout(width="520px"))
+        customers = [(f"{i} {r['name']}", i) for i, r in c.iterrows()]
         self.controls: dict[str, W.Widget] = {
             "capacity_scale": W.FloatSlider(value=b.capacity_scale, min=0.3, max=2.0, step=0.05,
                                             description="Capacity scale", readout_format=".2f",
@@ -222,14 +230,14 @@ class ScenarioExplorer(MidtermTabMixin):
             "industry_fit": W.FloatSlider(value=b.industry_fit, min=0.0, max=1.0, step=0.01,
                                           description="Industry fit (δ)", readout_format=".2f",
                                           **slider),
-            "continuity_bonus": W.BoundedFloatText(value=b.continuity_bonus, min=0, max=1e6,
-                                                   step=1000,
-                                            description="Continuity EUR/yr", **text),
+            "continuity_bonus": MoneyInput(b.continuity_bonus, max=1e6, unit="EUR/yr",
+                                           description="Continuity EUR/yr", placeholder="e.g. 5.000",
+                                           **money),
             "use_budget": W.Checkbox(value=b.budget is not None, description="Cap the budget",
                                      indent=False),
-            "budget": W.BoundedFloatText(
-                value=b.budget if b.budget is not None else 2_000_000.0, min=0, max=1e10,
-                step=50_000, description="Budget EUR/yr", **text),
+            # empty until the user gives a budget: ticking the cap plans nothing nobody chose
+            "budget": MoneyInput(b.budget, max=1e10, unit="EUR/yr", description="Budget EUR/yr",
+                                 placeholder=MONEY_HINT, **money),
             "min_key_accounts": W.BoundedIntText(value=b.min_key_accounts or 0, min=0, max=n,
                                                  description="Min key accounts", **text),
             "use_max": W.Checkbox(value=b.max_key_accounts is not None,
@@ -237,12 +245,10 @@ class ScenarioExplorer(MidtermTabMixin):
             "max_key_accounts": W.BoundedIntText(
                 value=b.max_key_accounts if b.max_key_accounts is not None else n, min=0, max=n,
                 description="Max key accounts", **text),
-            "unavailable_managers": W.SelectMultiple(
-                options=[(f"{j} · {r['name']} ({r['role']}, sen. {r['seniority']})", j)
-                         for j, r in m.iterrows()],
-                value=tuple(x for x in b.unavailable_managers if x in m.index), rows=8,
-                description="Managers away", style={"description_width": "150px"},
-                layout=W.Layout(width="520px")),
+            "unavailable_managers": Picker(
+                [(f"{j} {r['name']}", j) for j, r in m.iterrows()],
+                tuple(x for x in b.unavailable_managers if x in m.index),
+                description="Managers away", **pick),
             "hires": W.BoundedIntText(value=hire.count if b.hires else 0, min=0, max=20,
                                       description="New KAMs", **text),
             "hire_seniority": W.Dropdown(options=[1, 2, 3], value=int(hire.seniority),
@@ -251,19 +257,12 @@ class ScenarioExplorer(MidtermTabMixin):
             "hire_capacity": W.BoundedFloatText(value=float(hire.capacity_hours), min=0,
                                                 max=8760, step=100,
                                          description="Their hours/yr", **text),
-            "hire_cost": W.BoundedFloatText(value=float(hire.hourly_cost), min=0, max=10_000,
-                                            step=5,
-                                     description="Their EUR/h", **text),
-            "must": W.SelectMultiple(
-                options=[(f"{i} · {r['name']}", i) for i, r in c.iterrows()],
-                value=tuple(x for x in b.must if x in c.index), rows=8,
-                description="Must be key", style={"description_width": "150px"},
-                layout=W.Layout(width="520px")),
-            "exclude": W.SelectMultiple(
-                options=[(f"{i} · {r['name']}", i) for i, r in c.iterrows()],
-                value=tuple(x for x in b.exclude if x in c.index), rows=8,
-                description="Exclude", style={"description_width": "150px"},
-                layout=W.Layout(width="520px")),
+            "hire_cost": MoneyInput(float(hire.hourly_cost), max=10_000, unit="EUR/h",
+                                    description="Their EUR/h", placeholder="e.g. 95", **money),
+            "must": Picker(customers, tuple(x for x in b.must if x in c.index),
+                           description="Must be key", **pick),
+            "exclude": Picker(customers, tuple(x for x in b.exclude if x in c.index),
+                              description="Exclude", **pick),
             "leads": _box(leads_text(b.leads), "Fixed leads", 5,
                           "K0051: M08   (one account: lead manager a line)"),
             "excluded_leads": _box(excluded_leads_text(b.excluded_leads), "Not led by", 3,
@@ -385,15 +384,15 @@ class ScenarioExplorer(MidtermTabMixin):
         if c["hires"].value > 0:
             hires = (Hire(count=int(c["hires"].value), seniority=int(c["hire_seniority"].value),
                           capacity_hours=float(c["hire_capacity"].value),
-                          hourly_cost=float(c["hire_cost"].value)),)
+                          hourly_cost=self._amount("hire_cost")),)
         return self.base.replace(
             name="explorer",
             capacity_scale=float(c["capacity_scale"].value),
             realization=float(c["realization"].value),
             retention=float(c["retention"].value),
             industry_fit=float(c["industry_fit"].value),
-            continuity_bonus=float(c["continuity_bonus"].value),
-            budget=float(c["budget"].value) if c["use_budget"].value else None,
+            continuity_bonus=self._amount("continuity_bonus"),
+            budget=self._amount("budget") if c["use_budget"].value else None,
             min_key_accounts=int(c["min_key_accounts"].value) or None,
             max_key_accounts=int(c["max_key_accounts"].value) if c["use_max"].value else None,
             unavailable_managers=tuple(c["unavailable_managers"].value),
@@ -402,6 +401,33 @@ class ScenarioExplorer(MidtermTabMixin):
             excluded_leads=parse_excluded_leads(c["excluded_leads"].value),
             coverage=parse_coverage(c["coverage"].value),
             committed_activities=parse_committed(c["committed_activities"].value))
+
+    def _amount(self, key: str) -> float:
+        """The amount of a money field; an empty one (or one that does not read) cannot be
+        planned: it says what to enter."""
+        value = self.controls[key].value
+        if value is None:
+            raise KamoptError(f"'{self.controls[key].description}': enter an amount "
+                              f"({MONEY_HINT}).")
+        return float(value)
+
+    def missing_amount(self) -> str:
+        """The label of a money field in use that has no amount yet ("" if none): until it
+        has one, a change does not re-plan (ticking *Cap the budget* plans nothing yet)."""
+        c = self.controls
+        used = {"continuity_bonus": True, "budget": c["use_budget"].value,
+                "hire_cost": c["hires"].value > 0}
+        return next((c[k].description for k, on in used.items() if on and c[k].value is None),
+                    "")
+
+    def _replan(self) -> None:
+        """Re-plan after a change, unless a money field in use waits for its amount."""
+        missing = self.missing_amount()
+        if missing:
+            self.status.value = (f"Enter an amount in '{missing}' ({MONEY_HINT}) to re-plan; "
+                                 "the figures below are those of the last plan.")
+            return
+        self.solve()
 
     def fix_coverage(self, customer_id: str, level: str) -> None:
         """Fix ``customer_id``'s coverage at ``level`` (replacing a line of that account)."""
@@ -476,11 +502,11 @@ class ScenarioExplorer(MidtermTabMixin):
         finally:
             self._quiet = False
         if self.auto.value:
-            self.solve()
+            self._replan()
 
     def _on_change(self, change) -> None:
         if not self._quiet and self.auto.value:
-            self.solve()
+            self._replan()
 
     # --------------------------------------------------------------- solve
     def solve(self) -> Plan | None:
