@@ -51,6 +51,7 @@ from kamopt.model.twostage import (
 from kamopt.planning.batch import Runner
 from kamopt.planning.oneyear import plan as make_plan
 from kamopt.solve.twostage import solve_two_stage
+from kamopt.units import eur
 
 #: a key account in at least this share of draws is core; above BET_LOW and below it, a bet
 CORE, BET_LOW = 0.9, 0.1
@@ -242,8 +243,6 @@ def _n(k: int, noun: str) -> str:
 
 
 def _m(x: float) -> str:
-    from kamopt.units import eur
-
     return eur(x, digits=2)
 
 

@@ -151,7 +151,6 @@ class TwoStage(RuleBuilder):
     def add_first_stage(self) -> None:
         """Non-anticipativity: one lead manager per account for every draw."""
         xl, x = self.cols["x"]
-        n = len(self.d.pairs)
         later = xl["t"].to_numpy() > 0
         if not later.any():
             return
@@ -159,7 +158,6 @@ class TwoStage(RuleBuilder):
                          lo=0.0, hi=0.0)
         self.m.add_coefs(rows, x[later], 1.0)
         self.m.add_coefs(rows, x[xl["p"].to_numpy()[later]], -1.0)
-        assert (x[:n] == x[xl["p"].to_numpy()[:n]]).all()
 
     def add_risk(self, cvar: float) -> np.ndarray | None:
         """``eta`` and ``u_s`` with ``u_s + V_s - eta >= 0``: the CVaR of the worst ``cvar``."""
