@@ -14,9 +14,28 @@
 ('1,234,567 EUR/yr', '−44 k€')
 >>> hours(16_002.4), hours(1_234.56, ",.1f"), hours(0.79969)
 ('16,002', '1,234.6', '0.7997')
+
+In German (:func:`kamopt.i18n.language`) the same figures with German separators and
+prefixes:
+
+>>> from kamopt.i18n import language
+>>> with language("de"):
+...     eur(10_106_857, "€", digits=1, sep=""), eur(1_234_567.4, whole=True), amount(85_300, "EUR")
+('10,1 Mio. €', '1.234.567 EUR', '85 Tsd. EUR')
 """
 
 from __future__ import annotations
+
+from kamopt.i18n import current, localise
+
+_PREFIX_DE = {"k": "Tsd. ", "M": "Mio. "}
+
+
+def _say(sign: str, text: str, prefix: str, sep: str, unit: str) -> str:
+    """The parts of an amount in the current language: German separators and prefixes."""
+    if current() == "de":
+        return f"{sign}{localise(text, 'de')} {_PREFIX_DE.get(prefix, prefix)}{unit}"
+    return f"{sign}{text} {prefix}{sep if prefix else ''}{unit}"
 
 
 def amount(x: float, unit: str, minus: str = "−", sep: str = " ") -> str:
@@ -28,11 +47,11 @@ def amount(x: float, unit: str, minus: str = "−", sep: str = " ") -> str:
     elif v >= 1e3:
         scaled, prefix = v / 1e3, "k"
     elif v < 10 and v != round(v):  # small amounts keep their digits: 0.2 and 0.4 differ
-        return f"{sign}{v:.2g} {unit}"
+        return _say(sign, f"{v:.2g}", "", sep, unit)
     else:
-        return f"{sign}{v:,.0f} {unit}"
+        return _say(sign, f"{v:,.0f}", "", sep, unit)
     text = f"{scaled:,.0f}" if scaled >= 10 else f"{scaled:.1f}".removesuffix(".0")
-    return f"{sign}{text} {prefix}{sep}{unit}"
+    return _say(sign, text, prefix, sep, unit)
 
 
 def eur(x: float, unit: str = "EUR", *, digits: int | None = None, k: bool = True,
@@ -46,19 +65,19 @@ def eur(x: float, unit: str = "EUR", *, digits: int | None = None, k: bool = Tru
     that a shortfall of 4,217 EUR does not read 0.0 M).
     """
     if whole:
-        return f"{minus if x < 0 else ''}{abs(float(x)):,.0f} {unit}"
+        return _say(minus if x < 0 else "", f"{abs(float(x)):,.0f}", "", sep, unit)
     if digits is None:
         return amount(x, unit, minus=minus, sep=sep)
     sign = minus if x < 0 else ""
     v = abs(float(x))
     if v >= (1e6 if k else 0.5 * 10.0 ** (6 - digits)):
-        return f"{sign}{v / 1e6:,.{digits}f} M{sep}{unit}"
+        return _say(sign, f"{v / 1e6:,.{digits}f}", "M", sep, unit)
     if k and v >= 1e3:
-        return f"{sign}{v / 1e3:,.0f} k{sep}{unit}"
-    return f"{sign}{v:,.0f} {unit}"
+        return _say(sign, f"{v / 1e3:,.0f}", "k", sep, unit)
+    return _say(sign, f"{v:,.0f}", "", sep, unit)
 
 
 def hours(x: float, whole: str = ",.0f") -> str:
     """Hours as a number people read: in the ``whole`` format from 100 h on, with four
     significant digits below (a workload index of 0.8 must not read 1)."""
-    return format(float(x), whole) if abs(x) >= 100 else f"{float(x):.4g}"
+    return localise(format(float(x), whole) if abs(x) >= 100 else f"{float(x):.4g}")
