@@ -114,6 +114,12 @@ def tr(msgid: str, lang: str | None = None, /, **fields) -> str:
     return text.format(**fields) if fields else text
 
 
+def N_(msgid: str) -> str:
+    """Mark ``msgid`` for the catalogue where it is defined (a label kept in data, translated
+    with :func:`tr` where it is shown); returns it unchanged."""
+    return msgid
+
+
 def symbols(lang: str | None = None) -> tuple[str, str]:
     """The decimal and the group separator of ``lang`` (Babel's locale data)."""
     from babel.numbers import get_decimal_symbol, get_group_symbol

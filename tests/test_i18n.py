@@ -24,7 +24,7 @@ def _messages_in_code() -> dict[str, str]:
     found = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
             str(ROOT / "kamopt"), method_map=[("**.py", "python")],
-            keywords={"tr": (1,)}):
+            keywords={"tr": (1,), "N_": (1,)}):
         if isinstance(message, str) and message:
             found.setdefault(message, f"kamopt/{filename}:{lineno}")
     return found

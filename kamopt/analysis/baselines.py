@@ -59,6 +59,7 @@ from kamopt.analysis.greedy import GREEDY, GREEDY_LABEL, greedy_decisions
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
 from kamopt.errors import BaselineError
+from kamopt.i18n import N_
 from kamopt.model.oneyear import build
 from kamopt.model.prepare import (
     ModelData,
@@ -84,9 +85,9 @@ __all__ = [
 
 #: rule name -> label used in tables and charts (``{n}`` is filled in)
 RULES = {
-    "today": "today's coverage",
-    "revenue": "top {n} by revenue",
-    "potential": "top {n} by potential",
+    "today": N_("today's coverage"),
+    "revenue": N_("top {n} by revenue"),
+    "potential": N_("top {n} by potential"),
 }
 
 _TOL = 1e-9
@@ -135,7 +136,7 @@ def rule_of_thumb(case: Case, scenario: Scenario | None = None, rule: str = "rev
     decisions, info = _greedy(d, order, target, prefer_current=(rule == "today"))
     label = RULES[rule].format(n=target)
     result = plan_from_decisions(case, scenario, decisions, label=label, data=d)
-    result.kpis.update(rule=label, rule_key=rule, **info)
+    result.kpis.update(rule=label, rule_key=rule, rule_target=target, **info)
     return result
 
 
@@ -664,10 +665,10 @@ def value_bridge(baseline: Plan, optimised: Plan) -> pd.DataFrame:
 
 #: the decision kinds of :func:`decision_split`, in the bridge's order: (name, bridge steps)
 DECISIONS = (
-    ("Which customers are key accounts", ("customers dropped", "customers added")),
-    ("Coverage levels", ("coverage levels",)),
-    ("Activities", ("activities",)),
-    ("Who leads them", ("manager assignment",)),
+    (N_("Which customers are key accounts"), ("customers dropped", "customers added")),
+    (N_("Coverage levels"), ("coverage levels",)),
+    (N_("Activities"), ("activities",)),
+    (N_("Who leads them"), ("manager assignment",)),
 )
 
 

@@ -54,13 +54,14 @@ import numpy as np
 import pandas as pd
 
 from kamopt.errors import BaselineError
+from kamopt.i18n import N_
 from kamopt.model.prepare import ModelData
 
 __all__ = ["GREEDY", "GREEDY_LABEL", "greedy_decisions"]
 
 #: the key of the greedy among the baselines, and its name in tables and sentences
 GREEDY = "greedy"
-GREEDY_LABEL = "Greedy by value per KAM hour, repaired"
+GREEDY_LABEL = N_("Greedy by value per KAM hour, repaired")
 
 _TOL = 1e-7
 _MAX_MOVES = 20_000  # a safety net: every move improves, so the repair ends long before

@@ -32,6 +32,7 @@ from kamopt.case.limits import (
     size_text,
 )
 from kamopt.case.numbers import yaml_number
+from kamopt.i18n import LANGS
 from kamopt.case.uncertainty import (
     Risk,
     Uncertainty,
@@ -237,6 +238,10 @@ class Hire:
 SOLVERS = ("highs", "cbc")
 
 
+#: the fields of a scenario's ``report:`` block (the report's title block)
+REPORT_FIELDS = ("title", "client", "author", "date")
+
+
 @dataclass(frozen=True)
 class Scenario:
     """The assumptions of one plan. Every field has the spec's default."""
@@ -283,6 +288,11 @@ class Scenario:
     uncertainty: Uncertainty | None = None
     #: how much the two-stage plan weighs its worst outcomes (CVaR); None: risk-neutral
     risk: Risk | None = None
+    #: the language the report, deck and workbook are written in ("en" or "de"); None: the
+    #: command's --lang, else English (kamopt.i18n)
+    lang: str | None = None
+    #: the report's title block: (field, text) pairs of title, client, author, date
+    report: tuple[tuple[str, str], ...] = ()
     extras: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ checks
@@ -343,6 +353,13 @@ class Scenario:
         for key, value, expected in uncertainty_problems(self.uncertainty, self.risk,
                                                          self.realization, self.retention):
             bad(key, value, expected)
+        if self.lang is not None and str(self.lang).lower() not in LANGS:
+            bad("lang", self.lang, "must be one of: " + ", ".join(LANGS))
+        if isinstance(self.report, dict):  # Scenario(report={"title": ...}) from Python
+            object.__setattr__(self, "report", tuple((str(k), str(v)) for k, v in self.report.items()))
+        for key, _text in self.report:
+            if key not in REPORT_FIELDS:
+                bad(f"report.{key}", key, "must be one of: " + ", ".join(REPORT_FIELDS))
         if not self.levels:
             bad("levels", "[]", "must name at least one coverage level")
         seen: set[str] = set()
@@ -552,6 +569,8 @@ class Scenario:
                 v = {cid: list(ks) for cid, ks in self.committed_of.items()}
             elif f.name in ("uncertainty", "risk"):
                 v = None if v is None else v.to_dict()
+            elif f.name == "report":
+                v = dict(v)
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v
@@ -708,6 +727,14 @@ def _convert(key: str, value: object) -> object:
         return parse_uncertainty(value)
     if key == "risk":
         return parse_risk(value)
+    if key == "lang":
+        return None if value is None else str(value).strip().lower()
+    if key == "report":
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise ValueError("must map " + ", ".join(REPORT_FIELDS) + " to their text")
+        return tuple((str(k), "" if v is None else str(v)) for k, v in value.items())
     if key in ("name", "description", "solver"):
         return "" if value is None else str(value)
     return value

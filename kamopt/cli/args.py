@@ -141,3 +141,19 @@ def runner_from_args(args: argparse.Namespace) -> Runner:
                           "give one of them.")
     return Runner.from_env(scheduler=scheduler, workers=workers,
                            quiet=bool(getattr(args, "quiet", False)))
+
+
+def add_lang_argument(sp: argparse.ArgumentParser) -> None:
+    """``--lang de|en``: the language of what the command writes (kamopt.i18n); default the
+    scenario's ``lang:``, else English."""
+    from kamopt.i18n import LANGS
+
+    sp.add_argument("--lang", type=str.lower, choices=tuple(LANGS),
+                    help="language of the report, deck or workbook: "
+                         + ", ".join(f"{k} ({v})" for k, v in LANGS.items())
+                         + "; default the scenario's lang:, else en")
+
+
+def lang_of(args: argparse.Namespace, scenario=None) -> str:
+    """The language a command writes in: ``--lang``, else the scenario's ``lang:``, else "en"."""
+    return getattr(args, "lang", None) or getattr(scenario, "lang", None) or "en"
