@@ -18,7 +18,7 @@ export MPLCONFIGDIR        := $(CURDIR)/build/mpl
 export MPLBACKEND          := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lab app report report-midterm bench lint clean venv browser
+.PHONY: demo test test-fast lab app report report-midterm board bench lint clean venv browser
 
 venv: $(STAMP)
 
@@ -49,6 +49,13 @@ report: $(STAMP)
 report-midterm: $(STAMP)
 	$(BIN)/kamopt report $(CASE) --scenario $(SCENARIO) --assumptions $(ASSUMPTIONS) \
 		--out $(OUT)/midterm.html
+
+# the German board pack of the sample company: report (HTML and PDF), deck and workbook
+BOARD ?= data/scenarios/board_de.yml
+board: $(STAMP) browser
+	$(BIN)/kamopt report $(CASE) --scenario $(BOARD) --pdf --out results/board/bericht.html
+	$(BIN)/kamopt deck $(CASE) --scenario $(BOARD) --out results/board/praesentation.pptx
+	$(BIN)/kamopt plan $(CASE) --scenario $(BOARD) --excel --out results/board/plan
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name kamopt --display-name "Python (kamopt)"

@@ -49,8 +49,8 @@ def test_plan_writes_the_spec_outputs_and_exits_0(small_case, tmp_path):
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temp folder left
     import openpyxl
 
-    scenario = dict(openpyxl.load_workbook(out / "plan.xlsx")["Scenario"].iter_rows(
-        min_row=2, values_only=True))
+    scenario = {key: value for _meaning, key, value in openpyxl.load_workbook(
+        out / "plan.xlsx")["Scenario"].iter_rows(min_row=2, values_only=True)}
     assert scenario["realization"] == 0.3 and scenario["budget"] == "none"  # numbers as numbers
 
 
@@ -402,7 +402,7 @@ def test_a_scenario_that_overrides_the_case_says_so_in_check_plan_and_summary(
 
     sheet = dict(openpyxl.load_workbook(out_dir / "plan.xlsx")["Summary"].iter_rows(
         min_row=2, values_only=True))
-    assert sheet["notes"] == "\n".join(notes)
+    assert sheet["Notes"] == "\n".join(notes)
     table = pd.read_csv(out_dir / "plan.csv", keep_default_na=False).set_index("customer_id")
     assert (table.at["K0036", "key_account"], table.at["K0018", "key_account"]) == (1, 0)
     # the mid-term plan too

@@ -198,8 +198,8 @@ def test_the_command_line_plans_with_commitments_and_refuses_bad_ones(case, free
     assert f"commits activities for 1 account: {out} {k}" in printed
     import openpyxl
 
-    sheet = dict(openpyxl.load_workbook(tmp_path / "r" / "plan.xlsx")["Scenario"].iter_rows(
-        min_row=2, values_only=True))
+    sheet = {key: value for _meaning, key, value in openpyxl.load_workbook(
+        tmp_path / "r" / "plan.xlsx")["Scenario"].iter_rows(min_row=2, values_only=True)}
     assert (sheet["coverage"], sheet["committed_activities"]) == (f"{out}: light", f"{out}: {k}")
     assert sheet["leads"] == "none"
     rows = pd.read_csv(tmp_path / "r" / "plan.csv", dtype=str).set_index("customer_id")

@@ -149,7 +149,7 @@ def test_no_module_imports_the_package_itself():
 # ------------------------------------------------------------ the stages
 #: the stages from the bottom up: a module imports only from its own stage and below
 STAGES = (
-    ("kamopt.errors", "kamopt.units"),
+    ("kamopt.errors", "kamopt.units", "kamopt.i18n"),
     ("kamopt.case",),
     ("kamopt.model",),
     ("kamopt.solve",),

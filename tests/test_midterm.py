@@ -365,7 +365,8 @@ def test_excel_and_chart(small_plan, tmp_path):
     mp, _ = small_plan
     mp.to_excel(tmp_path / "m.xlsx")
     sheets = pd.read_excel(tmp_path / "m.xlsx", sheet_name=None)
-    assert {"Years", "Targets", "Hires", "Changes", "Relationships", "Accounts"} <= set(sheets)
+    assert {"Summary", "Years", "Targets", "Hires", "Changes", "Lead manager by year",
+            "Accounts", "Technical"} <= set(sheets)
     assert len(sheets["Accounts"]) == len(mp.accounts)
     fig = intake_chart(mp)
     assert fig.axes[0].get_title().startswith("Expected order intake")

@@ -131,12 +131,14 @@ def test_the_workbook_shows_small_hours_with_decimals(table, tmp_path):
     p.to_excel(tmp_path / "plan.xlsx")
     ws = load_workbook(tmp_path / "plan.xlsx")["Managers"]
     head = [c.value for c in ws[1]]
-    for col in ("hours_used", "capacity", "min_hours"):
+    for col in ("KAM hours used a year", "Capacity (KAM hours a year)",
+                "Minimum workload (KAM hours a year)"):
         cell = ws.cell(row=2, column=head.index(col) + 1)
         assert cell.number_format == "#,##0.0###", col
     acc = load_workbook(tmp_path / "plan.xlsx")["Accounts"]
     head = [c.value for c in acc[1]]
-    assert acc.cell(row=2, column=head.index("cost_pair") + 1).number_format == "#,##0.0###"
+    assert acc.cell(row=2, column=head.index("Cost of the manager-customer pair (EUR a year)")
+                    + 1).number_format == "#,##0.0###"
 
 
 def test_the_mid_term_plan_repeats_the_least_distance_and_says_why_handovers_block_it(table):

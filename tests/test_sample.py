@@ -276,6 +276,7 @@ EXPECTED_SCENARIOS = {
     "key_relationships",
     "customer_commitments",
     "uncertain",
+    "board_de",
 }
 
 
@@ -285,6 +286,9 @@ def test_scenarios_load(name, default):
     assert s.name == name and s.description
     if name == "base":
         assert s.replace(description="") == Scenario()
+    if name == "board_de":  # the base plan, in German, with the board pack's title block
+        assert s.lang == "de" and dict(s.report)["client"] == "Rheinwerk Antriebstechnik GmbH"
+        assert s.replace(description="", name="base", lang=None, report=()) == Scenario()
     if name == "budget_cut":
         assert s.budget is not None and 0 < s.budget
     if name == "two_more_kams":

@@ -138,8 +138,10 @@ def test_the_command_line_prints_the_sweep_and_writes_chart_and_workbook(case, t
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     sheets = pd.read_excel(book, sheet_name=None)
     assert list(sheets) == ["Plans", "Selection", "Swing"]
-    assert sheets["Plans"]["value"].tolist() == [0.1, 0.3, 0.6]
-    assert list(sheets["Selection"].columns) == ["customer_id", "10%", "30%", "60%"]
+    assert sheets["Plans"]["Share of potential realised (%)"].tolist() == [0.1, 0.3, 0.6]
+    assert list(sheets["Selection"].columns) == [
+        "Customer ID", "Customer name", "Coverage level at 10%", "Coverage level at 30%",
+        "Coverage level at 60%"]
     # bad input: exit 2 and nothing written
     for args, said in ((["--param", "realization", "--values", "0.2", "0.2"], "is given twice"),
                        (["--param", "realization", "--values", "0.2", "--chart",
@@ -260,11 +262,13 @@ def test_the_command_line_plans_a_grid_and_draws_it(case, tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     sheets = pd.read_excel(book, sheet_name=None)
     assert list(sheets) == ["Plans", "Net contribution", "Key accounts", "Selection", "Swing"]
-    assert list(sheets["Net contribution"].columns) == ["realization", "capacity_scale 50%",
-                                                        "capacity_scale 100%"]
-    assert sheets["Net contribution"]["realization"].tolist() == ["10%", "40%"]
-    assert list(sheets["Selection"].columns)[1:] == ["10% / 50%", "10% / 100%", "40% / 50%",
-                                                     "40% / 100%"]
+    hours = "Share of the managers' hours available (%)"
+    assert list(sheets["Net contribution"].columns) == [
+        "Share of potential realised (%)", f"{hours}: 50%", f"{hours}: 100%"]
+    assert sheets["Net contribution"]["Share of potential realised (%)"].tolist() == ["10%",
+                                                                                      "40%"]
+    assert list(sheets["Selection"].columns)[2:] == [
+        f"Coverage level at {c}" for c in ("10% / 50%", "10% / 100%", "40% / 50%", "40% / 100%")]
     for args, said in ((["--param2", "realization", "--values2", "0.2"], "must differ"),
                        (["--param2", "budget"], "--param2 and --values2 go together"),
                        (["--values2", "0.3"], "--param2 and --values2 go together")):

@@ -226,23 +226,29 @@ def test_compare_writes_a_workbook_a_consultant_can_hand_on(saved, midterm_plans
                     "--excel", str(book)])
     assert code == 0 and f"written to {book}" in capsys.readouterr().out
     sheets = pd.read_excel(book, sheet_name=None)
-    assert list(sheets) == ["KPIs", "Key accounts", "Manager changes", "Utilisation"]
-    kpis = sheets["KPIs"].set_index("scenario")
-    assert kpis.loc["manager-leaves", "objective"] == pytest.approx(leaves.objective)
-    assert kpis.loc["manager-leaves", "objective_change"] == pytest.approx(
+    assert list(sheets) == ["KPIs", "Key accounts", "Manager changes", "Utilisation", "Technical"]
+    kpis = sheets["KPIs"].set_index("Scenario")
+    assert kpis.loc["manager-leaves", "Net contribution (EUR a year)"] == pytest.approx(
+        leaves.objective)
+    assert kpis.loc["manager-leaves", "Change against base (EUR a year)"] == pytest.approx(
         leaves.objective - base.objective)
-    ws = openpyxl.load_workbook(book)["Utilisation"]
-    assert ws["B2"].number_format == "0.0%" and ws["B2"].value == pytest.approx(
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Utilisation"]
+    assert ws["C1"].value == "Utilisation in base (%)" and ws["B1"].value == "Manager name"
+    assert ws["C2"].number_format == "0.0%" and ws["C2"].value == pytest.approx(
         base.managers["utilisation"].iloc[0], abs=0.005)  # managers.csv keeps 2 digits
-    assert openpyxl.load_workbook(book)["KPIs"]["D2"].number_format == "0.00%"  # mip_gap
+    assert ws["B2"].value == base.managers["name"].iloc[0]  # the name beside the id
+    assert wb["Technical"]["C1"].value == "Proven MIP gap (%)"
+    assert wb["Technical"]["C2"].number_format == "0.00%"
     mroot, plans = midterm_plans
     code, _ = _cli(["compare", str(mroot / "base"), str(mroot / "leaves"), "--excel",
                     str(tmp_path / "midterm.xlsx")])
     assert code == 0
     sheets = pd.read_excel(tmp_path / "midterm.xlsx", sheet_name=None)
-    assert list(sheets) == ["KPIs", "Key accounts", "Hires"]
+    assert list(sheets) == ["KPIs", "Key accounts", "Hires", "Technical"]
     year = plans["base"].years.index[-1]
-    assert sheets["KPIs"].set_index("scenario").loc["leaves", f"intake {year}"] == pytest.approx(
+    assert sheets["KPIs"].set_index("Scenario").loc[
+        "leaves", f"Order intake {year} (EUR)"] == pytest.approx(
         plans["leaves"].years.at[year, "intake"], abs=0.01)
     # a name that is not a workbook's is refused before anything is compared or written
     code, msg = _cli(["compare", str(root / "base"), "--excel", str(tmp_path / "c.csv")])

@@ -591,11 +591,11 @@ def _decisions(p: Plan) -> pd.DataFrame:
 
 # ------------------------------------------------------------- value bridge
 BRIDGE_STEPS = (
-    ("customers dropped", "key accounts of the rule that the optimised plan leaves out"),
-    ("customers added", "key accounts of the optimised plan that the rule leaves out"),
-    ("coverage levels", "accounts in both plans: the optimised plan's level instead of the rule's"),
-    ("activities", "accounts in both plans: the optimised plan's activities instead of the rule's"),
-    ("manager assignment", "accounts in both plans: the optimised plan's lead manager"),
+    (N_("customers dropped"), "key accounts of the rule that the optimised plan leaves out"),
+    (N_("customers added"), "key accounts of the optimised plan that the rule leaves out"),
+    (N_("coverage levels"), "accounts in both plans: the optimised plan's level instead of the rule's"),
+    (N_("activities"), "accounts in both plans: the optimised plan's activities instead of the rule's"),
+    (N_("manager assignment"), "accounts in both plans: the optimised plan's lead manager"),
 )
 
 

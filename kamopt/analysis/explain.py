@@ -57,6 +57,7 @@ import pandas as pd
 
 from kamopt.case.scenario import Hire
 from kamopt.case.tables import Case
+from kamopt.i18n import N_, localise, number, tr
 from kamopt.model.oneyear import KamModel, build
 from kamopt.model.prepare import and_list, effective_managers, prepare
 from kamopt.planning.oneyear import Plan
@@ -215,26 +216,28 @@ def marginal_values(p: Plan, *, hire: bool | Hire = True) -> pd.DataFrame:
     rows = []
     m = p.managers
     for j, r in m.iterrows():
-        exe = " (executive)" if r.get("role") == "executive" else ""
         rows.append({
-            "kind": "manager hour", "id": j, "name": r["name"],
-            "what": f"EUR a year per extra hour of {j} {r['name']}{exe}",
+            "kind": N_("manager hour"), "id": j, "name": r["name"],
+            "what": (tr("EUR a year per extra hour of {manager} {name} (executive)", manager=j,
+                        name=r["name"]) if r.get("role") == "executive" else
+                     tr("EUR a year per extra hour of {manager} {name}", manager=j,
+                        name=r["name"])),
             "capacity": r["capacity"], "used": r["hours_used"],
             "lp_relaxation": relaxed["capacity"].get(j, 0.0),
             "decisions_fixed": fixed["capacity"].get(j, 0.0),
             "unit": "EUR per hour"})
     for dname, r in p.departments.iterrows():
         rows.append({
-            "kind": "department hour", "id": dname, "name": dname,
-            "what": f"EUR a year per extra hour of department {dname}",
+            "kind": N_("department hour"), "id": dname, "name": dname,
+            "what": tr("EUR a year per extra hour of department {department}", department=dname),
             "capacity": r["capacity"], "used": r["hours_used"],
             "lp_relaxation": relaxed["department"].get(dname, 0.0),
             "decisions_fixed": fixed["department"].get(dname, 0.0),
             "unit": "EUR per hour"})
     if relaxed["budget"] is not None:
         rows.append({
-            "kind": "budget EUR", "id": "budget", "name": "budget",
-            "what": "EUR a year per extra EUR of budget",
+            "kind": N_("budget EUR"), "id": "budget", "name": tr("budget"),
+            "what": tr("EUR a year per extra EUR of budget"),
             "capacity": p.scenario.budget, "used": p.kpis["cost"],
             "lp_relaxation": relaxed["budget"], "decisions_fixed": fixed["budget"],
             "unit": "EUR per EUR"})
@@ -242,9 +245,10 @@ def marginal_values(p: Plan, *, hire: bool | Hire = True) -> pd.DataFrame:
         v = value_of_hire(p, hire if isinstance(hire, Hire) else None)
         hh: Hire = v["hire"]
         rows.append({
-            "kind": "new KAM", "id": f"{hh.prefix}1", "name": "one more full-time KAM",
-            "what": (f"EUR a year from one more full-time KAM (seniority {hh.seniority}, "
-                     f"{v['hours']:,.0f} h at {hh.hourly_cost:,.0f} EUR/h), re-solved"),
+            "kind": N_("new KAM"), "id": f"{hh.prefix}1", "name": tr("one more full-time KAM"),
+            "what": tr("EUR a year from one more full-time KAM (seniority {seniority}, {hours} h "
+                       "at {rate} EUR/h), re-solved", seniority=hh.seniority,
+                       hours=number(v["hours"]), rate=number(hh.hourly_cost)),
             "capacity": v["hours"], "used": v["plan"].managers.loc[f"{hh.prefix}1", "hours_used"],
             "re_solved": v["re_solved"], "re_solved_low": v["re_solved_low"],
             "re_solved_high": v["re_solved_high"],
@@ -284,30 +288,32 @@ def marginal_table(mv: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
     unit = np.where(rows["kind"] == "budget EUR", "EUR", "h")
 
     def amount(values, units):  # hours as people read them: a workload index of 1.2 reads 1.2
-        return [f"{v:,.0f} EUR" if u == "EUR" else f"{hours_text(v)} h"
+        return [f"{number(v)} EUR" if u == "EUR" else f"{hours_text(v)} h"
                 for v, u in zip(values, units, strict=True)]
 
     names = np.where(rows["kind"] == "manager hour",
                      (rows["id"] + " " + rows["name"].fillna("").astype(str)).str.strip(),
-                     np.where(rows["kind"] == "department hour", "department " + rows["id"],
-                              "budget"))
+                     np.where(rows["kind"] == "department hour",
+                              [tr("department {department}", department=d) for d in rows["id"]],
+                              tr("budget")))
     out = pd.DataFrame({
         "capacity": amount(rows["capacity"], unit),
         "used": amount(rows["used"], unit),
         "unused": amount(rows["slack"].clip(lower=0), unit),
         "one more is worth (EUR a year)": rows["lp_relaxation"].astype(float).round(1).to_numpy(),
-        "per": np.where(unit == "h", "hour", "EUR"),
+        "per": np.where(unit == "h", tr("hour"), "EUR"),
     }, index=pd.Index(names, name="resource"))
     out = out.sort_values("one more is worth (EUR a year)", ascending=False, kind="stable")
     if top is None or len(out) <= top:
         return out
     worth = out["one more is worth (EUR a year)"]
     rest = worth.iloc[top:]
-    head = out.iloc[:top].assign(**{worth.name: worth.iloc[:top].map("{:,.0f}".format)})
+    head = out.iloc[:top].assign(**{worth.name: worth.iloc[:top].map(number)})
     more = pd.DataFrame({"capacity": [""], "used": [""], "unused": [""],
-                         worth.name: [f"{rest.min():,.0f} to {rest.max():,.0f}"],
+                         worth.name: [tr("{low} to {high}", low=number(rest.min()),
+                                         high=number(rest.max()))],
                          "per": [" / ".join(out["per"].iloc[top:].unique())]},
-                        index=pd.Index([f"... {len(rest)} more"], name="resource"))
+                        index=pd.Index([tr("... {n} more", n=len(rest))], name="resource"))
     return pd.concat([head, more])
 
 
@@ -408,12 +414,16 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
         margin per hour (a non-key account would have to need at most this).
     reason
         a short code: ``key account``, ``must``, ``below the margin``,
-        ``at the margin``, ``cannot pay``, ``excluded``, ``no eligible manager``.
+        ``at the margin``, ``cannot pay``, ``excluded``, ``no eligible manager``
+        (English in every language: code filters on it; ``tr(reason)`` shows it).
     manager_reasons
         for key accounts, why this manager: industry fit, continuity with the
         current manager, the seniority the tier requires, hourly cost.
     why
         one sentence that says it all.
+
+    ``manager_reasons`` and ``why`` are written in the current language
+    (:func:`kamopt.i18n.language`), with the same figures in each.
     """
     sc = p.scenario
     duals = duals or lp_duals(p)
@@ -486,9 +496,9 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
 
     out_reason = acc["out_reason"].astype(str)
     # when the budget binds, cost is weighed with its marginal value: say so where it matters
-    per = (f"per KAM hour (cost weighed {1 + mu:.2f}x, as the budget binds)" if mu > 1e-9
-           else "per KAM hour")
-    left = "the budget left" if mu > 1e-9 else "the hours left"
+    per = (tr("per KAM hour (cost weighed {factor}x, as the budget binds)", factor=localise(f"{1 + mu:.2f}"))
+           if mu > 1e-9 else tr("per KAM hour"))
+    left = tr("the budget left") if mu > 1e-9 else tr("the hours left")
     fixed = p.scenario.lead_of  # accounts whose lead manager the scenario fixes
     ruled = p.scenario.excluded_lead_of  # and the managers it rules out
     level, committed = p.scenario.coverage_of, p.scenario.committed_of  # levels, activities
@@ -496,68 +506,85 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
         r = out.loc[cid]
         status = r["status"]
         nph, mph = r["net_per_hour"], r["margin_per_hour"]
+        j = r["manager_id"]
         if r["key_account"] == 1:
-            mr = _manager_reasons(p, cid, r["manager_id"])
+            mr = _manager_reasons(p, cid, j)
             out.at[cid, "manager_reasons"] = mr
-            led = f"led by {r['manager_id']} ({mr})" if mr else f"led by {r['manager_id']}"
+            led = (tr("led by {manager} ({reasons})", manager=j, reasons=mr) if mr
+                   else tr("led by {manager}", manager=j))
             if cid in fixed:
-                led = f"led by {r['manager_id']} (fixed by the scenario)"
-            earn = f"earns {_eur(nph)} {per}"
+                led = tr("led by {manager} (fixed by the scenario)", manager=j)
+            earn = tr("earns {amount} {per}", amount=_eur(nph), per=per)
             if mph > 1e-9:
-                rel = (f"{nph / mph:.1f}x the {_eur(mph)} an hour earns at the margin"
-                       if nph >= mph else f"below the {_eur(mph)} an hour earns at the margin")
+                rel = (tr("{times}x the {margin} an hour earns at the margin",
+                          times=localise(f"{nph / mph:.1f}"), margin=_eur(mph)) if nph >= mph else
+                       tr("below the {margin} an hour earns at the margin", margin=_eur(mph)))
             else:
-                rel = f"and {r['manager_id']} has hours to spare"
+                rel = tr("and {manager} has hours to spare", manager=j)
             if status == "must":
-                out.at[cid, "reason"] = "must"
-                what = [w for w, on in (("its lead manager", cid in fixed),
-                                        ("its coverage level", cid in level),
-                                        ("its activities", cid in committed)) if on]
-                how = f"with {and_list(what)} fixed" if what else "set as 'must'"
+                out.at[cid, "reason"] = N_("must")
+                what = [w for w, on in ((tr("its lead manager"), cid in fixed),
+                                        (tr("its coverage level"), cid in level),
+                                        (tr("its activities"), cid in committed)) if on]
                 did = ""
                 if cid in level:
-                    did += f"; at {r['level']} (fixed by the scenario)"
+                    did += "; " + tr("at {level} (fixed by the scenario)", level=r["level"])
                 if cid in committed:
-                    did += f"; runs {and_list(committed[cid])} (committed by the scenario)"
-                out.at[cid, "why"] = f"Key account, {how} by the user: {earn}, {rel}; {led}{did}"
+                    did += "; " + tr("runs {activities} (committed by the scenario)",
+                                     activities=and_list(committed[cid]))
+                fields = dict(earn=earn, rel=rel, led=led, did=did)
+                out.at[cid, "why"] = (
+                    tr("Key account, with {what} fixed by the user: {earn}, {rel}; {led}{did}",
+                       what=and_list(what), **fields) if what else
+                    tr("Key account, set as 'must' by the user: {earn}, {rel}; {led}{did}",
+                       **fields))
             elif nph < (mph or 0) - 1e-6:
-                out.at[cid, "reason"] = "key account"
-                out.at[cid, "why"] = (f"Key account: {earn}, {rel}, but the better uses of these "
-                                      f"hours do not fit in whole accounts; {led}")
+                out.at[cid, "reason"] = N_("key account")
+                out.at[cid, "why"] = tr("Key account: {earn}, {rel}, but the better uses of these "
+                                        "hours do not fit in whole accounts; {led}",
+                                        earn=earn, rel=rel, led=led)
             else:
-                out.at[cid, "reason"] = "key account"
-                out.at[cid, "why"] = f"Key account: {earn}, {rel}; {led}"
+                out.at[cid, "reason"] = N_("key account")
+                out.at[cid, "why"] = tr("Key account: {earn}, {rel}; {led}", earn=earn, rel=rel,
+                                        led=led)
             continue
         if status == "exclude":
-            out.at[cid, "reason"] = "excluded"
-            out.at[cid, "why"] = "Not a key account: excluded by the user"
+            out.at[cid, "reason"] = N_("excluded")
+            out.at[cid, "why"] = tr("Not a key account: excluded by the user")
             continue
         if cid not in best.index or out_reason.get(cid) == "no eligible manager":
-            out.at[cid, "reason"] = "no eligible manager"
-            out.at[cid, "why"] = (f"Not a key account: no available manager has the seniority "
-                                  f"{int(c.at[cid, 'tier'])} its tier needs")
-            if cid in ruled:
-                out.at[cid, "why"] += (f" and is not ruled out by the scenario "
-                                       f"(excluded_leads: {', '.join(ruled[cid])})")
+            out.at[cid, "reason"] = N_("no eligible manager")
+            seniority = int(c.at[cid, "tier"])
+            out.at[cid, "why"] = (
+                tr("Not a key account: no available manager has the seniority {seniority} its "
+                   "tier needs and is not ruled out by the scenario (excluded_leads: {managers})",
+                   seniority=seniority, managers=", ".join(ruled[cid])) if cid in ruled else
+                tr("Not a key account: no available manager has the seniority {seniority} its "
+                   "tier needs", seniority=seniority))
             continue
         change = out.at[cid, "potential_change"]
-        more = (f"would need {_eur(change)} more potential" if np.isfinite(change)
-                else "more potential would not help")
+        more = (tr("would need {amount} more potential", amount=_eur(change))
+                if np.isfinite(change) else tr("more potential would not help"))
         if r["net"] <= 1e-9:
-            out.at[cid, "reason"] = "cannot pay"
-            need = (f"would need {_eur(change)} more potential to pay for its KAM hours at the margin"
-                    if np.isfinite(change) else "more potential would not help")
-            out.at[cid, "why"] = (f"Not a key account: cannot pay for its KAM hours (its best "
-                                  f"option loses {_eur(-r['net'])} a year); {need}")
+            out.at[cid, "reason"] = N_("cannot pay")
+            need = (tr("would need {amount} more potential to pay for its KAM hours at the margin",
+                       amount=_eur(change))
+                    if np.isfinite(change) else tr("more potential would not help"))
+            out.at[cid, "why"] = tr("Not a key account: cannot pay for its KAM hours (its best "
+                                    "option loses {loss} a year); {need}",
+                                    loss=_eur(-r["net"]), need=need)
         elif nph < (mph if np.isfinite(mph) else 0.0) - 1e-6:
-            out.at[cid, "reason"] = "below the margin"
-            out.at[cid, "why"] = (f"Not a key account: earns {_eur(nph)} {per}, below the "
-                                  f"{_eur(mph)} an hour earns at the margin; {more}")
+            out.at[cid, "reason"] = N_("below the margin")
+            out.at[cid, "why"] = tr("Not a key account: earns {amount} {per}, below the {margin} "
+                                    "an hour earns at the margin; {more}",
+                                    amount=_eur(nph), per=per, margin=_eur(mph), more=more)
         else:
-            out.at[cid, "reason"] = "at the margin"
-            out.at[cid, "why"] = (f"Not a key account, at the margin: earns {_eur(nph)} {per}, "
-                                  f"about the {_eur(mph)} an hour earns at the margin, but its "
-                                  f"{hours_text(r['hours'])} h do not fit whole into {left}")
+            out.at[cid, "reason"] = N_("at the margin")
+            out.at[cid, "why"] = tr("Not a key account, at the margin: earns {amount} {per}, "
+                                    "about the {margin} an hour earns at the margin, but its "
+                                    "{hours} h do not fit whole into {left}",
+                                    amount=_eur(nph), per=per, margin=_eur(mph),
+                                    hours=hours_text(r["hours"]), left=left)
     return out
 
 
@@ -570,16 +597,17 @@ def _manager_reasons(p: Plan, cid: str, j: str) -> str:
     parts = []
     ind = str(c["industry"])
     if ind and ind in mg.at[j, "industries"]:
-        parts.append(f"industry fit {ind}")
+        parts.append(tr("industry fit {industry}", industry=ind))
     if str(c["current_manager"]) == j:
-        parts.append("current manager")
+        parts.append(tr("current manager"))
     tier = int(c["tier"])
     if tier > 1:
-        parts.append(f"tier {tier} needs seniority {tier}")
+        parts.append(tr("tier {tier} needs seniority {seniority}", tier=tier, seniority=tier))
     if mg.at[j, "role"] == "executive":
-        parts.append("executive")
+        parts.append(tr("executive"))
     eligible = mg[mg["seniority"] >= tier]
     rate = float(mg.at[j, "hourly_cost"])
     cheapest = rate <= float(eligible["hourly_cost"].min()) + 1e-9
-    parts.append(f"{rate:,.0f} EUR/h" + (", the cheapest eligible" if cheapest else ""))
+    parts.append(tr("{rate} EUR/h, the cheapest eligible", rate=number(rate)) if cheapest
+                 else tr("{rate} EUR/h", rate=number(rate)))
     return ", ".join(parts)

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from kamopt.case.tables import Case
+from kamopt.i18n import N_
 
 __all__ = [
     "DEFAULT_QUANTILE",
@@ -70,10 +71,10 @@ __all__ = [
     "quadrant_summary",
 ]
 
-KEY_ACCOUNT_CANDIDATE = "key-account candidate"
-DEVELOP = "develop"
-MAINTAIN = "maintain"
-STANDARD = "standard"
+KEY_ACCOUNT_CANDIDATE = N_("key-account candidate")
+DEVELOP = N_("develop")
+MAINTAIN = N_("maintain")
+STANDARD = N_("standard")
 
 #: The quadrants in display order (also the order of the categorical column).
 QUADRANTS: tuple[str, ...] = (KEY_ACCOUNT_CANDIDATE, DEVELOP, MAINTAIN, STANDARD)

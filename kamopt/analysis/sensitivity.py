@@ -46,6 +46,7 @@ import pandas as pd
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
 from kamopt.errors import InfeasibleError, Problem, ScenarioError
+from kamopt.i18n import tr
 from kamopt.model.prepare import decisions_text
 from kamopt.planning.batch import Runner
 from kamopt.units import amount
@@ -175,15 +176,102 @@ class Sweep:
         return "\n".join(lines)
 
     def to_excel(self, path) -> None:
-        """A workbook: Plans (the table), Selection (level per customer and value), Swing."""
-        from kamopt.planning.outputs import write_workbook
+        """A workbook in the current language: Plans (the table, with a chart of the net
+        contribution), Selection (level per customer and value), Swing."""
+        from kamopt.planning.workbook import write_sheets
 
+        p = self.parameter
         sel = self.selection.copy()
-        sel.columns = [value_text(self.parameter, v) for v in sel.columns]
-        write_workbook({"Plans": self.table, "Selection": sel.reset_index(),
-                        "Swing": self.swing.reset_index()}, path,
-                       percent={"Plans": ["value"]} if PARAMETERS[self.parameter][1] == "share"
-                       else None)
+        sel.columns = [tr("Coverage level at {value}", value=_value_label(p, v))
+                       for v in sel.columns]
+        write_sheets([_plans_sheet(self.table, (p,), _param_header(p)),
+                      _selection_sheet(sel, self.plans),
+                      _swing_sheet(self.swing, self.plans)], path)
+
+
+def _param_header(parameter: str) -> str:
+    """A parameter as a column's header, with its unit."""
+    return {"realization": tr("Share of potential realised (%)"),
+            "retention": tr("Share of revenue protected (%)"),
+            "industry_fit": tr("Extra realisation for industry knowledge (%)"),
+            "capacity_scale": tr("Share of the managers' hours available (%)"),
+            "continuity_bonus": tr("Continuity bonus (EUR a year)"),
+            "budget": tr("Budget (EUR a year)"),
+            "max_key_accounts": tr("Most key accounts"),
+            "min_key_accounts": tr("Fewest key accounts")}.get(parameter, parameter)
+
+
+def _value_label(parameter: str, v: float) -> str:
+    """A parameter's value in words of the current language (``30%`` / ``30 %``)."""
+    from kamopt.planning.workbook import shares_text
+
+    kind = PARAMETERS.get(parameter, ("", "number"))[1]
+    return shares_text(v) if kind == "share" else value_text(parameter, v)
+
+
+def _kind(parameter: str) -> str:
+    return {"share": "share", "eur": "money", "count": "count"}.get(
+        PARAMETERS.get(parameter, ("", "number"))[1], "number")
+
+
+def _plans_sheet(table: pd.DataFrame, params: tuple, *headers: str):
+    """The sweep's or grid's table as a sheet, with a chart of the net contribution."""
+    from kamopt.planning.workbook import Chart, frame_sheet, status_text
+
+    t = table.copy()
+    t["status"] = t["status"].map(status_text)
+    t["label"] = [" / ".join(_value_label(p, r[p] if p in t else r["value"]) for p in params)
+                  for _, r in t.iterrows()]
+    net = tr("Net contribution (EUR a year)")
+    keys = ["value"] if len(params) == 1 else list(params)
+    return frame_sheet("Plans", tr("Plans"), t, [
+        *[(k, h, _kind(p)) for k, h, p in zip(keys, headers, params, strict=True)],
+        ("label", tr("Plan"), "text"),
+        ("status", tr("Status"), "text"),
+        ("objective", net, "money"),
+        ("key_accounts", tr("Key accounts"), "count"),
+        ("hours_used", tr("KAM hours used a year"), "hours"),
+        ("hours_available", tr("KAM hours available a year"), "hours"),
+        ("cost", tr("Cost (EUR a year)"), "money"),
+        ("value_from_potential", tr("Value from cross-selling potential (EUR a year)"), "money"),
+        ("value_from_retention", tr("Value from retained revenue (EUR a year)"), "money"),
+        ("mip_gap", tr("Proven MIP gap (%)"), "gap"),
+        ("bound", tr("Proven bound on the best plan (EUR a year)"), "money"),
+        ("reason", tr("Why there is no plan"), "text"),
+    ], charts=[Chart(tr("Net contribution by plan"), tr("Plan"), [net], net)],
+        keep_empty=(*keys, "label", "status", "objective", "key_accounts"))
+
+
+def _names(plans) -> pd.Series:
+    for p in plans:
+        acc = getattr(p, "accounts", None)
+        if acc is not None and "name" in acc:
+            return acc["name"].astype(str)
+    return pd.Series(dtype=object)
+
+
+def _selection_sheet(sel: pd.DataFrame, plans):
+    from kamopt.planning.workbook import Sheet
+
+    out = sel.reset_index()
+    out.insert(1, "name", out["customer_id"].map(lambda c: _names(plans).get(c, "")))
+    out.columns = [tr("Customer ID"), tr("Customer name"), *map(str, sel.columns)]
+    return Sheet("Selection", tr("Selection"), out)
+
+
+def _swing_sheet(swing: pd.DataFrame, plans):
+    from kamopt.planning.workbook import frame_sheet
+
+    sw = swing.reset_index()
+    sw.insert(1, "name", sw["customer_id"].map(lambda c: _names(plans).get(c, "")))
+    return frame_sheet("Swing", tr("Swing"), sw, [
+        ("customer_id", tr("Customer ID"), "text"),
+        ("name", tr("Customer name"), "text"),
+        ("in_plans", tr("Key account in (plans)"), "count"),
+        ("of", tr("Plans"), "count"),
+        ("in_at", tr("Key account at"), "text"),
+        ("flicker", tr("In, out and in again"), "yesno"),
+    ], keep_empty=("customer_id", "name", "in_plans", "of"))
 
 
 def _name(plans, cid: str) -> str:
@@ -456,24 +544,29 @@ class Grid:
         return "\n".join(lines)
 
     def to_excel(self, path) -> None:
-        """A workbook: Plans (the table), Net contribution and Key accounts (the pivots),
-        Selection (level per customer and combination), Swing."""
-        from kamopt.planning.outputs import write_workbook
+        """A workbook in the current language: Plans (the table, with a chart), Net
+        contribution and Key accounts (the pivots), Selection (level per customer and
+        combination), Swing."""
+        from kamopt.planning.workbook import Chart, Sheet, write_sheets
 
         a, b = self.parameters
 
-        def sheet(column: str) -> pd.DataFrame:
+        def sheet(key: str, title: str, column: str, kind: str) -> Sheet:
             piv = self.pivot(column)
-            piv.columns = [f"{b} {value_text(b, v)}" for v in piv.columns]
-            return piv.reset_index().assign(**{a: [value_text(a, v) for v in piv.index]})
+            heads = [f"{_param_header(b)}: {_value_label(b, v)}" for v in piv.columns]
+            frame = pd.DataFrame(piv.to_numpy(), columns=heads)
+            frame.insert(0, _param_header(a), [_value_label(a, v) for v in piv.index])
+            return Sheet(key, title, frame, dict.fromkeys(heads, kind),
+                         charts=[Chart(title, _param_header(a), heads, title)])
 
         sel = self.selection.copy()
-        sel.columns = [f"{value_text(a, va)} / {value_text(b, vb)}" for va, vb in sel.columns]
-        share = [p for p in (a, b) if PARAMETERS[p][1] == "share"]
-        write_workbook({"Plans": self.table, "Net contribution": sheet("objective"),
-                        "Key accounts": sheet("key_accounts"), "Selection": sel.reset_index(),
-                        "Swing": self.swing.reset_index()}, path,
-                       percent={"Plans": share} if share else None)
+        cells = [" / ".join((_value_label(a, va), _value_label(b, vb))) for va, vb in sel.columns]
+        sel.columns = [tr("Coverage level at {value}", value=c) for c in cells]
+        plans = list(self.plans.values())
+        write_sheets([_plans_sheet(self.table, (a, b), _param_header(a), _param_header(b)),
+                      sheet("NetContribution", tr("Net contribution"), "objective", "money"),
+                      sheet("KeyAccounts", tr("Key accounts"), "key_accounts", "count"),
+                      _selection_sheet(sel, plans), _swing_sheet(self.swing, plans)], path)
 
 
 def grid(case: Case, scenario: Scenario | None, parameter: str, values, parameter2: str,

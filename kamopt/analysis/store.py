@@ -312,15 +312,12 @@ class Comparison:
                 "manager_changes": self.manager_changes, "utilisation": self.utilisation}
 
     def to_excel(self, path) -> None:
-        """A workbook of the comparison: KPIs (a row per scenario), Key accounts (entering
-        and leaving), Manager changes, Utilisation; written completely or not at all."""
-        from kamopt.planning.outputs import write_workbook
+        """A workbook of the comparison in the current language: KPIs (a row per scenario,
+        a chart), Key accounts (entering and leaving), Manager changes, Utilisation,
+        Technical; written completely or not at all."""
+        from kamopt.analysis.compare_workbook import comparison_workbook
 
-        write_workbook({"KPIs": _kpi_rows(self.kpis),
-                        "Key accounts": self.key_account_changes,
-                        "Manager changes": self.manager_changes,
-                        "Utilisation": self.utilisation.reset_index()}, path,
-                       percent={"Utilisation": list(self.utilisation.columns)})
+        comparison_workbook(self, path)
 
     def summary_text(self) -> str:
         """The comparison as text, as ``kamopt compare`` prints it."""
@@ -353,18 +350,6 @@ class Comparison:
         if caveats:
             out += [*caveats, ""]
         return "\n".join(out)
-
-
-def _kpi_rows(k: pd.DataFrame) -> pd.DataFrame:
-    """The KPI table with a row per scenario, each figure's column numeric where it can be."""
-    t = k.T
-    t.index.name = "scenario"
-    t = t.reset_index()
-    for col in t.columns[1:]:
-        num = pd.to_numeric(t[col], errors="coerce")
-        if num.notna().sum() == t[col].notna().sum():
-            t[col] = num.astype(float)
-    return t
 
 
 def _format_kpis(k: pd.DataFrame) -> str:
@@ -616,13 +601,12 @@ class MidtermComparison:
                 "hires": self.hires}
 
     def to_excel(self, path) -> None:
-        """A workbook of the comparison: KPIs (a row per plan, a column per figure and
-        year), Key accounts (entering and leaving by year), Hires."""
-        from kamopt.planning.outputs import write_workbook
+        """A workbook of the comparison in the current language: KPIs (a row per plan, a
+        column per figure and year), Key accounts (entering and leaving by year), Hires,
+        Technical."""
+        from kamopt.analysis.compare_workbook import midterm_comparison_workbook
 
-        write_workbook({"KPIs": _kpi_rows(self.kpis),
-                        "Key accounts": self.key_account_changes,
-                        "Hires": self.hires}, path)
+        midterm_comparison_workbook(self, path)
 
     def summary_text(self) -> str:
         """The comparison as text, as ``kamopt compare`` prints it for mid-term plans."""

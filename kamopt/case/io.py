@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kamopt.case.columns import ColumnMap, mapped_problems, read_column_map
 from kamopt.case.limits import (
     LIMITS_DOC,
     MAX_CSV_BYTES,
@@ -30,10 +31,11 @@ from kamopt.case.limits import (
     size_text,
 )
 from kamopt.case.numbers import format_number_de
-from kamopt.case.raw import ProblemLog, RawTable, closest, raw_from_grid, text_array
+from kamopt.case.raw import ProblemLog, RawTable, raw_from_grid, text_array
+from kamopt.case.raw import name_misspelt_tables as _name_misspelt_tables
 from kamopt.case.schema import OTHER_TABLES, TABLES, TABLES_BY_NAME
 from kamopt.case.staging import staged_file, staging_dir, text_not_formulas
-from kamopt.case.tables import Case
+from kamopt.case.tables import Case, flat_table
 from kamopt.case.validate import build_case
 from kamopt.case.workbook import WORKBOOK_SUFFIXES, open_workbook, records_table, sheet_records
 from kamopt.errors import CaseError, Problem
@@ -48,23 +50,16 @@ OPTIONAL_TABLES = tuple([t.name for t in TABLES if not t.required] + list(OTHER_
 
 
 # ------------------------------------------------------------------- writing
+def is_database_url(value: object) -> bool:
+    """Whether a case is a database URL (:mod:`kamopt.case.sql`, imported when one is used)."""
+    from kamopt.case.sql import is_database_url as is_url
+
+    return is_url(value)
+
+
 def _to_frame(case: Case, name: str) -> pd.DataFrame:
-    """A case table as a flat frame with the id as first column."""
-    df = case.tables[name]
-    table = TABLES_BY_NAME[name]
-    out = df.reset_index() if table.id else df.copy()
-    if "industries" in out.columns:
-        out["industries"] = out["industries"].map(lambda v: ";".join(v))
-    # optional number columns whose default is "not given" (NaN) are written only when a
-    # row gives them, and empty where a row does not
-    unset = [c.name for c in table.columns if c.kind == "number" and c.default is not None
-             and c.name in out and np.isnan(c.default)]
-    for col in unset:
-        if out[col].isna().all():
-            out = out.drop(columns=col)
-        else:
-            out[col] = out[col].astype(object).where(out[col].notna(), "")
-    return out
+    """A case table as a flat frame with the id as first column (:func:`flat_table`)."""
+    return flat_table(case, name)
 
 
 def _csv_text_de(name: str, df: pd.DataFrame) -> str:
@@ -105,8 +100,9 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
     case
         The case to write.
     path
-        The folder to write (replaced as a whole), or an ``.xlsx`` file with
-        one sheet per table.
+        The folder to write (replaced as a whole), an ``.xlsx`` file with
+        one sheet per table, or a database URL (``sqlite:///case.db``;
+        :func:`kamopt.case.sql.save_sql_case`; returned as given).
     dialect
         For a folder: ``"plain"`` (UTF-8, ``,``, decimal point) or
         ``"excel-de"`` (what German Excel writes: cp1252, ``;``, decimal comma,
@@ -129,6 +125,11 @@ def save_case(case: Case, path: str | os.PathLike, dialect: str = "plain") -> Pa
             "The 'dialect' parameter of save_case must be 'plain' or 'excel-de'. "
             f"Got {dialect!r} instead."
         )
+    if is_database_url(path):  # into a database: kamopt.case.sql
+        from kamopt.case.sql import save_sql_case
+
+        save_sql_case(case, path)
+        return path
     path = Path(path)
     frames = {
         name: _to_frame(case, name)
@@ -184,6 +185,9 @@ def load_case(path: str | os.PathLike) -> Case:
         ``activities.csv``, ``departments.csv``, ``responses.csv``), or a
         workbook with one sheet per table, named like the files without
         ``.csv``. File and sheet names are matched without regard to case.
+        A database URL (``sqlite:///case.db``, ``postgresql://user@host/db``,
+        ``?schema=NAME`` for a schema) reads the tables of those names
+        (:mod:`kamopt.case.sql`).
 
     Returns
     -------
@@ -211,6 +215,10 @@ def load_case(path: str | os.PathLike) -> Case:
     changed.
     """
     source = os.fspath(path)
+    if is_database_url(source):  # sqlite:///case.db, postgresql://user@host/db
+        from kamopt.case.sql import load_sql_case
+
+        return load_sql_case(source)
     title = f"The case {source or repr(source)} has problems"
     p = Path(source)
     if not source.strip() or not p.exists():
@@ -222,13 +230,16 @@ def load_case(path: str | os.PathLike) -> Case:
             title=title,
         )
     log = ProblemLog()
+    colmap = None
     if p.is_dir():
-        raws, labels = _read_folder(p, log)
+        colmap = read_column_map(p)  # columns.yml: an export's files and headers as kamopt's
+        raws, labels = _read_folder(p, log, colmap)
     elif p.suffix.lower() in WORKBOOK_SUFFIXES:
         raws, labels = _read_workbook(p, log)
     else:
         raise CaseError(Problem(p.name, _not_a_case(p)), title=title)
-    return build_case(raws, source, labels, log)
+    with mapped_problems(colmap):
+        return build_case(raws, source, labels, log)
 
 
 def _not_a_case(p: Path) -> str:
@@ -244,7 +255,8 @@ def _not_a_case(p: Path) -> str:
 
 
 # ------------------------------------------------------------------ a folder
-def _read_folder(folder: Path, log: ProblemLog) -> tuple[dict[str, RawTable], dict[str, str]]:
+def _read_folder(folder: Path, log: ProblemLog,
+                 colmap: ColumnMap | None = None) -> tuple[dict[str, RawTable], dict[str, str]]:
     try:
         files = sorted(f for f in folder.iterdir() if f.is_file())
     except OSError as exc:
@@ -252,11 +264,14 @@ def _read_folder(folder: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
         return {}, {}
     raws: dict[str, RawTable] = {}
     labels: dict[str, str] = {}
+    if colmap is not None:
+        colmap.check_folder([f.name for f in files], log)
     for table in TABLES:
-        matches = [f for f in files if f.name.lower() == table.file]
-        exact = [f for f in matches if f.name == table.file]
+        wanted = (colmap and colmap.file_for(table.name)) or table.file
+        matches = [f for f in files if f.name.lower() == wanted.lower()]
+        exact = [f for f in matches if f.name == wanted]
         chosen = exact[0] if exact else (matches[0] if len(matches) == 1 else None)
-        labels[table.name] = chosen.name if chosen else table.file
+        labels[table.name] = chosen.name if chosen else wanted
         if chosen is None and len(matches) > 1:
             log.add(
                 Problem(
@@ -267,10 +282,12 @@ def _read_folder(folder: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
             continue
         if chosen is None:
             if table.required:
+                named = (f" ({colmap.label} reads table {table.name} from it)"
+                         if wanted != table.file else "")
                 log.add(
                     Problem(
-                        table.file,
-                        "file is missing; it is required" + _folder_hint(table.file, files),
+                        wanted,
+                        "file is missing; it is required" + named + _folder_hint(wanted, files),
                     )
                 )
             continue
@@ -289,29 +306,12 @@ def _read_folder(folder: Path, log: ProblemLog) -> tuple[dict[str, RawTable], di
                 )
             continue
         if raw is not None:
-            raws[table.name] = raw
-    csvs = {f.stem.strip().lower(): f.name for f in files if f.suffix.lower() == ".csv"}
+            raws[table.name] = colmap.apply(table.name, raw, log) if colmap else raw
+    mapped = colmap.files() if colmap else set()
+    csvs = {f.stem.strip().lower(): f.name for f in files
+            if f.suffix.lower() == ".csv" and f.name.lower() not in mapped}
     _name_misspelt_tables(csvs, log, "file", lambda t: f"{t}.csv")
     return raws, labels
-
-
-def _name_misspelt_tables(found: dict[str, str], log: ProblemLog, kind: str, spelt) -> None:
-    """A file or sheet named close to an optional table the case lacks (``activites.csv``)
-    is most likely that table misspelt: without a word, the case would be read without it.
-
-    ``found`` maps each file's stem or sheet's title (lower case) to its label.
-    """
-    absent = [t for t in OPTIONAL_TABLES if t not in found]
-    for name, label in found.items():
-        if name in ALL_TABLES:
-            continue
-        meant = closest(name, absent)
-        if meant:
-            log.add(Problem(
-                label,
-                f"is not a {kind} kamopt reads; did you mean {kind} '{spelt(meant)}'? Without "
-                f"it the case has no {meant.replace('_', ' ')}. Rename the {kind} (a {kind} "
-                f"for kamopt to ignore needs a name less close to one it reads)"))
 
 
 def _folder_hint(wanted: str, files: list[Path]) -> str:

@@ -255,3 +255,26 @@ def _listing(names: Sequence[str], limit: int = 12) -> str:
 
 def _noun(table_name: str) -> str:
     return table_name[:-1] if table_name.endswith("s") else table_name
+
+
+def name_misspelt_tables(found: dict[str, str], log: ProblemLog, kind: str, spelt) -> None:
+    """A file or sheet named close to an optional table the case lacks (``activites.csv``)
+    is most likely that table misspelt: without a word, the case would be read without it.
+
+    ``found`` maps each file's stem or sheet's title (lower case) to its label.
+    """
+    from kamopt.case.schema import OTHER_TABLES, TABLES
+
+    every = {t.name for t in TABLES} | set(OTHER_TABLES)
+    optional = [t.name for t in TABLES if not t.required] + list(OTHER_TABLES)
+    absent = [t for t in optional if t not in found]
+    for name, label in found.items():
+        if name in every:
+            continue
+        meant = closest(name, absent)
+        if meant:
+            log.add(Problem(
+                label,
+                f"is not a {kind} kamopt reads; did you mean {kind} '{spelt(meant)}'? Without "
+                f"it the case has no {meant.replace('_', ' ')}. Rename the {kind} (a {kind} "
+                f"for kamopt to ignore needs a name less close to one it reads)"))

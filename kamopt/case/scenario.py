@@ -32,7 +32,6 @@ from kamopt.case.limits import (
     size_text,
 )
 from kamopt.case.numbers import yaml_number
-from kamopt.i18n import LANGS
 from kamopt.case.uncertainty import (
     Risk,
     Uncertainty,
@@ -41,6 +40,7 @@ from kamopt.case.uncertainty import (
     uncertainty_problems,
 )
 from kamopt.errors import Problem, ScenarioError
+from kamopt.i18n import LANGS
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ Columns not in the format are kept, after the known ones.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -127,3 +128,24 @@ class Case:
             lines.append(f"  pair costs       {s['pair_costs']:>10,}   (customer, manager) pairs "
                          "with a cost (pair_costs.csv)")
         return "\n".join(lines)
+
+
+def flat_table(case: Case, name: str) -> pd.DataFrame:
+    """A case table as a flat frame with the id as first column."""
+    df = case.tables[name]
+    from kamopt.case.schema import TABLES_BY_NAME
+
+    table = TABLES_BY_NAME[name]
+    out = df.reset_index() if table.id else df.copy()
+    if "industries" in out.columns:
+        out["industries"] = out["industries"].map(lambda v: ";".join(v))
+    # optional number columns whose default is "not given" (NaN) are written only when a
+    # row gives them, and empty where a row does not
+    unset = [c.name for c in table.columns if c.kind == "number" and c.default is not None
+             and c.name in out and math.isnan(c.default)]
+    for col in unset:
+        if out[col].isna().all():
+            out = out.drop(columns=col)
+        else:
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+    return out

@@ -23,12 +23,15 @@ from contextlib import contextmanager
 
 # the argparse types are kamopt.cli.args' (the subcommands' modules take them from there)
 from kamopt.case.staging import signal_handlers
-from kamopt.cli.args import gap, number_in, path_text, seconds
+from kamopt.cli.args import add_lang_argument, gap, number_in, path_text, seconds
 from kamopt.errors import KamoptError, Problem
 
 #: the largest sample company ``kamopt sample`` generates (the largest benchmark is 20,000 x 400)
 MAX_SAMPLE_CUSTOMERS = 100_000
 MAX_SAMPLE_MANAGERS = 5_000
+#: what a case argument may be (kamopt.case.io.load_case; docs/data-sources.md)
+CASE_HELP = ("case folder of CSVs (with a columns.yml: a CRM export), .xlsx workbook, or "
+             "database URL: sqlite:///case.db, postgresql://user@host:5432/db[?schema=NAME]")
 
 
 def _load(args) -> tuple:
@@ -115,7 +118,11 @@ def cmd_plan(args) -> int:
         scenario = scenario.replace(solver=args.solver)
     with working("planning"):
         result = plan(case, scenario)
-    write_plan_outputs(result, args.out, excel=args.excel)
+    from kamopt.cli.args import lang_of
+    from kamopt.i18n import language
+
+    with language(lang_of(args, scenario)):  # the workbook's language
+        write_plan_outputs(result, args.out, excel=args.excel)
     print_headline(result, args.out)
     return 0
 
@@ -133,11 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     sp = add("check", cmd_check, "Validate a case and summarise it.")
-    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("case", help=CASE_HELP)
     sp.add_argument("--scenario", help="also check the case against this scenario (YAML)")
 
     sp = add("plan", cmd_plan, "Plan the key accounts of a case and write plan.csv and summary.json.")
-    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("case", help=CASE_HELP)
     sp.add_argument("--out", required=True, type=path_text,
                     help="output folder (created if missing; an earlier run's outputs there are "
                          "replaced as a set, other files stay; a case folder is refused)")
@@ -147,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mip-gap", type=gap, help="relative gap at which to stop (overrides the scenario)")
     sp.add_argument("--solver", choices=("highs", "cbc"), help="solver (default: HiGHS)")
     sp.add_argument("--excel", action="store_true", help="also write plan.xlsx")
+    add_lang_argument(sp)
     sp.add_argument("--years", type=number_in(1, 10, whole=True),
                     help="plan over several years (kamopt.planning.midterm), 1 to 10; default 1")
     sp.add_argument("--assumptions", help="mid-term assumptions (YAML): plan over their `years` "
@@ -161,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=number_in(0, whole=True), default=7)
 
     from kamopt.cli.compare import add_compare_command
+    from kamopt.cli.deck import add_deck_command
     from kamopt.cli.frontier import add_frontier_command
     from kamopt.cli.midterm import add_midterm_command
     from kamopt.cli.report import add_report_command
@@ -172,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sensitivity_command(sub)
     add_lead_costs_command(sub)
     add_report_command(sub)
+    add_deck_command(sub)
     add_midterm_command(sub)
     add_uncertainty_command(sub)
     return p

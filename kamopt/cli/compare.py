@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 
 from kamopt.analysis.store import compare
+from kamopt.cli.args import add_lang_argument
+from kamopt.i18n import language
 
 
 def add_compare_command(subparsers) -> None:
@@ -23,6 +25,7 @@ def add_compare_command(subparsers) -> None:
                     help="also write the comparison as a workbook (.xlsx), a sheet per table")
     sp.add_argument("--case", metavar="CASE",
                     help="the plans' case (folder or .xlsx): the changes name the customers")
+    add_lang_argument(sp)
     sp.set_defaults(func=_cmd_compare)
 
 
@@ -40,6 +43,7 @@ def _cmd_compare(args) -> int:
     cmp = compare(args.dirs, case=case)
     print(cmp.summary_text(), file=sys.stdout)
     if args.excel:
-        cmp.to_excel(args.excel)
+        with language(args.lang or "en"):
+            cmp.to_excel(args.excel)
         print(f"written to {args.excel}", file=sys.stdout)
     return 0

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
+from kamopt.case.staging import check_output_file
 from kamopt.cli.args import (
     add_batch_arguments,
+    add_lang_argument,
     gap,
     number_in,
     path_text,
@@ -24,6 +27,9 @@ def cmd_report(args) -> int:
     # the notebook's sweep runs in the kernel, which takes --scheduler / --workers from the
     # environment (KAMOPT_SCHEDULER, KAMOPT_WORKERS); a scheduler is reached here first, so
     # that one that does not answer is exit status 2 before the plan, not after it
+    if args.pdf:  # before the notebook runs: never over an input file
+        check_output_file(str(Path(args.out).with_suffix(".pdf")), "--pdf", (".pdf",),
+                          title="The PDF cannot be written there")
     runner = runner_from_args(args)
     if runner.scheduler is not None:
         runner.start().close()
@@ -33,8 +39,14 @@ def cmd_report(args) -> int:
                             hire=not args.no_hire, assumptions_path=args.assumptions,
                             years=args.years, time_limit=args.time_limit,
                             title=args.title, client=args.client, author=args.author,
-                            date=args.date)
+                            date=args.date, lang=args.lang)
     print(f"Wrote the report to {out}")
+    if args.pdf:
+        from kamopt.present.pdf import print_pdf
+
+        with working("printing the PDF"):
+            pdf = print_pdf(out, out.with_suffix(".pdf"))
+        print(f"Wrote the PDF to {pdf}")
     return 0
 
 
@@ -51,7 +63,10 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
                     "(overrides the scenario; 0.01 makes the sample ~6x faster)")
     sp.add_argument("--no-hire", action="store_true",
                     help="skip valuing one more KAM (saves one solve)")
-    tb = sp.add_argument_group("the title block")
+    add_lang_argument(sp)
+    sp.add_argument("--pdf", action="store_true", help="also print the report to a PDF beside "
+                    "it (A4, same name with .pdf; needs Chromium)")
+    tb = sp.add_argument_group("the title block (default: the scenario's report: block)")
     tb.add_argument("--title", help='the report\'s title (default "Key-account plan")')
     tb.add_argument("--client", help="the client (default the case's folder or workbook name)")
     tb.add_argument("--author", help='author and firm, e.g. "A. Consultant, Firm GmbH"')

@@ -10,8 +10,16 @@ import pandas as pd
 
 from kamopt.analysis.sensitivity import PARAMETERS, _varied, grid, lead_costs, sweep
 from kamopt.case.scenario import Scenario
-from kamopt.cli.args import add_batch_arguments, gap, runner_from_args, seconds
+from kamopt.cli.args import (
+    add_batch_arguments,
+    add_lang_argument,
+    gap,
+    lang_of,
+    runner_from_args,
+    seconds,
+)
 from kamopt.errors import InfeasibleError, Problem, ScenarioError, one_line
+from kamopt.i18n import language
 from kamopt.present.sweep_charts import grid_chart, sweep_chart
 
 
@@ -35,6 +43,7 @@ def add_sensitivity_command(subparsers) -> None:
     _add_solver_arguments(sp)
     sp.add_argument("--chart", metavar="PNG", help="also draw the sweep to this PNG file")
     sp.add_argument("--excel", metavar="XLSX", help="also write the sweep as a workbook")
+    add_lang_argument(sp)
     add_batch_arguments(sp)
     sp.set_defaults(func=_cmd_sensitivity)
 
@@ -74,7 +83,7 @@ def _cmd_sensitivity(args) -> int:
         raise InfeasibleError(reasons=[f"at {_point_text(r, params)}: {_reason(r['reason'])}"
                                        for _, r in sw.table.iterrows()])
     print(sw.summary_text(), file=sys.stdout)
-    with ExitStack() as stack:  # both files or neither
+    with language(lang_of(args, scenario)), ExitStack() as stack:  # both files or neither
         if args.chart:
             draw(sw).savefig(stack.enter_context(staged_file(args.chart)), format="png")
         if args.excel:

@@ -28,6 +28,7 @@ from kamopt.case.scenario import Scenario, hire_ids  # hire_ids: also importable
 from kamopt.case.tables import Case
 from kamopt.case.validate import provenance
 from kamopt.errors import Problem, ScenarioError
+from kamopt.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -201,13 +202,19 @@ def override_notes(case: Case, scenario: Scenario, limit: int = 3) -> list[str]:
     file, _ = provenance(case.customers, "customers", case.source or "")
     shown = turned if len(turned) <= limit + 1 else turned.iloc[:limit]  # never "and 1 more"
     fixed = set(scenario.fixed_accounts)
-    lines = [f"Scenario '{scenario.name}' overrides the case: {cid} is '{r.scenario}'"
-             + (f" ({decisions_text(scenario, cid)}, fixed)" if cid in fixed else "")
-             + f" in the scenario, '{r.case}' in {file}" for cid, r in shown.iterrows()]
+    lines = [tr("Scenario '{scenario}' overrides the case: {customer} is '{status}' "
+                "({decisions}, fixed) in the scenario, '{case_status}' in {file}",
+                scenario=scenario.name, customer=cid, status=r.scenario,
+                decisions=decisions_text(scenario, cid), case_status=r.case, file=file)
+             if cid in fixed else
+             tr("Scenario '{scenario}' overrides the case: {customer} is '{status}' in the "
+                "scenario, '{case_status}' in {file}", scenario=scenario.name, customer=cid,
+                status=r.scenario, case_status=r.case, file=file)
+             for cid, r in shown.iterrows()]
     rest = turned.index[len(shown):]
     if len(rest):
         ids = ", ".join(rest[:10]) + (", …" if len(rest) > 10 else "")
-        lines.append(f"and {len(rest)} more: {ids}")
+        lines.append(tr("and {n} more: {ids}", n=len(rest), ids=ids))
     return lines
 
 
@@ -233,15 +240,25 @@ def hire_notes(case: Case, scenario: Scenario) -> list[str]:
     named = {j: list(ids) for j, ids in hires[hires != ""].groupby(hires, sort=False).groups.items()}
     out = []
     if average:
-        who = "Hire" if len(average) == 1 else "Hires"
-        them = "it" if len(average) == 1 else "them"
-        out.append(f"{who} {', '.join(average)}: {file} cannot list {them}, so each account "
-                   f"costs {them} its average over the case's {len(case.managers)} managers "
-                   "(set a hire's 'pair_costs_from' to a manager whose costs it should have)")
+        fields = dict(ids=", ".join(average), file=file, n=len(case.managers))
+        out.append(
+            tr("Hire {ids}: {file} cannot list it, so each account costs it its average over the "
+               "case's {n} managers (set a hire's 'pair_costs_from' to a manager whose costs it "
+               "should have)", **fields) if len(average) == 1 else
+            tr("Hires {ids}: {file} cannot list them, so each account costs them its average over "
+               "the case's {n} managers (set a hire's 'pair_costs_from' to a manager whose costs "
+               "it should have)", **fields))
     for j, ids in named.items():
-        who = "Hire" if len(ids) == 1 else "Hires"
-        out.append(f"{who} {', '.join(ids)} {'has' if len(ids) == 1 else 'have'} the pair costs of {j}")
+        out.append(tr("Hire {ids} has the pair costs of {manager}", ids=", ".join(ids), manager=j)
+                   if len(ids) == 1 else
+                   tr("Hires {ids} have the pair costs of {manager}", ids=", ".join(ids),
+                      manager=j))
     return out
+
+
+def _more(n: int, limit: int) -> str:
+    """`` and 3 more`` after the first ``limit`` of ``n`` items, or nothing."""
+    return tr(" and {n} more", n=n - limit) if n > limit else ""
 
 
 def lead_notes(scenario: Scenario, limit: int = 10) -> list[str]:
@@ -258,17 +275,23 @@ def lead_notes(scenario: Scenario, limit: int = 10) -> list[str]:
     out = []
     if scenario.leads:
         n = len(scenario.leads)
-        pairs = ", ".join(f"{cid} with {j}" for cid, j in scenario.leads[:limit])
-        more = f" and {n - limit} more" if n > limit else ""
-        what = "1 account" if n == 1 else f"{n} accounts"
-        out.append(f"Scenario '{scenario.name}' fixes the lead manager of {what}: {pairs}{more}")
+        pairs = ", ".join(tr("{customer} with {manager}", customer=cid, manager=j)
+                          for cid, j in scenario.leads[:limit])
+        fields = dict(scenario=scenario.name, n=n, pairs=pairs, more=_more(n, limit))
+        out.append(tr("Scenario '{scenario}' fixes the lead manager of 1 account: {pairs}{more}",
+                      **fields) if n == 1 else
+                   tr("Scenario '{scenario}' fixes the lead manager of {n} accounts: "
+                      "{pairs}{more}", **fields))
     if scenario.excluded_leads:
         ruled = list(scenario.excluded_lead_of.items())
         n = len(ruled)
-        pairs = ", ".join(f"{cid} not by {_either(js)}" for cid, js in ruled[:limit])
-        more = f" and {n - limit} more" if n > limit else ""
-        what = "1 account" if n == 1 else f"{n} accounts"
-        out.append(f"Scenario '{scenario.name}' rules out lead managers of {what}: {pairs}{more}")
+        pairs = ", ".join(tr("{customer} not by {managers}", customer=cid, managers=_either(js))
+                          for cid, js in ruled[:limit])
+        fields = dict(scenario=scenario.name, n=n, pairs=pairs, more=_more(n, limit))
+        out.append(tr("Scenario '{scenario}' rules out lead managers of 1 account: {pairs}{more}",
+                      **fields) if n == 1 else
+                   tr("Scenario '{scenario}' rules out lead managers of {n} accounts: "
+                      "{pairs}{more}", **fields))
     return out
 
 
@@ -281,16 +304,24 @@ def coverage_notes(scenario: Scenario, limit: int = 10) -> list[str]:
     ["Scenario 'deal' fixes the coverage of 1 account: K0051 intensive", "Scenario 'deal' commits activities for 2 accounts: K0051 A05, K0002 A01 and A03"]
     """
     out = []
-    for items, verb in ((list(scenario.coverage), "fixes the coverage of"),
-                        (list(scenario.committed_of.items()), "commits activities for")):
+    for items, key in ((list(scenario.coverage), "coverage"),
+                       (list(scenario.committed_of.items()), "activities")):
         if not items:
             continue
         n = len(items)
         text = ", ".join(f"{cid} {v if isinstance(v, str) else and_list(v)}"
                          for cid, v in items[:limit])
-        more = f" and {n - limit} more" if n > limit else ""
-        what = "1 account" if n == 1 else f"{n} accounts"
-        out.append(f"Scenario '{scenario.name}' {verb} {what}: {text}{more}")
+        fields = dict(scenario=scenario.name, n=n, items=text, more=_more(n, limit))
+        if key == "coverage":
+            out.append(tr("Scenario '{scenario}' fixes the coverage of 1 account: {items}{more}",
+                          **fields) if n == 1 else
+                       tr("Scenario '{scenario}' fixes the coverage of {n} accounts: "
+                          "{items}{more}", **fields))
+        else:
+            out.append(tr("Scenario '{scenario}' commits activities for 1 account: {items}{more}",
+                          **fields) if n == 1 else
+                       tr("Scenario '{scenario}' commits activities for {n} accounts: "
+                          "{items}{more}", **fields))
     return out
 
 
@@ -303,22 +334,24 @@ def decisions_text(scenario: Scenario, cid: str) -> str:
     'led by M8, at intensive, running A05 and A02'
     """
     lead, level, acts = scenario.lead_of, scenario.coverage_of, scenario.committed_of
-    parts = ([f"led by {lead[cid]}"] if cid in lead else []) + (
-        [f"at {level[cid]}"] if cid in level else []) + (
-        [f"running {and_list(acts[cid])}"] if cid in acts else [])
+    parts = ([tr("led by {manager}", manager=lead[cid])] if cid in lead else []) + (
+        [tr("at {level}", level=level[cid])] if cid in level else []) + (
+        [tr("running {activities}", activities=and_list(acts[cid]))] if cid in acts else [])
     return ", ".join(parts)
 
 
 def and_list(ids) -> str:
-    """``A01``, ``A01 and A03``, ``A01, A03 and A05``."""
-    ids = list(ids)
-    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+    """``A01``, ``A01 and A03``, ``A01, A03 and A05`` (``und`` in German)."""
+    ids = [str(i) for i in ids]
+    return ids[0] if len(ids) == 1 else tr("{items} and {last}", items=", ".join(ids[:-1]),
+                                           last=ids[-1])
 
 
 def _either(ids) -> str:
-    """``M03``, ``M03 or M04``, ``M03, M04 or M05``."""
-    ids = list(ids)
-    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} or {ids[-1]}"
+    """``M03``, ``M03 or M04``, ``M03, M04 or M05`` (``oder`` in German)."""
+    ids = [str(i) for i in ids]
+    return ids[0] if len(ids) == 1 else tr("{items} or {last}", items=", ".join(ids[:-1]),
+                                           last=ids[-1])
 
 
 def response_notes(case: Case, scenario: Scenario, limit: int = 10) -> list[str]:
@@ -352,11 +385,12 @@ def response_notes(case: Case, scenario: Scenario, limit: int = 10) -> list[str]
     own = resp.groupby("customer_id", sort=False)["level"].agg(list)
     n = len(own)
     shown = ", ".join(f"{cid} ({and_list(levels)})" for cid, levels in own.iloc[:limit].items())
-    more = f" and {n - limit} more" if n > limit else ""
-    what = "1 account is" if n == 1 else f"{n} accounts are"
-    its = "its" if n == 1 else "their"
-    return [f"Scenario '{scenario.name}' has the levels {and_list(scenario.level_names)}; {what} "
-            f"planned at {its} own levels of {file} instead: {shown}{more}"]
+    fields = dict(scenario=scenario.name, levels=and_list(scenario.level_names), n=n, file=file,
+                  shown=shown, more=_more(n, limit))
+    return [tr("Scenario '{scenario}' has the levels {levels}; 1 account is planned at its own "
+               "levels of {file} instead: {shown}{more}", **fields) if n == 1 else
+            tr("Scenario '{scenario}' has the levels {levels}; {n} accounts are planned at their "
+               "own levels of {file} instead: {shown}{more}", **fields)]
 
 
 def scenario_notes(case: Case, scenario: Scenario) -> list[str]:

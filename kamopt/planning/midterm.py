@@ -114,24 +114,11 @@ class MidtermPlan:
             raise VerificationError(violations)
 
     def to_excel(self, path) -> None:
-        """One sheet per table: Summary, Years, Targets, Accounts, Relationships, Changes,
-        Hires, Managers, Assumptions."""
-        from kamopt.planning.outputs import write_workbook
+        """The plan as a workbook in the current language: Summary, Years (a chart), Targets,
+        Accounts, Lead manager by year, Changes, Hires, Managers, Assumptions, Technical."""
+        from kamopt.planning.midterm_workbook import midterm_workbook
 
-        sheets = {
-            "Summary": pd.DataFrame([(k, v) for k, v in self.kpis.items()],
-                                    columns=["figure", "value"]),
-            "Years": self.years.reset_index(),
-            "Targets": self.targets,
-            "Accounts": self.accounts,
-            "Relationships": self.relationships().reset_index(),
-            "Changes": self.changes,
-            "Hires": self.hires,
-            "Managers": self.managers,
-            "Assumptions": pd.DataFrame([(k, str(v)) for k, v in self.assumptions.to_dict().items()],
-                                        columns=["key", "value"]),
-        }
-        write_workbook(sheets, path)
+        midterm_workbook(self, path)
 
     def __repr__(self) -> str:
         k = self.kpis

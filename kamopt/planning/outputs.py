@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kamopt.case.staging import staged_file, staged_folder, text_not_formulas, write_csv
+from kamopt.case.staging import staged_folder, write_csv
+from kamopt.planning.workbook import Sheet, write_sheets
 from kamopt.units import hours as hours_text
 
 if TYPE_CHECKING:  # plan.py imports this module (Plan.to_excel); a Plan is only a type here
@@ -121,66 +122,33 @@ def written_files(out) -> str:
 
 
 def plan_to_excel(plan: Plan, path) -> None:
-    """One sheet per table, with number formats, frozen headers and widths set."""
-    sheets = {
-        "Summary": pd.DataFrame(
-            [(k, "\n".join(v) if k == "notes" else _jsonable(v))
-             for k, v in summary_dict(plan).items() if k != "scenario"],
-            columns=["figure", "value"]),
-        "Accounts": plan.accounts.reset_index(),
-        "Managers": plan.managers.reset_index(),
-        "Departments": plan.departments.reset_index(),
-        "Scenario": pd.DataFrame([(k, _cell(v)) for k, v in plan.scenario.to_dict().items()],
-                                 columns=["key", "value"]),
-    }
-    write_workbook(sheets, path)
+    """The plan as a workbook a consultant can hand on (:mod:`kamopt.planning.workbook`), in
+    the current language: Summary (in business words, with the main assumptions), Accounts,
+    Managers (with a chart of their utilisation), Departments, Scenario (every assumption)
+    and Technical (the solver's figures). No local path: the case by its folder's name."""
+    from kamopt.planning.plan_workbook import plan_sheets
 
-
-def _cell(v):
-    """A scenario value for a workbook cell: numbers stay numbers, nothing is 'none'."""
-    if v is None:
-        return "none"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, (int, float)):
-        return v
-    if isinstance(v, dict):  # leads, coverage: "K0051: M08; K0019: M11"; lists "K1: A05, A02"
-        return "; ".join(f"{k}: {', '.join(map(str, x)) if isinstance(x, list | tuple) else x}"
-                         for k, x in v.items()) if v else "none"
-    if isinstance(v, (list, tuple)):
-        return "; ".join(str(_cell(x)) for x in v) if v else "none"
-    return str(v)
+    write_sheets(plan_sheets(plan), path)
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path,
                    percent: dict[str, list[str]] | None = None) -> None:
-    """A workbook a consultant can hand on: one sheet per frame, frozen header row,
-    column widths set, EUR and hour figures as ``#,##0``, shares as ``0.0%``
-    (``utilisation``, ``share...``, ``mip_gap`` and the columns ``percent`` names
-    per sheet); written beside ``path`` and moved into place when complete."""
+    """Frames as a workbook of tables (:func:`kamopt.planning.workbook.write_sheets`): each
+    frame a sheet named by its key, headers as they are; floats as ``#,##0`` (decimals where
+    all are small), shares as ``0.0%`` (``utilisation``, ``share...``, and the columns
+    ``percent`` names per sheet), ``mip_gap`` as ``0.00%``."""
     percent = percent or {}
-    from openpyxl.utils import get_column_letter
-
-    with staged_file(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        for name, df in sheets.items():
-            df = df.copy()
-            df.columns = [str(c) for c in df.columns]
-            df.to_excel(xw, sheet_name=name, index=False)
-            ws = xw.sheets[name]
-            text_not_formulas(ws)
-            ws.freeze_panes = "A2"
-            for j, col in enumerate(df.columns, start=1):
-                letter = get_column_letter(j)
-                width = max([len(col)] + [len(str(v)) for v in df[col].head(200)])
-                ws.column_dimensions[letter].width = min(max(width + 2, 8), 50)
-                if (col in ("utilisation", "mip_gap") or col.startswith("share")
-                        or col in percent.get(name, ())):
-                    fmt = "0.0%" if col != "mip_gap" else "0.00%"
-                elif pd.api.types.is_float_dtype(df[col]):
-                    # whole units for hours and EUR; decimals where all values are small
-                    # (a workload index, say: 0.8 h must not read 1)
-                    fmt = "#,##0" if not (df[col].abs() < 100).all() else "#,##0.0###"
-                else:
-                    continue
-                for cell in ws[letter][1:]:
-                    cell.number_format = fmt
+    out = []
+    for name, df in sheets.items():
+        kinds = {}
+        for col in map(str, df.columns):
+            if col == "mip_gap":
+                kinds[col] = "gap"
+            elif col == "utilisation" or col.startswith("share") or col in percent.get(name, ()):
+                kinds[col] = "share"
+            elif pd.api.types.is_float_dtype(df[col]):
+                kinds[col] = "money" if not (df[col].abs() < 100).all() else "factor"
+        frame = df.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        out.append(Sheet(name, name, frame, kinds))
+    write_sheets(out, path)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from kamopt.case.staging import check_output_file, staged_file
 from kamopt.errors import InputError, KamoptError, Problem, ReportError
+from kamopt.i18n import check_lang, language, tr
 from kamopt.planning.batch import passed_on
 
 __all__ = [
@@ -206,7 +207,7 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                   assumptions_path=None, years: int | None = None,
                   time_limit: float | None = None, title: str | None = None,
                   client: str | None = None, author: str | None = None,
-                  date: str | None = None) -> Path:
+                  date: str | None = None, lang: str | None = None) -> Path:
     """Run the key-account plan notebook on a case and write it as HTML without code.
 
     With ``assumptions_path`` or ``years`` it is the mid-term report instead:
@@ -227,8 +228,12 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     assumptions_path : mid-term assumptions YAML (:class:`kamopt.case.assumptions.MidtermAssumptions`).
     years : the mid-term horizon (default the assumptions' ``years``).
     time_limit : seconds per mid-term plan (the report solves two; default the notebook's 600, a safety net).
-    title, client, author, date : the key-account report's title block (default: "Key-account
-        plan", the case's folder or workbook name, no author, today).
+    title, client, author, date : the key-account report's title block (default: the
+        scenario's ``report:`` block, else "Key-account plan", the case's folder or workbook
+        name, no author, today).
+    lang : "de" or "en" (default: the scenario's ``lang:``, else English): the key-account
+        report's prose (its Markdown cells, from the catalogue :mod:`kamopt.i18n`), labels,
+        numbers and dates. The mid-term report is written in English.
 
     Returns the path written. Raises :class:`ReportError` if the notebook is
     missing or a cell fails (its error is in the message).
@@ -266,7 +271,9 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                                                           "assumptions (YAML)"))
     if missing:  # bad input (exit status 2), said before the notebook starts
         raise InputError(missing, title="The report cannot be made")
-    _check_inputs(case_path, scenario_path, assumptions_path, years)
+    scenario = _check_inputs(case_path, scenario_path, assumptions_path, years)
+    lang = check_lang(lang) if lang is not None else (getattr(scenario, "lang", None) or "en")
+    info = dict(getattr(scenario, "report", ()) or ())
     nb = nbformat.read(src, as_version=4)
     params = dict(CASE=str(case_path),
                   SCENARIO=None if scenario_path is None else str(scenario_path))
@@ -277,7 +284,8 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                        if v is not None})
     else:
         params.update(MIP_GAP=mip_gap, HIRE=bool(hire), TITLE=title,
-                      CLIENT=client or case_path.stem, AUTHOR=author, DATE=date)
+                      CLIENT=client, AUTHOR=author, DATE=date, LANG=lang)
+        translate_cells(nb, lang)
     nb = inject_parameters(nb, **params)
     nb = _execute(nb, src.parent, timeout)
     if nb.cells and nb.cells[0].cell_type == "markdown":  # a report, not notebook 2 of a series
@@ -288,14 +296,37 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(_remove_tagged_cells(), enabled=True)
-    title = (f"Mid-term plan: {case_path.name}" if midterm else
-             f"{title or 'Key-account plan'}: {client or case_path.stem}")
+    with language("en" if midterm else lang):
+        title = (f"Mid-term plan: {case_path.name}" if midterm else
+                 f"{title or info.get('title') or tr('Key-account plan')}: "
+                 f"{client or info.get('client') or case_path.stem}")
     nb.metadata["title"] = title
+    exporter.language_code = "en" if midterm else lang
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = body.replace("</head>", REPORT_CSS + "</head>", 1)
     with staged_file(out) as tmp:
         tmp.write_text(body, encoding="utf-8")
     return out
+
+
+def translatable_cells(nb) -> list[tuple[int, str]]:
+    """The Markdown cells a report shows, as (index, source): their English source is the
+    message the catalogue translates (cells tagged ``report-skip`` are not shown)."""
+    out = []
+    for i, cell in enumerate(nb["cells"]):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "markdown" and "report-skip" not in tags:
+            src = cell["source"]
+            out.append((i, "".join(src) if isinstance(src, list) else src))
+    return out
+
+
+def translate_cells(nb, lang: str) -> None:
+    """Replace the shown Markdown cells of ``nb`` with their ``lang`` text (in place)."""
+    if lang == "en":
+        return
+    for i, text in translatable_cells(nb):
+        nb.cells[i].source = tr(text, lang)
 
 
 #: the lab template without the scripts it would fetch from a CDN when the page opens
@@ -338,13 +369,15 @@ REPORT_CSS = (
     "@media (max-width:700px){.jp-Notebook{padding:.5rem .6rem}"
     ".jp-RenderedHTMLCommon table{font-size:.8rem}"
     ".jp-RenderedHTMLCommon th,.jp-RenderedHTMLCommon td{max-width:16em}}"
-    "@page{size:A4;margin:16mm 14mm}"
-    "@media print{body{font-size:11pt}.jp-Notebook{max-width:none;padding:0}"
-    ".jp-RenderedHTMLCommon h2{break-before:page;page-break-before:always}"
-    ".jp-RenderedHTMLCommon h1{break-before:page;page-break-before:always}"
-    ".kamopt-title h1{break-before:avoid;page-break-before:avoid}"
+    "@page{size:A4;margin:14mm 13mm}"
+    "@media print{body{font-size:10pt}.jp-RenderedHTMLCommon{font-size:10pt;line-height:1.4}.jp-Notebook{max-width:none;padding:0}"
+    ".jp-MarkdownCell .jp-RenderedHTMLCommon h2{break-before:page;page-break-before:always}"
+    ".jp-MarkdownCell .jp-RenderedHTMLCommon h1{break-before:page;page-break-before:always}"
+    ".jp-MarkdownCell .jp-RenderedHTMLCommon h1+h2{break-before:avoid;page-break-before:avoid}"
+    "h1,h2,h3{break-after:avoid;page-break-after:avoid}"
     ".jp-OutputArea-output{overflow:visible}"
-    ".jp-RenderedHTMLCommon table{font-size:7.5pt;width:100%;table-layout:auto}"
+    ".jp-OutputArea-child{break-inside:auto;page-break-inside:auto}"
+    ".jp-RenderedHTMLCommon table{font-size:8.5pt;width:auto;max-width:100%;table-layout:auto}"
     ".jp-RenderedHTMLCommon th,.jp-RenderedHTMLCommon td{white-space:normal;"
     "overflow-wrap:break-word;word-break:normal;hyphens:auto;max-width:none;"
     "padding:.15em .3em}"
@@ -405,8 +438,9 @@ def plain_math_markdown(source: str) -> str:
 
 
 def _check_inputs(case_path: Path, scenario_path: Path | None,
-                  assumptions_path: Path | None = None, years: int | None = None) -> None:
-    """Read and check the case and scenario as ``kamopt plan`` does, before the notebook runs.
+                  assumptions_path: Path | None = None, years: int | None = None):
+    """Read and check the case and scenario as ``kamopt plan`` does, before the notebook runs;
+    returns the scenario.
 
     Bad input exits 2 and a scenario that cannot be met exits 3 with the
     same messages as ``kamopt plan``, in seconds instead of after a kernel
@@ -435,6 +469,7 @@ def _check_inputs(case_path: Path, scenario_path: Path | None,
         check_horizon(a.years if years is None else years)
         load_targets(case)
         load_capacity_by_year(case)
+    return scenario
 
 
 def _remove_tagged_cells():

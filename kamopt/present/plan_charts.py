@@ -3,6 +3,7 @@ comparison with rules of thumb (notebook 02, the report and the app)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -12,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from kamopt.i18n import N_, percent, tr
 from kamopt.present.style import (
     PALETTE,
     _eur_axis,
@@ -26,6 +28,36 @@ from kamopt.present.style import (
 from kamopt.units import eur, hours
 
 __all__ = ["bridge_chart", "comparison_chart", "department_load", "manager_utilisation"]
+
+#: labels the analysis writes into its tables (kamopt.analysis.baselines: the comparison's
+#: first row, the bridge's last step and its first when a plan has no rule); shown through
+#: :func:`_plan_label`
+DATA_LABELS = (N_("optimised"), N_("optimised plan"), N_("rule of thumb"))
+
+
+def _plan_label(label: object) -> str:
+    """A plan's or a bridge step's label in the current language: a label of the catalogue
+    (:data:`DATA_LABELS`, the baselines' and the bridge's, marked where they are defined), or a
+    rule of thumb filled with its number (``top 120 by revenue``); any other label as it is.
+
+    >>> from kamopt.i18n import language
+    >>> with language("de"):
+    ...     _plan_label("top 120 by revenue"), _plan_label("customers added"), _plan_label("Acme")
+    ('Top 120 nach Umsatz', 'Kunden hinzugefügt', 'Acme')
+    """
+    from kamopt.analysis.baselines import RULES
+
+    text = str(label)
+    translated = tr(text)
+    if translated != text:
+        return translated
+    for template in RULES.values():
+        if "{n}" in template:
+            head, _, tail = template.partition("{n}")
+            m = re.fullmatch(re.escape(head) + r"(\d[\d,]*)" + re.escape(tail), text)
+            if m:
+                return tr(template, n=m.group(1))
+    return text
 
 
 # -- plan: capacity -------------------------------------------------------------
@@ -73,7 +105,7 @@ def _fit_labels(ax: Axes, labels: list, pad: float = 8.0) -> None:
 
 
 def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: int = 40,
-                        title: str = "Manager utilisation") -> Figure:
+                        title: str = N_("Manager utilisation")) -> Figure:
     """Hours each manager spends on key accounts against the capacity, one bar each.
 
     Bars are hours used a year (executives in orange and marked "exec."), the
@@ -101,7 +133,8 @@ def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: 
     shown = m if len(m) <= top else m.loc[m["hours_used"].nlargest(top).index].sort_index()
     exe = (shown["role"] == "executive").to_numpy() if "role" in shown else np.zeros(len(shown), bool)
     names = shown["name"].astype(str) if "name" in shown else pd.Series("", index=shown.index)
-    labels = [f"{_short_name(str(j), 16)}  {_short_name(n, 24)}" + ("  (exec.)" if e else "")
+    exec_ = tr("(exec.)")
+    labels = [f"{_short_name(str(j), 16)}  {_short_name(n, 24)}" + (f"  {exec_}" if e else "")
               for j, n, e in zip(shown.index, names, exe, strict=True)]
     y = np.arange(len(shown))
     used = shown["hours_used"].to_numpy(float)
@@ -119,32 +152,35 @@ def manager_utilisation(managers: pd.DataFrame, ax: Axes | None = None, *, top: 
         xmax = float(max(cap.max(initial=0), used.max(initial=0))) or 1.0
         for yi, u, c in zip(y, used, cap, strict=True):
             share = u / c if c > 0 else 0.0
-            _bar_label(ax, max(u, c), yi, f"{share:.0%}", inside=False)
+            _bar_label(ax, max(u, c), yi, percent(share), inside=False)
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
         ax.set_xlim(0, xmax * 1.12)
         ax.grid(axis="y", visible=False)
         ax.xaxis.set_major_locator(MaxNLocator(6))
         _hours_axis(ax.xaxis)
-        ax.set_xlabel("KAM hours a year")
-        more = f" · the {len(shown)} busiest of {len(m)} managers" if len(shown) < len(m) else ""
-        _titles(ax, title, f"hours used by the plan vs capacity: {_fmt_hours(total_used)[:-2]} "
-                f"of {_fmt_hours(total_cap)} ({total_used / max(total_cap, 1e-9):.0%}){more}")
+        ax.set_xlabel(tr("KAM hours a year"))
+        more = (tr(" · the {n} busiest of {m} managers", n=len(shown), m=len(m))
+                if len(shown) < len(m) else "")
+        _titles(ax, tr(title), tr("hours used by the plan vs capacity: {used} of {capacity} "
+                                  "({share}){more}", used=_fmt_hours(total_used)[:-2],
+                                  capacity=_fmt_hours(total_cap),
+                                  share=percent(total_used / max(total_cap, 1e-9)), more=more))
         handles = [Line2D([], [], color=PALETTE["blue"], linewidth=10),
                    Line2D([], [], color=PALETTE["orange"], linewidth=10),
                    Line2D([], [], color=PALETTE["black"], marker="|", markersize=16,
                           markeredgewidth=3, linestyle="none")]
-        names_ = ["key account manager", "executive", "capacity"]
+        names_ = [tr("key account manager"), tr("executive"), tr("capacity")]
         if (least > 0).any():
             handles.append(Line2D([], [], color=PALETTE["vermillion"], marker="|", markersize=16,
                                   markeredgewidth=3, linestyle="none"))
-            names_.append("minimum workload")
+            names_.append(tr("minimum workload"))
         _legend_outside(ax, [("", handles, names_)])
     return fig
 
 
 def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
-                    title: str = "Department load") -> Figure:
+                    title: str = N_("Department load")) -> Figure:
     """Hours each department spends on key-account activities against its capacity.
 
     A light bar is the capacity, the dark bar inside it the hours the plan
@@ -165,10 +201,13 @@ def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
     cap = d["capacity"].to_numpy(float)
     with _style():
         fig, ax = _figure(ax, (12, max(3.8, 0.62 * len(d) + 2.4)))
-        ax.barh(y, cap, height=0.7, color="#DDDDDD", zorder=2, label="capacity")
-        ax.barh(y, used, height=0.42, color=PALETTE["green"], zorder=3, label="used by the plan")
-        labels = [_bar_label(ax, max(u, c), yi, f"{hours(u)} of {hours(c)} h "
-                             f"({u / c if c > 0 else 0.0:.0%})", inside=False)
+        ax.barh(y, cap, height=0.7, color="#DDDDDD", zorder=2, label=tr("capacity"))
+        ax.barh(y, used, height=0.42, color=PALETTE["green"], zorder=3,
+                label=tr("used by the plan"))
+        labels = [_bar_label(ax, max(u, c), yi, tr("{used} of {capacity} h ({share})",
+                                                   used=hours(u), capacity=hours(c),
+                                                   share=percent(u / c if c > 0 else 0.0)),
+                             inside=False)
                   for yi, u, c in zip(y, used, cap, strict=True)]
         ax.set_yticks(y, [str(i) for i in d.index])
         ax.invert_yaxis()
@@ -176,9 +215,10 @@ def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
         ax.grid(axis="y", visible=False)
         ax.xaxis.set_major_locator(MaxNLocator(6))
         _hours_axis(ax.xaxis)
-        ax.set_xlabel("department hours a year for key-account activities")
-        _titles(ax, title, f"hours used by the plan's activities vs capacity: "
-                f"{hours(used.sum())} of {hours(cap.sum())} h")
+        ax.set_xlabel(tr("department hours a year for key-account activities"))
+        _titles(ax, tr(title), tr("hours used by the plan's activities vs capacity: {used} of "
+                                  "{capacity} h", used=hours(used.sum()),
+                                  capacity=hours(cap.sum())))
         ax.legend(loc="lower right")
         _fit_labels(ax, labels)  # the axis just wide enough for bars and labels
     return fig
@@ -188,7 +228,7 @@ def department_load(departments: pd.DataFrame, ax: Axes | None = None, *,
 
 
 def bridge_chart(bridge: pd.DataFrame, ax: Axes | None = None, *,
-                 title: str = "From the rule of thumb to the optimised plan") -> Figure:
+                 title: str = N_("From the rule of thumb to the optimised plan")) -> Figure:
     """Waterfall of a value bridge: a total, the changes that add up, the total they reach.
 
     Parameters
@@ -230,7 +270,7 @@ def bridge_chart(bridge: pd.DataFrame, ax: Axes | None = None, *,
                 ax.plot([x[i] + 0.31, x[i + 1] - 0.31], [level, level], color="#777777",
                         linewidth=1, linestyle=(0, (2, 2)), zorder=1)
         ax.axhline(0, color="#444444", linewidth=1)
-        ax.set_xticks(x, [_wrap(s, 13) for s in bridge["step"].astype(str)])
+        ax.set_xticks(x, [_wrap(_plan_label(s), 13) for s in bridge["step"].astype(str)])
         ax.tick_params(axis="x", length=0)
         ax.grid(axis="x", visible=False)
         lo = min(0.0, float(np.min(np.cumsum(np.where(np.array(kinds) == "total", 0, amounts))
@@ -238,17 +278,18 @@ def bridge_chart(bridge: pd.DataFrame, ax: Axes | None = None, *,
         hi = max(tops) * 1.12
         ax.set_ylim(lo * 1.1, hi if hi > lo * 1.1 else lo * 1.1 + 1.0)  # all 0: still an axis
         _eur_axis(ax.yaxis)
-        ax.set_ylabel("net contribution, EUR a year")
+        ax.set_ylabel(tr("net contribution, EUR a year"))
         start, end = amounts[0], amounts[-1]
         gain = end - start
-        pct = f" ({gain / abs(start):+.0%})" if abs(start) > 1e-9 else ""
-        _titles(ax, title, f"net contribution a year: {_fmt_eur1(start)} → {_fmt_eur1(end)}, "
-                f"{'+' if gain >= 0 else ''}{_fmt_eur1(gain)}{pct}")
+        pct = f" ({percent(gain / abs(start), sign=True)})" if abs(start) > 1e-9 else ""
+        _titles(ax, tr(title), tr("net contribution a year: {start} → {end}, {gain}{pct}",
+                                  start=_fmt_eur1(start), end=_fmt_eur1(end),
+                                  gain=("+" if gain >= 0 else "") + _fmt_eur1(gain), pct=pct))
     return fig
 
 
 def comparison_chart(table: pd.DataFrame, ax: Axes | None = None, *,
-                     title: str = "Optimised plan vs rules of thumb") -> Figure:
+                     title: str = N_("Optimised plan vs rules of thumb")) -> Figure:
     """Net contribution of each plan, one bar each, the optimised plan first and highlighted.
 
     Parameters
@@ -270,18 +311,19 @@ def comparison_chart(table: pd.DataFrame, ax: Axes | None = None, *,
         ax.barh(y, net, height=0.62, color=colors, zorder=2)
         labels = []
         for i, (yi, v) in enumerate(zip(y, net, strict=True)):
-            extra = f" · {int(t['key_accounts'].iloc[i])} key accounts"
+            extra = " · " + tr("{n} key accounts", n=int(t["key_accounts"].iloc[i]))
             if i and "uplift_pct" in t and np.isfinite(t["uplift_pct"].iloc[i]):
-                extra += f" · optimised {t['uplift_pct'].iloc[i]:+.0%}"
+                extra += tr(" · optimised {pct}",
+                            pct=percent(t["uplift_pct"].iloc[i], sign=True))
             labels.append(_bar_label(ax, max(v, 0), yi, _fmt_eur1(v) + extra, inside=False))
-        ax.set_yticks(y, [_wrap(str(s), 22) for s in t.index])
+        ax.set_yticks(y, [_wrap(_plan_label(s), 22) for s in t.index])
         ax.invert_yaxis()
         ax.set_xlim(min(0.0, net.min()) * 1.1, max(net.max(), 1.0))
         ax.grid(axis="y", visible=False)
         _eur_axis(ax.xaxis)
-        ax.set_xlabel("net contribution, EUR a year (value − cost of hours and activities)")
-        _titles(ax, title, "every plan evaluated with the same objective and checked "
-                "against the same constraints")
+        ax.set_xlabel(tr("net contribution, EUR a year (value − cost of hours and activities)"))
+        _titles(ax, tr(title), tr("every plan evaluated with the same objective and checked "
+                                  "against the same constraints"))
         _fit_labels(ax, labels)
     return fig
 

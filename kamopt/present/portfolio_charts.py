@@ -3,6 +3,7 @@ revenue concentration curve (notebook 01)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -10,9 +11,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, PercentFormatter
 
 from kamopt.analysis.portfolio import DEVELOP, KEY_ACCOUNT_CANDIDATE, MAINTAIN, QUADRANTS, STANDARD
+from kamopt.i18n import N_, current, localise, number, percent, tr
 from kamopt.present.style import (
     PALETTE,
     _dot,
@@ -57,7 +59,7 @@ def portfolio_matrix(
     *,
     size: str = "kam_hours",
     scale: str = "auto",
-    title: str = "Customer portfolio",
+    title: str = N_("Customer portfolio"),
 ) -> Figure:
     """Bubble chart of the customer portfolio: importance against potential.
 
@@ -143,39 +145,62 @@ def portfolio_matrix(
         label = {"fontsize": 12, "color": "#444444", "zorder": 4,
                  "bbox": {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.85,
                           "edgecolor": "none"}}
-        ax.annotate(f"threshold {_fmt_eur(t_x)}", (t_x, 0), xycoords=("data", "axes fraction"),
+        ax.annotate(tr("threshold {value}", value=_fmt_eur(t_x)), (t_x, 0), xycoords=("data", "axes fraction"),
                     xytext=(4, 4), textcoords="offset points", rotation=90, ha="left",
                     va="bottom", **label)
-        ax.annotate(f"threshold {_fmt_eur(t_y)}", (1, t_y), xycoords=("axes fraction", "data"),
+        ax.annotate(tr("threshold {value}", value=_fmt_eur(t_y)), (1, t_y), xycoords=("axes fraction", "data"),
                     xytext=(-4, 4), textcoords="offset points", ha="right", va="bottom", **label)
         for q, (cx, cy, ha, va) in _CORNERS.items():
-            ax.text(cx, cy, q.upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=13,
+            ax.text(cx, cy, tr(q).upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=13,
                     fontweight="bold", color=QUADRANT_COLORS[q], zorder=4,
                     bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "alpha": 0.85,
                           "edgecolor": "none"})
 
-        ax.set_xlabel("Economic importance: current contribution (revenue × margin), "
-                      f"EUR a year{notes[0]}")
-        ax.set_ylabel(f"Economic potential: cross-selling contribution,\nEUR a year{notes[1]}")
-        r_x = thresholds.get("importance_rule", "given")
-        r_y = thresholds.get("potential_rule", "given")
-        rule = r_x if r_x == r_y else f"importance {r_x}, potential {r_y}"
-        unit = "KAM hours a year" if "hours" in size else f"{size.replace('_', ' ')}, EUR a year"
-        _titles(ax, title, f"{len(pf):,} customers · bubble area = {unit} · "
-                f"thresholds: {rule}")
+        ax.set_xlabel(tr("Economic importance: current contribution (revenue × margin), "
+                         "EUR a year{note}", note=notes[0]))
+        ax.set_ylabel(tr("Economic potential: cross-selling contribution,\nEUR a year{note}",
+                         note=notes[1]))
+        r_x = _rule_text(thresholds.get("importance_rule", "given"))
+        r_y = _rule_text(thresholds.get("potential_rule", "given"))
+        rule = r_x if r_x == r_y else tr("importance {x}, potential {y}", x=r_x, y=r_y)
+        unit = (tr("KAM hours a year") if "hours" in size
+                else tr("{size}, EUR a year", size=size.replace("_", " ")))
+        _titles(ax, tr(title), tr("{n} customers · bubble area = {unit} · thresholds: {rule}",
+                                  n=number(len(pf)), unit=unit, rule=rule))
 
         counts = pf["quadrant"].value_counts()
-        sections = [("Quadrant (customers)",
+        sections = [(tr("Quadrant (customers)"),
                      [_dot(QUADRANT_COLORS[q], alpha=0.65) for q in QUADRANTS],
-                     [f"{q} ({int(counts.get(q, 0)):,})" for q in QUADRANTS])]
+                     [f"{tr(q)} ({number(int(counts.get(q, 0)))})" for q in QUADRANTS])]
         if len(kas):
-            sections.append(("Plan", [_dot("none", 14, markeredgecolor=PALETTE["black"],
-                                           markeredgewidth=2.2)],
-                             [f"key account ({len(kas):,})"]))
+            sections.append((tr("Plan"), [_dot("none", 14, markeredgecolor=PALETTE["black"],
+                                               markeredgewidth=2.2)],
+                             [tr("key account ({n})", n=number(len(kas)))]))
         sections.append(_size_section(pf[size].astype(float), unit))
         _legend_outside(ax, sections)
         _label_largest(fig, ax, pf, x, y, sizes, label_top)
     return fig
+
+
+def _rule_text(rule: object) -> str:
+    """A threshold's rule (kamopt.analysis.portfolio: ``80th percentile``, ``given``) in the
+    current language.
+
+    >>> from kamopt.i18n import language
+    >>> with language("de"):
+    ...     _rule_text("80th percentile"), _rule_text("given")
+    ('80. Perzentil', 'vorgegeben')
+    """
+    text = str(rule)
+    if current() == "en":
+        return text
+    m = re.fullmatch(r"(\d+)(?:st|nd|rd|th) percentile", text)
+    if m:
+        return tr("{n}th percentile", n=m.group(1))
+    m = re.fullmatch(r"quantile ([\d.]+)", text)
+    if m:
+        return tr("quantile {q}", q=localise(m.group(1)))
+    return tr("given") if text == "given" else text
 
 
 def _check_columns(pf: pd.DataFrame, cols: Iterable[str], func: str) -> None:
@@ -243,11 +268,11 @@ def _scale_axis(ax: Axes, axis: Axis, values: pd.Series, threshold: float, scale
         axis.set_major_locator(FixedLocator([0.0, *decades]))
         minors = (decades[:, None] * np.arange(2, 10)).ravel()
         axis.set_minor_locator(FixedLocator(minors))
-        note = f", log scale above {_fmt_eur(floor)}"
+        note = tr(", log scale above {value}", value=_fmt_eur(floor))
     else:
         set_scale("log")
         set_lim(float(pos.min()) / 1.6, top * 2.0)
-        note = ", log scale"
+        note = tr(", log scale")
     _eur_axis(axis)
     return note
 
@@ -258,10 +283,10 @@ def _size_section(values: pd.Series, unit: str) -> tuple[str, list, list[str]]:
     if not np.isfinite(top) or top <= 0:
         return ("", [], [])
     refs = sorted({_round1(top * f) for f in (0.1, 0.4, 1.0)} - {0.0})
-    fmt = _fmt_hours if "hours" in unit else _fmt_eur
+    fmt = _fmt_hours if unit == tr("KAM hours a year") else _fmt_eur
     handles = [_dot("#BBBBBB", np.sqrt(max(r / top * _MAX_BUBBLE, _MIN_BUBBLE)),
                     markeredgecolor="#666666") for r in refs]
-    return ("Bubble area: " + unit, handles, [fmt(r) for r in refs])
+    return (tr("Bubble area: {unit}", unit=unit), handles, [fmt(r) for r in refs])
 
 
 def _round1(v: float) -> float:
@@ -428,7 +453,7 @@ def _overlaps(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def concentration_chart(curve: pd.DataFrame, ax: Axes | None = None, *, line: float = 0.8,
-                        title: str = "Revenue concentration") -> Figure:
+                        title: str = N_("Revenue concentration")) -> Figure:
     """Concentration curve: share of revenue made by the largest customers.
 
     The diagonal is a portfolio where every customer has the same revenue;
@@ -474,15 +499,16 @@ def concentration_chart(curve: pd.DataFrame, ax: Axes | None = None, *, line: fl
     with _style():
         fig, ax = _figure(ax, (8.5, 8))
         ax.plot([0, 1], [0, 1], color=PALETTE["grey"], linestyle=(0, (5, 4)), linewidth=1.6,
-                label="every customer the same revenue")
+                label=tr("every customer the same revenue"))
         ax.fill_between(xs, xs, ys, color=PALETTE["blue"], alpha=0.12, linewidth=0)
         ax.plot(xs, ys, color=PALETTE["blue"], linewidth=2.8,
-                label="our customers, largest first")
+                label=tr("our customers, largest first"))
         ax.plot([x_line, x_line, 0], [0, line, line], color=PALETTE["vermillion"],
                 linestyle=":", linewidth=2)
         ax.scatter([x_line], [line], s=70, color=PALETTE["vermillion"], zorder=3)
         ax.annotate(
-            f"{k:,} of {n:,} customers ({x_line:.0%})\nmake {line:.0%} of revenue",
+            tr("{k} of {n} customers ({share})\nmake {line} of revenue", k=number(k),
+               n=number(n), share=percent(x_line), line=percent(line)),
             (x_line, line), xytext=(18 if x_line <= 0.5 else -18, -18),
             textcoords="offset points", ha="left" if x_line <= 0.5 else "right", va="top",
             fontsize=14, color=PALETTE["vermillion"], fontweight="bold",
@@ -490,10 +516,12 @@ def concentration_chart(curve: pd.DataFrame, ax: Axes | None = None, *, line: fl
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
         ax.set_aspect("equal")
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel("Share of customers, largest revenue first")
-        ax.set_ylabel("Share of total revenue")
-        _titles(ax, title, f"{n:,} customers · Gini coefficient {g:.2f}")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(PercentFormatter(1.0) if current() == "en"
+                                     else FuncFormatter(lambda v, pos: percent(v)))
+        ax.set_xlabel(tr("Share of customers, largest revenue first"))
+        ax.set_ylabel(tr("Share of total revenue"))
+        _titles(ax, tr(title), tr("{n} customers · Gini coefficient {g}", n=number(n),
+                                  g=number(g, 2)))
         ax.legend(loc="lower right")
     return fig

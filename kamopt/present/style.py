@@ -21,6 +21,7 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, FuncFormatter, NullFormatter
 
+from kamopt.i18n import current, localise, symbols
 from kamopt.units import eur
 
 #: Okabe & Ito (2008) colours, distinguishable with the common colour-vision
@@ -108,6 +109,13 @@ def _fmt_eur(x: float, pos: int | None = None) -> str:
     ['0 €', '850 €', '2.5 k€', '48 k€', '250 k€', '1.2 M€', '35 M€', '2,500 M€']
     >>> _fmt_eur(-1_500)
     '−1.5 k€'
+
+    In German (:func:`kamopt.i18n.language`), German separators and prefixes:
+
+    >>> from kamopt.i18n import language
+    >>> with language("de"):
+    ...     [_fmt_eur(v) for v in (2_500, 1_200_000, 2.5e9)]
+    ['2,5 Tsd. €', '1,2 Mio. €', '2.500 Mio. €']
     """
     return eur(x, "€", sep="")
 
@@ -124,6 +132,10 @@ class _EurTicks(Formatter):
     ['−20.25 k€', '−20.00 k€', '−19.75 k€']
     >>> _EurTicks().format_ticks([-150, -147.5, -145])  # -147.5 is not "−148 €"
     ['−150.0 €', '−147.5 €', '−145.0 €']
+    >>> from kamopt.i18n import language
+    >>> with language("de"):
+    ...     _EurTicks().format_ticks([9.8e6, 10.0e6, 10.2e6])
+    ['9,8 Mio. €', '10,0 Mio. €', '10,2 Mio. €']
     """
 
     def __call__(self, x: float, pos: int | None = None) -> str:
@@ -141,17 +153,35 @@ class _EurTicks(Formatter):
         for digits in range(1, 7):  # the fewest decimals that show every tick exactly
             if all(abs(x - round(x, digits)) < 1e-9 * max(1.0, x) for x in scaled):
                 break
-        return [("−" if v < 0 else "") + f"{x:,.{digits}f} {unit}"
+        unit = _UNITS_DE[unit] if current() == "de" else unit
+        return [("−" if v < 0 else "") + f"{localise(f'{x:,.{digits}f}')} {unit}"
                 for v, x in zip(values, scaled, strict=True)]
 
 
+#: the units of EUR ticks in German (kamopt.units writes "Tsd." and "Mio.")
+_UNITS_DE = {"M€": "Mio. €", "k€": "Tsd. €", "€": "€"}
+
+
 def _read_eur(label: str) -> float:
-    """The amount a ``_fmt_eur`` label shows: ``_read_eur("−1.2 M€") == -1.2e6``."""
-    text = label.replace("€", "").replace(",", "").strip()
+    """The amount a ``_fmt_eur`` label of the current language shows.
+
+    >>> _read_eur("−1.2 M€"), _read_eur("2,500 M€"), _read_eur("850 €")
+    (-1200000.0, 2500000000.0, 850.0)
+    >>> from kamopt.i18n import language
+    >>> with language("de"):
+    ...     _read_eur("−1,2 Mio. €"), _read_eur("2.500 Mio. €"), _read_eur("2,5 Tsd. €")
+    (-1200000.0, 2500000000.0, 2500.0)
+    """
+    dec, group = symbols()
+    text = label.replace("€", "").strip()
     sign = -1.0 if text.startswith(("−", "-")) else 1.0
     text = text.lstrip("−-").strip()
-    scale = {"M": 1e6, "k": 1e3}.get(text[-1:], 1.0)
-    return sign * float(text.rstrip("Mk").strip()) * scale
+    scale = 1.0
+    for prefix, factor in (("Mio.", 1e6), ("Tsd.", 1e3), ("M", 1e6), ("k", 1e3)):
+        if text.endswith(prefix):
+            text, scale = text.removesuffix(prefix).strip(), factor
+            break
+    return sign * float(text.replace(group, "").replace(dec, ".")) * scale
 
 
 def _eur_axis(axis: Axis) -> None:
@@ -165,8 +195,12 @@ def _fmt_hours(x: float, pos: int | None = None) -> str:
 
     >>> _fmt_hours(12_500), _fmt_hours(37.5), _fmt_hours(0.8), _fmt_hours(2)
     ('12,500 h', '38 h', '0.8 h', '2 h')
+    >>> from kamopt.i18n import language
+    >>> with language("de"):
+    ...     _fmt_hours(12_500), _fmt_hours(0.8)
+    ('12.500 h', '0,8 h')
     """
-    return f"{x:.3g} h" if abs(x) < 10 else f"{x:,.0f} h"
+    return localise(f"{x:.3g}" if abs(x) < 10 else f"{x:,.0f}") + " h"
 
 
 def _hours_axis(axis: Axis) -> None:

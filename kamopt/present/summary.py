@@ -50,15 +50,15 @@ class Summary:
     decide: list[str]
 
     def markdown(self) -> str:
-        text = f"**{tr('The decision.')}** " + " ".join(self.decision)
+        text = "**" + tr("The decision.") + "** " + " ".join(self.decision)
         if self.gain:
-            text += (f"\n\n**{tr('Where the gain over the strongest baseline comes from')}**, "
-                     f"{tr('one decision at a time (they add up to the gain):')}\n\n")
+            text += ("\n\n**" + tr("Where the gain over the strongest baseline comes from")
+                     + "**, " + tr("one decision at a time (they add up to the gain):") + "\n\n")
             text += "\n".join(f"* {g}" for g in self.gain)
             text += "\n\n" + self.gain_note
-        text += f"\n\n**{tr('The risks.')}**\n\n" + "\n".join(
+        text += "\n\n**" + tr("The risks.") + "**\n\n" + "\n".join(
             f"* {r}" for r in self.risks or [tr("None found.")])
-        text += f"\n\n**{tr('What to decide.')}**\n\n" + "\n".join(
+        text += "\n\n**" + tr("What to decide.") + "**\n\n" + "\n".join(
             f"{i}. {d}" for i, d in enumerate(self.decide, 1))
         return text
 
@@ -135,12 +135,17 @@ def summarise(brief: Brief, plain: bool = False) -> Summary:
         risks.append(say("'{name}' could not be compared: {reason}", name=name(label),
                          reason=name(reason)))
 
-    decide = [say("Approve the {k} key accounts, their coverage levels and their lead managers "
-                  "(the tables below).", k=k["key_accounts"]),
+    approve = (say("Approve the {k} key accounts, their coverage levels and their lead "
+                   "managers.", k=k["key_accounts"]) if plain else
+               say("Approve the {k} key accounts, their coverage levels and their lead managers "
+                   "(the tables below).", k=k["key_accounts"]))
+    decide = [approve,
               say("Agree the {c} handovers from today's manager.",
                   c=k["accounts_changing_hands"])]
     if len(full):
-        decide.append(say("Decide whether to add capacity where managers are full: the value "
+        decide.append(say("Decide whether to add capacity where managers are full, against "
+                          "what one more hour and one more manager are worth.") if plain else
+                      say("Decide whether to add capacity where managers are full: the value "
                           "of one more hour and of one more manager is in *What is one more "
                           "hour worth?*."))
     if sw is not None and len(sw.swing):

@@ -10,8 +10,64 @@ from matplotlib.patches import Patch
 
 from kamopt.analysis.frontier import worthwhile_hires
 from kamopt.analysis.sensitivity import PARAMETERS, Grid, Sweep, value_text
+from kamopt.i18n import N_, localise, number, percent, tr
 from kamopt.present.style import PALETTE, _eur_axis, _fmt_eur, _style, _titles
 from kamopt.units import eur
+
+#: the parameters' names in the charts (kamopt.analysis.sensitivity.PARAMETERS' keys)
+PARAMETER_NAMES = {
+    "realization": N_("realization"),
+    "retention": N_("retention"),
+    "industry_fit": N_("industry fit"),
+    "capacity_scale": N_("capacity scale"),
+    "continuity_bonus": N_("continuity bonus"),
+    "budget": N_("budget"),
+    "max_key_accounts": N_("max key accounts"),
+    "min_key_accounts": N_("min key accounts"),
+}
+#: what they mean, as kamopt.analysis.sensitivity.PARAMETERS says (for the catalogue; the
+#: charts show PARAMETERS' text through tr())
+_MEANINGS = (
+    N_("share of a key account's potential realised at standard coverage"),
+    N_("share of current revenue that key-account status protects"),
+    N_("extra realisation when the lead manager knows the industry"),
+    N_("share of every manager's hours available for key accounts"),
+    N_("EUR a year for keeping an account with today's manager"),
+    N_("yearly budget for key-account management, EUR"),
+    N_("the most key accounts"),
+    N_("the fewest key accounts"),
+)
+
+
+def _name(parameter: str) -> str:
+    """A parameter's name in the current language (``industry fit``)."""
+    name = PARAMETER_NAMES.get(parameter)
+    return tr(name) if name else parameter.replace("_", " ")
+
+
+def _axis_label(parameter: str) -> str:
+    """``realization: share of a key account's potential realised at standard coverage``."""
+    meaning = PARAMETERS.get(parameter, ("", ""))[0]
+    return f"{_name(parameter)}: {tr(meaning)}" if meaning else _name(parameter)
+
+
+def _value(parameter: str, v: float) -> str:
+    """A parameter's value as :func:`~kamopt.analysis.sensitivity.value_text` writes it, in the
+    current language (``22,5 %`` in German).
+
+    >>> from kamopt.i18n import language
+    >>> with language("de"):
+    ...     _value("realization", 0.225), _value("budget", 2.5e6), _value("max_key_accounts", 4000)
+    ('22,5 %', '2,5 Mio. €', '4.000')
+    >>> _value("realization", 0.225), _value("realization", 0.3)
+    ('22.5%', '30%')
+    """
+    kind = PARAMETERS.get(parameter, ("", "number"))[1]
+    if kind == "share":
+        return percent(v, 0 if abs(v * 100 - round(v * 100)) < 1e-9 else 1)
+    if kind == "count":
+        return number(int(v))
+    return localise(value_text(parameter, v)) if kind == "number" else value_text(parameter, v)
 
 
 # ------------------------------------------------------------------ frontier
@@ -30,17 +86,18 @@ def frontier_chart(table: pd.DataFrame, ax=None) -> Figure:
         else:
             fig, top, bottom = ax.get_figure(root=True), ax, None
         top.plot(k, table["objective"], marker="o", color=PALETTE["blue"], lw=2.5, ms=8,
-                 label="net contribution of the optimal plan")
+                 label=tr("net contribution of the optimal plan"))
         low = table["objective"].to_numpy(float)
         top.fill_between(k, low, table["bound"].to_numpy(float), color=PALETTE["sky"], alpha=0.3,
-                         lw=0, label="solver bound (within the gap)")
+                         lw=0, label=tr("solver bound (within the gap)"))
         top.axvline(best, color=PALETTE["grey"], ls="--", lw=1.5)
-        top.annotate(f"{best} hire{'s' if best != 1 else ''} pay", (best, low[best]),
+        top.annotate(tr("{n} hire pays", n=best) if best == 1 else tr("{n} hires pay", n=best),
+                     (best, low[best]),
                      xytext=(8, -28), textcoords="offset points", color=PALETTE["black"])
         _eur_axis(top.yaxis)  # with the decimals a narrow range needs
         top.legend(loc="lower right")
-        _titles(top, "Capacity frontier: what one more KAM is worth",
-                "net contribution a year (after all hourly costs) against KAMs added")
+        _titles(top, tr("Capacity frontier: what one more KAM is worth"),
+                tr("net contribution a year (after all hourly costs) against KAMs added"))
         if bottom is not None:
             m = table["marginal_net"].to_numpy(float)[1:]
             colors = [PALETTE["green"] if v > 0 else PALETTE["vermillion"] for v in m]
@@ -54,13 +111,14 @@ def frontier_chart(table: pd.DataFrame, ax=None) -> Figure:
             bottom.axvline(best + 0.5, color=PALETTE["grey"], ls="--", lw=1.5)
             fixed = float(table["fixed_cost"].max())
             _eur_axis(bottom.yaxis)
-            bottom.set_xlabel("key account managers added")
-            bottom.set_title("marginal net gain of each hire"
-                             + (f" (after {_fmt_eur(fixed)} fixed cost a year)" if fixed else ""),
+            bottom.set_xlabel(tr("key account managers added"))
+            bottom.set_title(tr("marginal net gain of each hire")
+                             + (tr(" (after {cost} fixed cost a year)", cost=_fmt_eur(fixed))
+                                if fixed else ""),
                              loc="left", fontsize=14, fontweight="normal")
             bottom.set_xticks(k)
         else:
-            top.set_xlabel("key account managers added")
+            top.set_xlabel(tr("key account managers added"))
             top.set_xticks(k)
     return fig
 
@@ -100,20 +158,21 @@ def grid_chart(g: Grid) -> Figure:
             for j in range(obj.shape[1]):
                 v = vals[i, j]
                 if not np.isfinite(v):
-                    ax.text(j, i, "no plan", ha="center", va="center", fontsize=13,
+                    ax.text(j, i, tr("no plan"), ha="center", va="center", fontsize=13,
                             color=PALETTE["vermillion"])
                     continue
                 dark = (v - vmin) / (vmax - vmin) > 0.6
-                ax.text(j, i, f"{_cell_eur(v)}\n{int(ka.iat[i, j])} key accounts", ha="center",
+                ax.text(j, i, f"{_cell_eur(v)}\n" + tr("{n} key accounts", n=int(ka.iat[i, j])),
+                        ha="center",
                         va="center", fontsize=12, color="white" if dark else "#222222")
-        ax.set_xticks(np.arange(obj.shape[1]), [value_text(b, v) for v in obj.columns])
-        ax.set_yticks(np.arange(obj.shape[0]), [value_text(a, v) for v in obj.index])
+        ax.set_xticks(np.arange(obj.shape[1]), [_value(b, v) for v in obj.columns])
+        ax.set_yticks(np.arange(obj.shape[0]), [_value(a, v) for v in obj.index])
         ax.invert_yaxis()
         ax.grid(False)
-        ax.set_xlabel(f"{b.replace('_', ' ')}: {PARAMETERS[b][0]}")
-        ax.set_ylabel(f"{a.replace('_', ' ')}")
-        _titles(ax, f"How the plan depends on {a.replace('_', ' ')} and {b.replace('_', ' ')}",
-                f"net contribution a year; {len(g.core)} key accounts are in every plan")
+        ax.set_xlabel(_axis_label(b))
+        ax.set_ylabel(_name(a))
+        _titles(ax, tr("How the plan depends on {a} and {b}", a=_name(a), b=_name(b)),
+                tr("net contribution a year; {n} key accounts are in every plan", n=len(g.core)))
     return fig
 
 
@@ -146,7 +205,7 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
     p = sw.parameter
     t = sw.table
     x = np.arange(len(t))
-    labels = [value_text(p, v) for v in t["value"]]
+    labels = [_value(p, v) for v in t["value"]]
     swing = sw.swing.head(top)
     levels = []  # the levels the swing customers have somewhere
     for v in sw.planned:
@@ -163,25 +222,25 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
         ax, bx = fig.subplots(2, 1, height_ratios=[5, 0.9 + 0.32 * rows])
         ok = t["status"] != "infeasible"
         ax.plot(x[ok], t.loc[ok, "objective"], marker="o", color=PALETTE["blue"], lw=2.5, ms=8,
-                label="net contribution of the plan")
+                label=tr("net contribution of the plan"))
         ax.fill_between(x[ok], t.loc[ok, "objective"].astype(float),
                         t.loc[ok, "bound"].astype(float), color=PALETTE["sky"], alpha=0.3, lw=0,
-                        label="solver bound (within the gap)")
+                        label=tr("solver bound (within the gap)"))
         for xi, r in zip(x, t.itertuples(), strict=True):
             if r.status == "infeasible":
-                ax.annotate("no plan", (xi, 0.5), xycoords=("data", "axes fraction"),
+                ax.annotate(tr("no plan"), (xi, 0.5), xycoords=("data", "axes fraction"),
                             ha="center", color=PALETTE["vermillion"])
             else:
-                ax.annotate(f"{int(r.key_accounts)} key accounts", (xi, r.objective),
+                ax.annotate(tr("{n} key accounts", n=int(r.key_accounts)), (xi, r.objective),
                             xytext=(0, 10), textcoords="offset points", ha="center", fontsize=12)
         ax.margins(y=0.2)
         _eur_axis(ax.yaxis)
         ax.set_xticks(x, labels)
         ax.set_xlim(-0.5, len(t) - 0.5)
         ax.legend(loc="lower right")
-        _titles(ax, f"How the plan depends on {p.replace('_', ' ')}",
-                f"net contribution a year at each value; "
-                f"{len(sw.core)} key accounts are in every plan")
+        _titles(ax, tr("How the plan depends on {p}", p=_name(p)),
+                tr("net contribution a year at each value; {n} key accounts are in every plan",
+                   n=len(sw.core)))
         if len(swing):
             grid = np.full((len(swing), len(t)), np.nan)
             for i, cid in enumerate(swing.index):
@@ -202,16 +261,18 @@ def sweep_chart(sw: Sweep, top: int = 30) -> Figure:
             bx.set_xticks(x, labels)
             bx.grid(False)
             more = len(sw.swing) - len(swing)
-            bx.set_title("customers that are key accounts at some values only"
-                         + (f" (the {len(swing)} most often in; {more} more)" if more else ""),
+            bx.set_title(tr("customers that are key accounts at some values only")
+                         + (tr(" (the {n} most often in; {more} more)", n=len(swing), more=more)
+                            if more else ""),
                          loc="left", fontsize=14, fontweight="normal")
             handles = [Patch(color=c, label=lv) for c, lv in zip(colors, order, strict=True)]
-            handles.append(Patch(color=_NOT_KA, label="not a key account"))
+            handles.append(Patch(color=_NOT_KA, label=tr("not a key account")))
             bx.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1),
-                      title="coverage")
+                      title=tr("coverage"))
         else:
             bx.axis("off")
-            bx.text(0, 0.5, f"No customer's status depends on {p} within these values.",
+            bx.text(0, 0.5, tr("No customer's status depends on {p} within these values.",
+                               p=p),
                     transform=bx.transAxes, fontsize=14)
-        bx.set_xlabel(f"{p.replace('_', ' ')}: {PARAMETERS[p][0]}")
+        bx.set_xlabel(_axis_label(p))
     return fig
