@@ -41,7 +41,7 @@ def brute_force(case: Case, scenario=None) -> float | None:
 
     from kamopt.case.scenario import Scenario
     from kamopt.model.prepare import effective_managers, effective_status
-    from kamopt.planning.oneyear import _pair_cost
+    from kamopt.planning.oneyear import _pair_cost, _pair_factor, _pair_factors
 
     sc = scenario or Scenario()
     c = case.customers
@@ -54,6 +54,7 @@ def brute_force(case: Case, scenario=None) -> float | None:
     pc_ = case.pair_costs
     pair_cost = {(i, j): float(x) for i, j, x in zip(pc_["customer_id"], pc_["manager_id"],
                                                      pc_["cost"], strict=True)}
+    factors = _pair_factors(case)  # the pair's hours factor (hours_factor or hours)
     least = mg["min_hours"].to_numpy(float)
     per_customer = []  # list of arrays: rows = options, cols = [net, cost, ka, hours per manager..., dept...]
     for cid, row in c.iterrows():
@@ -83,7 +84,7 @@ def brute_force(case: Case, scenario=None) -> float | None:
                         if not must_run <= set(subset):
                             continue
                         a = acts.loc[list(subset)]
-                        hours = h + a["kam_hours"].sum()
+                        hours = h * _pair_factor(factors, case, mg, cid, j) + a["kam_hours"].sum()
                         cost = mg.at[j, "hourly_cost"] * hours + a["cost"].sum() + pc
                         value = base + (row["margin"] * a["uplift"] * row["potential"]).sum()
                         vec = np.zeros(3 + len(mids) + len(deps))

@@ -5,6 +5,12 @@ that scenario, brings the manager back and hires one KAM, saves that too, and
 compares both side by side in the app. The app saves into a temporary folder
 (``KAMOPT_SCENARIOS``), never into the user's ``results/scenarios``.
 
+A second test opens a new page of the same server for the app's habits (issue 22 item 6):
+the first load says what it does, the language switch (English / Deutsch) writes the app
+in German and back with the same figures (its screenshot is docs/img/app_de.png), saving
+over a name asks first, and the budget waits for an amount, reads ``1.500.000`` and
+``1,5 Mio`` and refuses ``abc`` without planning.
+
 Skips only where Chromium is not installed and ``CI`` is unset; in CI a missing
 browser fails the test (``apt-get install -y chromium`` is a step of ``make test``).
 """
@@ -32,6 +38,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 #: how long a refinement to kamopt plan's 0.1% may take in the test (the sample with a
 #: manager away: ~30-50 s on a quiet 2-core machine; generous for a busy one)
 REFINE_MS = 400_000
+#: how long the app may take to answer a click or a key (a busy machine: generous)
+UI_MS = 60_000
 
 
 def _require_browser():
@@ -237,6 +245,156 @@ def test_switching_a_manager_off_in_the_browser_shows_the_packages_plan(app, sto
     assert m, robust
     assert 0 < int(m.group(1)) <= shown_ka + 20
     assert swing_rows == min(int(m.group(2)), 25) and robust_chart
+
+
+def _figures(page) -> list[str]:
+    """The KPI tiles' figures as the kernel sent them (data-value), in their order."""
+    return page.locator(".kamopt-value").evaluate_all("vs => vs.map(v => v.dataset.value)")
+
+
+def _status(page) -> str:
+    return page.locator(".kamopt-status").first.inner_text()
+
+
+def test_the_apps_habits_in_the_browser(app, store):
+    """Issue 22 item 6 in a real browser, on a new page of the same Voila server: the first
+    load says what it does, the language switch writes the app in German and back without
+    planning again, saving over a name asks, and the budget waits for an amount, reads
+    German writing and refuses what is not one."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    docs_shot = ROOT / "docs" / "img" / "app_de.png"
+    t0 = time.monotonic()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(app, wait_until="commit", timeout=90_000)
+            # the first load says what it is doing before the explorer is there (Voila runs
+            # the notebook before it draws any widget: its own "Executing 1 of 4")
+            page.wait_for_function(
+                "() => /Executing \\d+ of \\d+|Loading the sample company/"
+                ".test(document.body ? document.body.innerText : '')", timeout=90_000)
+            said_first = page.locator(".kamopt-status").count() == 0
+            page.locator(".kamopt-status").first.wait_for(timeout=90_000)
+            page.wait_for_function(  # the figures of the plan itself, not the provisional
+                "() => /^(optimal|feasible)/.test("
+                "document.querySelector('.kamopt-status').innerText)", timeout=REFINE_MS)
+            english = _figures(page)
+            english_obj = page.locator(".kamopt-kpi-objective .kamopt-value").inner_text()
+
+            # the language switch: tabs, labels, status and figures in German; same plan
+            page.locator(".kamopt-lang button", has_text="Deutsch").click()
+            page.get_by_role("tab", name="Annahmen").wait_for(timeout=UI_MS)
+            page.wait_for_function(
+                "() => /^optimal · bewiesen innerhalb|^zulässig/.test("
+                "document.querySelector('.kamopt-status').innerText)", timeout=UI_MS)
+            tabs_de = page.get_by_role("tab").all_inner_texts()
+            kpi_de = page.locator(".kamopt-kpi-objective").inner_text()
+            hours_de = page.locator(".kamopt-kpi-hours-available").inner_text()
+            german = _figures(page)
+            german_obj = page.locator(".kamopt-kpi-objective .kamopt-value").inner_text()
+            status_de = _status(page)
+            budget_label = page.locator(".kamopt-control-use-budget").inner_text()
+            page.wait_for_function(  # the chart drawn again (German ticks, if translated)
+                "() => [...document.querySelectorAll('img')].some(i => i.naturalWidth > 500)",
+                timeout=UI_MS)
+            page.screenshot(path=str(SHOTS / "app_de.png"), full_page=False)
+            if docs_shot.parent.is_dir():
+                page.screenshot(path=str(docs_shot), full_page=False)
+            page.set_viewport_size({"width": 1280, "height": 3000})  # the page at once
+            page.screenshot(path=str(SHOTS / "app_de_full.png"), full_page=False)
+            for tab, shot in (("Manager & Zugänge", "app_de_people.png"),
+                              ("Kunden", "app_de_customers.png"),
+                              ("Mittelfristig", "app_de_midterm.png"),
+                              ("Robustheit", "app_de_robustness.png")):
+                page.get_by_role("tab", name=tab).click()
+                page.wait_for_timeout(200)
+                page.screenshot(path=str(SHOTS / shot), clip={"x": 0, "y": 0, "width": 1280,
+                                                              "height": 900})
+            page.get_by_role("tab", name="Annahmen").click()
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.locator(".kamopt-lang button", has_text="English").click()
+            page.get_by_role("tab", name="Assumptions").wait_for(timeout=UI_MS)
+            page.wait_for_function(
+                "() => /^(optimal · proven within|feasible)/.test("
+                "document.querySelector('.kamopt-status').innerText)", timeout=UI_MS)
+            back = _figures(page)
+            back_obj = page.locator(".kamopt-kpi-objective .kamopt-value").inner_text()
+
+            # saving under a name that is saved already asks first; Cancel keeps the old one
+            _save(page, "habits")
+            summary = store / "habits" / "summary.json"
+            saved_at = summary.stat().st_mtime_ns
+            page.locator(".kamopt-save-name input").fill("habits")
+            page.locator("button.kamopt-save").click()
+            page.locator("button.kamopt-replace").wait_for(state="visible", timeout=UI_MS)
+            asked = page.locator(".kamopt-library-message").inner_text()
+            page.locator("button.kamopt-cancel-replace").click()
+            page.wait_for_function(
+                "() => document.querySelector('.kamopt-library-message').innerText"
+                ".includes('kept as it was')", timeout=UI_MS)
+            replace_hidden = not page.locator("button.kamopt-replace").is_visible()
+
+            # the budget: ticking the cap plans nothing until an amount is given
+            objective = _shown(page, "objective")
+            page.locator(".kamopt-control-use-budget input[type=checkbox]").check()
+            page.wait_for_function(
+                "() => document.querySelector('.kamopt-status').innerText"
+                ".startsWith('Enter an amount in')", timeout=UI_MS)
+            waiting = _status(page)
+            budget = page.locator(".kamopt-control-budget input")
+            budget.fill("abc")
+            budget.press("Enter")
+            error = page.locator(".kamopt-control-budget .kamopt-money-error")
+            error.filter(has_text="is not an amount").wait_for(timeout=UI_MS)
+            refused = error.inner_text()
+            page.wait_for_timeout(500)  # time enough for a plan to start, were it asked for
+            still = _status(page), _shown(page, "objective")
+            page.locator(".kamopt-control-budget").screenshot(path=str(SHOTS / "app_budget_abc.png"))
+            budget.fill("1.500.000")  # German writing
+            budget.press("Enter")
+            page.wait_for_function(
+                "() => document.querySelector('.kamopt-control-budget input').value === "
+                "'1,500,000'", timeout=UI_MS)
+            page.wait_for_function(  # planned with the budget: at once, then refined
+                "() => /^(Solving|provisional · refining|optimal|feasible|Infeasible)/.test("
+                "document.querySelector('.kamopt-status').innerText)", timeout=60_000)
+            replanned = _status(page)
+            error_after = error.inner_text()
+            budget.fill("1,5 Mio")  # the same amount written otherwise: read the same
+            budget.press("Enter")
+            page.wait_for_function(
+                "() => document.querySelector('.kamopt-control-budget input').value === "
+                "'1,500,000'", timeout=UI_MS)
+            page.locator(".kamopt-control-budget").screenshot(path=str(SHOTS / "app_budget.png"))
+        finally:
+            browser.close()
+    seconds = time.monotonic() - t0
+
+    assert said_first
+    # German: the tabs, the labels and the figures' writing; the figures themselves the same
+    assert tabs_de[:5] == ["Annahmen", "Manager & Zugänge", "Kunden", "Mittelfristig",
+                           "Robustheit"], tabs_de
+    assert "Nettodeckungsbeitrag" in kpi_de and "Verfügbare KAM-Stunden" in hours_de
+    assert budget_label.strip() == "Budget begrenzen"
+    assert german == english == back  # the same plan: nothing planned again
+    assert re.fullmatch(r"-?\d{1,3}(\.\d{3})* EUR/Jahr", german_obj), german_obj
+    assert re.fullmatch(r"-?\d{1,3}(,\d{3})* EUR/yr", english_obj), english_obj
+    assert back_obj == english_obj
+    assert re.search(r"bewiesen innerhalb \d+,\d\d % · \d+,\d\d s · \d+ Key Accounts",
+                     status_de), status_de
+    assert docs_shot.stat().st_size > 20_000 and (SHOTS / "app_de.png").stat().st_size > 20_000
+    # saving over a name asked, and Cancel kept what was saved
+    assert "habits exists; replace it?" in asked and replace_hidden
+    assert summary.stat().st_mtime_ns == saved_at
+    # the budget waited for an amount, refused "abc" with the reason, read 1.500.000
+    assert waiting.startswith("Enter an amount in 'Budget EUR/yr'"), waiting
+    assert "'abc' is not an amount: write it in digits" in refused, refused
+    assert still == (waiting, objective)  # nothing planned meanwhile
+    assert not replanned.startswith("Enter an amount") and error_after == ""
+    assert seconds < 240, seconds  # ~40-60 s on a quiet machine (a plan refined at start)
 
 
 def test_the_skip_rule_fails_in_ci_when_the_browser_is_missing(monkeypatch):

@@ -56,14 +56,32 @@ def test_an_amount_written_german_or_english_reads_back(x):
 
 def test_a_money_field_says_what_does_not_read_and_never_guesses():
     field = MoneyInput(2e6, max=1e10, description="Budget")
-    field.text.value = "1,5 Mio"
-    assert field.value == 1.5e6 and field.text.value == "1.500.000" and field.error.value == ""
+    field.text.value = "1,5 Mio"  # written back as read, in the app's language
+    assert field.value == 1.5e6 and field.text.value == "1,500,000" and field.error.value == ""
     field.text.value = "1.50.000"
     assert field.value is None and "grouped in threes" in field.error.value
     field.text.value = "20 Mrd"
     assert field.value is None and "between" in field.error.value
+    assert "10,000,000,000 EUR" in field.error.value
     field.text.value = "<b>x</b>"
     assert "<b>" not in field.error.value  # escaped
+
+
+def test_a_money_field_writes_and_refuses_in_german():
+    from kamopt.i18n import language
+
+    field = MoneyInput(None, max=1e10, unit="EUR/yr", description="Budget")
+    with language("de"):
+        field.text.value = "1,5 Mio"
+        assert field.value == 1.5e6 and field.text.value == "1.500.000"
+        field.text.value = "abc"
+        assert field.value is None
+        assert "„abc“ ist kein Betrag: in Ziffern schreiben" in field.error.value
+        field.text.value = "20 Mrd"
+        assert "liegt nicht zwischen 0 und 10.000.000.000 EUR/Jahr" in field.error.value
+    field.relabel()  # back in English: what it says, said again
+    assert "'20 Mrd' is not between 0 and 10,000,000,000 EUR/yr" in html.unescape(
+        field.error.value)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +108,53 @@ def test_ticking_the_budget_cap_waits_for_an_amount(case):
     assert ex.plan.scenario.budget == 1_500_000.0
     ex.controls["hire_cost"].text.value = "95,50"
     assert ex.controls["hire_cost"].value == 95.5
+
+
+def test_the_language_switch_writes_the_app_again_without_planning(case, tmp_path):
+    from kamopt.i18n import current, set_language
+    from kamopt.present.library import ScenarioLibrary
+
+    ex = ScenarioExplorer(case)
+    lib = ScenarioLibrary(ex, root=tmp_path)
+    lib.name.value = "k"
+    lib.save_button.click()
+    figures = {k: re.search(r'data-value="([^"]*)"', w.value).group(1)
+               for k, w in ex.kpi_widgets.items()}
+    plans, plan = len(ex.history), ex.plan
+    try:
+        ex.language.value = "de"
+        assert current() == "de"
+        assert ex.tabs.titles[:2] == ("Annahmen", "Manager & Zugänge")
+        assert ex.controls["use_budget"].description == "Budget begrenzen"
+        assert "Nettodeckungsbeitrag</div>" in ex.kpi_widgets["objective"].value
+        assert re.search(r">\d{1,3}(\.\d{3})+ EUR/Jahr</div>", ex.kpi_widgets["objective"].value)
+        assert ex.status.value.startswith("optimal · bewiesen innerhalb ")
+        assert "<b>k</b> gespeichert" in lib.message.value and lib.save_button.description == (
+            "Plan speichern")
+        assert figures == {k: re.search(r'data-value="([^"]*)"', w.value).group(1)
+                           for k, w in ex.kpi_widgets.items()}  # the same plan
+        assert len(ex.history) == plans and ex.plan is plan  # nothing planned again
+        ex.controls["use_budget"].value = True  # waits for an amount, in German
+        assert ex.status.value.startswith("Einen Betrag in „Budget EUR/Jahr“ eingeben")
+        ex.language.value = "en"
+        assert ex.status.value.startswith("Enter an amount in 'Budget EUR/yr'")
+        assert ex.tabs.titles[0] == "Assumptions" and "Saved <b>k</b>" in lib.message.value
+        assert len(ex.history) == plans
+    finally:
+        set_language("en")
+
+
+def test_the_app_starts_in_kamopt_lang(monkeypatch):
+    from kamopt.errors import KamoptError
+    from kamopt.present.widgets import app_language
+
+    monkeypatch.delenv("KAMOPT_LANG", raising=False)
+    assert app_language() == "en"
+    monkeypatch.setenv("KAMOPT_LANG", "DE")
+    assert app_language() == "de"
+    monkeypatch.setenv("KAMOPT_LANG", "fr")
+    with pytest.raises(KamoptError, match="KAMOPT_LANG: got 'fr'"):
+        app_language()
 
 
 def test_pickers_choose_by_name_and_the_scenario_gets_the_id(case):
@@ -151,6 +216,7 @@ def test_the_app_and_the_notebooks_save_into_different_folders():
     assert 'STORE = ROOT / "results" / "notebook_scenarios"' in nb3
     assert APP_ROOT != DEFAULT_ROOT
     assert "Loading the sample company" in app and 'loading.layout.display = "none"' in app
+    assert "set_language(app_language())" in app and "intro=APP_INTRO" in app
 
 
 def test_the_comparison_follows_the_chosen_order_with_deltas_and_names(case, tmp_path):

@@ -366,3 +366,37 @@ def test_a_budget_stop_is_searched_honest_and_the_same_on_a_busy_machine():
             b.wait()
     assert busy.table().to_csv(index=False) == p.table().to_csv(index=False)
     assert (busy.kpis["bound"], busy.objective) == (p.kpis["bound"], p.objective)
+
+
+
+def test_a_rounded_plan_that_breaks_a_bound_is_never_returned():
+    """Found by the brute-force test above (CI, 2026-12-06): the LP rounding of the fast plan
+    kept every row but not the bounds the scenario sets (K0's coverage fixed at standard, K2's
+    activity A1 committed: lower bounds of 1): it ran A0 instead of A1 and came back as a
+    'feasible' plan worth more than the optimum (324,000 against brute force's 31,000)."""
+    customers = [dict(customer_id="K0", revenue=0, margin=0.1, potential=0, kam_hours=250, tier=1,
+                      industry="", current_manager="", status=""),
+                 dict(customer_id="K1", revenue=0, margin=0.3, potential=3e6, kam_hours=100,
+                      tier=3, industry="", current_manager="", status=""),
+                 dict(customer_id="K2", revenue=0, margin=0.1, potential=3e6, kam_hours=40,
+                      tier=3, industry="", current_manager="", status="")]
+    managers = [dict(manager_id="M0", seniority=1, capacity_hours=300, hourly_cost=120,
+                     industries="", min_hours=0),
+                dict(manager_id="M1", seniority=3, capacity_hours=300, hourly_cost=0,
+                     industries="", min_hours=0)]
+    activities = [dict(activity_id="A0", kind="logistics", cost=0, kam_hours=0, uplift=0.02,
+                       department="", dept_hours=10),
+                  dict(activity_id="A1", kind="logistics", cost=5000, kam_hours=20, uplift=0.02,
+                       department="", dept_hours=10)]
+    case = tiny_case(customers, managers, activities, [dict(department="Log", capacity_hours=0)],
+                     [], [dict(customer_id="K2", manager_id="M1", cost=30_000)])
+    scenario = Scenario(levels=(Level("light", 0.5, 0.6), Level("standard", 1.0, 1.0)),
+                        mip_gap=0.0, budget=60_000, coverage={"K0": "standard"},
+                        committed_activities=(("K2", "A1"),))
+    best = brute_force(case, scenario)
+    try:
+        got = plan(case, scenario).objective
+    except InfeasibleError:
+        got = None
+    assert best == pytest.approx(31_000)
+    assert got == pytest.approx(best, abs=1e-3)

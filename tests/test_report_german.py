@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kamopt.case.io import load_case, save_case
 from kamopt.case.scenario import Scenario
 from kamopt.errors import ReportError, ScenarioError
 from kamopt.present.htmlreport import REPORT_CSS, render_report
@@ -18,14 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def german(tmp_path_factory):
-    """The German report of the sample, title block from a scenario's report: block."""
+    """The German report of the sample read from SQLite, title block from a scenario's report:
+    block."""
     folder = tmp_path_factory.mktemp("de")
     scenario = Scenario.from_yaml(ROOT / "data" / "scenarios" / "base.yml").replace(
         lang="de", report={"title": "Key-Account-Plan 2027", "author": "A. Beraterin, Muster GmbH",
                            "date": "2026-12-07", "client": "Muster <AG>"})
     path = folder / "base_de.yml"
     scenario.to_yaml(path)
-    out = render_report(ROOT / "data" / "sample", path, folder / "bericht.html", mip_gap=0.01)
+    # the case straight from a database: the report reads it as kamopt plan does
+    url = f"sqlite:///{folder / 'rheinwerk.db'}"
+    save_case(load_case(ROOT / "data" / "sample"), url)
+    out = render_report(url, path, folder / "bericht.html", mip_gap=0.01)
     return out, out.read_text(encoding="utf-8")
 
 
@@ -49,6 +54,7 @@ def test_the_title_block_comes_from_the_scenario_and_is_escaped(german):
     assert "Key-Account-Plan 2027" in html
     assert "Mandant: Muster &lt;AG&gt;" in html and "Muster <AG>" not in html
     assert "7. Dezember 2026" in html and "Erstellt von A. Beraterin, Muster GmbH" in html
+    assert "rheinwerk.db" not in html and "/tmp" not in html  # no path of the database
 
 
 @pytest.mark.slow

@@ -279,10 +279,11 @@ def test_out_of_range_value(tmp_path):
         load_case(folder)
 
 
-def test_out_of_range_open_bound(tmp_path):
-    folder = make_case_dir(tmp_path, customers=edit(CUSTOMERS, ",100,2,", ",0,2,"))
+def test_out_of_range_lower_bound(tmp_path):
+    # kam_hours 0 is a key account that needs no hours (issue 23); below 0 is refused
+    folder = make_case_dir(tmp_path, customers=edit(CUSTOMERS, ",100,2,", ",-1,2,"))
     with pytest.raises(
-        CaseError, match=where("customers.csv", 2, "kam_hours") + ": got '0'; must be a number > 0"
+        CaseError, match=where("customers.csv", 2, "kam_hours") + ": got '-1'; must be a number >= 0"
     ):
         load_case(folder)
 
@@ -458,7 +459,7 @@ def test_many_problems_are_reported_in_one_raise(tmp_path):
     )
     managers = "manager_id,capacity_hours,role\nM1,1600,kam\nM2,-5,chief\n"  # row 3: capacity, role
     activities = "activity_id,kind,department\nA1,logistics,Lager\n"  # row 2: department
-    responses = "customer_id,level,hours,realization\nC1,light,0,0.2\nC7,light,10,0.2\n"
+    responses = "customer_id,level,hours,realization\nC1,light,-1,0.2\nC7,light,10,0.2\n"
     folder = make_case_dir(
         tmp_path,
         customers=customers,

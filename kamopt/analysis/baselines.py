@@ -66,6 +66,8 @@ from kamopt.model.prepare import (
     coverage_options,
     effective_managers,
     pair_costs,
+    pair_factor,
+    pair_hours_factors,
     prepare,
 )
 from kamopt.planning.oneyear import Plan, read_plan, verify_plan
@@ -264,6 +266,9 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
     eligible = {cid: list(g) for cid, g in d.pairs.groupby("customer_id", sort=False)["manager_id"]}
     pair_cost = dict(zip(zip(d.pairs["customer_id"], d.pairs["manager_id"], strict=True),
                          d.pairs["pair_cost"], strict=True))
+    # a level's hours under lead j are its hours times the pair's hours factor (pair_costs.csv)
+    factor = dict(zip(zip(d.pairs["customer_id"], d.pairs["manager_id"], strict=True),
+                      pair_factor(d.pairs), strict=True))
     current = case.customers["current_manager"].astype(str)
     pref = _preferred_level(sc)
 
@@ -301,7 +306,7 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
             if prefer_current and cur in ms:
                 ms = [cur] + [j for j in ms if j != cur]
             for j in ms:
-                hours = lv.hours + com_hours
+                hours = lv.hours * factor[cid, j] + com_hours
                 cost = rate[j] * hours + pair_cost[cid, j] + com_cost
                 if hours <= free[j] + _TOL and cost <= budget_left + _TOL:
                     placed = (lv.level, j, hours)
@@ -329,7 +334,7 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
         budget_left, balanced, added = _balance(
             chosen, free, budget_left, lows, mg["capacity"].astype(float).to_dict(),
             eligible, rate, pair_cost, rest, options, pref,
-            math.inf if sc.max_key_accounts is None else sc.max_key_accounts)
+            math.inf if sc.max_key_accounts is None else sc.max_key_accounts, factor)
     reassigned = sum(prefer_current and current.get(cid, "") not in ("", j)
                      for cid, (_, j, _) in chosen.items())
 
@@ -370,7 +375,7 @@ def _greedy(d: ModelData, order: list, target: int, prefer_current: bool):
 
 def _balance(chosen: dict, free: dict, budget_left: float, lows: dict, capacity: dict,
              eligible: dict, rate: dict, pair_cost: dict, rest: list, options: dict,
-             pref: str, most: float) -> tuple[float, int, int]:
+             pref: str, most: float, factor: dict | None = None) -> tuple[float, int, int]:
     """Bring every manager up to its minimum workload, as a board balancing workloads would.
 
     For a manager below its minimum, in turn: move to it the account of
@@ -385,25 +390,37 @@ def _balance(chosen: dict, free: dict, budget_left: float, lows: dict, capacity:
     """
     moved = added = 0
     load = lambda j: capacity[j] - free[j]  # noqa: E731
+    f = (lambda cid, j: factor.get((cid, j), 1.0)) if factor else (lambda cid, j: 1.0)  # noqa: E731
+
+    def on(cid, level, k, h, j):  # the account's hours h on k, when j leads it instead
+        if f(cid, j) == f(cid, k):
+            return h
+        o = options[cid]
+        lh = float(o.loc[o["level"] == level, "hours"].iloc[0])
+        return h + lh * (f(cid, j) - f(cid, k))
+
     for j in sorted(lows, key=str):
         while lows[j] - load(j) > _TOL:
             short = lows[j] - load(j)
             best = None
-            for cid, (_, k, h) in chosen.items():
-                if (k == j or j not in eligible[cid] or h > free[j] + _TOL
-                        or load(k) - h < lows.get(k, 0.0) - _TOL):
+            for cid, (level, k, h) in chosen.items():
+                if k == j or j not in eligible[cid]:
                     continue
-                extra = (rate[j] - rate[k]) * h + pair_cost[cid, j] - pair_cost[cid, k]
+                hj = on(cid, level, k, h, j)
+                if hj > free[j] + _TOL or load(k) - h < lows.get(k, 0.0) - _TOL:
+                    continue
+                extra = rate[j] * hj - rate[k] * h + pair_cost[cid, j] - pair_cost[cid, k]
                 if extra > budget_left + _TOL:
                     continue
-                key = (0, h, str(cid)) if h >= short - _TOL else (1, -h, str(cid))
+                key = (0, hj, str(cid)) if hj >= short - _TOL else (1, -hj, str(cid))
                 if best is None or key < best[0]:
-                    best = (key, cid, k, h, extra)
+                    best = (key, cid, k, h, extra, hj)
             if best is not None:
-                _, cid, k, h, extra = best
+                _, cid, k, h, extra, hj = best
                 chosen[cid][1] = j
+                chosen[cid][2] = hj
                 free[k] += h
-                free[j] -= h
+                free[j] -= hj
                 budget_left -= extra
                 moved += 1
                 continue
@@ -412,6 +429,7 @@ def _balance(chosen: dict, free: dict, budget_left: float, lows: dict, capacity:
                 if cid in chosen or j not in eligible[cid]:
                     continue
                 o = options[cid]
+                o = o.assign(hours=o["hours"] * f(cid, j))  # under j
                 fits = o[(o["hours"] <= free[j] + _TOL)
                          & (rate[j] * o["hours"] + pair_cost[cid, j] <= budget_left + _TOL)]
                 if len(fits):
@@ -573,9 +591,10 @@ def account_economics(case: Case, scenario: Scenario, decisions: pd.DataFrame) -
             act_val[r] = m[r] * P[r] * sel["uplift"].sum()
             act_cost[r] = sel["cost"].sum()
             act_hours[r] = sel["kam_hours"].sum()
-    total_hours = hours + act_hours
     rate = mg["hourly_cost"].reindex(j).to_numpy(float)
-    pc = pair_costs(case, pd.DataFrame({"customer_id": dec.index.astype(str), "manager_id": j}), mg)
+    pairs = pd.DataFrame({"customer_id": dec.index.astype(str), "manager_id": j})
+    pc = pair_costs(case, pairs, mg)
+    total_hours = hours * pair_hours_factors(case, pairs, mg) + act_hours  # the level's, under j
     out = pd.DataFrame(index=pd.Index(dec.index.astype(str), name="customer_id"))
     out["value"] = value + act_val
     out["cost"] = rate * total_hours + act_cost + pc

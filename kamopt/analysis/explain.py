@@ -59,7 +59,7 @@ from kamopt.case.scenario import Hire
 from kamopt.case.tables import Case
 from kamopt.i18n import N_, localise, number, tr
 from kamopt.model.oneyear import KamModel, build
-from kamopt.model.prepare import and_list, effective_managers, prepare
+from kamopt.model.prepare import and_list, effective_managers, pair_factor, prepare
 from kamopt.planning.oneyear import Plan
 from kamopt.planning.oneyear import plan as make_plan
 from kamopt.units import eur
@@ -324,6 +324,8 @@ def _eur(x: float) -> str:
     >>> _eur(412.4), _eur(85_300), _eur(1_234_000), _eur(-2_500)
     ('412 EUR', '85 k EUR', '1.2 M EUR', '-2.5 k EUR')
     """
+    if not math.isfinite(x):  # a 0-hour account earns no amount per hour
+        return "–"
     return eur(x, minus="-")
 
 
@@ -355,7 +357,7 @@ def _best_options(p: Plan, pi: pd.Series, mu: float) -> tuple[pd.DataFrame, pd.S
         if not sel.any():
             continue
         cid = pc[sel]
-        hours = o["hours"].reindex(cid).to_numpy(float)
+        hours = o["hours"].reindex(cid).to_numpy(float) * pair_factor(pairs)[sel]  # under j
         real = o["realization"].reindex(cid).to_numpy(float)
         value = o["value"].reindex(cid).to_numpy(float) + pairs["value"].to_numpy(float)[sel]
         cost = rate[sel] * hours
@@ -515,7 +517,7 @@ def explain(p: Plan, duals: dict | None = None) -> pd.DataFrame:
             if cid in fixed:
                 led = tr("led by {manager} (fixed by the scenario)", manager=j)
             earn = tr("earns {amount} {per}", amount=_eur(nph), per=per)
-            if mph > 1e-9:
+            if mph > 1e-9 and math.isfinite(nph):  # NaN: an account of 0 hours
                 rel = (tr("{times}x the {margin} an hour earns at the margin",
                           times=localise(f"{nph / mph:.1f}"), margin=_eur(mph)) if nph >= mph else
                        tr("below the {margin} an hour earns at the margin", margin=_eur(mph)))

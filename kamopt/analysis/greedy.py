@@ -55,7 +55,7 @@ import pandas as pd
 
 from kamopt.errors import BaselineError
 from kamopt.i18n import N_
-from kamopt.model.prepare import ModelData
+from kamopt.model.prepare import ModelData, pair_factor
 
 __all__ = ["GREEDY", "GREEDY_LABEL", "greedy_decisions"]
 
@@ -130,6 +130,8 @@ class _State:
         p = d.pairs.assign(cid=d.pairs["customer_id"].astype(str),
                            mid=d.pairs["manager_id"].astype(str))
         t = o[o["cid"].isin(cx)].merge(p, on="cid", suffixes=("", "_pair"))
+        if "hours_factor" in t:  # the level's hours under this lead (pair_costs.csv)
+            t["hours"] = t["hours"].to_numpy(float) * t["hours_factor"].to_numpy(float)
         t = t.sort_values(["cid", "hours", "level", "mid"], kind="stable")
         self.R_ci = np.array([cx[c] for c in t["cid"]], int)
         self.R_level = t["level"].to_numpy(str)
@@ -383,7 +385,9 @@ def greedy_decisions(d: ModelData, balance=None, preferred: str = "standard"
         _, balanced, added = balance(
             core, free, s.budget, lows, dict(zip(s.mids, s.cap, strict=True)), eligible,
             dict(zip(s.mids, s.rate, strict=True)), pair_cost, rest, options,
-            preferred, s.most)
+            preferred, s.most, factor={(str(c), str(m)): float(f) for c, m, f in zip(
+                d_.pairs["customer_id"], d_.pairs["manager_id"], pair_factor(d_.pairs),
+                strict=True)})
         for c, v in core.items():
             chosen[c] = v + [chosen[c][3] if c in chosen else ""]
     decisions = pd.DataFrame(

@@ -52,6 +52,7 @@ from kamopt.model.prepare import (
     committed,
     effective_managers,
     effective_status,
+    pair_factor,
     prepare,
     ruled_out_levels,
     ruled_out_pairs,
@@ -408,7 +409,7 @@ class _Builder:
         self.cp, self.co, self.cmgr = gp, go, pair_mgr[gp]
         self.ccode, customers = pd.factorize(d.options["customer_id"].to_numpy()[go])
         self.customers = pd.Index(customers)
-        self.chours = d.options["hours"].to_numpy(float)[go]
+        self.chours = d.options["hours"].to_numpy(float)[go] * pair_factor(d.pairs, gp)  # under j
         self.ccost = self.rate[gp] * self.chours
         self.cnet = obj[km.z[go]] + obj[km.x[gp]] + obj[km.g]
         self.cok = (ub[km.z[go]] > 0.5) & (ub[km.x[gp]] > 0.5) & (ub[km.g] > 0)

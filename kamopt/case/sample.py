@@ -619,6 +619,7 @@ def make_case(
     resp = _responses(rng, cust)
     # no ranges of potential: the scenario's uncertainty.potential_spread applies
     cust = cust.assign(potential_low=np.nan, potential_high=np.nan)
+    mgr = mgr.assign(max_hours=np.nan, max_share=np.nan)  # no upper workload bands
     return Case(cust, mgr, acts, deps, resp, source=f"sample(seed={seed})")
 
 

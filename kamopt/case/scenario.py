@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from kamopt.case.balance import Balance, balance_problems, normal_balance, parse_balance
+from kamopt.case.disruption import disruption_problems, normal_caps, normal_tie_break, parse_caps
 from kamopt.case.limits import (
     LIMITS_DOC,
     MAX_YAML_ALIASES,
@@ -293,6 +295,15 @@ class Scenario:
     lang: str | None = None
     #: the report's title block: (field, text) pairs of title, client, author, date
     report: tuple[tuple[str, str], ...] = ()
+    #: caps on what changes hands, (measure, limit) pairs of :data:`kamopt.case.disruption.DISRUPTION_MEASURES`
+    #: (``max_disruption: {accounts: 12, hours: 900}``); (): no cap
+    max_disruption: tuple[tuple[str, float], ...] = ()
+    #: a second objective among the plans within the gap of the best: None, or
+    #: ("least_disruption", measure) (``tie_break: least_disruption`` is by accounts)
+    tie_break: tuple[str, str] | None = None
+    #: balanced workloads: a band around the mean load, the least largest load first
+    #: (kamopt.case.balance); None: neither
+    balance: Balance | None = None
     extras: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ checks
@@ -311,6 +322,9 @@ class Scenario:
                 object.__setattr__(self, key, tuple(dict.fromkeys(
                     (k, j) for k, js in value.items()
                     for j in (js if isinstance(js, list | tuple) else [js]))))
+        object.__setattr__(self, "max_disruption", normal_caps(self.max_disruption))
+        object.__setattr__(self, "tie_break", normal_tie_break(self.tie_break))
+        object.__setattr__(self, "balance", normal_balance(self.balance))  # a dict from Python
         problems = self.problems()
         if problems:
             raise ScenarioError(problems, title="The scenario has problems")
@@ -425,6 +439,8 @@ class Scenario:
             elif item[0] in self.exclude:
                 bad(f"committed_activities.{item[0]}", item[0], "a customer with committed "
                     "activities is a key account; it cannot be 'exclude' too")
+        p += disruption_problems(self.max_disruption, self.tie_break, file)
+        p += [Problem(file, why, column=k, value=v) for k, v, why in balance_problems(self.balance)]
         return p
 
     # ------------------------------------------------------------- properties
@@ -486,6 +502,16 @@ class Scenario:
         """
         ids = [cid for cid, _ in (*self.leads, *self.coverage, *self.committed_activities)]
         return tuple(dict.fromkeys(ids))
+
+    @property
+    def disruption_caps(self) -> dict[str, float]:
+        """The caps of ``max_disruption`` as ``{measure: limit}``.
+
+        >>> Scenario.from_dict({"max_disruption": {"accounts": 12, "revenue": "5e6"}}
+        ...                    ).disruption_caps
+        {'accounts': 12.0, 'revenue': 5000000.0}
+        """
+        return dict(self.max_disruption)
 
     def replace(self, **changes) -> Scenario:
         """A copy with some fields changed (the scenario itself is frozen)."""
@@ -567,10 +593,14 @@ class Scenario:
                 v = dict(v)
             elif f.name == "committed_activities":
                 v = {cid: list(ks) for cid, ks in self.committed_of.items()}
-            elif f.name in ("uncertainty", "risk"):
+            elif f.name in ("uncertainty", "risk", "balance"):
                 v = None if v is None else v.to_dict()
             elif f.name == "report":
                 v = dict(v)
+            elif f.name == "max_disruption":
+                v = dict(v)
+            elif f.name == "tie_break":
+                v = None if v is None else v[0] if v[1] == "accounts" else {v[0]: v[1]}
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v
@@ -737,4 +767,10 @@ def _convert(key: str, value: object) -> object:
         return tuple((str(k), "" if v is None else str(v)) for k, v in value.items())
     if key in ("name", "description", "solver"):
         return "" if value is None else str(value)
+    if key == "max_disruption":
+        return parse_caps(value)
+    if key == "tie_break":
+        return normal_tie_break(value, strict=True)
+    if key == "balance":
+        return parse_balance(value)
     return value

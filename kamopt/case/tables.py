@@ -53,6 +53,16 @@ class Case:
     def __post_init__(self) -> None:
         if self.pair_costs is None:  # optional: a case built without it has none
             object.__setattr__(self, "pair_costs", empty_table(PAIR_COSTS))
+        missing = [c for c in PAIR_COSTS.columns if not c.required
+                   and c.name not in self.pair_costs.columns]
+        if missing:  # optional columns (cost, hours_factor, hours) as a loaded case has them
+            pc = self.pair_costs.copy()
+            for c in missing:
+                pc[c.name] = pd.Series(c.default, index=pc.index, dtype=float)
+            order = [c.name for c in PAIR_COSTS.columns if c.name in pc.columns]
+            pc = pc[order + [c for c in pc.columns if c not in order]]
+            pc.attrs.update(self.pair_costs.attrs)
+            object.__setattr__(self, "pair_costs", pc)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Case):

@@ -16,6 +16,7 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
+from kamopt.case.balance import check_workload_bands
 from kamopt.case.numbers import NumberStyle, number_style, parse_numbers
 from kamopt.case.raw import (
     ID_RULE,
@@ -173,7 +174,21 @@ def parse_table(raw: RawTable, table: Table, log: ProblemLog) -> pd.DataFrame | 
     absent = [c.name for c in table.columns if not c.required and c.name not in where]
     for name, _ in extras:  # a misspelt optional column would be ignored without a word
         meant = closest(name, absent)
-        if meant:
+        if table.closed:  # every column changes the plan: none is ignored
+            log.add(
+                Problem(
+                    raw.file,
+                    f"unknown column '{name}'"
+                    + (f"; did you mean '{meant}'?" if meant else
+                       did_you_mean(name, list(known), cutoff=0.6) or ";")
+                    + f" {raw.file} has only the columns "
+                    + ", ".join(c.name for c in table.columns)
+                    + "; rename or remove it (kamopt ignores no column of this table)",
+                    row=raw.header_row,
+                    column=name,
+                )
+            )
+        elif meant:
             log.add(
                 Problem(
                     raw.file,
@@ -477,6 +492,40 @@ def check_potential_range(frames: Mapping[str, pd.DataFrame | None],
             log.cells(raw.file, col, raw.rows[bad], np.asarray(raw.columns[at])[bad], texts)
 
 
+def check_pair_hours(frames: Mapping[str, pd.DataFrame | None],
+                     raws: Mapping[str, RawTable], log: ProblemLog) -> None:
+    """A pair of ``pair_costs`` gives ``hours_factor`` or ``hours``, not both; ``hours`` only
+    for an account with ``kam_hours > 0`` (it is read as the factor ``hours / kam_hours``)."""
+    pairs, raw = frames.get("pair_costs"), raws.get("pair_costs")
+    if pairs is None or raw is None or not {"hours_factor", "hours"} <= set(pairs):
+        return
+    heads = [column_key(h) for h in raw.header]
+    if "hours" not in heads:
+        return
+    hours = pd.to_numeric(pairs["hours"], errors="coerce").to_numpy(float)
+    factor = pd.to_numeric(pairs["hours_factor"], errors="coerce").to_numpy(float)
+    at = heads.index("hours")
+    cells = np.asarray(raw.columns[at])
+    both = np.flatnonzero(~np.isnan(hours) & ~np.isnan(factor))
+    if len(both):
+        log.cells(raw.file, "hours", raw.rows[both], cells[both],
+                  "is given with hours_factor in the same row; expected one of them (hours: the "
+                  "pair's hours at the standard level, hours_factor: a multiple of kam_hours)")
+    customers = frames.get("customers")
+    if customers is None or "kam_hours" not in customers:
+        return
+    kam = pd.Series(pd.to_numeric(customers["kam_hours"], errors="coerce").to_numpy(float),
+                    index=id_keys(customers.index.to_numpy(dtype=object)))
+    kam = kam[~kam.index.duplicated()]
+    own = kam.reindex(id_keys(pairs["customer_id"].to_numpy(dtype=object))).to_numpy(float)
+    zero = np.flatnonzero(~np.isnan(hours) & (hours > 0) & (own == 0) & np.isnan(factor))
+    if len(zero):
+        log.cells(raw.file, "hours", raw.rows[zero], cells[zero],
+                  "is given for an account whose kam_hours is 0; expected 0 or "
+                  "empty (a pair's hours scale the account's kam_hours: give the account "
+                  "kam_hours > 0)")
+
+
 # ------------------------------------------------------------------- the case
 def build_case(
     raws: Mapping[str, RawTable],
@@ -525,7 +574,9 @@ def build_case(
     check_references(frames, raws, labels, log)
     check_industry_lists(frames, raws, log)
     check_min_hours(frames, raws, log)
+    check_workload_bands(frames, raws, log)
     check_potential_range(frames, raws, log)
+    check_pair_hours(frames, raws, log)
     log.raise_if_any(title=f"The case {source} has problems" if source else "The case has problems")
     tables = {
         t.name: frames[t.name] if frames.get(t.name) is not None else empty_table(t)

@@ -23,15 +23,12 @@ from contextlib import contextmanager
 
 # the argparse types are kamopt.cli.args' (the subcommands' modules take them from there)
 from kamopt.case.staging import signal_handlers
-from kamopt.cli.args import add_lang_argument, gap, number_in, path_text, seconds
+from kamopt.cli.args import CASE_HELP, add_lang_argument, gap, number_in, path_text, seconds
 from kamopt.errors import KamoptError, Problem
 
 #: the largest sample company ``kamopt sample`` generates (the largest benchmark is 20,000 x 400)
 MAX_SAMPLE_CUSTOMERS = 100_000
 MAX_SAMPLE_MANAGERS = 5_000
-#: what a case argument may be (kamopt.case.io.load_case; docs/data-sources.md)
-CASE_HELP = ("case folder of CSVs (with a columns.yml: a CRM export), .xlsx workbook, or "
-             "database URL: sqlite:///case.db, postgresql://user@host:5432/db[?schema=NAME]")
 
 
 def _load(args) -> tuple:
@@ -170,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from kamopt.cli.compare import add_compare_command
     from kamopt.cli.deck import add_deck_command
+    from kamopt.cli.fit_response import add_fit_response_command
     from kamopt.cli.frontier import add_frontier_command
     from kamopt.cli.midterm import add_midterm_command
+    from kamopt.cli.pareto import add_pareto_command
     from kamopt.cli.report import add_report_command
     from kamopt.cli.sensitivity import add_lead_costs_command, add_sensitivity_command
     from kamopt.cli.uncertainty import add_uncertainty_command
@@ -182,8 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_lead_costs_command(sub)
     add_report_command(sub)
     add_deck_command(sub)
+    add_fit_response_command(sub)
     add_midterm_command(sub)
     add_uncertainty_command(sub)
+    add_pareto_command(sub)
     return p
 
 

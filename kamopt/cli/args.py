@@ -157,3 +157,20 @@ def add_lang_argument(sp: argparse.ArgumentParser) -> None:
 def lang_of(args: argparse.Namespace, scenario=None) -> str:
     """The language a command writes in: ``--lang``, else the scenario's ``lang:``, else "en"."""
     return getattr(args, "lang", None) or getattr(scenario, "lang", None) or "en"
+
+
+#: what a case argument may be (kamopt.case.io.load_case; docs/data-sources.md)
+CASE_HELP = ("case folder of CSVs (with a columns.yml: a CRM export), .xlsx workbook, or "
+             "database URL: sqlite:///case.db, postgresql://user@host:5432/db[?schema=NAME]")
+
+
+def add_title_arguments(sp: argparse.ArgumentParser, what: str = "report") -> None:
+    """``--title --client --author --date``: the title block of a report or deck (default the
+    scenario's ``report:`` block)."""
+    tb = sp.add_argument_group("the title block (default the scenario's report: block)")
+    tb.add_argument("--title", help=f'the {what}\'s title (default "Key-account plan")')
+    tb.add_argument("--client", help="the client (default the case's folder, workbook or "
+                                     "database name)")
+    tb.add_argument("--author", help='author and firm, e.g. "A. Consultant, Firm GmbH"')
+    tb.add_argument("--date", help="the date (default today; YYYY-MM-DD is written out in the "
+                                   "language of the " + what + ")")

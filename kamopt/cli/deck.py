@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from kamopt.cli.args import add_batch_arguments, add_lang_argument, gap, lang_of, path_text
+from kamopt.cli.args import (
+    CASE_HELP,
+    add_batch_arguments,
+    add_lang_argument,
+    add_title_arguments,
+    gap,
+    lang_of,
+    path_text,
+)
 from kamopt.planning.progress import working
 
 
@@ -41,7 +49,7 @@ def add_deck_command(subparsers) -> argparse.ArgumentParser:
              "(PowerPoint, .pptx): summary, charts and the key accounts.")
     sp = subparsers.add_parser("deck", help=help_, description=help_)
     sp.set_defaults(func=cmd_deck)
-    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("case", help=CASE_HELP)
     sp.add_argument("--out", required=True, type=path_text, help="the .pptx file to write")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
     sp.add_argument("--mip-gap", type=gap, help="relative gap at which to stop "
@@ -50,11 +58,6 @@ def add_deck_command(subparsers) -> argparse.ArgumentParser:
                     help="skip the plans at a quarter lower and higher realisation (saves "
                          "two solves; the deck then has no robustness slide)")
     add_lang_argument(sp)
-    tb = sp.add_argument_group("the title slide (default the scenario's report: block)")
-    tb.add_argument("--title", help='the deck\'s title (default "Key-account plan")')
-    tb.add_argument("--client", help="the client (default the case's folder or workbook name)")
-    tb.add_argument("--author", help='author and firm, e.g. "A. Consultant, Firm GmbH"')
-    tb.add_argument("--date", help="the date as written (default today; YYYY-MM-DD is written "
-                    "out in the deck's language)")
+    add_title_arguments(sp, "deck")
     add_batch_arguments(sp)
     return sp

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from kamopt.case.staging import check_output_file
 from kamopt.cli.args import (
+    CASE_HELP,
     add_batch_arguments,
     add_lang_argument,
+    add_title_arguments,
     gap,
     number_in,
     path_text,
@@ -56,7 +58,7 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
              "mid-term plan notebook) on a case and write an HTML report without code.")
     sp = subparsers.add_parser("report", help=help_, description=help_)
     sp.set_defaults(func=cmd_report)
-    sp.add_argument("case", help="case folder of CSVs or .xlsx workbook")
+    sp.add_argument("case", help=CASE_HELP)
     sp.add_argument("--out", required=True, type=path_text, help="the HTML file to write")
     sp.add_argument("--scenario", help="scenario file (YAML); defaults apply without it")
     sp.add_argument("--mip-gap", type=gap, help="relative gap at which to stop "
@@ -66,11 +68,7 @@ def add_report_command(subparsers) -> argparse.ArgumentParser:
     add_lang_argument(sp)
     sp.add_argument("--pdf", action="store_true", help="also print the report to a PDF beside "
                     "it (A4, same name with .pdf; needs Chromium)")
-    tb = sp.add_argument_group("the title block (default: the scenario's report: block)")
-    tb.add_argument("--title", help='the report\'s title (default "Key-account plan")')
-    tb.add_argument("--client", help="the client (default the case's folder or workbook name)")
-    tb.add_argument("--author", help='author and firm, e.g. "A. Consultant, Firm GmbH"')
-    tb.add_argument("--date", help="the report's date as written (default today, YYYY-MM-DD)")
+    add_title_arguments(sp, "report")
     add_batch_arguments(sp, quiet=False)  # the report shows no progress: its kernel runs quiet
     mt = sp.add_argument_group("the mid-term report (notebook 4: targets, hires, handovers)")
     mt.add_argument("--assumptions", help="mid-term assumptions (YAML): report the plan over "

@@ -24,11 +24,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kamopt.case.balance import upper_band
 from kamopt.case.scenario import Scenario, hire_ids  # hire_ids: also importable from here
 from kamopt.case.tables import Case
 from kamopt.case.validate import provenance
 from kamopt.errors import Problem, ScenarioError
 from kamopt.i18n import tr
+from kamopt.model.pair_hours import (  # noqa: F401 - importable from here
+    has_pair_hours,
+    hours_factor_range,
+    listed_hours_factors,
+    pair_factor,
+    pair_hours_factors,
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,8 @@ class ModelData:
     options : DataFrame with columns customer_id, level, hours, realization,
         value (EUR a year of z[i,l]), only for customers in the model.
     pairs : DataFrame with columns customer_id, manager_id, fit, continuity,
-        value (EUR a year of x[i,j]), hourly_cost.
+        value (EUR a year of x[i,j]), hourly_cost, pair_cost, hours_factor (the option's
+        hours are multiplied by it when that manager leads: ``pair_costs.csv``).
     acts : DataFrame with columns customer_id, activity_id, value, cost,
         kam_hours, department, dept_hours.
     departments : Series of capacity hours by department.
@@ -127,6 +136,8 @@ def effective_managers(case: Case, scenario: Scenario) -> pd.DataFrame:
     # the least hours a manager must carry (a balanced workload); not scaled, 0 for hires
     m["min_hours"] = (m["min_hours"].astype(float).fillna(0.0) if "min_hours" in m
                       else pd.Series(0.0, index=m.index))
+    # the upper workload band in hours (max_hours, or max_share of capacity); inf: none
+    m["max_load"] = upper_band(m)
     return m
 
 
@@ -528,7 +539,7 @@ def eligible_pairs(
             {"customer_id": pd.Series(dtype=str), "manager_id": pd.Series(dtype=str),
              "fit": pd.Series(dtype=bool), "continuity": pd.Series(dtype=bool),
              "value": pd.Series(dtype=float), "hourly_cost": pd.Series(dtype=float),
-             "pair_cost": pd.Series(dtype=float)}
+             "pair_cost": pd.Series(dtype=float), "hours_factor": pd.Series(dtype=float)}
         )
     pairs = pd.concat(parts, ignore_index=True)
     # industry fit through a (manager x industry) boolean matrix
@@ -555,6 +566,7 @@ def eligible_pairs(
     pairs["hourly_cost"] = managers["hourly_cost"].to_numpy(float)[pj]
     pairs["pair_cost"] = pair_costs(case, pairs, managers)
     pairs["value"] -= pairs["pair_cost"].to_numpy()
+    pairs["hours_factor"] = pair_hours_factors(case, pairs, managers)
     return pairs
 
 
@@ -646,8 +658,9 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
     key account is <= 0 (and who is not ``must``) is left out of the model.
     This is exact: such an account can be dropped from any plan without
     breaking a constraint or lowering the objective. It is not applied when
-    ``min_key_accounts`` is set or a manager has ``min_hours``, because then an
-    unprofitable account (or activity) may be needed to reach the minimum.
+    ``min_key_accounts`` is set, a manager has ``min_hours`` or the scenario's ``balance``
+    has a band (``within``), because then an unprofitable account (or activity) may be
+    needed to reach the minimum.
     """
     managers = effective_managers(case, scenario)
     status = effective_status(case, scenario)
@@ -666,7 +679,9 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
 
     # cheapest eligible rate per customer, to bound activity costs from below
     min_rate = pairs.groupby("customer_id", sort=False)["hourly_cost"].min()
-    balanced = bool((managers["min_hours"] > 0).any())
+    # a minimum workload or a band around the mean may need an account that does not pay
+    balanced = bool((managers["min_hours"] > 0).any()) or (
+        scenario.balance is not None and scenario.balance.within is not None)
     for cid, k in scenario.committed_activities:
         if k not in case.activities.index:
             raise ScenarioError(Problem(scenario.name or "scenario", "is not an activity of the "
@@ -709,7 +724,7 @@ def best_net(options: pd.DataFrame, pairs: pd.DataFrame, acts: pd.DataFrame) -> 
     for _, opt in options.groupby("level", sort=False):
         o = opt.set_index("customer_id")
         p = pairs[pairs["customer_id"].isin(o.index)]
-        hours = o["hours"].reindex(p["customer_id"]).to_numpy()
+        hours = o["hours"].reindex(p["customer_id"]).to_numpy() * pair_factor(p)
         net = p["value"].to_numpy() - p["hourly_cost"].to_numpy() * hours
         b = pd.Series(net).groupby(p["customer_id"].to_numpy(), sort=False).max()
         b = b.add(o["value"].reindex(b.index))

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamopt.case.disruption import DISRUPTION_MEASURES
 from kamopt.model.linear import INF, LinearModel
-from kamopt.model.prepare import ModelData
+from kamopt.model.prepare import ModelData, pair_factor
 
 #: label columns that position a column or row in the data, not shown in its name
 INTERNAL = ("t", "o", "p", "r", "i", "hours")
@@ -63,6 +64,10 @@ class RuleBuilder:
         self.capacity_supply: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.capacity = np.zeros((self.T, len(d.managers)))
         self.min_hours = np.zeros((self.T, len(d.managers)))
+        # the upper workload bands (max_hours, max_share; inf: none), every year
+        band = (d.managers["max_load"].to_numpy(float) if "max_load" in d.managers
+                else np.full(len(d.managers), INF))
+        self.max_hours = np.tile(band, (self.T, 1))
 
     # ------------------------------------------------------------ columns and rows
     def per_year(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -88,13 +93,16 @@ class RuleBuilder:
 
     def split_labels(self) -> pd.DataFrame:
         """``g[i,j,l,t]``, the share of option (i, l) led by j: customer_id, manager_id,
-        level, (year), p, o, t, hours (the option's hours)."""
+        level, (year), p, o, t, hours (the option's hours under that lead: times the pair's
+        ``hours_factor``)."""
         p, o = self.d.pairs, self.d.options
         po = p[["customer_id"]].reset_index(names="p").merge(
             o[["customer_id", "level", "hours"]].reset_index(names="o"), on="customer_id")
         po["manager_id"] = p["manager_id"].to_numpy()[po["p"].to_numpy()]
         gl = self.per_year(po[["customer_id", "manager_id", "level", "p", "o"]])
-        gl["hours"] = o["hours"].to_numpy()[gl["o"].to_numpy()]
+        # the option's hours under this lead: the level's hours times the pair's hours factor
+        gl["hours"] = (o["hours"].to_numpy()[gl["o"].to_numpy()]
+                       * pair_factor(p, gl["p"].to_numpy()))
         return gl[[c for c in ("customer_id", "manager_id", "level", "year", "p", "o", "t",
                                "hours") if c in gl.columns]]
 
@@ -293,7 +301,153 @@ class RuleBuilder:
         zl, z = self.cols["z"]
         self.m.add_coefs(rows[zl["t"].to_numpy()], z, 1.0)
 
+    def disruption_coefs(self, measure: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Disruption in ``measure`` as (year positions, column ids, coefficients) over the
+        ``z`` and ``x`` columns: ``sum_i w_i (sum_l z[i,l] - x[i,cur_i])`` per year
+        (:func:`disruption_weights`)."""
+        wo, wp = disruption_weights(self.d, measure)
+        (zl, z), (xl, x) = self.cols["z"], self.cols["x"]
+        co, cp = wo[zl["o"].to_numpy()], wp[xl["p"].to_numpy()]
+        on_z, on_x = co != 0, cp != 0
+        t = np.concatenate([zl["t"].to_numpy()[on_z], xl["t"].to_numpy()[on_x]])
+        return t, np.concatenate([z[on_z], x[on_x]]), np.concatenate([co[on_z], cp[on_x]])
+
+    def add_disruption_cap(self) -> None:
+        """Per year and measure of the scenario's ``max_disruption``: what changes hands
+        (key accounts led by someone other than their current manager, weighted by 1, revenue
+        or ``kam_hours``) within the cap."""
+        caps = self.d.scenario.disruption_caps
+        for measure in (m for m in DISRUPTION_MEASURES if m in caps):
+            rows = self.rows(f"disruption_{measure}", self.per_year(pd.DataFrame(index=[0])),
+                             hi=float(caps[measure]))
+            t, cols, coef = self.disruption_coefs(measure)
+            self.m.add_coefs(rows[t], cols, coef)
+
+    def load_terms(self, measure: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each manager's load in a year in ``measure`` (kamopt.case.balance) as (positions
+        ``j + n_managers * t``, column ids, coefficients): the hours of the accounts and
+        activities led (``g``, ``q`` and :attr:`extra_hours`), or the revenue or number of
+        the key accounts led (``x``)."""
+        mgr = pd.Index(self.d.managers.index)
+        pj = mgr.get_indexer(self.d.pairs["manager_id"])
+        if measure == "hours":
+            (gl, g), (ql, q) = self.cols["g"], self.cols["q"]
+            blocks = [(gl, g, gl["hours"].to_numpy()), (ql, q, ql["hours"].to_numpy()),
+                      *self.extra_hours]
+        else:
+            xl, x = self.cols["x"]
+            w = (np.ones(len(xl)) if measure == "accounts" else self.d.case.customers["revenue"]
+                 .astype(float).reindex(xl["customer_id"]).fillna(0.0).to_numpy())
+            blocks = [(xl, x, w)]
+        out = []
+        for lab, cols, coef in blocks:
+            pos = pj[lab["p"].to_numpy()] + len(mgr) * lab["t"].to_numpy()
+            out.append((pos, np.asarray(cols), np.broadcast_to(np.asarray(coef, float),
+                                                               pos.shape)))
+        return out
+
+    def _load_into(self, rows: np.ndarray, measure: str, scale: np.ndarray | float = 1.0) -> None:
+        """Put each manager's load in ``measure`` (times ``scale`` of its row position) on
+        its row of (manager, year): ``rows[j + n_managers * t]``, -1: no row."""
+        scale = np.broadcast_to(np.asarray(scale, float), rows.shape)
+        for pos, cols, coef in self.load_terms(measure):
+            r = rows[pos]
+            on = r >= 0
+            self.m.add_coefs(r[on], cols[on], coef[on] * scale[pos[on]])
+
+    def add_workload_bands(self) -> None:
+        """A manager's hours in a year at most :attr:`max_hours` where that is finite: the
+        upper band of ``max_hours`` or ``max_share`` (rows ``max_workload``)."""
+        most = self.max_hours.ravel()
+        sel = np.flatnonzero(np.isfinite(most))
+        if not len(sel):
+            return
+        lab = self.per_year(pd.DataFrame({"manager_id": self.d.managers.index}))
+        rows = np.full(len(lab), -1)
+        rows[sel] = self.rows("max_workload", lab.iloc[sel].reset_index(drop=True), hi=most[sel])
+        self._hours_into(rows)
+
+    def balanced_managers(self) -> np.ndarray:
+        """Which (year, manager) count in the scenario's ``balance``: those with capacity."""
+        return self.capacity > 0
+
+    def add_balance(self) -> None:
+        """The scenario's ``balance`` (kamopt.case.balance), per year over the managers with
+        capacity (n of them):
+
+        * ``within`` w: a column ``mean_load`` with ``n * mean_load = sum_j load_j`` and
+          ``(1 - w) mean_load <= load_j <= (1 + w) mean_load`` (rows ``balance``, side
+          ``high`` then ``low``);
+        * ``objective: least_largest_workload``: a column ``largest_load`` (0 in the
+          objective; :mod:`kamopt.solve.lexicographic` minimises it first) with
+          ``load_j / capacity_j <= largest_load`` for hours (utilisation), ``load_j <=
+          largest_load`` for revenue and accounts (rows ``largest_load``).
+        """
+        b = self.d.scenario.balance
+        if b is None:
+            return
+        on = self.balanced_managers().ravel()
+        sel = np.flatnonzero(on)
+        lab = self.per_year(pd.DataFrame({"manager_id": self.d.managers.index}))
+        years = self.per_year(pd.DataFrame(index=[0]))
+        t_of = lab["t"].to_numpy()[sel]
+        if b.within is not None:
+            mean = self.var("mean_load", years, obj=0.0, ub=INF)
+            n = self.balanced_managers().sum(axis=1).astype(float)
+            total = self.rows("mean_load", years, lo=0.0, hi=0.0)
+            self.m.add_coefs(total, mean, n)
+            rows = np.full(len(lab), -1)
+            rows[sel] = total[lab["t"].to_numpy()[sel]]
+            self._load_into(rows, b.measure, -1.0)
+            # one block, the high rows then the low ones: the group a diagnosis relaxes
+            both = pd.concat([lab.iloc[sel].assign(side=side) for side in ("high", "low")],
+                             ignore_index=True)
+            k = len(sel)
+            block = self.rows("balance", both, lo=np.r_[np.full(k, -INF), np.zeros(k)],
+                              hi=np.r_[np.zeros(k), np.full(k, INF)])
+            for half, w in ((block[:k], 1 + b.within), (block[k:], 1 - b.within)):
+                rows = np.full(len(lab), -1)
+                rows[sel] = half
+                self._load_into(rows, b.measure)
+                self.m.add_coefs(half, mean[t_of], -w)
+        if b.objective is not None:
+            top = self.var("largest_load", years, obj=0.0, ub=INF)
+            rows = np.full(len(lab), -1)
+            rows[sel] = self.rows("largest_load", lab.iloc[sel].reset_index(drop=True), hi=0.0)
+            cap = self.capacity.ravel()
+            scale = (np.where(cap > 0, 1.0 / np.where(cap > 0, cap, 1.0), 0.0)
+                     if b.measure == "hours" else 1.0)
+            self._load_into(rows, b.measure, scale)
+            self.m.add_coefs(rows[sel], top[t_of], -1.0)
+
     #: the shared rules in the order they add rows
     SHARED = ("add_one_level_per_account", "add_lead_manager_links", "add_activity_hours",
               "add_manager_capacity", "add_activity_needs_key_account",
-              "add_department_capacity", "add_budget", "add_key_account_bounds")
+              "add_department_capacity", "add_budget", "add_key_account_bounds",
+              "add_disruption_cap", "add_workload_bands", "add_balance")
+
+
+def disruption_weights(d: ModelData, measure: str) -> tuple[np.ndarray, np.ndarray]:
+    """What changes hands, in ``measure``, as coefficients of the options (``z``, aligned with
+    ``d.options``) and the pairs (``x``, aligned with ``d.pairs``).
+
+    An account *changes hands* when it is a key account led by someone other than its
+    ``current_manager`` (the plan's kpi ``accounts_changing_hands``): for a customer with a
+    current manager, ``w_i * (sum_l z[i,l] - x[i,cur_i])``, where ``x[i,cur_i]`` is absent
+    when today's manager cannot lead it (away, too junior, ruled out). An account that is
+    not a key account does not change hands. ``w_i`` is 1 (``accounts``), the customer's
+    ``revenue`` (``revenue``) or its ``kam_hours``, its hours at standard coverage
+    (``hours``, as the kpi ``hours_changing_hands``).
+    """
+    if measure not in DISRUPTION_MEASURES:
+        raise ValueError(f"The 'measure' parameter of disruption_weights must be one of "
+                         f"{', '.join(DISRUPTION_MEASURES)}. Got {measure!r} instead.")
+    c = d.case.customers
+    has_current = (c["current_manager"].astype(str) != "")
+    w = (pd.Series(1.0, index=c.index) if measure == "accounts" else
+         c["revenue" if measure == "revenue" else "kam_hours"].astype(float))
+    w = w.where(has_current, 0.0)
+    wo = w.reindex(d.options["customer_id"]).fillna(0.0).to_numpy(float)
+    wp = (-w.reindex(d.pairs["customer_id"]).fillna(0.0).to_numpy(float)
+          * d.pairs["continuity"].to_numpy(bool))
+    return wo, wp

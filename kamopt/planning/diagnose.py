@@ -19,7 +19,13 @@ from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
 from kamopt.errors import InfeasibleError, Shortfall
 from kamopt.model.oneyear import KamModel
-from kamopt.model.prepare import coverage_options, effective_managers, effective_status
+from kamopt.model.prepare import (
+    coverage_options,
+    effective_managers,
+    effective_status,
+    hours_factor_range,
+)
+from kamopt.planning.balance import balance_shortfall, band_shortfalls
 from kamopt.units import hours as hours_text
 
 
@@ -36,6 +42,8 @@ def precheck(case: Case, scenario: Scenario) -> None:
     shortfalls: list[Shortfall] = []
     reasons: list[str] = []
     opts = coverage_options(case, scenario, must)
+    low_factor = hours_factor_range(case)[0]  # pair hours: the least factor of each account
+    opts["hours"] *= low_factor.reindex(opts["customer_id"]).fillna(1.0).to_numpy()
     # the least hours of each must account: its lightest level (or its fixed one) and the
     # KAM hours of the activities the scenario commits
     committed = _committed_activities(case, scenario)
@@ -130,6 +138,7 @@ def precheck(case: Case, scenario: Scenario) -> None:
                 f"only {len(possible)} customers are neither excluded nor without an eligible manager"))
         else:
             all_opts = coverage_options(case, sc, possible)
+            all_opts["hours"] *= low_factor.reindex(all_opts["customer_id"]).fillna(1.0).to_numpy()
             light = all_opts.groupby("customer_id")["hours"].min()
             need = float(np.sort(light.to_numpy())[:k].sum())
             have = float(cap.sum())
@@ -138,8 +147,84 @@ def precheck(case: Case, scenario: Scenario) -> None:
                     f"min_key_accounts = {k} key accounts", "h at the lightest level",
                     need, have, f"all available managers have {_h(have)}"))
     shortfalls += _workload_shortfalls(case, sc, managers, status)
+    shortfalls += band_shortfalls(managers, tier, min_hours, lead)  # max_hours, max_share
+    shortfalls += _disruption_shortfalls(case, sc, managers, status)
     if shortfalls:
         raise InfeasibleError(shortfalls)
+
+
+#: what a disruption measure counts, in a shortfall
+_DISRUPTION_UNITS = {"accounts": "key accounts changing hands",
+                     "revenue": "EUR a year of revenue changing hands",
+                     "hours": "KAM hours (at standard coverage) changing hands"}
+
+
+def forced_changes(case: Case, sc: Scenario, managers=None, status=None) -> pd.Series:
+    """The 'must' accounts that change hands in every plan, each with why: today's manager
+    is not available, too junior for the account, ruled out (``excluded_leads``), or the
+    scenario fixes another lead (``leads``)."""
+    managers = effective_managers(case, sc) if managers is None else managers
+    status = effective_status(case, sc) if status is None else status
+    c = case.customers
+    lead, ruled = sc.lead_of, sc.excluded_lead_of
+    why = {}
+    for cid in c.index[(status == "must").to_numpy() & (c["current_manager"] != "").to_numpy()]:
+        j = c.at[cid, "current_manager"]
+        if cid in lead and lead[cid] != j:
+            why[cid] = "the scenario fixes another lead (leads)"
+        elif j not in managers.index:
+            why[cid] = f"{j} is not available"
+        elif int(managers.at[j, "seniority"]) < int(c.at[cid, "tier"]):
+            why[cid] = f"{j} is too junior for them"
+        elif j in ruled.get(cid, ()):
+            why[cid] = f"the scenario rules out {j} (excluded_leads)"
+    return pd.Series(why, dtype=object)
+
+
+def _figure(x: float) -> str:
+    """A disruption figure: whole numbers with separators, small ones with their decimals.
+
+    >>> _figure(1e6), _figure(3.0), _figure(0.1696)
+    ('1,000,000', '3', '0.1696')
+    """
+    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.4g}"
+
+
+def _some(ids, limit: int = 3) -> str:
+    """``K1, K2 and K3`` or ``K1, K2, K3 and 4 more``.
+
+    >>> _some(["K1"]), _some(["K1", "K2"]), _some([f"K{i}" for i in range(5)])
+    ('K1', 'K1 and K2', 'K0, K1, K2 and 2 more')
+    """
+    ids = [str(i) for i in ids]
+    if len(ids) > limit:
+        return ", ".join(ids[:limit]) + f" and {len(ids) - limit} more"
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def _disruption_shortfalls(case: Case, sc: Scenario, managers, status) -> list[Shortfall]:
+    """Caps of ``max_disruption`` below what the 'must' accounts force to change hands."""
+    caps = sc.disruption_caps
+    if not caps:
+        return []
+    forced = forced_changes(case, sc, managers, status)
+    if forced.empty:
+        return []
+    c = case.customers.loc[forced.index]
+    out = []
+    for measure, cap in caps.items():
+        need = float(len(forced) if measure == "accounts" else
+                     c["revenue" if measure == "revenue" else "kam_hours"].sum())
+        if need > cap * (1 + 1e-9) + 1e-9:
+            n = len(forced)
+            reasons = "; ".join(f"{r}: {_some(forced.index[forced == r])}"
+                                for r in dict.fromkeys(forced))
+            what = (f"the {n} 'must' accounts whose current manager cannot lead them"
+                    if n > 1 else "the 'must' account whose current manager cannot lead it")
+            out.append(Shortfall(f"{what} ({reasons})", _DISRUPTION_UNITS[measure], need,
+                                 float(cap), f"max_disruption {measure} allows {_figure(cap)}",
+                                 singular=n == 1))
+    return out
 
 
 def _must(n: int) -> str:
@@ -214,7 +299,9 @@ def _workload_shortfalls(case: Case, sc: Scenario, managers, status) -> list[Sho
                                  "capacity", singular=True))
     # the most hours each account can bring: its heaviest level and every activity
     open_ = c.index[(status != "exclude").to_numpy()]
-    heaviest = coverage_options(case, sc, open_).groupby("customer_id")["hours"].max()
+    heavy = coverage_options(case, sc, open_)
+    heavy["hours"] *= hours_factor_range(case)[1].reindex(heavy["customer_id"]).fillna(1.0).to_numpy()
+    heaviest = heavy.groupby("customer_id")["hours"].max()
     heaviest = heaviest.reindex(open_).fillna(0.0) + float(case.activities["kam_hours"].sum())
     tier = c.loc[open_, "tier"].to_numpy()
     for j, lo, sen in zip(managers.index, least, managers["seniority"], strict=True):
@@ -240,6 +327,11 @@ GROUPS = {
     "budget": "the budget",
     "key_account_count": "the number of key accounts (min/max_key_accounts)",
     "must": "the 'must' accounts",
+    "disruption_accounts": "the cap on key accounts changing hands (max_disruption accounts)",
+    "disruption_revenue": "the cap on revenue changing hands (max_disruption revenue)",
+    "disruption_hours": "the cap on hours changing hands (max_disruption hours)",
+    "max_workload": "managers' upper workload bands (max_workload[...]: max_hours, max_share)",
+    "balance": "balance of the managers' loads (balance within)",
 }
 
 
@@ -299,6 +391,18 @@ def explain_infeasible(km: KamModel, time_limit: float = 10.0) -> InfeasibleErro
             shortfalls.append(Shortfall("the other requirements", "EUR a year",
                                         need, km.data.scenario.budget,
                                         f"the budget is {km.data.scenario.budget:,.0f} EUR"))
+    for g in (g for g in needed if g.startswith("disruption_")):
+        measure = g.removeprefix("disruption_")
+        least = _min_row(km, g)
+        cap = km.data.scenario.disruption_caps.get(measure)
+        if least is not None and cap is not None:
+            shortfalls.append(Shortfall(
+                "the other requirements", _DISRUPTION_UNITS[measure], least, cap,
+                f"max_disruption {measure} allows {_figure(cap)}"))
+    if "balance" in needed:
+        short = balance_shortfall(km, time_limit)
+        if short is not None:
+            shortfalls.append(short)
     if "must" in needed and len(needed) > 1:
         served, total = _most_must_accounts(km, rows_of("must")[0], time_limit)
         if served is not None and served < total:
@@ -327,6 +431,26 @@ def _most_must_accounts(km: KamModel, must_rows: np.ndarray,
     if not sol.ok or sol.status != "optimal":
         return None, len(must_rows)
     return int(round(sol.objective)), len(must_rows)
+
+
+def _min_row(km: KamModel, name: str) -> float | None:
+    """The least value of the one-row block ``name`` with which all other requirements can
+    be met (that row relaxed, its expression minimised)."""
+    from kamopt.solve.backend import INF, highs_model, run_highs, set_costs, set_row_bounds
+
+    lp = km.lp
+    h = highs_model(lp)
+    b = lp.rows[name]
+    set_row_bounds(h, int(b.start), -INF, INF)
+    A = lp.matrix().tocsr()
+    s, e = A.indptr[b.start], A.indptr[b.start + 1]
+    cost = np.zeros(lp.n_cols)
+    cost[A.indices[s:e]] = -A.data[s:e]  # maximise -row = minimise the row
+    set_costs(h, cost)
+    sol = run_highs(h, 10.0, 0.0)
+    if not sol.ok:
+        return None
+    return float(-sol.objective)
 
 
 def _min_budget(km: KamModel) -> float | None:

@@ -27,7 +27,14 @@ from kamopt.case.assumptions import (
 )
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
-from kamopt.errors import InfeasibleError, Problem, ScenarioError, Shortfall, SolverError
+from kamopt.errors import (
+    CaseError,
+    InfeasibleError,
+    Problem,
+    ScenarioError,
+    Shortfall,
+    SolverError,
+)
 from kamopt.model.midterm import (
     MidtermModel,
     _in_scope,
@@ -36,7 +43,7 @@ from kamopt.model.midterm import (
     build_midterm,
     lapsed_leads,
 )
-from kamopt.model.prepare import effective_managers, effective_status
+from kamopt.model.prepare import effective_managers, effective_status, has_pair_hours
 from kamopt.planning.midterm_starts import _start_from_one_year, _start_from_plan
 from kamopt.solve.backend import Solution, relative_gap
 from kamopt.solve.midterm import (
@@ -502,6 +509,22 @@ def plan_midterm(case: Case, scenario: Scenario | None = None, years: int | None
         capacity_by_year = load_capacity_by_year(case)
     t0 = time.perf_counter()
     check_against_scenario(case, scenario)
+    if has_pair_hours(case):  # its reading, verifying and searches take the level's hours
+        raise CaseError(Problem(
+            "pair_costs", "gives hours by lead manager (hours_factor or hours), which the "
+            "mid-term plan does not take yet; plan the year with 'kamopt plan', or leave "
+            "those columns empty for the mid-term plan", column="hours_factor"))
+    for key in ("max_disruption", "tie_break"):  # one-year keys (kamopt.solve.tiebreak)
+        if getattr(scenario, key):
+            raise ScenarioError(Problem(
+                scenario.name or "scenario", "applies to the one-year plan only; the mid-term "
+                "plan counts a change of hands by its handover hours (handover_hours)",
+                column=key))
+    if scenario.balance is not None:  # a one-year key (kamopt.case.balance)
+        raise ScenarioError(Problem(
+            scenario.name or "scenario", "applies to the one-year plan only; plan the year with "
+            "'kamopt plan' (the managers' max_hours and max_share hold every year)",
+            column="balance"))
     for i, h in enumerate(a.hire_profiles):
         if h.pair_costs_from and h.pair_costs_from not in case.managers.index:
             raise ScenarioError(Problem(

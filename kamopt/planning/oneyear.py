@@ -24,6 +24,7 @@ from kamopt.case.tables import Case
 from kamopt.errors import SolverError, VerificationError
 from kamopt.model.oneyear import KamModel, build
 from kamopt.model.prepare import effective_managers, effective_status, prepare
+from kamopt.planning.balance import balance_kpis, band_violations
 from kamopt.solve.backend import Solution
 from kamopt.solve.pricing import PRICING_THRESHOLD, full_size, solve_by_pricing
 from kamopt.solve.strategy import solve_model
@@ -134,14 +135,28 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
             f"options, CBC is used up to {PRICING_THRESHOLD:,}. Use HiGHS, the default solver "
             "(leave out --solver cbc or the scenario's 'solver: cbc'): it prices the "
             "(customer, manager) pairs in for large cases.")
-    if scenario.solver == "highs" and size > PRICING_THRESHOLD:
+    # the least largest workload first, then net (kamopt.solve.lexicographic): on the full model
+    first_goal = scenario.balance is not None and scenario.balance.objective is not None
+    first_figures: dict = {}
+    if scenario.solver == "highs" and size > PRICING_THRESHOLD and not first_goal:
         # large case: price (customer, manager) pairs in on the LP (kamopt.solve.pricing)
         t_build = time.perf_counter() - t0
         km, sol = solve_by_pricing(data, scenario.time_limit, scenario.mip_gap)
+    elif first_goal:
+        from kamopt.solve.lexicographic import solve_least_largest
+
+        km = build(data)
+        t_build = time.perf_counter() - t0
+        sol, km, first_figures = solve_least_largest(km, scenario, cancel=cancel)
     else:
         km = build(data)
         t_build = time.perf_counter() - t0
         sol = solve_model(km, scenario, cancel=cancel)
+    tie_break = {}
+    if scenario.tie_break is not None and sol.ok:  # among plans within the gap: least moves
+        from kamopt.solve.tiebreak import solve_tie_break
+
+        sol, tie_break = solve_tie_break(km, scenario, sol, cancel=cancel)
     if sol.status == "infeasible":
         raise explain_infeasible(km)
     if not sol.ok:
@@ -150,6 +165,8 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
                 or "time limit" in (sol.message or "").lower() else "")
         raise SolverError(f"The solver ({sol.solver}) returned no plan: {sol.message}{hint}")
     result = read_plan(km, sol)
+    result.kpis.update(first_figures)
+    result.kpis.update(tie_break)
     result.kpis["build_seconds"] = t_build
     result.kpis["total_seconds"] = time.perf_counter() - t0
     return result
@@ -177,7 +194,10 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
     acc["manager_id"] = lead["manager_id"].reindex(c.index).fillna("").astype(str)
     act_list = acts.groupby("customer_id", sort=False)["activity_id"].agg(lambda s: ";".join(s))
     acc["activities"] = act_list.reindex(c.index).fillna("").astype(str)
-    level_hours = chosen["hours"].reindex(c.index).fillna(0.0)
+    # the level's hours under the lead (pair_costs.csv's hours_factor or hours)
+    factor = (lead["hours_factor"] if "hours_factor" in lead else pd.Series(1.0, index=lead.index))
+    level_hours = (chosen["hours"].reindex(c.index).fillna(0.0)
+                   * factor.reindex(c.index).fillna(1.0))
     act_hours = acts.groupby("customer_id")["kam_hours"].sum().reindex(c.index).fillna(0.0)
     acc["hours"] = level_hours + act_hours
     rate = d.managers["hourly_cost"].reindex(acc["manager_id"]).fillna(0.0).to_numpy()
@@ -248,11 +268,13 @@ def read_plan(km: KamModel, sol: Solution) -> Plan:
         "cost_pairs": float(acc["cost_pair"].sum()),
         "accounts_changing_hands": int(changing.sum()),
         "hours_changing_hands": float(acc.loc[changing, "kam_hours"].sum()),
+        "revenue_changing_hands": float(acc.loc[changing, "revenue"].sum()),
         "activities_run": int(len(acts)),
         "customers": int(len(c)),
         "customers_in_model": int(d.customers["in_model"].sum()),
         "columns": km.lp.n_cols,
         "rows": km.lp.n_rows,
+        **balance_kpis(acc, case, mg, sc),  # the spread of the loads (a scenario's balance)
     }
     return Plan(case, sc, sol.status, acc, mtab, dtab, kpis, model=km, solution=sol)
 
@@ -270,6 +292,73 @@ def _pair_cost(listed: dict, case: Case, managers: pd.DataFrame, cid: str, j: st
             return sum(listed.get((cid, m), 0.0) for m in case.managers.index) / len(case.managers)
         j = of
     return listed.get((cid, j), 0.0)
+
+
+def _pair_factors(case: Case) -> dict:
+    """Each listed pair's hours factor, read from ``pair_costs`` itself: its ``hours_factor``,
+    or ``hours / kam_hours`` (pairs without either: factor 1, not listed)."""
+    pc, c = case.pair_costs, case.customers
+    out = {}
+    for k, (i, j) in enumerate(zip(pc["customer_id"], pc["manager_id"], strict=True)):
+        f = float(pc["hours_factor"].iat[k]) if "hours_factor" in pc else float("nan")
+        h = float(pc["hours"].iat[k]) if "hours" in pc else float("nan")
+        if f == f:
+            out[(i, j)] = f
+        elif h == h:
+            kam = float(c.at[i, "kam_hours"])
+            out[(i, j)] = h / kam if kam > 0 else 1.0
+    return out
+
+
+def _pair_factor(listed: dict, case: Case, managers: pd.DataFrame, cid: str, j: str) -> float:
+    """The pair's hours factor: as listed (1 if not); a hire's from the manager it names, or
+    the average over the case's managers."""
+    if j not in case.managers.index:  # a hire
+        of = managers.at[j, "pair_costs_as"] if "pair_costs_as" in managers else ""
+        if not of:
+            return sum(listed.get((cid, m), 1.0) for m in case.managers.index) / len(case.managers)
+        j = of
+    return listed.get((cid, j), 1.0)
+
+
+def changing_hands(acc: pd.DataFrame, case: Case) -> pd.Series:
+    """Per customer, whether it changes hands in the plan ``acc``: a key account led by
+    someone other than its ``current_manager`` of the case (read from the case, not the plan)."""
+    cur = case.customers["current_manager"].reindex(acc.index).fillna("").astype(str)
+    return ((acc["key_account"].astype(int) == 1) & (cur != "")
+            & (acc["manager_id"].astype(str) != cur))
+
+
+def disruption_of_plan(acc: pd.DataFrame, case: Case) -> dict[str, float]:
+    """What changes hands in the plan ``acc``, in each measure of ``max_disruption``:
+    ``{"accounts": n, "revenue": EUR a year, "hours": kam_hours}``."""
+    on = changing_hands(acc, case)
+    c = case.customers.reindex(acc.index)
+    return {"accounts": float(on.sum()), "revenue": float(c.loc[on, "revenue"].sum()),
+            "hours": float(c.loc[on, "kam_hours"].sum())}
+
+
+def _figure(x: float) -> str:
+    """A disruption figure: whole numbers with separators, small ones with their decimals.
+
+    >>> _figure(1e6), _figure(3.0), _figure(0.1696)
+    ('1,000,000', '3', '0.1696')
+    """
+    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.4g}"
+
+
+def disruption_violations(acc: pd.DataFrame, case: Case, scenario: Scenario) -> list[str]:
+    """The scenario's ``max_disruption`` re-checked from the plan's leads and the case."""
+    caps = scenario.disruption_caps
+    if not caps:
+        return []
+    found = disruption_of_plan(acc, case)
+    out = []
+    for measure, cap in caps.items():
+        if found[measure] > cap * (1 + 1e-9) + TOL:
+            out.append(f"max_disruption.{measure}: {_figure(found[measure])} changing hands, "
+                       f"at most {_figure(cap)} allowed")
+    return out
 
 
 def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: float) -> list[str]:
@@ -322,6 +411,7 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
     pair_cost = {(i, j): float(x) for i, j, x in zip(case.pair_costs["customer_id"],
                                                      case.pair_costs["manager_id"],
                                                      case.pair_costs["cost"], strict=True)}
+    factors = _pair_factors(case)
     hours = pd.Series(0.0, index=c.index)
     value = pd.Series(0.0, index=c.index)
     cost = pd.Series(0.0, index=c.index)
@@ -344,6 +434,8 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
             continue
         v = row["margin"] * (real * row["potential"] + sc.retention * row["revenue"])
         j = mgr[cid]
+        if j in managers.index:  # the level's hours under this lead
+            h *= _pair_factor(factors, case, managers, cid, j)
         if j in managers.index:
             if row["industry"] and row["industry"] in managers.at[j, "industries"]:
                 v += row["margin"] * sc.realization * sc.industry_fit * row["potential"]
@@ -392,6 +484,8 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
         out.append(f"key_account_count: {n} < min_key_accounts {sc.min_key_accounts}")
     if sc.max_key_accounts is not None and n > sc.max_key_accounts:
         out.append(f"key_account_count: {n} > max_key_accounts {sc.max_key_accounts}")
+    out += disruption_violations(acc, case, sc)
+    out += band_violations(acc, case, managers, sc, used)  # max_hours/max_share, balance
     recomputed = float((value - cost).sum())
     if abs(recomputed - objective) > 1e-6 * max(1.0, abs(recomputed)) + 1e-4:
         out.append(f"objective: plan states {objective:,.2f}, the case gives {recomputed:,.2f}")

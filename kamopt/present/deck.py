@@ -554,9 +554,11 @@ def _cut(text: object, width: int) -> str:
 def deck_slides(brief: Brief, *, title: str | None = None, client: str | None = None,
                 author: str | None = None, date: str | None = None) -> Presentation:
     """The deck of ``brief`` as a :class:`pptx.Presentation`, in the current language."""
+    from kamopt.present.summary import client_name
+
     info = dict(brief.scenario.report)
     title = title or info.get("title") or tr("Key-account plan")
-    client = client or info.get("client") or Path(str(brief.case.source or "")).stem or ""
+    client = client or info.get("client") or client_name(brief.case.source)
     author = author or info.get("author") or None
     when = date_text(date or info.get("date") or None)
     deck = Deck(" · ".join(x for x in (clean(client), when) if x))

@@ -255,8 +255,11 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                           f"{Path(sys.prefix) / INSTALLED_NOTEBOOK.parent}. Reinstall kamopt.")
     if not src.is_file():
         raise ReportError(f"The report notebook {src} is missing.")
-    case_path = Path(case_path).resolve()
-    missing = [] if case_path.exists() else [
+    from kamopt.case.sql import is_database_url
+
+    database = is_database_url(case_path)  # sqlite:///case.db, postgresql://...: as given
+    case_path = str(case_path).strip() if database else Path(case_path).resolve()
+    missing = [] if database or case_path.exists() else [
         Problem(str(case_path), "does not exist; expected a case folder of CSV files or an "
                                 ".xlsx workbook")]
     if scenario_path is not None:
@@ -297,9 +300,12 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                             exclude_output_prompt=True)
     exporter.register_preprocessor(_remove_tagged_cells(), enabled=True)
     with language("en" if midterm else lang):
-        title = (f"Mid-term plan: {case_path.name}" if midterm else
+        from kamopt.present.summary import client_name
+
+        name = client_name(case_path)
+        title = (f"Mid-term plan: {name}" if midterm else
                  f"{title or info.get('title') or tr('Key-account plan')}: "
-                 f"{client or info.get('client') or case_path.stem}")
+                 f"{client or info.get('client') or name}")
     nb.metadata["title"] = title
     exporter.language_code = "en" if midterm else lang
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})

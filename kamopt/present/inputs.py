@@ -15,14 +15,25 @@ are set and read from Python as the ipywidgets they replace (tests, ``explorer.s
 
 >>> money = MoneyInput(description="Budget", value=None)
 >>> money.text.value = "1,5 Mio"
->>> money.value, money.error.value
-(1500000.0, '')
+>>> money.value, money.text.value, money.error.value
+(1500000.0, '1,500,000', '')
 >>> money.text.value = "1.50.000"
 >>> money.value is None, "grouped in threes" in money.error.value
 (True, True)
 >>> money.value = 2_500_000.0
 >>> money.text.value
-'2.500.000'
+'2,500,000'
+
+The field writes an amount back in the app's language (:func:`kamopt.i18n.current`),
+``1,500,000`` in English and ``1.500.000`` in German, and says in it what does not read;
+:meth:`MoneyInput.relabel` writes it again after the language is switched:
+
+>>> from kamopt.i18n import language
+>>> with language("de"):
+...     money.relabel()
+...     money.text.value = "1,5 Mil"
+>>> money.text.value, money.error.value
+('1,5 Mil', "<span style='color:#b00'>„1,5 Mil“ ist kein Betrag: „Mil“ ist weder eine Währung (EUR, €) noch eine Größenordnung (Tsd., Mio., Mrd.)</span>")
 >>> pick = Picker([("M03 Claudia Koch", "M03"), ("M11 Frank Hoffmann", "M11")])
 >>> pick.search.value = "M11 Frank Hoffmann"
 >>> pick.value, pick.search.value
@@ -37,37 +48,97 @@ are set and read from Python as the ipywidgets they replace (tests, ``explorer.s
 from __future__ import annotations
 
 import html
+import re
 
 import ipywidgets as W
 import traitlets
 
 from kamopt.case.numbers import format_number_de, parse_money
+from kamopt.i18n import N_, current, tr
 
-#: the hint in an empty money field
-MONEY_HINT = "e.g. 1.500.000"
+#: the hint in an empty money field (a message: shown with ``tr``)
+MONEY_HINT = N_("e.g. 1.500.000")
+
+#: why an amount does not read (kamopt.case.numbers.parse_money's reasons), for German
+_WHY = [
+    (r"it is empty; write e\.g\. 1\.500\.000 or 1,5 Mio",
+     N_("it is empty; write e.g. 1.500.000 or 1,5 Mio")),
+    (r"write it in digits, e\.g\. 1\.500\.000 or 1,5 Mio",
+     N_("write it in digits, e.g. 1.500.000 or 1,5 Mio")),
+    (r"(?P<q>['\"])(?P<word>.*)(?P=q) is neither a currency \(EUR, €\) nor a scale \(k, Mio, Mrd\)",
+     N_("'{word}' is neither a currency (EUR, €) nor a scale (k, Mio, Mrd)")),
+    (r"thousands are grouped in threes \((?P<example>.*)\)",
+     N_("thousands are grouped in threes ({example})")),
+    (r"two decimal marks \((?P<q>['\"])(?P<mark>.*)(?P=q)\)", N_("two decimal marks ('{mark}')")),
+    (r"it is too large", N_("it is too large")),
+]
+
+
+def money_text(x: float, lang: str | None = None) -> str:
+    """An amount as the field writes it back: ``1,500,000.5`` in English, ``1.500.000,5`` in
+    German (every digit kept, so it reads back the same).
+
+    >>> money_text(1_500_000.5), money_text(1_500_000.5, "de"), money_text(95.0)
+    ('1,500,000.5', '1.500.000,5', '95')
+    """
+    text = format_number_de(x)
+    if (lang or current()) == "de":
+        return text
+    return text.translate(str.maketrans({".": ",", ",": "."}))
+
+
+def money_error(exc: Exception) -> str:
+    """What :func:`~kamopt.case.numbers.parse_money` says about an amount, in the current
+    language (the words of kamopt.case.numbers are English).
+
+    >>> from kamopt.i18n import language
+    >>> try:
+    ...     parse_money("abc")
+    ... except ValueError as exc:
+    ...     with language("de"):
+    ...         print(money_error(exc))
+    „abc“ ist kein Betrag: in Ziffern schreiben, z. B. 1.500.000 oder 1,5 Mio
+    """
+    text = str(exc)
+    if current() == "en":
+        return text
+    m = re.fullmatch(r"(?P<q>['\"])(?P<text>.*)(?P=q) is not an amount: (?P<why>.*)", text, re.S)
+    if m is None:
+        return text
+    why = m["why"]
+    for pattern, msgid in _WHY:
+        w = re.fullmatch(pattern, why, re.S)
+        if w is not None:
+            why = tr(msgid, **{k: v for k, v in w.groupdict().items() if k != "q"})
+            break
+    return tr("'{text}' is not an amount: {why}", text=m["text"], why=why)
 
 
 class MoneyInput(W.VBox):
     """A money field: a text box read by :func:`~kamopt.case.numbers.parse_money`, and
     under it what does not read. ``value`` is a float in ``[min, max]`` or None (empty,
-    or not an amount); a value set from Python is kept within the bounds and written
-    back German style (``1.500.000``)."""
+    or not an amount); a value read or set from Python is kept within the bounds and
+    written back in the current language (:func:`money_text`: ``1,500,000`` in English,
+    ``1.500.000`` in German)."""
 
     value = traitlets.Float(allow_none=True, default_value=None)
     disabled = traitlets.Bool(False)
     description = traitlets.Unicode("")
 
     def __init__(self, value: float | None = None, *, description: str = "", min: float = 0.0,
-                 max: float = 1e12, unit: str = "EUR", placeholder: str = MONEY_HINT,
+                 max: float = 1e12, unit: str = "EUR", placeholder: str | None = None,
                  style=None, layout=None):
         self.min, self.max, self.unit = float(min), float(max), unit
-        self.text = W.Text(description=description, placeholder=placeholder,
+        self._why: tuple[str, Exception] | None = None  # what did not read, and why
+        self.text = W.Text(description=description,
+                           placeholder=tr(MONEY_HINT) if placeholder is None else placeholder,
                            continuous_update=False, style=style or {},
                            layout=layout or W.Layout(width="300px"))
         self.error = W.HTML("")
         self.error.add_class("kamopt-money-error")
         self._writing = False
         super().__init__([self.text, self.error], layout=W.Layout(overflow="visible"))
+        traitlets.dlink((self, "description"), (self.text, "description"))
         self.description = description
         self.text.observe(self._read, names="value")
         self.value = value
@@ -84,22 +155,42 @@ class MoneyInput(W.VBox):
         if self._writing:
             return
         text = change["new"].strip()
-        x, why = None, ""
+        x, self._why = None, None
         if text:
             try:
                 x = parse_money(text)
                 if not self.min <= x <= self.max:
-                    raise ValueError(f"{text!r} is not between {format_number_de(self.min)} "
-                                     f"and {format_number_de(self.max)} {self.unit}")
+                    raise ValueError(text)  # said by _say: between the bounds
             except ValueError as exc:
-                x, why = None, str(exc)
+                x, self._why = None, (text, exc)
         self._writing = True
         try:
-            self.error.value = (f"<span style='color:#b00'>{html.escape(why)}</span>"
-                                if why else "")
+            self.error.value = self._say()
             self.value = x
-            if x is not None:  # as it was read: 1,5 Mio shows 1.500.000
-                self.text.value = format_number_de(x)
+            if x is not None:  # as it was read: 1,5 Mio shows 1,500,000 (1.500.000 in German)
+                self.text.value = money_text(x)
+        finally:
+            self._writing = False
+
+    def _say(self) -> str:
+        """What did not read, and why, in the current language ("" if all reads)."""
+        if self._why is None:
+            return ""
+        text, exc = self._why
+        if isinstance(exc, ValueError) and exc.args == (text,):
+            why = tr("'{text}' is not between {low} and {high} {unit}", text=text,
+                     low=money_text(self.min), high=money_text(self.max), unit=tr(self.unit))
+        else:
+            why = money_error(exc)
+        return f"<span style='color:#b00'>{html.escape(why)}</span>"
+
+    def relabel(self) -> None:
+        """Write the amount and what did not read again, in the current language."""
+        self._writing = True
+        try:
+            if self._why is None and self.value is not None:
+                self.text.value = money_text(self.value)
+            self.error.value = self._say()
         finally:
             self._writing = False
 
@@ -108,10 +199,15 @@ class MoneyInput(W.VBox):
             return
         self._writing = True
         try:
-            self.text.value = "" if change["new"] is None else format_number_de(change["new"])
+            self.text.value = "" if change["new"] is None else money_text(change["new"])
+            self._why = None
             self.error.value = ""
         finally:
             self._writing = False
+
+
+#: the hint in an empty picker
+PICK_HINT = N_("type a name or an id…")
 
 
 class Picker(W.VBox):
@@ -127,8 +223,11 @@ class Picker(W.VBox):
     description = traitlets.Unicode("")
 
     def __init__(self, options=(), value=(), *, description: str = "",
-                 placeholder: str = "type a name or an id…", style=None, layout=None):
-        self.search = W.Combobox(description=description, placeholder=placeholder,
+                 placeholder: str | None = None, hint: str = PICK_HINT, style=None, layout=None):
+        # the hint in the empty field: a message (written again by relabel), unless given
+        self._hint = hint if placeholder is None else None
+        self.search = W.Combobox(description=description,
+                                 placeholder=tr(hint) if placeholder is None else placeholder,
                                  ensure_option=True, style=style or {},
                                  layout=layout or W.Layout(width="520px"))
         self.search.add_class("kamopt-picker-search")
@@ -137,6 +236,7 @@ class Picker(W.VBox):
         self._labels: dict[str, str] = {}
         self._ids: dict[str, str] = {}
         super().__init__([self.search, self.chips])
+        traitlets.dlink((self, "description"), (self.search, "description"))
         self.description = description
         self.options = options
         self.value = tuple(value)
@@ -187,11 +287,17 @@ class Picker(W.VBox):
         chips = []
         for item in change["new"]:
             b = W.Button(description=self._labels.get(item, item), icon="times",
-                         tooltip="remove", layout=W.Layout(width="auto", max_width="420px"))
+                         tooltip=tr("remove"), layout=W.Layout(width="auto", max_width="420px"))
             b.add_class("kamopt-chip")
             b.on_click(lambda _, item=item: self._remove(item))
             chips.append(b)
         self.chips.children = chips
+
+    def relabel(self) -> None:
+        """Write the hint and the chosen items' buttons again, in the current language."""
+        if self._hint is not None:
+            self.search.placeholder = tr(self._hint)
+        self._show({"new": self.value})
 
     def _remove(self, item: str) -> None:
         if not self.disabled:

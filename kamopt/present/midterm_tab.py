@@ -19,8 +19,9 @@ from kamopt.case.assumptions import (
     parse_targets,
 )
 from kamopt.errors import InfeasibleError, KamoptError
+from kamopt.i18n import N_, number, percent, tr
 from kamopt.planning.midterm import MidtermPlan, plan_midterm, shortfall_messages
-from kamopt.present.explorer_view import SOLVING, _error_box, _png
+from kamopt.present.explorer_view import SOLVING, _error_box, _png, set_options
 from kamopt.present.midterm_chart import intake_chart
 
 #: seconds the mid-term solve may take (the one-year re-solves take 5)
@@ -28,6 +29,13 @@ MIDTERM_TIME_LIMIT = 60.0
 
 #: the longest horizon the explorer offers (plan_midterm allows 10)
 MIDTERM_MAX_YEARS = 5
+
+#: the target modes as the tab says them (messages), and what they mean
+MODE_WORDS = {"hard": (N_("hard"), N_("must be met")),
+              "soft": (N_("soft"), N_("a shortfall is penalised"))}
+
+#: what the figures of a failed mid-term plan are
+LAST_MIDTERM = N_("The figures below are those of the last mid-term plan.")
 
 
 class MidtermTabMixin:
@@ -53,6 +61,8 @@ class MidtermTabMixin:
 
     def _build_midterm(self, targets: pd.DataFrame | None) -> None:
         a = self.midterm_assumptions
+        t = self.texts
+        self._midterm_shown = None  # how to show the last mid-term result again: (method, args)
         wide = dict(style={"description_width": "150px"}, layout=W.Layout(width="420px"))
         self._targets, self._targets_error = None, None
         try:
@@ -61,28 +71,30 @@ class MidtermTabMixin:
             self._targets_error = exc
         self.midterm_controls: dict[str, W.Widget] = {
             "years": W.IntSlider(value=min(max(int(a.years), 1), MIDTERM_MAX_YEARS), min=1,
-                                 max=MIDTERM_MAX_YEARS, description="Horizon (years)",
-                                 continuous_update=False, **wide),
+                                 max=MIDTERM_MAX_YEARS, continuous_update=False, **wide),
             "target_scale": W.FloatSlider(value=100.0, min=0.0, max=200.0, step=5.0,
-                                          description="Targets (% of case)", readout_format=".0f",
-                                          continuous_update=False, **wide),
-            "target_mode": W.ToggleButtons(options=list(TARGET_MODES), value=a.target_mode,
-                                           tooltips=["must be met", "a shortfall is penalised"],
+                                          readout_format=".0f", continuous_update=False, **wide),
+            "target_mode": W.ToggleButtons(options=self._mode_options(), value=a.target_mode,
+                                           tooltips=[tr(MODE_WORDS[m][1]) for m in TARGET_MODES],
                                            style={"button_width": "80px"}),
             "shortfall_penalty": W.BoundedFloatText(
                 value=float(a.shortfall_penalty), min=0.0, max=1e6, step=0.1,
-                description="Shortfall penalty", continuous_update=False,
+                continuous_update=False,
                 style={"description_width": "150px"}, layout=W.Layout(width="300px")),
         }
+        c = self.midterm_controls
+        t.add(c["years"], N_("Horizon (years)"))
+        t.add(c["target_scale"], N_("Targets (% of case)"))
+        t.add(c["shortfall_penalty"], N_("Shortfall penalty"))
         for key, w in self.midterm_controls.items():
             w.add_class("kamopt-midterm-" + key.replace("_", "-"))
         self.midterm_controls["target_mode"].observe(self._on_mode, names="value")
         self._on_mode(None)
-        self.midterm_button = W.Button(description="Plan mid-term", button_style="primary",
-                                       icon="play", layout=W.Layout(width="160px"))
+        self.midterm_button = t.add(W.Button(button_style="primary", icon="play",
+                                             layout=W.Layout(width="160px")), N_("Plan mid-term"))
         self.midterm_button.add_class("kamopt-midterm-solve")
         self.midterm_button.on_click(lambda _: self.plan_midterm())
-        self.midterm_status = W.Label(value="Not planned yet: press Plan mid-term.")
+        self.midterm_status = W.Label(value=tr("Not planned yet: press Plan mid-term."))
         self.midterm_status.add_class("kamopt-midterm-status")
         self.midterm_message = W.HTML(value="")
         self.midterm_message.add_class("kamopt-midterm-message")
@@ -95,17 +107,35 @@ class MidtermTabMixin:
             width="100%", max_width="900px", display="none"))  # shown once there is a chart
         if self._targets_error is not None:
             self.midterm_error = self._targets_error
-            self.midterm_message.value = _error_box(
-                "The targets cannot be read.", str(self._targets_error), last="mid-term plan")
-        c = self.midterm_controls
+            self._midterm_shown = (self._show_targets_error, ())
+            self._show_targets_error()
         self.midterm_tab = W.VBox([
             self.midterm_info, c["years"], c["target_scale"],
-            W.HBox([W.HTML('<div style="width:142px;text-align:right;padding-right:8px">'
-                           "Targets are</div>"), c["target_mode"]]),
+            W.HBox([t.html(N_('<div style="width:142px;text-align:right;padding-right:8px">'
+                              "Targets are</div>")), c["target_mode"]]),
             W.HBox([c["shortfall_penalty"],
-                    W.HTML("&nbsp;EUR per EUR of order intake short of a soft target")]),
+                    t.html(N_("&nbsp;EUR per EUR of order intake short of a soft target"))]),
             W.HBox([self.midterm_button, self.midterm_status]), self.midterm_message,
             self.midterm_table, self.midterm_hires, self.midterm_chart])
+
+    def _mode_options(self) -> list[tuple[str, str]]:
+        return [(tr(MODE_WORDS[m][0]), m) for m in TARGET_MODES]
+
+    def _show_targets_error(self, again: bool = False) -> None:
+        self.midterm_message.value = _error_box(
+            tr("The targets cannot be read."), str(self._targets_error), last=LAST_MIDTERM)
+
+    def _midterm_again(self) -> None:
+        """The tab in the current language: its options, what it says, its last result."""
+        c = self.midterm_controls
+        set_options(c["target_mode"], self._mode_options())
+        c["target_mode"].tooltips = [tr(MODE_WORDS[m][1]) for m in TARGET_MODES]
+        self.midterm_info.value = self._targets_info()
+        if self._midterm_shown is None:
+            self.midterm_status.value = tr("Not planned yet: press Plan mid-term.")
+        else:
+            method, args = self._midterm_shown
+            method(*args, again=True)
 
     def _read_targets(self, targets: pd.DataFrame | None) -> pd.DataFrame:
         if targets is None:
@@ -121,15 +151,16 @@ class MidtermTabMixin:
     def _targets_info(self) -> str:
         tg = self._targets
         if self._targets_error is not None:
-            return "<b>Order-intake targets</b>: cannot be read (see below)."
+            return tr("<b>Order-intake targets</b>: cannot be read (see below).")
         if tg is None or len(tg) == 0:
-            return ("<b>Order-intake targets</b>: this case has none, so the mid-term plan "
-                    "maximises the net present value without targets.")
+            return tr("<b>Order-intake targets</b>: this case has none, so the mid-term plan "
+                      "maximises the net present value without targets.")
         years = sorted(int(y) for y in tg["year"].unique())
         scopes = ", ".join(sorted(tg["scope"].unique()))
-        return (f"<b>Order-intake targets</b>: {len(tg)} for {years[0]}–{years[-1]} "
-                f"({html.escape(scopes)}); plan year 1 is {self.midterm_assumptions.start_year}. "
-                "The plan uses the scenario of the other tabs.")
+        return tr("<b>Order-intake targets</b>: {n} for {first}–{last} ({scopes}); plan year 1 "
+                  "is {start}. The plan uses the scenario of the other tabs.", n=len(tg),
+                  first=years[0], last=years[-1], scopes=html.escape(scopes),
+                  start=self.midterm_assumptions.start_year)
 
     def _on_mode(self, change) -> None:
         c = self.midterm_controls
@@ -171,8 +202,9 @@ class MidtermTabMixin:
         Errors are shown in the tab (``midterm_status``, ``midterm_message``), not raised;
         the figures shown stay those of the last mid-term plan.
         """
-        self.midterm_status.value = (f"{SOLVING} (the whole horizon: up to "
-                                     f"{self.midterm_time_limit:.0f} s)")
+        self.midterm_status.value = tr("{solving} (the whole horizon: up to {seconds} s)",
+                                       solving=tr(SOLVING),
+                                       seconds=f"{self.midterm_time_limit:.0f}")
         self.midterm_button.disabled = True
         t0 = time.perf_counter()
         try:
@@ -186,24 +218,30 @@ class MidtermTabMixin:
             return mp
         except InfeasibleError as exc:
             lines = shortfall_messages(exc) if exc.shortfalls else [" ".join(str(exc).split())]
-            self._show_midterm_error(exc, "Infeasible: " + "; ".join(lines), str(exc))
+            self._show_midterm_error(exc, "infeasible", "; ".join(lines), str(exc))
         except KamoptError as exc:
-            self._show_midterm_error(exc, f"Cannot plan: {type(exc).__name__}: "
+            self._show_midterm_error(exc, "cannot", f"{type(exc).__name__}: "
                                      + " ".join(str(exc).split()), str(exc))
         except Exception as exc:  # a callback must never lose an error
-            self._show_midterm_error(exc, f"Error: {type(exc).__name__}: {exc}",
+            self._show_midterm_error(exc, "error", f"{type(exc).__name__}: {exc}",
                                      str(exc) + "\n\n" + traceback.format_exc(limit=3))
         finally:
             self.midterm_button.disabled = False
         return None
 
-    def _show_midterm_error(self, exc: Exception, headline: str, body: str) -> None:
+    def _show_midterm_error(self, exc: Exception, kind: str, what: str, body: str,
+                            again: bool = False) -> None:
+        """Show why there is no mid-term plan: ``kind`` is ``"infeasible"``, ``"cannot"``
+        or ``"error"``, ``what`` the status line's words after it."""
         self.midterm_error = exc
-        self.midterm_status.value = headline
-        self.midterm_message.value = _error_box(headline.split(":")[0] + ".", body,
-                                                last="mid-term plan")
+        self._midterm_shown = (self._show_midterm_error, (exc, kind, what, body))
+        word = {"infeasible": tr("Infeasible"), "cannot": tr("Cannot plan"),
+                "error": tr("Error")}[kind]
+        self.midterm_status.value = f"{word}: {what}"
+        self.midterm_message.value = _error_box(word + ".", body, last=LAST_MIDTERM)
 
-    def _show_midterm(self, mp: MidtermPlan, seconds: float) -> None:
+    def _show_midterm(self, mp: MidtermPlan, seconds: float, again: bool = False) -> None:
+        self._midterm_shown = (self._show_midterm, (mp, seconds))
         self.midterm_chart.value = _png(intake_chart(mp))  # pictures first, the status last
         self.midterm_chart.layout.display = ""
         self.midterm_table.value = midterm_table_html(mp)
@@ -211,12 +249,23 @@ class MidtermTabMixin:
         self.midterm_message.value = ""
         y = mp.years
         n_targets = int(y["target"].notna().sum())
-        met = (f"targets met in {int(y['target_met'].sum())} of {n_targets} years"
-               if n_targets else "no targets")
-        gap = "gap" if mp.status == "optimal" else "stopped at the time limit; gap"
-        self.midterm_status.value = (f"{mp.status} · {gap} {mp.kpis['mip_gap']:.2%} · "
-                                     f"{seconds:.1f} s · {len(y)} years · {met} · "
-                                     f"{len(mp.hires)} hires")
+        met = (tr("targets met in {k} of {n} years", k=int(y["target_met"].sum()), n=n_targets)
+               if n_targets else tr("no targets"))
+        gap = percent(mp.kpis["mip_gap"], 2)
+        gap = (tr("gap {gap}", gap=gap) if mp.status == "optimal"
+               else tr("stopped at the time limit; gap {gap}", gap=gap))
+        self.midterm_status.value = " · ".join([
+            f"{tr(mp.status)} · {gap}",
+            f"{number(seconds, 1)} s", tr("{n} years", n=len(y)), met,
+            tr("{n} hires", n=len(mp.hires))])
+
+
+#: the mid-term table's headers (messages)
+MIDTERM_COLUMNS = {"year": N_("year"), "scope": N_("scope"),
+                   "expected intake": N_("expected intake"), "target": N_("target"),
+                   "shortfall": N_("shortfall"), "met": N_("met"),
+                   "key accounts": N_("key accounts"), "new hires": N_("new hires"),
+                   "net": N_("net")}
 
 
 def midterm_table_html(mp: MidtermPlan) -> str:
@@ -227,7 +276,7 @@ def midterm_table_html(mp: MidtermPlan) -> str:
     y = mp.years
     rows = []
     for year, r in y.iterrows():
-        rows.append({"year": year, "scope": "company", "expected intake": r["intake"],
+        rows.append({"year": year, "scope": tr("company"), "expected intake": r["intake"],
                      "target": r["target"], "shortfall": r["shortfall"],
                      "met": r["target_met"], "key accounts": int(r["key_accounts"]),
                      "new hires": int(r["hires"]), "net": r["net"]})
@@ -238,36 +287,45 @@ def midterm_table_html(mp: MidtermPlan) -> str:
     show = pd.DataFrame(rows).sort_values(["year", "scope"], kind="stable")
 
     def eur(v):
-        return "–" if pd.isna(v) else f"{v:,.0f}"
+        return "–" if pd.isna(v) else number(v)
 
     for col in ("expected intake", "target", "shortfall"):
         show[col] = show[col].map(eur)
-    show["net"] = show["net"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    show["net"] = show["net"].map(lambda v: "" if pd.isna(v) else number(v))
     show["met"] = show["met"].map(lambda v: "–" if v is None or pd.isna(v) else
-                                  ("yes" if bool(v) else "no"))
+                                  (tr("yes") if bool(v) else tr("no")))
     for col in ("key accounts", "new hires"):
         show[col] = show[col].map(lambda v: "" if v is None or pd.isna(v) else f"{int(v)}")
-    head = (f"<b>Expected order intake against target</b> (EUR a year; NPV "
-            f"{mp.kpis['npv']:,.0f} EUR, total shortfall {mp.kpis['total_shortfall']:,.0f} EUR)")
+    show.columns = [tr(MIDTERM_COLUMNS[c]) for c in show.columns]
+    head = tr("<b>Expected order intake against target</b> (EUR a year; NPV {npv} EUR, total "
+              "shortfall {shortfall} EUR)", npv=number(mp.kpis["npv"]),
+              shortfall=number(mp.kpis["total_shortfall"]))
     style = ("<style>table.kamopt-midterm td, table.kamopt-midterm th {text-align:right;"
              "padding:2px 10px}</style>")
     return head + style + show.to_html(classes="kamopt-table kamopt-midterm", border=0,
                                        escape=True, index=False)
 
 
+#: the hiring plan's headers (messages)
+HIRE_COLUMNS = {"manager_id": N_("manager_id"), "profile": N_("profile"), "year": N_("year"),
+                "capacity": N_("capacity"), "cost_per_year": N_("cost_per_year")}
+
+
 def hires_html(mp: MidtermPlan) -> str:
     """The hiring plan of ``mp`` (profile, year, hours, cost a year) as HTML."""
-    head = "<b>Hiring plan</b>"
+    head = tr("<b>Hiring plan</b>")
     one_year = sum(h.count for h in mp.scenario.hires)
-    extra = (f" The scenario's {one_year} new KAM(s) work from year 1." if one_year else "")
+    extra = (" " + tr("The scenario's {n} new KAM(s) work from year 1.", n=one_year)
+             if one_year else "")
     if len(mp.hires):
         show = mp.hires[["manager_id", "profile", "year", "capacity", "cost_per_year"]].copy()
-        show["capacity"] = show["capacity"].map("{:,.0f} h".format)
-        show["cost_per_year"] = show["cost_per_year"].map("{:,.0f} EUR".format)
-        return (f"{head} ({len(show)} hires){html.escape(extra)}"
+        show["capacity"] = show["capacity"].map(lambda v: f"{number(v)} h")
+        show["cost_per_year"] = show["cost_per_year"].map(lambda v: f"{number(v)} EUR")
+        show.columns = [tr(HIRE_COLUMNS[c]) for c in show.columns]
+        return (f"{head} ({html.escape(tr('{n} hires', n=len(show)))}){html.escape(extra)}"
                 + show.to_html(classes="kamopt-table", border=0, escape=True, index=False))
     if not mp.assumptions.hire_profiles:
-        why = "the mid-term assumptions have no hire profiles (midterm_assumptions=)."
+        why = tr("the mid-term assumptions have no hire profiles (midterm_assumptions=).")
     else:
-        why = "none of the hire profiles pays for itself or is needed for a target."
-    return f"{head}: no hires; {html.escape(why + extra)}"
+        why = tr("none of the hire profiles pays for itself or is needed for a target.")
+    return f"{head}: {html.escape(tr('no hires'))}; {html.escape(why + extra)}"

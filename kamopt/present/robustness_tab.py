@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from kamopt.errors import one_line
-from kamopt.present.explorer_view import SOLVING, _error_box, _notice_box, _png
+from kamopt.i18n import N_, current, number, percent, tr
+from kamopt.present.explorer_view import SOLVING, _error_box, _notice_box, _png, set_options
 from kamopt.present.uncertainty_tab import UncertaintyPanel
 
 if TYPE_CHECKING:
@@ -28,11 +29,14 @@ ROBUST_GAP = 0.01
 
 #: the assumptions the Robustness tab varies: scenario key -> label
 ROBUST_PARAMETERS = {
-    "realization": "Realisation α",
-    "retention": "Retention β",
-    "industry_fit": "Industry fit",
-    "capacity_scale": "Capacity scale",
+    "realization": N_("Realisation α"),
+    "retention": N_("Retention β"),
+    "industry_fit": N_("Industry fit"),
+    "capacity_scale": N_("Capacity scale"),
 }
+
+#: what the figures of a robustness check that did not run are
+LAST_CHECK = N_("The figures below are those of the last robustness check.")
 
 
 class RobustnessTab:
@@ -62,39 +66,57 @@ class RobustnessTab:
         self.explorer = explorer
         self.sweep = None
         self.error: Exception | None = None
+        self._shown = None  # how to show the last outcome again: (method, args)
+        t = explorer.texts
         wide = dict(style={"description_width": "150px"}, layout=W.Layout(width="420px"))
         self.controls = {
-            "parameter": W.Dropdown(options=[(v, k) for k, v in ROBUST_PARAMETERS.items()],
-                                    value="realization", description="Assumption", **wide),
-            "spread": W.SelectionSlider(options=[("±10%", 0.1), ("±25%", 0.25), ("±50%", 0.5)],
-                                        value=0.25, description="Lower and higher by",
-                                        continuous_update=False, **wide),
+            "parameter": t.add(W.Dropdown(options=self._parameters(), value="realization",
+                                          **wide), N_("Assumption")),
+            "spread": t.add(W.SelectionSlider(
+                options=[("±10%", 0.1), ("±25%", 0.25), ("±50%", 0.5)], value=0.25,
+                continuous_update=False, **wide), N_("Lower and higher by")),
             "points": W.ToggleButtons(options=[3, 5], value=3,
                                       style={"button_width": "60px"}),
         }
         for key, w in self.controls.items():
             w.add_class("kamopt-robust-" + key)
-        self.button = W.Button(description="How robust?", button_style="primary", icon="play",
-                               layout=W.Layout(width="160px"))
+        self.button = t.add(W.Button(button_style="primary", icon="play",
+                                     layout=W.Layout(width="160px")), N_("How robust?"))
         self.button.add_class("kamopt-robust-solve")
         self.button.on_click(lambda _: self.run())
-        self.status = W.Label(value="Not run yet: press How robust?")
+        self.status = W.Label(value=tr("Not run yet: press How robust?"))
         self.status.add_class("kamopt-robust-status")
         self.message = W.HTML(value="")
         self.table = W.HTML(value="")
         self.table.add_class("kamopt-robust-table")
         self.chart = W.Image(format="png", layout=W.Layout(width="100%", max_width="900px",
                                                             display="none"))
-        info = W.HTML("The plan again with one assumption lower and higher, all else as in the "
-                      "other tabs: the <b>core</b> are key accounts in every plan, the "
-                      "<b>swing</b> customers key accounts in some only.")
+        info = t.html(N_("The plan again with one assumption lower and higher, all else as in "
+                         "the other tabs: the <b>core</b> are key accounts in every plan, the "
+                         "<b>swing</b> customers key accounts in some only."))
         c = self.controls
-        label = W.HTML('<div style="width:142px;text-align:right;padding-right:8px">Plans</div>')
+        label = t.html(N_('<div style="width:142px;text-align:right;padding-right:8px">Plans'
+                          '</div>'))
         self.uncertainty = UncertaintyPanel(explorer)  # "Uncertain estimates", below the sweep
         self.widget = W.VBox([info, c["parameter"], c["spread"], W.HBox([label, c["points"]]),
                               W.HBox([self.button, self.status]), self.message, self.table,
-                              self.chart, W.HTML("<h4>Uncertain estimates</h4>"),
+                              self.chart, t.html(N_("<h4>Uncertain estimates</h4>")),
                               self.uncertainty.widget])
+
+    @staticmethod
+    def _parameters() -> list[tuple[str, str]]:
+        return [(tr(v), k) for k, v in ROBUST_PARAMETERS.items()]
+
+    def relabel(self) -> None:
+        """The tab in the current language: its choices and its last outcome (nothing is
+        planned again)."""
+        set_options(self.controls["parameter"], self._parameters())
+        if self._shown is None:
+            self.status.value = tr("Not run yet: press How robust?")
+        else:
+            method, args = self._shown
+            method(*args, again=True)
+        self.uncertainty.relabel()
 
     def values(self) -> list[float]:
         """The values to plan: the current one, and ``spread`` lower and higher around it
@@ -120,14 +142,15 @@ class RobustnessTab:
 
         ex = self.explorer
         key = self.controls["parameter"].value
-        self.status.value = SOLVING
+        self.status.value = tr(SOLVING)
         self.button.disabled = True
         t0 = time.perf_counter()
         try:
             values = self.values()
             if len(values) < 2:
-                raise ValueError(f"{ROBUST_PARAMETERS[key]} is 0 in this scenario, so there is "
-                                 "nothing to vary around; set it in the Assumptions tab.")
+                raise ValueError(tr("{assumption} is 0 in this scenario, so there is nothing to "
+                                    "vary around; set it in the Assumptions tab.",
+                                    assumption=tr(ROBUST_PARAMETERS[key])))
             # a sweep is a comparison of plans: at a 1% gap (said in the status line), not the
             # 0.1% of the plan on show, so that 3-5 plans take seconds, not minutes
             scenario = ex.scenario.replace(mip_gap=max(ex.scenario.mip_gap, ROBUST_GAP))
@@ -136,28 +159,33 @@ class RobustnessTab:
             runner = Runner.from_env(quiet=True, on_progress=self._planned)
             sw = sweep(ex.case, scenario, key, values, known=known, runner=runner)
             self.error, self.sweep = None, sw
-            self._show(sw, key, t0)  # inside: an error while showing it is shown too
+            self._show(sw, key, time.perf_counter() - t0)  # its errors are shown too
             return sw
         except Exception as exc:  # a callback must never lose an error
-            self.error = exc
-            self.status.value = f"Cannot tell: {' '.join(str(exc).split())}"
-            self.message.value = _error_box("The sweep did not run.", str(exc),
-                                            last="robustness check")
+            self._show_error(exc)
             return None
         finally:
             self.button.disabled = False
 
+    def _show_error(self, exc: Exception, again: bool = False) -> None:
+        self.error = exc
+        self._shown = (self._show_error, (exc,))
+        self.status.value = tr("Cannot tell: {why}", why=" ".join(str(exc).split()))
+        self.message.value = _error_box(tr("The sweep did not run."), str(exc), last=LAST_CHECK)
+
     def _planned(self, done: int, total: int) -> None:
         """The status line while the sweep runs: how many of its plans are made."""
-        self.status.value = f"{SOLVING} {done} of {total} plans made"
+        self.status.value = tr("{solving} {done} of {total} plans made", solving=tr(SOLVING),
+                               done=done, total=total)
 
-    def _show(self, sw, key: str, t0: float) -> None:
+    def _show(self, sw, key: str, seconds: float, again: bool = False) -> None:
         from kamopt.analysis.sensitivity import value_text
         from kamopt.present.sweep_charts import sweep_chart
 
+        self._shown = (self._show, (sw, key, seconds))
         failed = sw.table[sw.table["status"] == "infeasible"]
         self.message.value = _notice_box(
-            f"No plan at {len(failed)} of the values.",
+            tr("No plan at {n} of the values.", n=len(failed)),
             [f"{value_text(key, r.value)}: {one_line(r.reason)}" for r in failed.itertuples()]
         ) if len(failed) else ""
         self.table.value = swing_table_html(sw)
@@ -165,11 +193,14 @@ class RobustnessTab:
         self.chart.layout.display = ""
         planned = len(sw.planned)
         of = f" of {len(sw.table)}" if planned < len(sw.table) else ""
-        gap = max(self.explorer.scenario.mip_gap, ROBUST_GAP)
-        self.status.value = (f"{planned}{of} plans in {time.perf_counter() - t0:.1f} s "
-                             f"(each within {gap:.1%} of its optimum) · "
-                             f"{len(sw.core)} key accounts in every plan · "
-                             f"{len(sw.swing)} depend on {ROBUST_PARAMETERS[key]}")
+        gap = max(sw.scenario.mip_gap if getattr(sw, "scenario", None) is not None
+                  else self.explorer.scenario.mip_gap, ROBUST_GAP)
+        self.status.value = tr(
+            "{planned}{of} plans in {seconds} s (each within {gap} of its optimum) · {core} key "
+            "accounts in every plan · {swing} depend on {assumption}", planned=planned,
+            of=tr(" of {n}", n=len(sw.table)) if of else "", seconds=number(seconds, 1),
+            gap=percent(gap, 1), core=len(sw.core), swing=len(sw.swing),
+            assumption=tr(ROBUST_PARAMETERS[key]))
 
 
 def swing_table_html(sw, rows: int = 25) -> str:
@@ -179,22 +210,25 @@ def swing_table_html(sw, rows: int = 25) -> str:
 
     swing = sw.swing
     if swing.empty:
-        return (f"<p>No customer's status depends on {html.escape(sw.parameter)} within "
-                "these values.</p>")
+        return "<p>" + html.escape(tr("No customer's status depends on {p} within these values.",
+                                      p=tr(ROBUST_PARAMETERS.get(sw.parameter, sw.parameter))
+                                      if current() != "en" else sw.parameter)) + "</p>"
     show = pd.DataFrame({
-        "customer": [sw.name(cid) for cid in swing.index],
-        "key account in": [f"{r.in_plans} of {r.of} plans" for r in swing.itertuples()],
-        "at": swing["in_at"].to_numpy(),
-        "note": ["in, out and in again: maybe the solver's tolerance" if f else ""
-                 for f in swing["flicker"]],
+        tr("customer"): [sw.name(cid) for cid in swing.index],
+        tr("key account in"): [tr("{k} of {n} plans", k=r.in_plans, n=r.of)
+                               for r in swing.itertuples()],
+        tr("at"): swing["in_at"].to_numpy(),
+        tr("note"): [tr("in, out and in again: maybe the solver's tolerance") if f else ""
+                     for f in swing["flicker"]],
     }).head(rows)
     if not swing["flicker"].any():
-        show = show.drop(columns="note")
+        show = show.drop(columns=tr("note"))
     more = len(swing) - len(show)
     values = ", ".join(value_text(sw.parameter, v) for v in sw.table["value"])
     style = ("<style>table.kamopt-swing th, table.kamopt-swing td {text-align:left;"
              "padding:2px 12px 2px 0;vertical-align:top}</style>")
-    return (f"<p><b>{len(swing)} customers</b> are key accounts at some of {values} only"
-            + (f" (the {rows} most often in shown)" if more else "") + ":</p>" + style
+    return ("<p>" + tr("<b>{n} customers</b> are key accounts at some of {values} only",
+                       n=len(swing), values=values)
+            + (tr(" (the {n} most often in shown)", n=rows) if more else "") + ":</p>" + style
             + show.to_html(classes="kamopt-table kamopt-swing", index=False, escape=True,
                            border=0))

@@ -164,6 +164,24 @@ def _pct(x: float) -> str:
     return "–" if pd.isna(x) else percent(x, sign=True)
 
 
+def client_name(source: object) -> str:
+    """The default client of a case's report: its folder's or workbook's name without suffix,
+    or a database's name (never a path, a user or a password).
+
+    >>> client_name("/home/ana/cases/rheinwerk"), client_name("data/x.xlsx")
+    ('rheinwerk', 'x')
+    >>> client_name("postgresql://kam:secret@db:5432/rheinwerk?schema=kam"), client_name("sqlite:///c/kam.db")
+    ('rheinwerk', 'kam')
+    """
+    from pathlib import PurePosixPath
+    from urllib.parse import urlsplit
+
+    text = str(source or "").strip()
+    if "://" in text:
+        text = urlsplit(text).path
+    return PurePosixPath(text.replace("\\", "/")).stem
+
+
 def title_block(title: str | None, client: str, author: str | None = None,
                 when: str | None = None) -> str:
     """The report's title block as HTML, every field escaped; ``when`` (``YYYY-MM-DD`` or

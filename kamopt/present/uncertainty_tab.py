@@ -37,7 +37,8 @@ import ipywidgets as W
 import pandas as pd
 
 from kamopt.case.uncertainty import Range, Uncertainty
-from kamopt.present.explorer_view import SOLVING, _error_box, _notice_box, _png
+from kamopt.i18n import N_, number, percent, tr
+from kamopt.present.explorer_view import SOLVING, _error_box, _notice_box, _png, set_options
 
 if TYPE_CHECKING:
     from kamopt.analysis.uncertainty import UncertaintyResult
@@ -48,8 +49,16 @@ if TYPE_CHECKING:
 #: explorer's is wider
 UNCERTAINTY_GAP = 0.01
 #: how far realisation and retention may lie from the explorer's values (share of the value)
-RANGE_OPTIONS = [("as estimated", 0.0), ("±10%", 0.1), ("±25%", 0.25), ("±33%", 1 / 3),
+RANGE_OPTIONS = [(N_("as estimated"), 0.0), ("±10%", 0.1), ("±25%", 0.25), ("±33%", 1 / 3),
                  ("±50%", 0.5)]
+#: what the figures of an analysis that did not run are
+LAST_ANALYSIS = N_("The figures below are those of the last analysis.")
+#: the button's words, also in the status line before it is pressed
+HOW_SAFE = N_("How safe are the key accounts?")
+
+
+def _ranges() -> list[tuple[str, float]]:
+    return [(tr(label), v) for label, v in RANGE_OPTIONS]
 #: bets listed in the panel's table
 TABLE_ROWS = 25
 
@@ -71,31 +80,34 @@ class UncertaintyPanel:
         self.reused = False
         self._t0 = self._batch_t0 = 0.0
         self._per_draw = 2  # plans a draw: its own, the deterministic plan's (the two-stage's)
+        self._shown = None  # how to show the last outcome again: (method, args)
+        self._gap_of_show = None  # the gap of the plan on show when the analysis ran
+        t = explorer.texts
         wide = dict(style={"description_width": "150px"}, layout=W.Layout(width="420px"))
         self.controls = {
-            "draws": W.IntSlider(value=20, min=5, max=200, step=5, description="Draws",
-                                 continuous_update=False, **wide),
-            "potential_spread": W.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05,
-                                              readout_format=".0%", continuous_update=False,
-                                              description="Potential ±", **wide),
-            "realization": W.SelectionSlider(options=RANGE_OPTIONS, value=0.0,
-                                             description="Realisation α ±",
-                                             continuous_update=False, **wide),
-            "retention": W.SelectionSlider(options=RANGE_OPTIONS, value=0.0,
-                                           description="Retention β ±",
-                                           continuous_update=False, **wide),
-            "two_stage": W.Checkbox(value=False, indent=False,
-                                    description="two-stage plan (decided on 10 other draws; "
-                                                "slower)", layout=W.Layout(width="420px")),
+            "draws": t.add(W.IntSlider(value=20, min=5, max=200, step=5,
+                                       continuous_update=False, **wide), N_("Draws")),
+            "potential_spread": t.add(W.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05,
+                                                    readout_format=".0%",
+                                                    continuous_update=False, **wide),
+                                      N_("Potential ±")),
+            "realization": t.add(W.SelectionSlider(options=_ranges(), value=0.0,
+                                                   continuous_update=False, **wide),
+                                 N_("Realisation α ±")),
+            "retention": t.add(W.SelectionSlider(options=_ranges(), value=0.0,
+                                                 continuous_update=False, **wide),
+                               N_("Retention β ±")),
+            "two_stage": t.add(W.Checkbox(value=False, indent=False,
+                                          layout=W.Layout(width="420px")),
+                               N_("two-stage plan (decided on 10 other draws; slower)")),
         }
         for key, w in self.controls.items():
             w.add_class("kamopt-uncertainty-" + key.replace("_", "-"))
-        self.button = W.Button(description="How safe are the key accounts?",
-                               button_style="primary", icon="play",
-                               layout=W.Layout(width="260px"))
+        self.button = t.add(W.Button(button_style="primary", icon="play",
+                                     layout=W.Layout(width="260px")), HOW_SAFE)
         self.button.add_class("kamopt-uncertainty-solve")
         self.button.on_click(lambda _: self.run())
-        self.status = W.Label(value="Not run yet: press How safe are the key accounts?")
+        self.status = W.Label(value=self._not_run())
         self.status.add_class("kamopt-uncertainty-status")
         self.progress = W.IntProgress(value=0, min=0, max=1, bar_style="info",
                                       layout=W.Layout(width="260px"))
@@ -110,18 +122,33 @@ class UncertaintyPanel:
         chart = dict(width="100%", max_width="900px", display="none")
         self.selection_chart = W.Image(format="png", layout=W.Layout(**chart))
         self.value_chart = W.Image(format="png", layout=W.Layout(**chart))
-        info = W.HTML(
+        info = t.html(N_(
             '<div style="line-height:1.4">Each customer\'s potential, and if you like '
             "realisation and retention, drawn from a triangular range around the estimate; "
             "a plan for each draw. The <b>core</b> are key accounts in at least 90% of the "
             "draws, the <b>bets</b> in some only. The plan on the estimates (the "
-            "deterministic plan) is valued under every draw.</div>")
+            "deterministic plan) is valued under every draw.</div>"))
         c = self.controls
         self.widget = W.VBox([info, c["draws"], c["potential_spread"], c["realization"],
                               c["retention"], c["two_stage"],
                               W.HBox([self.button, self.status]), self.progress_box,
                               self.message, self.findings, self.selection_chart, self.table,
                               self.value_chart])
+
+    @staticmethod
+    def _not_run() -> str:
+        return tr("Not run yet: press {button}", button=tr(HOW_SAFE))
+
+    def relabel(self) -> None:
+        """The panel in the current language: its choices and its last outcome (nothing is
+        planned again)."""
+        for key in ("realization", "retention"):
+            set_options(self.controls[key], _ranges())
+        if self._shown is None:
+            self.status.value = self._not_run()
+        else:
+            method, args = self._shown
+            method(*args, again=True)
 
     # ------------------------------------------------------------ the question
     def uncertainty(self) -> Uncertainty:
@@ -156,9 +183,9 @@ class UncertaintyPanel:
 
         ex = self.explorer
         self.button.disabled = True
-        self.status.value = SOLVING
+        self.status.value = tr(SOLVING)
         self._t0 = time.perf_counter()
-        self._start_progress("Planning on the point estimates…")
+        self._start_progress(tr("Planning on the point estimates…"))
         try:
             draws = int(self.controls["draws"].value)
             two_stage = bool(self.controls["two_stage"].value)
@@ -168,26 +195,30 @@ class UncertaintyPanel:
             self.reused = _plan_of(ex.plan, point)
             det = ex.plan if self.reused else make_plan(ex.case, point)
             if two_stage:
-                self.progress_label.value = (f"Deciding the two-stage plan on {DECISION_DRAWS} "
-                                             "other draws…")
+                self.progress_label.value = tr("Deciding the two-stage plan on {n} other draws…",
+                                               n=DECISION_DRAWS)
             self._batch_t0 = time.perf_counter()
             runner = Runner.from_env(quiet=True, on_progress=self._two_stage_done)
             result = analyse(ex.case, scenario, draws=draws, seed=0, two_stage=two_stage,
                              decision_draws=DECISION_DRAWS, runner=runner, quiet=True,
                              plan=det, on_progress=self._planned)
             self.error, self.result = None, result
-            self._show(result)  # inside: an error while showing it is shown too
+            self._show(result, time.perf_counter() - self._t0)  # its errors are shown too
             return result
         except Exception as exc:  # a callback must never lose an error
-            self.error = exc
-            self.status.value = f"Cannot tell: {' '.join(str(exc).split())}"
-            self.message.value = _error_box("The analysis did not run.", str(exc),
-                                            last="analysis")
-            self.progress.bar_style = "danger"
-            self.progress_label.value = "stopped"
+            self._show_error(exc)
             return None
         finally:
             self.button.disabled = False
+
+    def _show_error(self, exc: Exception, again: bool = False) -> None:
+        self.error = exc
+        self._shown = (self._show_error, (exc,))
+        self.status.value = tr("Cannot tell: {why}", why=" ".join(str(exc).split()))
+        self.message.value = _error_box(tr("The analysis did not run."), str(exc),
+                                        last=LAST_ANALYSIS)
+        self.progress.bar_style = "danger"
+        self.progress_label.value = tr("stopped")
 
     # ------------------------------------------------------------ progress
     def _start_progress(self, text: str) -> None:
@@ -199,7 +230,7 @@ class UncertaintyPanel:
     def _two_stage_done(self, done: int, total: int) -> None:
         """The runner's own batches (the two-stage plan): the plans of the draws start now."""
         self._batch_t0 = time.perf_counter()
-        self.progress_label.value = "Two-stage plan decided; planning the draws…"
+        self.progress_label.value = tr("Two-stage plan decided; planning the draws…")
 
     def _planned(self, done: int, total: int) -> None:
         """The bar while the draws are planned: how many plans, and about how long to go."""
@@ -210,23 +241,31 @@ class UncertaintyPanel:
                                                   self._per_draw)
 
     # ------------------------------------------------------------ the outcome
-    def _show(self, result: UncertaintyResult) -> None:
+    def _show(self, result: UncertaintyResult, seconds: float, again: bool = False) -> None:
         from kamopt.present.uncertainty_charts import selection_chart, value_chart
 
+        if not again:  # the plan on show when the analysis ran
+            self._gap_of_show = (self.explorer.plan.scenario.mip_gap if self.explorer.plan
+                                 else None)
+        self._shown = (self._show, (result, seconds))
         s = result.summary
         gap = result.scenario.mip_gap
         notes = []
         if s.get("worst_gap") and s["worst_gap"] > gap + 1e-9:
-            notes.append(f"Some plans stopped before their {gap:.1%} gap (the worst at "
-                         f"{s['worst_gap']:.1%}): their figures are less sure.")
+            notes.append(tr("Some plans stopped before their {gap} gap (the worst at {worst}): "
+                            "their figures are less sure.", gap=percent(gap, 1),
+                            worst=percent(s["worst_gap"], 1)))
         if result.two_stage is not None and result.two_stage == result.deterministic:
-            notes.append("The two-stage plan is the deterministic plan (VSS 0): within the "
-                         f"{gap:.0%} gap, the plan on the estimates already holds up.")
-        self.message.value = _notice_box("Notes on the figures.", notes) if notes else ""
-        gap_of_show = self.explorer.plan.scenario.mip_gap if self.explorer.plan else None
-        shown = ("The deterministic plan is the plan on show." if self.reused else
-                 f"The deterministic plan is made anew at {gap:.0%}"
-                 + (f" (the plan on show is at {gap_of_show:.1%})." if gap_of_show else "."))
+            notes.append(tr("The two-stage plan is the deterministic plan (VSS 0): within the "
+                            "{gap} gap, the plan on the estimates already holds up.",
+                            gap=percent(gap)))
+        self.message.value = _notice_box(tr("Notes on the figures."), notes) if notes else ""
+        gap_of_show = self._gap_of_show
+        shown = (tr("The deterministic plan is the plan on show.") if self.reused else
+                 tr("The deterministic plan is made anew at {gap} (the plan on show is at "
+                    "{shown}).", gap=percent(gap), shown=percent(gap_of_show, 1))
+                 if gap_of_show else
+                 tr("The deterministic plan is made anew at {gap}.", gap=percent(gap)))
         self.findings.value = "".join(
             f"<p style='margin:2px 0;line-height:1.4'>{html.escape(line)}</p>"
             for line in [*result.text().splitlines(), shown])
@@ -239,11 +278,12 @@ class UncertaintyPanel:
         self.progress.value = self.progress.max
         self.progress.bar_style = "success"
         plans = len(result.draws) * (3 if s["vss"] is not None else 2)
-        self.progress_label.value = f"{plans} of {plans} plans"
-        self.status.value = (f"{s['draws']} draws · {plans} plans in "
-                             f"{time.perf_counter() - self._t0:.1f} s, each within {gap:.1%} · "
-                             f"{len(s['core'])} core key accounts · {len(s['bets'])} "
-                             f"bet{'s' if len(s['bets']) != 1 else ''}")
+        self.progress_label.value = tr("{done} of {total} plans", done=plans, total=plans)
+        self.status.value = tr(
+            "{draws} draws · {plans} plans in {seconds} s, each within {gap} · {core} core key "
+            "accounts · {bets}", draws=s["draws"], plans=plans, seconds=number(seconds, 1),
+            gap=percent(gap, 1), core=len(s["core"]),
+            bets=tr("1 bet") if len(s["bets"]) == 1 else tr("{n} bets", n=len(s["bets"])))
 
 
 def _plan_of(plan: Plan | None, scenario) -> bool:
@@ -265,15 +305,15 @@ def progress_text(done: int, total: int, seconds: float, per_draw: int = 1) -> s
     >>> progress_text(1, 12, 5.0, per_draw=2), progress_text(2, 12, 5.3, per_draw=2)
     ('1 of 12 plans, about 25 s left', '2 of 12 plans, about 25 s left')
     """
-    text = f"{done} of {total} plans"
+    text = tr("{done} of {total} plans", done=done, total=total)
     if done <= 0 or done >= total:
         return text
     per_draw = max(1, per_draw)
     begun, draws = -(-done // per_draw), -(-total // per_draw)
     left = seconds / begun * (draws - begun)
     if left < 90:
-        return f"{text}, about {max(5, round(left / 5) * 5):.0f} s left"
-    return f"{text}, about {round(left / 60):.0f} min left"
+        return tr("{text}, about {n} s left", text=text, n=max(5, round(left / 5) * 5))
+    return tr("{text}, about {n} min left", text=text, n=round(left / 60))
 
 
 def bets_table(result: UncertaintyResult) -> pd.DataFrame:
@@ -300,25 +340,40 @@ def bets_table(result: UncertaintyResult) -> pd.DataFrame:
     return out
 
 
+#: the bets table's headers (messages)
+BET_COLUMNS = {"customer": N_("customer"), "key account in": N_("key account in"),
+               "lead manager": N_("lead manager"), "led by them in": N_("led by them in"),
+               "in the deterministic plan": N_("in the deterministic plan"),
+               "in the two-stage plan": N_("in the two-stage plan")}
+
+
 def bets_table_html(result: UncertaintyResult, rows: int = TABLE_ROWS) -> str:
     """The bets of ``result`` (:func:`bets_table`) as an HTML table, names escaped; a
     sentence when there are none."""
     n = result.summary["draws"]
     bets = bets_table(result)
     if bets.empty:
-        return (f"<p>No bets: each customer is a key account in at least 90% or at most 10% "
-                f"of the {n} draws.</p>")
+        return "<p>" + html.escape(tr("No bets: each customer is a key account in at least 90% "
+                                      "or at most 10% of the {n} draws.", n=n)) + "</p>"
     show = bets.assign(
         customer=[f"{c} {name}".strip() for c, name in zip(bets["customer"], bets["name"],
                                                             strict=True)],
-        **{"key account in": [f"{p:.0%} of draws" for p in bets["key account in"]],
-           "led by them in": [f"{p:.0%} of draws" for p in bets["led by them in"]]},
+        **{"key account in": [tr("{share} of draws", share=percent(p))
+                              for p in bets["key account in"]],
+           "led by them in": [tr("{share} of draws", share=percent(p))
+                              for p in bets["led by them in"]]},
     ).drop(columns="name")
+    for col in ("in the deterministic plan", "in the two-stage plan"):
+        if col in show:
+            show[col] = show[col].map(lambda v: tr("yes") if v == "yes" else tr("no"))
+    show.columns = [tr(BET_COLUMNS.get(c, c)) for c in show.columns]
     more = len(show) - rows
     style = ("<style>table.kamopt-bets th, table.kamopt-bets td {text-align:left;"
              "padding:2px 12px 2px 0;vertical-align:top}</style>")
-    return (f"<p><b>{len(bets)} bet{'s' if len(bets) != 1 else ''}</b>: key accounts in "
-            f"some of the {n} draws only" + (f" (the {rows} most often in shown)" if more > 0 else "")
+    bets_n = (tr("<b>1 bet</b>: key accounts in some of the {n} draws only", n=n)
+              if len(bets) == 1 else
+              tr("<b>{k} bets</b>: key accounts in some of the {n} draws only", k=len(bets), n=n))
+    return ("<p>" + bets_n + (tr(" (the {n} most often in shown)", n=rows) if more > 0 else "")
             + ":</p>" + style
             + show.head(rows).to_html(classes="kamopt-table kamopt-bets", index=False,
                                       escape=True, border=0))

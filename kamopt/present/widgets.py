@@ -47,6 +47,16 @@ plan, the customers overridden, :func:`kamopt.model.prepare.override_notes`),
 ``explorer.chart.value`` (PNG bytes) and ``explorer.table.value`` (HTML).
 An exception in a callback never escapes: it is shown in the explorer.
 
+The language
+------------
+The switch at the top right (``explorer.language``, *English* / *Deutsch*) writes the
+explorer in that language: :meth:`ScenarioExplorer.switch_language` sets the language of
+the process (:func:`kamopt.i18n.set_language`: the app's kernel), writes every label again
+(:class:`~kamopt.present.explorer_view.Texts`) and shows the plan on show, its figures and
+chart, and the other tabs' last results again, from what they hold: it plans nothing.
+Every label is an English message (``tr``) with its German in ``kamopt/locale/de/app.po``.
+It starts in the current language (``KAMOPT_LANG`` in the app, else English).
+
 The other tabs
 --------------
 The "Mid-term" tab (:class:`~kamopt.present.midterm_tab.MidtermTabMixin`) plans the
@@ -71,6 +81,7 @@ True
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import threading
 import time
@@ -86,6 +97,7 @@ from kamopt.case.assumptions import MidtermAssumptions
 from kamopt.case.scenario import Hire, Scenario
 from kamopt.case.tables import Case
 from kamopt.errors import InfeasibleError, KamoptError
+from kamopt.i18n import LANGS, N_, check_lang, current, number, percent, set_language, tr
 from kamopt.model.prepare import coverage_notes, lead_notes, override_notes, status_overrides
 from kamopt.planning.midterm import MidtermPlan
 from kamopt.planning.oneyear import Plan
@@ -98,37 +110,38 @@ from kamopt.present.explorer_boxes import (
     parse_excluded_leads,
     parse_leads,
 )
-from kamopt.present.explorer_view import PROVISIONAL, SOLVING, _error_box, _notice_box, _png
+from kamopt.present.explorer_view import (  # noqa: F401 - APP_INTRO: the app's, from here
+    APP_INTRO,
+    CONTROL_HINTS,
+    CONTROL_LABELS,
+    EUR_HOUR,
+    EUR_YEAR,
+    KPI_LABELS,
+    PROVISIONAL,
+    SOLVING,
+    STATUS_WORDS,
+    TAB_TITLES,
+    Texts,
+    _error_box,
+    _eur_year,
+    _notice_box,
+    _png,
+    _stop_words,
+    plan_table_html,
+)
 from kamopt.present.inputs import MONEY_HINT, MoneyInput, Picker
 from kamopt.present.midterm_tab import MIDTERM_TIME_LIMIT, MidtermTabMixin
 from kamopt.present.plan_charts import manager_utilisation
 from kamopt.present.robustness_tab import RobustnessTab
-from kamopt.units import eur, hours
 
 #: cases with more customers start with "re-plan on every change" off
 AUTO_LIMIT = 2000
 
 
-def _eur_year(v: float) -> str:
-    return eur(v, "EUR/yr", whole=True, minus="-")
-
-
-def _hours(v: float) -> str:  # a workload index of 4.8 reads 4.8, not 5
-    return f"{hours(v)} h"
-
-
-#: KPI key -> (label, how its value is shown); three tiles a row: money, accounts, hours
-KPI_LABELS = {
-    "objective": ("Net contribution", _eur_year),
-    "value_from_potential": ("from potential", _eur_year),
-    "value_from_retention": ("from retention", _eur_year),
-    "key_accounts": ("Key accounts", lambda v: f"{int(v):,d}"),
-    "accounts_changing_hands": ("Led by a new manager", lambda v: f"{int(v):,d} accounts"),
-    "activities_run": ("Activities run", lambda v: f"{int(v):,d}"),
-    "hours_used": ("KAM hours used", _hours),
-    "hours_available": ("KAM hours available", _hours),
-    "cost": ("Cost", _eur_year),
-}
+def app_language() -> str:
+    """The app's first language: ``KAMOPT_LANG`` if set (``en`` or ``de``), else English."""
+    lang = os.environ.get("KAMOPT_LANG", "").strip()
+    return check_lang(lang, "KAMOPT_LANG") if lang else "en"
 
 
 def _css_name(key: str) -> str:
@@ -165,6 +178,9 @@ class ScenarioExplorer(MidtermTabMixin):
         ``capacity_by_year.csv`` of the case folder, if there.
     midterm_time_limit : float, default :data:`MIDTERM_TIME_LIMIT`
         Seconds the mid-term solve may take.
+    intro : str, optional
+        A message (HTML) shown at the top left, beside the language switch (the app's
+        :data:`APP_INTRO`), in the explorer's language.
     background : bool, optional
         Refine each provisional plan in a background thread (default in a
         Jupyter kernel: the app, the notebooks); False (default elsewhere:
@@ -176,8 +192,13 @@ class ScenarioExplorer(MidtermTabMixin):
                  keep_solver_settings: bool = False, targets: pd.DataFrame | None = None,
                  midterm_assumptions: MidtermAssumptions | None = None,
                  capacity_by_year: pd.DataFrame | None = None,
-                 midterm_time_limit: float = MIDTERM_TIME_LIMIT, background: bool | None = None):
+                 midterm_time_limit: float = MIDTERM_TIME_LIMIT, background: bool | None = None,
+                 intro: str = ""):
         self.case = case
+        self.texts = Texts()  # every label, written again when the language is switched
+        self.on_language: list = []  # what else to write again then (the library)
+        self._shown = None  # how to show again what is on show: (method, args)
+        self._note: str | None = None  # a money field in use without an amount (its key)
         self.background = _in_kernel() if background is None else background
         self._lock = threading.RLock()
         self._generation = 0
@@ -200,6 +221,7 @@ class ScenarioExplorer(MidtermTabMixin):
         self._build_outputs()
         self._build_midterm(targets)
         self.robustness = RobustnessTab(self)
+        self.intro = self.texts.html(intro) if intro else W.HTML("")
         self.widget = self._layout()
         if solve:
             self.solve()
@@ -219,62 +241,50 @@ class ScenarioExplorer(MidtermTabMixin):
         customers = [(f"{i} {r['name']}", i) for i, r in c.iterrows()]
         self.controls: dict[str, W.Widget] = {
             "capacity_scale": W.FloatSlider(value=b.capacity_scale, min=0.3, max=2.0, step=0.05,
-                                            description="Capacity scale", readout_format=".2f",
+                                            readout_format=".2f",
                                             **slider),
             "realization": W.FloatSlider(value=b.realization, min=0.0, max=0.8, step=0.01,
-                                         description="Realisation (α)", readout_format=".2f",
+                                         readout_format=".2f",
                                          **slider),
             "retention": W.FloatSlider(value=b.retention, min=0.0, max=0.3, step=0.01,
-                                       description="Retention (β)", readout_format=".2f",
+                                       readout_format=".2f",
                                        **slider),
             "industry_fit": W.FloatSlider(value=b.industry_fit, min=0.0, max=1.0, step=0.01,
-                                          description="Industry fit (δ)", readout_format=".2f",
+                                          readout_format=".2f",
                                           **slider),
-            "continuity_bonus": MoneyInput(b.continuity_bonus, max=1e6, unit="EUR/yr",
-                                           description="Continuity EUR/yr", placeholder="e.g. 5.000",
+            "continuity_bonus": MoneyInput(b.continuity_bonus, max=1e6, unit=EUR_YEAR,
                                            **money),
-            "use_budget": W.Checkbox(value=b.budget is not None, description="Cap the budget",
-                                     indent=False),
+            "use_budget": W.Checkbox(value=b.budget is not None, indent=False),
             # empty until the user gives a budget: ticking the cap plans nothing nobody chose
-            "budget": MoneyInput(b.budget, max=1e10, unit="EUR/yr", description="Budget EUR/yr",
-                                 placeholder=MONEY_HINT, **money),
+            "budget": MoneyInput(b.budget, max=1e10, unit=EUR_YEAR, **money),
             "min_key_accounts": W.BoundedIntText(value=b.min_key_accounts or 0, min=0, max=n,
-                                                 description="Min key accounts", **text),
-            "use_max": W.Checkbox(value=b.max_key_accounts is not None,
-                                  description="Cap key accounts", indent=False),
+                                                 **text),
+            "use_max": W.Checkbox(value=b.max_key_accounts is not None, indent=False),
             "max_key_accounts": W.BoundedIntText(
                 value=b.max_key_accounts if b.max_key_accounts is not None else n, min=0, max=n,
-                description="Max key accounts", **text),
+                **text),
             "unavailable_managers": Picker(
                 [(f"{j} {r['name']}", j) for j, r in m.iterrows()],
-                tuple(x for x in b.unavailable_managers if x in m.index),
-                description="Managers away", **pick),
-            "hires": W.BoundedIntText(value=hire.count if b.hires else 0, min=0, max=20,
-                                      description="New KAMs", **text),
+                tuple(x for x in b.unavailable_managers if x in m.index), **pick),
+            "hires": W.BoundedIntText(value=hire.count if b.hires else 0, min=0, max=20, **text),
             "hire_seniority": W.Dropdown(options=[1, 2, 3], value=int(hire.seniority),
-                                         description="Their seniority",
                                          style={"description_width": "150px"}),
             "hire_capacity": W.BoundedFloatText(value=float(hire.capacity_hours), min=0,
-                                                max=8760, step=100,
-                                         description="Their hours/yr", **text),
-            "hire_cost": MoneyInput(float(hire.hourly_cost), max=10_000, unit="EUR/h",
-                                    description="Their EUR/h", placeholder="e.g. 95", **money),
-            "must": Picker(customers, tuple(x for x in b.must if x in c.index),
-                           description="Must be key", **pick),
-            "exclude": Picker(customers, tuple(x for x in b.exclude if x in c.index),
-                              description="Exclude", **pick),
-            "leads": _box(leads_text(b.leads), "Fixed leads", 5,
-                          "K0051: M08   (one account: lead manager a line)"),
-            "excluded_leads": _box(excluded_leads_text(b.excluded_leads), "Not led by", 3,
-                                   "K0051: M08, M11   (managers who may not lead the account)"),
-            "coverage": _box(leads_text(b.coverage), "Fixed levels", 3,
-                             "K0051: intensive   (one account: coverage level a line)"),
-            "committed_activities": _box(
-                excluded_leads_text(b.committed_activities), "Committed", 3,
-                "K0051: A05, A02   (activities the account runs whatever they earn)"),
+                                                max=8760, step=100, **text),
+            "hire_cost": MoneyInput(float(hire.hourly_cost), max=10_000, unit=EUR_HOUR, **money),
+            "must": Picker(customers, tuple(x for x in b.must if x in c.index), **pick),
+            "exclude": Picker(customers, tuple(x for x in b.exclude if x in c.index), **pick),
+            "leads": _box(leads_text(b.leads), "", 5, ""),
+            "excluded_leads": _box(excluded_leads_text(b.excluded_leads), "", 3, ""),
+            "coverage": _box(leads_text(b.coverage), "", 3, ""),
+            "committed_activities": _box(excluded_leads_text(b.committed_activities), "", 3, ""),
         }
         for key, w in self.controls.items():
             w.add_class("kamopt-control-" + key.replace("_", "-"))
+            self.texts.add(w, CONTROL_LABELS[key])
+            if key in CONTROL_HINTS:
+                field = w.text if isinstance(w, MoneyInput) else w
+                self.texts.add(field, CONTROL_HINTS[key], "placeholder")
             w.observe(self._on_change, names="value")
         # a cap's value can be edited only while the cap is on (else it does nothing)
         for flag, field in (("use_budget", "budget"), ("use_max", "max_key_accounts")):
@@ -283,45 +293,52 @@ class ScenarioExplorer(MidtermTabMixin):
             self.controls[flag].observe(sync, names="value")
             sync()
         # pick an account and a manager to add a line to the fixed leads
-        self.lead_customer = W.Dropdown(options=[(f"{i} · {r['name']}", i) for i, r in c.iterrows()],
-                                        description="Account", style={"description_width": "150px"},
-                                        layout=W.Layout(width="420px"))
-        self.lead_manager = W.Dropdown(
+        t = self.texts
+        self.lead_customer = t.add(W.Dropdown(
+            options=[(f"{i} · {r['name']}", i) for i, r in c.iterrows()],
+            style={"description_width": "150px"}, layout=W.Layout(width="420px")), N_("Account"))
+        self.lead_manager = t.add(W.Dropdown(
             options=[(f"{j} · {r['name']} (sen. {r['seniority']})", j) for j, r in m.iterrows()],
-            description="led by", layout=W.Layout(width="330px"))
-        self.lead_button = W.Button(description="Fix lead", icon="thumb-tack")
+            layout=W.Layout(width="330px")), N_("led by"))
+        self.lead_button = t.add(W.Button(icon="thumb-tack"), N_("Fix lead"))
         self.lead_button.add_class("kamopt-fix-lead")
         self.lead_button.on_click(lambda _: self.fix_lead(self.lead_customer.value,
                                                           self.lead_manager.value))
-        self.rule_out_button = W.Button(description="Rule out", icon="ban")
+        self.rule_out_button = t.add(W.Button(icon="ban"), N_("Rule out"))
         self.rule_out_button.add_class("kamopt-rule-out")
         self.rule_out_button.on_click(lambda _: self.rule_out_lead(self.lead_customer.value,
                                                                    self.lead_manager.value))
         # pick an account and a level or an activity: what is done for it
-        self.fix_customer = W.Dropdown(options=self.lead_customer.options, description="Account",
-                                       style={"description_width": "150px"},
-                                       layout=W.Layout(width="420px"))
-        self.fix_level = W.Dropdown(options=list(dict.fromkeys(
+        self.fix_customer = t.add(W.Dropdown(options=self.lead_customer.options,
+                                             style={"description_width": "150px"},
+                                             layout=W.Layout(width="420px")), N_("Account"))
+        self.fix_level = t.add(W.Dropdown(options=list(dict.fromkeys(
             [*b.level_names, *self.case.responses.get("level", [])])),
-            description="at", layout=W.Layout(width="200px"))
-        self.level_button = W.Button(description="Fix level", icon="thumb-tack")
+            layout=W.Layout(width="200px")), N_("at"))
+        self.level_button = t.add(W.Button(icon="thumb-tack"), N_("Fix level"))
         self.level_button.add_class("kamopt-fix-level")
         self.level_button.on_click(lambda _: self.fix_coverage(self.fix_customer.value,
                                                                self.fix_level.value))
         acts = self.case.activities
-        self.fix_activity = W.Dropdown(
+        self.fix_activity = t.add(W.Dropdown(
             options=[(f"{k} · {r['name']}", k) for k, r in acts.iterrows()],
-            description="runs", layout=W.Layout(width="330px"), disabled=len(acts) == 0)
-        self.commit_button = W.Button(description="Commit", icon="handshake-o",
-                                      disabled=len(acts) == 0)
+            layout=W.Layout(width="330px"), disabled=len(acts) == 0), N_("runs"))
+        self.commit_button = t.add(W.Button(icon="handshake-o", disabled=len(acts) == 0),
+                                   N_("Commit"))
         self.commit_button.add_class("kamopt-commit")
         self.commit_button.on_click(lambda _: self.commit_activity(self.fix_customer.value,
                                                                    self.fix_activity.value))
-        self.auto = W.Checkbox(value=auto, description="Re-plan on every change", indent=False)
+        self.auto = t.add(W.Checkbox(value=auto, indent=False), N_("Re-plan on every change"))
         # ticked again: the controls may have changed meanwhile, so the plan on show is re-made
         self.auto.observe(lambda ch: self.solve() if ch["new"] and not self._quiet else None,
                           names="value")
-        self.solve_button = W.Button(description="Plan", button_style="primary", icon="play")
+        self.solve_button = t.add(W.Button(button_style="primary", icon="play"), N_("Plan"))
+        # the language switch (top right): the labels and what is shown, in that language
+        self.language = W.ToggleButtons(options=[(name, k) for k, name in LANGS.items()],
+                                        value=current(), style={"button_width": "80px"},
+                                        layout=W.Layout(width="auto"))
+        self.language.add_class("kamopt-lang")
+        self.language.observe(lambda ch: self.switch_language(ch["new"]), names="value")
         self.solve_button.add_class("kamopt-solve")
         self.solve_button.on_click(lambda _: self.solve())
 
@@ -343,32 +360,69 @@ class ScenarioExplorer(MidtermTabMixin):
                               c["industry_fit"], c["continuity_bonus"],
                               W.HBox([c["use_budget"], c["budget"]]), c["min_key_accounts"],
                               W.HBox([c["use_max"], c["max_key_accounts"]])])
-        people = W.VBox([c["unavailable_managers"], W.HTML("<b>Hire new key account managers</b>"),
+        t = self.texts
+        people = W.VBox([c["unavailable_managers"],
+                         t.html(N_("<b>Hire new key account managers</b>")),
                          c["hires"], c["hire_seniority"], c["hire_capacity"], c["hire_cost"]])
         customers = W.VBox([c["must"], c["exclude"],
-                            W.HTML("<b>Lead managers</b>: <i>Fix lead</i> makes the account a "
-                                   "key account led by this manager; <i>Rule out</i> keeps this "
-                                   "manager from leading it"),
+                            t.html(N_("<b>Lead managers</b>: <i>Fix lead</i> makes the account "
+                                      "a key account led by this manager; <i>Rule out</i> keeps "
+                                      "this manager from leading it")),
                             W.HBox([self.lead_customer, self.lead_manager, self.lead_button,
                                     self.rule_out_button]),
                             c["leads"], c["excluded_leads"],
-                            W.HTML("<b>What is done</b>: <i>Fix level</i> makes the account a "
-                                   "key account at this coverage level; <i>Commit</i> makes it "
-                                   "a key account that runs this activity"),
+                            t.html(N_("<b>What is done</b>: <i>Fix level</i> makes the account "
+                                      "a key account at this coverage level; <i>Commit</i> "
+                                      "makes it a key account that runs this activity")),
                             W.HBox([self.fix_customer, self.fix_level, self.level_button]),
                             W.HBox([W.Label(layout=W.Layout(width="160px")), self.fix_activity,
                                     self.commit_button]),
                             c["coverage"], c["committed_activities"]])
-        tabs = W.Tab(children=[assumptions, people, customers, self.midterm_tab,
-                               self.robustness.widget])
-        for i, title in enumerate(("Assumptions", "Managers & hires", "Customers", "Mid-term",
-                                   "Robustness")):
-            tabs.set_title(i, title)
+        self.tabs = tabs = W.Tab(children=[assumptions, people, customers, self.midterm_tab,
+                                           self.robustness.widget])
+        tabs.titles = tuple(tr(title) for title in TAB_TITLES)
         kpis = W.GridBox(list(self.kpi_widgets.values()),
-                         layout=W.Layout(grid_template_columns="repeat(3, 220px)",
+                         layout=W.Layout(grid_template_columns="repeat(3, 240px)",
                                          grid_gap="6px 12px"))
         bar = W.HBox([self.solve_button, self.auto, self.status])
-        return W.VBox([tabs, bar, self.message, kpis, self.chart, self.table])
+        self.intro.layout.flex = "1 1 auto"
+        head = W.HBox([self.intro, self.language],
+                      layout=W.Layout(justify_content="space-between", align_items="flex-start"))
+        return W.VBox([head, tabs, bar, self.message, kpis, self.chart, self.table])
+
+    # ------------------------------------------------------------ language
+    def switch_language(self, lang: str) -> None:
+        """Write the explorer in ``lang`` (``"en"`` or ``"de"``): the language of this process
+        (:func:`kamopt.i18n.set_language`), every label, and what is on show again from the
+        plans and results the explorer and its tabs hold; nothing is planned again."""
+        lang = check_lang(lang, "language")
+        set_language(lang)
+        if self.language.value != lang:
+            self.language.value = lang  # its observer calls this again: done there
+            return
+        with self._lock:  # not while a refinement shows its plan
+            self.texts.apply()
+            self.tabs.titles = tuple(tr(title) for title in TAB_TITLES)
+            for w in self.controls.values():
+                if isinstance(w, (MoneyInput, Picker)):
+                    w.relabel()
+            try:
+                self._show_again()
+                self._midterm_again()
+                self.robustness.relabel()
+            except Exception as exc:  # noqa: BLE001 - shown, never raised from a callback
+                self.status.value = f"Error: {type(exc).__name__}: {exc}"
+        for relabel in list(self.on_language):
+            relabel()
+
+    def _show_again(self) -> None:
+        """Show again what is on show (the plan, or why there is none), in the current
+        language; no plan is made and nothing is added to ``history``."""
+        if self._shown is not None:
+            method, args = self._shown
+            method(*args, again=True)
+        elif self._note is not None:
+            self._say_missing(self._note)
 
     def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
         from IPython.display import display
@@ -407,27 +461,35 @@ class ScenarioExplorer(MidtermTabMixin):
         planned: it says what to enter."""
         value = self.controls[key].value
         if value is None:
-            raise KamoptError(f"'{self.controls[key].description}': enter an amount "
-                              f"({MONEY_HINT}).")
+            raise KamoptError(tr("'{field}': enter an amount ({hint}).",
+                                 field=self.controls[key].description, hint=tr(MONEY_HINT)))
         return float(value)
 
     def missing_amount(self) -> str:
         """The label of a money field in use that has no amount yet ("" if none): until it
         has one, a change does not re-plan (ticking *Cap the budget* plans nothing yet)."""
+        key = self._missing_key()
+        return self.controls[key].description if key else ""
+
+    def _missing_key(self) -> str | None:
         c = self.controls
         used = {"continuity_bonus": True, "budget": c["use_budget"].value,
                 "hire_cost": c["hires"].value > 0}
-        return next((c[k].description for k, on in used.items() if on and c[k].value is None),
-                    "")
+        return next((k for k, on in used.items() if on and c[k].value is None), None)
 
     def _replan(self) -> None:
         """Re-plan after a change, unless a money field in use waits for its amount."""
-        missing = self.missing_amount()
+        missing = self._missing_key()
         if missing:
-            self.status.value = (f"Enter an amount in '{missing}' ({MONEY_HINT}) to re-plan; "
-                                 "the figures below are those of the last plan.")
+            self._note = missing
+            self._say_missing(missing)
             return
         self.solve()
+
+    def _say_missing(self, key: str) -> None:
+        self.status.value = tr("Enter an amount in '{field}' ({hint}) to re-plan; the figures "
+                               "below are those of the last plan.",
+                               field=self.controls[key].description, hint=tr(MONEY_HINT))
 
     def fix_coverage(self, customer_id: str, level: str) -> None:
         """Fix ``customer_id``'s coverage at ``level`` (replacing a line of that account)."""
@@ -521,7 +583,8 @@ class ScenarioExplorer(MidtermTabMixin):
         plan shown (provisional while refining; :meth:`wait` for the last).
         """
         self._cancel_refinement()
-        self.status.value = SOLVING
+        self._note = None
+        self.status.value = tr(SOLVING)
         self.solve_button.disabled = True
         t0 = time.perf_counter()
         try:
@@ -586,30 +649,35 @@ class ScenarioExplorer(MidtermTabMixin):
             try:
                 self._show_plan(final, time.perf_counter() - t0)
             except Exception as exc:  # noqa: BLE001 - a chart's error is shown, not lost
-                self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
-                                 detail=traceback.format_exc(limit=3))
+                self._show_error(exc, "error", detail=traceback.format_exc(limit=3))
 
     def _show_exception(self, exc: Exception) -> None:
         """Show what a solve raised: a diagnosis, bad input, or an error with its traceback
         (called inside the ``except`` that caught it)."""
         if isinstance(exc, InfeasibleError):
-            self._show_error(exc, "Infeasible: the scenario cannot be met.")
+            self._show_error(exc, "infeasible")
         elif isinstance(exc, KamoptError):
-            self._show_error(exc, "Cannot plan:")
+            self._show_error(exc, "cannot")
         else:
-            self._show_error(exc, f"Error: {type(exc).__name__}: {exc}",
-                             detail=traceback.format_exc(limit=3))
+            self._show_error(exc, "error", detail=traceback.format_exc(limit=3))
 
-    def _show_error(self, exc: Exception, headline: str, detail: str = "") -> None:
+    def _show_error(self, exc: Exception, kind: str, detail: str = "", again: bool = False) -> None:
+        """Show why there is no plan: ``kind`` is ``"infeasible"``, ``"cannot"`` (bad input)
+        or ``"error"`` (with the traceback ``detail``)."""
         self.error = exc
+        self._shown = (self._show_error, (exc, kind, detail))
         body = self._in_user_words(str(exc)) if isinstance(exc, KamoptError) else str(exc)
+        headline = (tr("Infeasible: the scenario cannot be met.") if kind == "infeasible"
+                    else tr("Cannot plan:") if kind == "cannot"
+                    else tr("Error: {kind}: {error}", kind=type(exc).__name__, error=exc))
         if isinstance(exc, InfeasibleError):
             reasons = body.removeprefix("The scenario cannot be met:").strip().lstrip("- ")
-            self.status.value = "Infeasible: " + " ".join(reasons.split())
+            self.status.value = tr("Infeasible:") + " " + " ".join(reasons.split())
         else:
             self.status.value = headline + " " + " ".join(body.split())
         self.message.value = _error_box(headline, body + (("\n\n" + detail) if detail else ""))
-        self.history.append({"scenario": self.scenario_or_none(), "error": str(exc)})
+        if not again:
+            self.history.append({"scenario": self.scenario_or_none(), "error": str(exc)})
 
     def _in_user_words(self, text: str) -> str:
         """A message about the scenario in the explorer's words: the controls' labels, not
@@ -618,11 +686,11 @@ class ScenarioExplorer(MidtermTabMixin):
         labels = {k: w.description for k, w in self.controls.items()
                   if getattr(w, "description", "")}
         text = re.sub(r"The case .*? does not fit scenario 'explorer'",
-                      "The explorer's choices do not fit the case", text)
+                      tr("The explorer's choices do not fit the case"), text)
         text = re.sub(r"(?:explorer|scenario), column '(\w+)(?:\.([^']*))?'",
                       lambda m: f"'{labels.get(m[1], m[1])}'" + (f", {m[2]}" if m[2] else ""),
                       text)
-        text = text.replace("scenario 'explorer'", "the explorer")
+        text = text.replace("scenario 'explorer'", tr("the explorer"))
         for key, label in labels.items():  # "max_key_accounts allows 1": the label instead
             text = (re.sub(rf"\b{key}\b", label, text) if "_" in key  # a field's name
                     else text.replace(f"{key} =", f"{label} ="))  # "must" is also a word
@@ -634,7 +702,10 @@ class ScenarioExplorer(MidtermTabMixin):
         except KamoptError:
             return None
 
-    def _show_plan(self, plan: Plan, seconds: float) -> None:
+    def _show_plan(self, plan: Plan, seconds: float, again: bool = False) -> None:
+        """Show ``plan`` (made in ``seconds``); ``again``: the same plan in another language
+        (not added to ``history``)."""
+        self._shown = (self._show_plan, (plan, seconds))
         k = plan.kpis
         # the notebook's chart (kamopt.present.plan_charts), so the app and the report show the same picture;
         # none when no manager is available (every one away)
@@ -644,28 +715,33 @@ class ScenarioExplorer(MidtermTabMixin):
         self.table.value = plan_table_html(plan)
         refining = bool(k.get("provisional"))
         proven = plan.status == "optimal" and not refining
+        gap_now = percent(k["mip_gap"], 2)
         provisional = _notice_box(
-            "Provisional: the previous plan repaired for this scenario; refining…",
-            f"It is proven within {k['mip_gap']:.2%} of the best plan possible. The figures "
-            "update when the plan of the scenario (the plan kamopt plan writes) is proven.") \
+            tr("Provisional: the previous plan repaired for this scenario; refining…"),
+            tr("It is proven within {gap} of the best plan possible. The figures update when "
+               "the plan of the scenario (the plan kamopt plan writes) is proven.", gap=gap_now)) \
             if refining else "" if proven else _notice_box(
-            f"Not proven: the solver {_stop_words(k.get('stopped_by', ''), plan.scenario)} "
-            f"before proving the {plan.scenario.mip_gap:.2%} gap.",
-            "The figures are those of the best plan found. It is proven within "
-            f"{k['mip_gap']:.2%} of the best plan possible"
-            + (f", which earns at most {max(k['bound'] - plan.objective, 0):,.0f} EUR/yr more."
-               if k.get("bound") is not None else "."))
+            tr("Not proven: the solver {why} before proving the {gap} gap.",
+               why=_stop_words(k.get("stopped_by", ""), plan.scenario),
+               gap=percent(plan.scenario.mip_gap, 2)),
+            (tr("The figures are those of the best plan found. It is proven within {gap} of the "
+                "best plan possible, which earns at most {more} more.", gap=gap_now,
+                more=_eur_year(max(k["bound"] - plan.objective, 0)))
+             if k.get("bound") is not None else
+             tr("The figures are those of the best plan found. It is proven within {gap} of the "
+                "best plan possible.", gap=gap_now)))
         # a must/exclude of the Customers tab that turns round the case's status: never silent
         n_over = len(status_overrides(self.case, plan.scenario))
-        customers = f"{n_over} customer{'s' if n_over > 1 else ''}"
+        customers = tr("1 customer") if n_over == 1 else tr("{n} customers", n=n_over)
         leads = lead_notes(plan.scenario)
         done = coverage_notes(plan.scenario)
         self.message.value = provisional + (_notice_box(
-            f"The scenario overrides the case's status of {customers} (Customers tab).",
+            tr("The scenario overrides the case's status of {customers} (Customers tab).",
+               customers=customers),
             override_notes(self.case, plan.scenario)) if n_over else "") + (_notice_box(
-            "The scenario decides who leads some accounts (Customers tab).", leads)
+            tr("The scenario decides who leads some accounts (Customers tab)."), leads)
             if leads else "") + (_notice_box(
-            "The scenario decides what is done for some accounts (Customers tab).", done)
+            tr("The scenario decides what is done for some accounts (Customers tab)."), done)
             if done else "")
         self.kpi_values = {key: k[key] for key in KPI_LABELS}
         self.kpi_values.update(status=plan.status, mip_gap=k["mip_gap"], seconds=seconds,
@@ -674,18 +750,23 @@ class ScenarioExplorer(MidtermTabMixin):
             v = k[key]
             shown = show(v)
             self.kpi_widgets[key].value = (
-                f'<div style="font-size:12px;color:#555">{label}</div>'
+                f'<div style="font-size:12px;color:#555">{tr(label)}</div>'
                 f'<div class="kamopt-value" data-value="{v}" style="font-size:20px;'
                 f'font-weight:bold;color:{"inherit" if proven else PROVISIONAL}">{shown}</div>')
-        gap = ("refining… · within" if refining else "proven within" if proven
-               else f"{_stop_words(k.get('stopped_by', ''), plan.scenario)}; gap")
-        self.status.value = (f"{'provisional' if refining else plan.status} · {gap} "
-                             f"{k['mip_gap']:.2%} · "
-                             f"{seconds:.2f} s · {k['key_accounts']} key accounts"
-                             + (f" · overrides the case for {customers}" if n_over else ""))
-        self.history.append({"scenario": plan.scenario, "objective": plan.objective,
-                             "key_accounts": k["key_accounts"], "status": plan.status,
-                             "seconds": seconds, "provisional": refining})
+        status = "provisional" if refining else plan.status
+        gap = (tr("refining… · within") if refining else tr("proven within") if proven
+               else tr("{why}; gap", why=_stop_words(k.get("stopped_by", ""), plan.scenario)))
+        accounts = tr("{n} key accounts", n=number(k["key_accounts"]))
+        self.status.value = (f"{tr(STATUS_WORDS.get(status, status))} · {gap} {gap_now} · "
+                             f"{number(seconds, 2)} s · {accounts}"
+                             + (" · " + tr("overrides the case for {customers}",
+                                           customers=customers) if n_over else ""))
+        if self._note is not None:  # a money field still waits for its amount: still said
+            self._say_missing(self._note)
+        if not again:
+            self.history.append({"scenario": plan.scenario, "objective": plan.objective,
+                                 "key_accounts": k["key_accounts"], "status": plan.status,
+                                 "seconds": seconds, "provisional": refining})
 
     # ---------------------------------------------------------------- save
     def save(self, name: str, root=None):
@@ -694,37 +775,15 @@ class ScenarioExplorer(MidtermTabMixin):
 
         self.wait()  # a provisional plan is saved once refined: the plan kamopt plan writes
         if self.plan is None:
-            raise ValueError("There is no plan to save: the last solve did not give one.")
+            raise ValueError(tr("There is no plan to save: the last solve did not give one."))
         if self.error is not None or self.plan.scenario != self.scenario_or_none():
-            raise ValueError("The plan on show is not the plan of the controls as they are now "
-                             "(the last solve failed, or they changed since): press Plan, then "
-                             "save.")
+            raise ValueError(tr("The plan on show is not the plan of the controls as they are "
+                                "now (the last solve failed, or they changed since): press "
+                                "Plan, then save."))
         return save_scenario(self.plan, name, root=root or DEFAULT_ROOT)
 
 
 # ------------------------------------------------------------ what is shown
-def plan_table_html(plan: Plan, rows: int = 25) -> str:
-    """The key accounts with the largest net contribution, as an HTML table."""
-    acc = plan.accounts[plan.accounts["key_account"] == 1].sort_values("net", ascending=False)
-    show = acc[["name", "level", "manager_id", "hours", "activities", "value", "cost", "net"]].head(
-        rows).copy()
-    for col in ("hours", "value", "cost", "net"):
-        show[col] = show[col].map("{:,.0f}".format)
-    show["activities"] = show["activities"].fillna("").str.replace(";", ", ")  # it may wrap
-    show = show.reset_index()
-    head = (f"<b>Key accounts</b> ({len(acc)}; the {min(rows, len(acc))} with the largest net "
-            "contribution, EUR a year)")
-    # text left, numbers right, the header over its column the same way
-    left = [i + 1 for i, c in enumerate(show.columns)
-            if c in ("customer_id", "name", "level", "manager_id", "activities")]
-    cells = ", ".join(f"table.kamopt-plan th:nth-child({i}), table.kamopt-plan td:nth-child({i})"
-                      for i in left)
-    style = ("<style>table.kamopt-plan th, table.kamopt-plan td {text-align:right;"
-             f"padding:2px 10px;vertical-align:top}} {cells} {{text-align:left}}</style>")
-    return head + style + show.to_html(classes="kamopt-table kamopt-plan", border=0,
-                                       escape=True, index=False)
-
-
 def _in_kernel() -> bool:
     """Whether this runs in a Jupyter kernel (where widgets update from a thread)."""
     try:
@@ -745,14 +804,3 @@ def _stop_refinements() -> None:  # pragma: no cover - at interpreter exit
     for explorer in list(_RUNNING):
         explorer._cancel_refinement()
         explorer.wait(10.0)
-
-
-def _stop_words(stopped_by: str, scenario: Scenario) -> str:
-    """Why a solve stopped, in words for the status line."""
-    if stopped_by == "time":
-        return f"stopped at the time limit ({scenario.time_limit:g} s, a safety net)"
-    if stopped_by == "nodes":
-        return "stopped at its work budget"
-    if stopped_by == "cancelled":
-        return "was cancelled"
-    return "stopped"

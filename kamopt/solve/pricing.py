@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kamopt.model.oneyear import KamModel, build
-from kamopt.model.prepare import ModelData
+from kamopt.model.prepare import ModelData, pair_factor
 from kamopt.solve.backend import (
     Solution,
     get_basis,
@@ -34,6 +34,7 @@ from kamopt.solve.search import (
     fixed_to,
     greedy_start,
     improve_by_neighbourhoods,
+    meets_rows,
     support_mip,
 )
 
@@ -58,7 +59,8 @@ def initial_pairs(d: ModelData, k: int = 6) -> np.ndarray:
     same cheapest manager.
     """
     p = d.pairs
-    hours = d.options.groupby("customer_id")["hours"].median().reindex(p["customer_id"]).to_numpy()
+    hours = (d.options.groupby("customer_id")["hours"].median().reindex(p["customer_id"]).to_numpy()
+             * pair_factor(p))
     cap = d.managers["capacity"].reindex(p["manager_id"]).to_numpy(float)
     score = p["value"].to_numpy() - p["hourly_cost"].to_numpy() * hours + 1e-3 * cap
     score = score + p["continuity"].to_numpy() * 1e9  # keep today's manager in the start set
@@ -123,7 +125,7 @@ def price_pairs(d: ModelData, km: KamModel, duals: np.ndarray, candidates: np.nd
     ll = lp.rows["level_lead"]  # one row per option, in the order of d.options
     o_dual = np.zeros((len(cust), n_l))
     o_dual[oc, rank] = duals[ll.slice]
-    H = hours[ci]  # (candidates x levels)
+    H = hours[ci] * pair_factor(d.pairs, candidates)[:, None]  # (candidates x levels), this lead's
     rc_level = (value[:, None] - rate[:, None] * H - o_dual[ci] - H * cap_dual[mj][:, None]
                 - (rate[:, None] * H + pair_cost[:, None]) * budget_dual)
     rc = np.nanmax(np.where(np.isnan(H), -np.inf, rc_level), axis=1)
@@ -212,7 +214,8 @@ class _PairTable:
         self.H = np.zeros((self.n_cust, self.n_l))
         self.V[oc, rank] = o["value"].to_numpy(float)
         self.H[oc, rank] = o["hours"].to_numpy(float)
-        self.Vp, self.Hp = self.V[ci], self.H[ci]  # per pair (gathered once: the hot loop)
+        # per pair (gathered once: the hot loop); the hours under that lead (its hours factor)
+        self.Vp, self.Hp = self.V[ci], self.H[ci] * pair_factor(d.pairs)[:, None]
         self.must = (d.customers["status"] == "must").to_numpy()
         a = d.acts
         deps = pd.Index(d.departments.index)
@@ -264,7 +267,7 @@ class _PairTable:
         chosen[p_star] = True
         # resources the customers' choices use
         i_star, l_star = self.ci[p_star], lvl[p_star]
-        hours = self.H[i_star, l_star]
+        hours = self.Hp[p_star, l_star]
         e_on = on & chosen[self.e_p]
         ride_h = np.bincount(self.e_p[e_on], weights=self.a_kh[self.e_r[e_on]], minlength=self.n_pairs)
         used = np.bincount(self.mj[p_star], weights=hours + ride_h[p_star], minlength=self.n_mgr)
@@ -433,7 +436,7 @@ def _values_from_prices(km: KamModel, kept: np.ndarray, lag: Lagrangian) -> np.n
     g_on = on[p] & (rank[o] == lag.level[kept][p])
     # weights in (0.5, 1] rising with the net value per hour, so that the
     # greedy start takes the accounts that earn most per hour first
-    hours = d.options["hours"].to_numpy()[o[g_on]]
+    hours = d.options["hours"].to_numpy()[o[g_on]] * pair_factor(d.pairs, p[g_on])
     net = (d.options["value"].to_numpy()[o[g_on]] + d.pairs["value"].to_numpy()[p[g_on]]
            - d.pairs["hourly_cost"].to_numpy()[p[g_on]] * hours)
     per_hour = pd.Series(net / np.maximum(hours, 1e-9)).rank(pct=True).to_numpy()
@@ -590,7 +593,7 @@ def solve_by_pricing(d: ModelData, time_limit: float, mip_gap: float, k: int = 6
     guide = lp.values if lp is not None else _values_from_prices(km, kept, lag)
     n_priced = f"; priced {int(kept.sum()):,} of {len(kept):,} pairs{note}"
     obj = km.lp.arrays()["obj"]
-    starts = [x for x in (greedy_start(km, guide),) if x is not None]
+    starts = [x for x in (greedy_start(km, guide),) if x is not None and meets_rows(km.lp, x)]
     if lp is not None:
         # the MIP on the LP's support first; relax-and-fix only if it fails (at 1,000 x 40
         # relax-and-fix took its full 5 s for 33.54 M EUR, the support MIP 0.2 s for 33.90 M)

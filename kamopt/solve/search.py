@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kamopt.model.oneyear import KamModel
+from kamopt.model.prepare import pair_factor
 from kamopt.solve.backend import (
     Solution,
     fix_columns,
@@ -51,7 +52,7 @@ def greedy_start(km: KamModel, lp_values: np.ndarray) -> np.ndarray | None:
                          "gi": np.arange(len(gl))})
     cand["customer_id"] = d.pairs["customer_id"].to_numpy()[cand["p"]]
     cand["manager_id"] = d.pairs["manager_id"].to_numpy()[cand["p"]]
-    cand["hours"] = d.options["hours"].to_numpy()[cand["o"]]
+    cand["hours"] = d.options["hours"].to_numpy()[cand["o"]] * pair_factor(d.pairs, cand["p"])
     cand["rate"] = d.pairs["hourly_cost"].to_numpy()[cand["p"]]
     cand["pair_cost"] = d.pairs["pair_cost"].to_numpy()[cand["p"]]
     y = cand.groupby("customer_id")["w"].sum()
@@ -356,3 +357,20 @@ def improve_by_neighbourhoods(km: KamModel, values: np.ndarray, deadline: float 
     log.info("neighbourhood search: %d neighbourhoods, plan %.6g (%s)", report["tries"],
              float(km.lp.arrays()["obj"] @ values), report["stopped_by"])
     return values
+
+
+def meets_rows(lp, values: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether the plan ``values`` keeps every row and every bound of ``lp`` (relative
+    tolerance ``tol``) and is whole where it must be: a check for plans made by rules of
+    thumb (:func:`greedy_start` knows capacity, budget and the number of key accounts, not
+    every rule, e.g. a cap on disruption, or an activity the scenario commits, which is a
+    lower bound of 1)."""
+    arr = lp.arrays()
+    v = np.asarray(values, float)
+    act = lp.matrix() @ v
+    slack = tol * (1 + np.abs(act))
+    rows = np.all(act >= arr["row_lo"] - slack) and np.all(act <= arr["row_hi"] + slack)
+    bounds = np.all(v >= arr["lb"] - tol) and np.all(v <= arr["ub"] + tol)
+    ints = arr["integer"]
+    whole = np.all(np.abs(v[ints] - np.round(v[ints])) <= tol)
+    return bool(rows and bounds and whole)

@@ -50,7 +50,13 @@ from kamopt.solve.backend import (
     set_start,
     solve,
 )
-from kamopt.solve.search import fix_and_solve, fixed_to, greedy_start, improve_by_neighbourhoods
+from kamopt.solve.search import (
+    fix_and_solve,
+    fixed_to,
+    greedy_start,
+    improve_by_neighbourhoods,
+    meets_rows,
+)
 
 #: HiGHS's default work budget on the full model, in branch-and-bound nodes. Nodes are
 #: dear on this model (~0.3-0.5 s each on the sample company) and the neighbourhood search
@@ -83,7 +89,8 @@ def node_budget(scenario: Scenario) -> int:
     return int(scenario.node_limit or NODE_LIMIT)
 
 
-def solve_model(km: KamModel, scenario: Scenario, *, cancel=None) -> Solution:
+def solve_model(km: KamModel, scenario: Scenario, *, cancel=None,
+                start: np.ndarray | None = None) -> Solution:
     """Solve the one-year model ``km`` under ``scenario``'s gap, budgets and solver.
 
     Returns the best plan found against the best valid bound, with an honest
@@ -91,6 +98,8 @@ def solve_model(km: KamModel, scenario: Scenario, *, cancel=None) -> Solution:
     ``stopped_by``. ``cancel`` (a ``threading.Event``) stops it early (the
     explorer's background refinement when a control changes); a cancelled
     solve returns the best plan so far with ``stopped_by == "cancelled"``.
+    ``start``: a plan known to meet the model's rows (an earlier stage's, in
+    :mod:`kamopt.solve.lexicographic`), taken in place of the fast plan when better.
     """
     t0 = time.perf_counter()
     gap, T, solver = scenario.mip_gap, scenario.time_limit, scenario.solver
@@ -109,6 +118,11 @@ def solve_model(km: KamModel, scenario: Scenario, *, cancel=None) -> Solution:
     best = fast_plan(km, lp.values, gap, left() if solver == "highs" else
                      max(1.0, min(10.0, 0.25 * T)), cancel=cancel, solver=solver)
     run = _Run(km, lp.objective, best, gap, t0)
+    if start is not None and meets_rows(km.lp, start):  # a plan an earlier stage found
+        obj = km.lp.arrays()["obj"]
+        run.take(Solution("feasible", float(obj @ start), None, None, 0.0, solver,
+                          np.asarray(start, float), message="the earlier stage's plan"),
+                 full_model=False)
     if run.proven():
         return run.result("gap", f"relax-and-fix, within {gap:.2%} of the LP bound")
     if solver == "cbc":
@@ -151,7 +165,7 @@ def fast_plan(km: KamModel, lp_values: np.ndarray, gap: float, time_limit: float
     if best.ok:
         return dataclasses.replace(best, bound=None)  # its bound holds for the fixed model only
     rounded = greedy_start(km, lp_values)
-    if rounded is None:
+    if rounded is None or not meets_rows(km.lp, rounded):
         return best
     obj = km.lp.arrays()["obj"]
     return Solution("feasible", float(obj @ rounded), None, None, 0.0, solver, rounded,
