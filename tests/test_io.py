@@ -161,7 +161,7 @@ def test_columns_come_in_schema_order(plain_dir):
     ]  # fmt: skip
     assert case.managers.columns.tolist() == [
         "name", "region", "industries", "seniority", "capacity_hours", "hourly_cost", "role",
-        "min_hours",
+        "min_hours", "max_hours", "max_share",
     ]  # fmt: skip
 
 

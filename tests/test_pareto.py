@@ -219,3 +219,16 @@ def test_a_bad_scenario_exits_2_without_a_traceback(tmp_path, capsys):
     # a case folder is no place for the front
     assert main(["pareto", str(FOLDER / "distance"), "--out", str(FOLDER / "distance"),
                  "--workers", "0"]) == 2
+
+
+def test_the_quick_front_without_the_tie_break_keeps_the_published_least_distance(table, front):
+    """``tie_break=False`` (notebook 03, ``--no-tie-break``): one solve a point. The least
+    distance is the same; its disruption is whatever that plan moves, never less than the
+    tie-broken front's (which moves least among the plans of least distance)."""
+    case = pfizer_turkey(table, "distance")
+    quick = pareto_front(case, pfizer_scenario().replace(**EXACT), points=4, measure="hours",
+                         objective="pair_cost", runner=Runner(workers=0), tie_break=False)
+    best = quick.points.set_index("point").loc["max net"]
+    assert best["pair_cost"] == pytest.approx(PFIZER_FIGURES["min_distance"], abs=5e-3)
+    assert best["disruption"] >= front.table["disruption"].iloc[-1] - 1e-9
+    assert quick.scenario.tie_break is None and front.scenario.tie_break is not None

@@ -92,24 +92,30 @@ def _check(points, measure: str, objective: str) -> None:
                          f"[0, 500]. Got {points!r} instead.")
 
 
-def traced_scenario(scenario: Scenario, measure: str) -> Scenario:
+def traced_scenario(scenario: Scenario, measure: str, tie_break: bool = True) -> Scenario:
     """``scenario`` as the front plans it: its cap in ``measure`` (if any) left out (the front
-    sets it), its caps in other measures kept, and the tie-break least disruption in
-    ``measure``."""
+    sets it), its caps in other measures kept, and (``tie_break``) the tie-break least
+    disruption in ``measure``; without it, each point is the first plan found within the gap
+    for its cap (a stage instead of three: the quick front)."""
     others = tuple((m, v) for m, v in scenario.max_disruption if m != measure)
-    return scenario.replace(max_disruption=others, tie_break=("least_disruption", measure))
+    return scenario.replace(max_disruption=others,
+                            tie_break=("least_disruption", measure) if tie_break else None)
 
 
 def pareto_front(case: Case, scenario: Scenario | None = None, points: int = 20,
                  measure: str = "accounts", objective: str = "net",
-                 runner: Runner | None = None) -> ParetoFront:
+                 runner: Runner | None = None, tie_break: bool = True) -> ParetoFront:
     """The front of ``objective`` against disruption in ``measure`` (see the module docs).
+
+    ``tie_break=False``: each point is the first plan within the gap for its cap, without the
+    least-disruption stages (each point one solve instead of three; the max-net end then moves
+    as many accounts as that plan happens to).
 
     Raises :class:`~kamopt.errors.InfeasibleError` when not even the plan without a cap
     exists (with the diagnosis), ``ValueError`` for a bad parameter.
     """
     _check(points, measure, objective)
-    base = traced_scenario(scenario or Scenario(), measure)
+    base = traced_scenario(scenario or Scenario(), measure, tie_break)
     runner = runner or Runner.from_env()
     shared = (case, base, measure)
     best, least = runner.map(_point, ["best", "least"], shared=shared, desc="pareto ends")

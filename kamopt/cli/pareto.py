@@ -50,6 +50,9 @@ def add_pareto_command(subparsers) -> None:
                     help="relative gap of each plan (default: the scenario's)")
     sp.add_argument("--time-limit", type=seconds, default=None,
                     help="seconds for each plan, a safety net (default: the scenario's)")
+    sp.add_argument("--no-tie-break", action="store_true",
+                    help="each point the first plan within the gap for its cap, without the "
+                         "least-disruption stages (about a third of the solves)")
     add_lang_argument(sp)
     add_batch_arguments(sp)
     sp.set_defaults(func=_cmd_pareto)
@@ -69,6 +72,7 @@ def _cmd_pareto(args) -> int:
     scenario = scenario.replace(**changes) if changes else scenario
     check_against_scenario(case, scenario)
     front = pareto_front(case, scenario, points=args.points, measure=args.measure,
+                         tie_break=not args.no_tie_break,
                          objective=args.objective, runner=runner)
     print(front.summary_text(), file=sys.stdout)
     with language(lang_of(args, scenario)), staged_folder(args.out, PARETO_FILES) as tmp:
