@@ -254,3 +254,39 @@ def test_make_app_culls_idle_kernels():
                 if "voila notebooks/app.ipynb" in x)
     assert "--MappingKernelManager.cull_idle_timeout=600" in line
     assert "--MappingKernelManager.cull_interval=60" in line
+
+
+def test_the_changes_allowed_control_caps_the_handovers(case):
+    """Issue 23: "changes allowed" in the explorer is the scenario's max_disruption in
+    accounts, and the plan on show keeps it."""
+    ex = ScenarioExplorer(case)
+    moved = ex.wait().kpis["accounts_changing_hands"]
+    assert moved >= 1 and not ex.scenario.max_disruption and ex.controls["max_disruption"].disabled
+    ex.controls["max_disruption"].value = moved - 1
+    ex.controls["use_disruption"].value = True
+    assert ex.scenario.max_disruption == (("accounts", float(moved - 1)),)
+    p = ex.wait()
+    assert p.scenario.max_disruption == ex.scenario.max_disruption
+    assert p.kpis["accounts_changing_hands"] <= moved - 1
+    p.verify()
+    ex.controls["use_disruption"].value = False
+    assert ex.scenario.max_disruption == ()
+
+
+def test_the_balance_control_keeps_every_workload_near_the_mean(case):
+    """Issue 23: "Balance workloads" in the explorer is the scenario's balance block in hours,
+    and the plan on show keeps every available manager's hours within the band (a wide band:
+    at +-50% this case's plan needs a minute, docs/benchmarks.md)."""
+    ex = ScenarioExplorer(case)
+    ex.wait()
+    assert ex.scenario.balance is None and ex.controls["balance"].disabled
+    ex.controls["balance"].value = 0.9
+    ex.controls["use_balance"].value = True
+    assert ex.scenario.balance.within == 0.9 and ex.scenario.balance.measure == "hours"
+    p = ex.wait()
+    p.verify()
+    k = p.kpis
+    assert k["load_max"] <= 1.9 * k["load_mean"] + 1e-6
+    assert k["load_min"] >= 0.1 * k["load_mean"] - 1e-6
+    ex.controls["use_balance"].value = False
+    assert ex.scenario.balance is None

@@ -69,6 +69,22 @@ def hours_factor_range(case: Case) -> tuple[pd.Series, pd.Series]:
     return by.min().clip(upper=1.0), by.max().clip(lower=1.0)
 
 
+def listed_pair_keys(pairs: pd.DataFrame, managers: pd.DataFrame | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (customer_id, manager_id) under which ``pair_costs.csv`` lists each row of
+    ``pairs``, and which rows take the average over the case's managers: a hire is listed as
+    the manager its ``pair_costs_as`` names, or (``""``) as the average."""
+    cid = pairs["customer_id"].to_numpy()
+    mid = pairs["manager_id"].to_numpy()
+    average = np.zeros(len(pairs), dtype=bool)
+    if managers is not None and "pair_costs_as" in managers:
+        as_ = managers["pair_costs_as"].reindex(mid)
+        known = as_.notna().to_numpy()
+        mid = np.where(known, as_.to_numpy(dtype=object), mid)
+        average = known & (mid == "")
+    return cid, mid, average
+
+
 def pair_hours_factors(case: Case, pairs: pd.DataFrame,
                        managers: pd.DataFrame | None = None) -> np.ndarray:
     """The hours factor of each (customer_id, manager_id) row of ``pairs`` (1 where not listed).
@@ -80,14 +96,7 @@ def pair_hours_factors(case: Case, pairs: pd.DataFrame,
     listed = listed_hours_factors(case)
     if len(listed) == 0 or len(pairs) == 0:
         return np.ones(len(pairs))
-    cid = pairs["customer_id"].to_numpy()
-    mid = pairs["manager_id"].to_numpy()
-    average = np.zeros(len(pairs), dtype=bool)
-    if managers is not None and "pair_costs_as" in managers:
-        as_ = managers["pair_costs_as"].reindex(mid)
-        known = as_.notna().to_numpy()
-        mid = np.where(known, as_.to_numpy(dtype=object), mid)
-        average = known & (mid == "")
+    cid, mid, average = listed_pair_keys(pairs, managers)
     out = listed.reindex(pd.MultiIndex.from_arrays([cid, mid])).fillna(1.0).to_numpy(
         dtype=float, copy=True)
     if average.any():

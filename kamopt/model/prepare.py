@@ -34,6 +34,7 @@ from kamopt.model.pair_hours import (  # noqa: F401 - importable from here
     has_pair_hours,
     hours_factor_range,
     listed_hours_factors,
+    listed_pair_keys,
     pair_factor,
     pair_hours_factors,
 )
@@ -596,14 +597,7 @@ def pair_costs(case: Case, pairs: pd.DataFrame, managers: pd.DataFrame | None = 
     if len(pc) == 0 or len(pairs) == 0:
         return np.zeros(len(pairs))
     cost = pc.set_index(["customer_id", "manager_id"])["cost"].astype(float)
-    cid = pairs["customer_id"].to_numpy()
-    mid = pairs["manager_id"].to_numpy()
-    average = np.zeros(len(pairs), dtype=bool)
-    if managers is not None and "pair_costs_as" in managers:
-        as_ = managers["pair_costs_as"].reindex(mid)
-        known = as_.notna().to_numpy()
-        mid = np.where(known, as_.to_numpy(dtype=object), mid)
-        average = known & (mid == "")
+    cid, mid, average = listed_pair_keys(pairs, managers)
     keys = pd.MultiIndex.from_arrays([cid, mid])
     out = cost.reindex(keys).fillna(0.0).to_numpy(dtype=float, copy=True)
     if average.any():

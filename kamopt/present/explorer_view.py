@@ -80,6 +80,10 @@ CONTROL_LABELS = {
     "min_key_accounts": N_("Min key accounts"),
     "use_max": N_("Cap key accounts"),
     "max_key_accounts": N_("Max key accounts"),
+    "use_disruption": N_("Cap handovers"),
+    "max_disruption": N_("Changes allowed"),
+    "use_balance": N_("Balance workloads"),
+    "balance": N_("Within ± of the mean"),
     "unavailable_managers": N_("Managers away"),
     "hires": N_("New KAMs"),
     "hire_seniority": N_("Their seniority"),
@@ -220,3 +224,42 @@ def _stop_words(stopped_by: str, scenario: Scenario) -> str:
     if stopped_by == "cancelled":
         return tr("was cancelled")
     return tr("stopped")
+
+
+def limit_controls(base, n: int, text: dict) -> dict:
+    """The explorer's limits on who serves whom (issue 23): how many key accounts may change
+    hands (``max_disruption: {accounts: n}``) and how far a manager's KAM hours may be from
+    the mean (``balance: {measure: hours, within: w}``), each with its on/off box."""
+    import ipywidgets as W
+
+    cap = dict(base.max_disruption).get("accounts")
+    within = base.balance.within if base.balance is not None else None
+    return {
+        "use_disruption": W.Checkbox(value=cap is not None, indent=False),
+        "max_disruption": W.BoundedIntText(value=int(cap) if cap is not None else 0, min=0,
+                                           max=n, **text),
+        "use_balance": W.Checkbox(value=within is not None, indent=False),
+        "balance": W.BoundedFloatText(value=within if within is not None else 0.2, min=0.0,
+                                      max=1.0, step=0.05, **text),
+    }
+
+
+def limit_values(controls: dict, base) -> dict:
+    """The scenario fields of :func:`limit_controls`: the base's caps in other measures and
+    its balance measure and objective kept."""
+    import dataclasses
+
+    from kamopt.case.balance import Balance
+
+    c = controls
+    caps = tuple((m, v) for m, v in base.max_disruption if m != "accounts")
+    if c["use_disruption"].value:
+        caps += (("accounts", float(c["max_disruption"].value)),)
+    balance = base.balance
+    if c["use_balance"].value:
+        balance = dataclasses.replace(balance or Balance(), within=float(c["balance"].value))
+    elif balance is not None and balance.within is not None:
+        balance = (dataclasses.replace(balance, within=None)
+                   if balance.objective is not None else None)
+    return {"max_disruption": caps, "balance": balance}
+

@@ -127,6 +127,8 @@ from kamopt.present.explorer_view import (  # noqa: F401 - APP_INTRO: the app's,
     _notice_box,
     _png,
     _stop_words,
+    limit_controls,
+    limit_values,
     plan_table_html,
 )
 from kamopt.present.inputs import MONEY_HINT, MoneyInput, Picker
@@ -263,6 +265,7 @@ class ScenarioExplorer(MidtermTabMixin):
             "max_key_accounts": W.BoundedIntText(
                 value=b.max_key_accounts if b.max_key_accounts is not None else n, min=0, max=n,
                 **text),
+            **limit_controls(b, n, text),  # handovers allowed, balanced workloads
             "unavailable_managers": Picker(
                 [(f"{j} {r['name']}", j) for j, r in m.iterrows()],
                 tuple(x for x in b.unavailable_managers if x in m.index), **pick),
@@ -287,7 +290,8 @@ class ScenarioExplorer(MidtermTabMixin):
                 self.texts.add(field, CONTROL_HINTS[key], "placeholder")
             w.observe(self._on_change, names="value")
         # a cap's value can be edited only while the cap is on (else it does nothing)
-        for flag, field in (("use_budget", "budget"), ("use_max", "max_key_accounts")):
+        for flag, field in (("use_budget", "budget"), ("use_max", "max_key_accounts"),
+                            ("use_disruption", "max_disruption"), ("use_balance", "balance")):
             def sync(_=None, flag=flag, field=field):
                 self.controls[field].disabled = not self.controls[flag].value
             self.controls[flag].observe(sync, names="value")
@@ -362,6 +366,8 @@ class ScenarioExplorer(MidtermTabMixin):
                               W.HBox([c["use_max"], c["max_key_accounts"]])])
         t = self.texts
         people = W.VBox([c["unavailable_managers"],
+                         W.HBox([c["use_disruption"], c["max_disruption"]]),
+                         W.HBox([c["use_balance"], c["balance"]]),
                          t.html(N_("<b>Hire new key account managers</b>")),
                          c["hires"], c["hire_seniority"], c["hire_capacity"], c["hire_cost"]])
         customers = W.VBox([c["must"], c["exclude"],
@@ -449,6 +455,7 @@ class ScenarioExplorer(MidtermTabMixin):
             budget=self._amount("budget") if c["use_budget"].value else None,
             min_key_accounts=int(c["min_key_accounts"].value) or None,
             max_key_accounts=int(c["max_key_accounts"].value) if c["use_max"].value else None,
+            **limit_values(c, self.base),
             unavailable_managers=tuple(c["unavailable_managers"].value),
             hires=hires, must=tuple(c["must"].value), exclude=tuple(c["exclude"].value),
             leads=parse_leads(c["leads"].value),
