@@ -29,7 +29,7 @@ from kamopt.testing import assert_plan_sound, tiny_case
 ROOT = Path(__file__).resolve().parents[1]
 PFIZER = ROOT / "data" / "validation" / "pfizer_turkey"
 ONE_LEVEL = Scenario(levels=(Level("standard", 1.0, 1.0),), mip_gap=0.0, retention=0.0,
-                     node_limit=10_000)
+                     node_limit=10_000, time_limit=3600)  # the nodes stop it, never the clock
 TOL = 1e-6
 
 
@@ -219,7 +219,7 @@ def test_pfizer_territories_rebalanced_to_the_least_largest_workload():
     case = Case(c.customers, c.managers, c.activities, c.departments, c.responses,
                 source="Pfizer Turkey, workloads only", pair_costs=empty_table(PAIR_COSTS))
     sc = pfizer_scenario().replace(balance={"objective": "least_largest_workload"},
-                                   node_limit=100_000)
+                                   node_limit=100_000, time_limit=3600)
     p = kamopt.plan(case, sc)
     assert_plan_sound(p)
     load = loads_of(p, "hours")

@@ -25,7 +25,7 @@ from kamopt.planning.oneyear import read_plan
 from kamopt.solve.pricing import solve_by_pricing
 from kamopt.testing import assert_plan_sound, brute_force, tiny_case
 
-EXACT = Scenario(mip_gap=0.0, node_limit=100_000)
+EXACT = Scenario(mip_gap=0.0, node_limit=100_000, time_limit=3600)  # nodes stop it, not the clock
 
 CUSTOMERS = """\
 customer_id,revenue,margin,potential,kam_hours,tier
@@ -303,7 +303,7 @@ def factor_cases(draw):
 @given(factor_cases())
 def test_the_optimum_with_pair_hours_is_the_brute_force_optimum(case):
     sc = Scenario(levels=(Level("light", 0.5, 0.6), Level("standard", 1.0, 1.0)), mip_gap=0.0,
-                  node_limit=100_000)
+                  node_limit=100_000, time_limit=3600)
     best = brute_force(case, sc)
     if best is None:
         with pytest.raises(kamopt.InfeasibleError):

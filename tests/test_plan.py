@@ -249,7 +249,7 @@ def small_cases(draw):
     committed = tuple((f"K{i}", f"A{k_}") for i in range(n) for k_ in range(k)
                       if draw(st.sampled_from([False] * 5 + [True])))
     scenario = Scenario(
-        levels=levels, mip_gap=0.0, leads=leads, excluded_leads=excluded,
+        levels=levels, mip_gap=0.0, time_limit=3600, leads=leads, excluded_leads=excluded,
         coverage=coverage, committed_activities=committed,
         budget=draw(st.sampled_from([None, None, 20_000, 60_000])),
         min_key_accounts=lo, max_key_accounts=hi,
@@ -326,7 +326,7 @@ def test_a_loose_gap_from_relax_and_fix_stays_honest(start_within, gap, seed, mo
 
     monkeypatch.setattr("kamopt.solve.strategy.START_WITHIN", start_within)
     case = make_case(customers=60, managers=5, seed=seed)
-    scenario = Scenario(mip_gap=gap)
+    scenario = Scenario(mip_gap=gap, time_limit=3600)  # a safety net the small case never meets
     exact = solve(build(prepare(case, scenario)).lp, time_limit=float("inf"), mip_gap=0.0)  # no clock
     assert exact.status == "optimal"
     p = plan(case, scenario)
@@ -352,7 +352,7 @@ def test_a_budget_stop_is_searched_honest_and_the_same_on_a_busy_machine():
 
     case = make_case(80, 6, seed=3)
     scenario = Scenario(mip_gap=0.0, node_limit=1, time_limit=600)
-    optimum = solve(build(prepare(case, scenario)).lp, mip_gap=0).objective
+    optimum = solve(build(prepare(case, scenario)).lp, time_limit=float("inf"), mip_gap=0).objective
     p = plan(case, scenario)
     assert_plan_sound(p)
     assert p.objective <= optimum + 1e-6 * abs(optimum) <= p.kpis["bound"] + 1e-6 * abs(optimum)
