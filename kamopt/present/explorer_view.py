@@ -169,6 +169,16 @@ def _error_box(headline: str, body: str,
             f"<i>{html.escape(tr(last))}</i></div>")
 
 
+def show_panel_error(panel, exc: Exception, headline: str, last: str) -> None:
+    """A panel's batch that did not run (the Robustness tab's sweep, its uncertainty
+    analysis): the error kept, said in the status line and in a box under ``headline``, and
+    remembered so that a language switch says it again."""
+    panel.error = exc
+    panel._shown = (panel._show_error, (exc,))
+    panel.status.value = tr("Cannot tell: {why}", why=" ".join(str(exc).split()))
+    panel.message.value = _error_box(headline, str(exc), last=last)
+
+
 def _notice_box(headline: str, body: str | list[str]) -> str:
     """An amber box: a headline and a body (a list of lines: one a line)."""
     lines = [body] if isinstance(body, str) else body

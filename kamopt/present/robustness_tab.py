@@ -18,7 +18,13 @@ import pandas as pd
 
 from kamopt.errors import one_line
 from kamopt.i18n import N_, current, number, percent, tr
-from kamopt.present.explorer_view import SOLVING, _error_box, _notice_box, _png, set_options
+from kamopt.present.explorer_view import (
+    SOLVING,
+    _notice_box,
+    _png,
+    set_options,
+    show_panel_error,
+)
 from kamopt.present.uncertainty_tab import UncertaintyPanel
 
 if TYPE_CHECKING:
@@ -168,10 +174,7 @@ class RobustnessTab:
             self.button.disabled = False
 
     def _show_error(self, exc: Exception, again: bool = False) -> None:
-        self.error = exc
-        self._shown = (self._show_error, (exc,))
-        self.status.value = tr("Cannot tell: {why}", why=" ".join(str(exc).split()))
-        self.message.value = _error_box(tr("The sweep did not run."), str(exc), last=LAST_CHECK)
+        show_panel_error(self, exc, tr("The sweep did not run."), LAST_CHECK)
 
     def _planned(self, done: int, total: int) -> None:
         """The status line while the sweep runs: how many of its plans are made."""

@@ -38,7 +38,13 @@ import pandas as pd
 
 from kamopt.case.uncertainty import Range, Uncertainty
 from kamopt.i18n import N_, number, percent, tr
-from kamopt.present.explorer_view import SOLVING, _error_box, _notice_box, _png, set_options
+from kamopt.present.explorer_view import (
+    SOLVING,
+    _notice_box,
+    _png,
+    set_options,
+    show_panel_error,
+)
 
 if TYPE_CHECKING:
     from kamopt.analysis.uncertainty import UncertaintyResult
@@ -212,11 +218,7 @@ class UncertaintyPanel:
             self.button.disabled = False
 
     def _show_error(self, exc: Exception, again: bool = False) -> None:
-        self.error = exc
-        self._shown = (self._show_error, (exc,))
-        self.status.value = tr("Cannot tell: {why}", why=" ".join(str(exc).split()))
-        self.message.value = _error_box(tr("The analysis did not run."), str(exc),
-                                        last=LAST_ANALYSIS)
+        show_panel_error(self, exc, tr("The analysis did not run."), LAST_ANALYSIS)
         self.progress.bar_style = "danger"
         self.progress_label.value = tr("stopped")
 
