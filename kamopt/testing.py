@@ -41,7 +41,7 @@ def brute_force(case: Case, scenario=None) -> float | None:
 
     from kamopt.case.scenario import Scenario
     from kamopt.model.prepare import effective_managers, effective_status
-    from kamopt.planning.oneyear import _pair_cost, _pair_factor, _pair_factors
+    from kamopt.planning.oneyear import _pair_factors, _pair_value
 
     sc = scenario or Scenario()
     c = case.customers
@@ -78,13 +78,15 @@ def brute_force(case: Case, scenario=None) -> float | None:
                     base += row["margin"] * sc.realization * sc.industry_fit * row["potential"]
                 if row["current_manager"] == j:
                     base += sc.continuity_bonus
-                pc = _pair_cost(pair_cost, case, mg, cid, j)  # a hire's: named or average
+                # a hire's pair figures: the manager it names, or the average
+                pc = _pair_value(pair_cost, case, mg, cid, j, unlisted=0.0)
+                hf = _pair_value(factors, case, mg, cid, j, unlisted=1.0)
                 for n in range(len(acts) + 1):
                     for subset in itertools.combinations(acts.index, n):
                         if not must_run <= set(subset):
                             continue
                         a = acts.loc[list(subset)]
-                        hours = h * _pair_factor(factors, case, mg, cid, j) + a["kam_hours"].sum()
+                        hours = h * hf + a["kam_hours"].sum()
                         cost = mg.at[j, "hourly_cost"] * hours + a["cost"].sum() + pc
                         value = base + (row["margin"] * a["uplift"] * row["potential"]).sum()
                         vec = np.zeros(3 + len(mids) + len(deps))

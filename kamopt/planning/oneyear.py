@@ -284,14 +284,18 @@ def _h(x: float) -> str:
     return f"{hours_text(x, ',.1f')} h"
 
 
-def _pair_cost(listed: dict, case: Case, managers: pd.DataFrame, cid: str, j: str) -> float:
-    """The pair's yearly cost: as listed; a hire's from the manager it names, or the average."""
+def _pair_value(listed: dict, case: Case, managers: pd.DataFrame, cid: str, j: str,
+                unlisted: float) -> float:
+    """A pair's figure in ``listed`` (its yearly cost, its hours factor), ``unlisted`` if not
+    there; a hire's from the manager its ``pair_costs_as`` names, or the average over the
+    case's managers."""
     if j not in case.managers.index:  # a hire
         of = managers.at[j, "pair_costs_as"] if "pair_costs_as" in managers else ""
         if not of:
-            return sum(listed.get((cid, m), 0.0) for m in case.managers.index) / len(case.managers)
+            return (sum(listed.get((cid, m), unlisted) for m in case.managers.index)
+                    / len(case.managers))
         j = of
-    return listed.get((cid, j), 0.0)
+    return listed.get((cid, j), unlisted)
 
 
 def _pair_factors(case: Case) -> dict:
@@ -308,17 +312,6 @@ def _pair_factors(case: Case) -> dict:
             kam = float(c.at[i, "kam_hours"])
             out[(i, j)] = h / kam if kam > 0 else 1.0
     return out
-
-
-def _pair_factor(listed: dict, case: Case, managers: pd.DataFrame, cid: str, j: str) -> float:
-    """The pair's hours factor: as listed (1 if not); a hire's from the manager it names, or
-    the average over the case's managers."""
-    if j not in case.managers.index:  # a hire
-        of = managers.at[j, "pair_costs_as"] if "pair_costs_as" in managers else ""
-        if not of:
-            return sum(listed.get((cid, m), 1.0) for m in case.managers.index) / len(case.managers)
-        j = of
-    return listed.get((cid, j), 1.0)
 
 
 def changing_hands(acc: pd.DataFrame, case: Case) -> pd.Series:
@@ -435,7 +428,7 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
         v = row["margin"] * (real * row["potential"] + sc.retention * row["revenue"])
         j = mgr[cid]
         if j in managers.index:  # the level's hours under this lead
-            h *= _pair_factor(factors, case, managers, cid, j)
+            h *= _pair_value(factors, case, managers, cid, j, unlisted=1.0)
         if j in managers.index:
             if row["industry"] and row["industry"] in managers.at[j, "industries"]:
                 v += row["margin"] * sc.realization * sc.industry_fit * row["potential"]
@@ -458,8 +451,8 @@ def verify_plan(acc: pd.DataFrame, case: Case, scenario: Scenario, objective: fl
         hours[cid] = h
         value[cid] = v
         if j in managers.index:
-            cost[cid] += managers.at[j, "hourly_cost"] * h + _pair_cost(pair_cost, case, managers,
-                                                                        cid, j)
+            cost[cid] += managers.at[j, "hourly_cost"] * h + _pair_value(
+                pair_cost, case, managers, cid, j, unlisted=0.0)
     if not np.allclose(hours.to_numpy(), acc["hours"].to_numpy(float), rtol=1e-7, atol=1e-6):
         bad = acc.index[~np.isclose(hours.to_numpy(), acc["hours"].to_numpy(float), rtol=1e-7, atol=1e-6)]
         out.append(f"hours differ from the case's for {', '.join(map(str, bad[:5]))}")
