@@ -168,13 +168,13 @@ def balance_shortfall(km, time_limit: float = 10.0):
     times the mean of that plan), or None when it cannot be said."""
     from kamopt.errors import Shortfall
     from kamopt.solve.backend import highs_model, run_highs
-    from kamopt.solve.tiebreak import _copy
+    from kamopt.solve.tiebreak import copy_model
 
     b = km.data.scenario.balance
     lp = km.lp
     if b is None or b.within is None or "balance" not in lp.rows:
         return None
-    lp2 = _copy(lp)
+    lp2 = copy_model(lp)
     k = list(lp.rows).index("balance")
     block = lp.rows["balance"]
     n = block.size // 2

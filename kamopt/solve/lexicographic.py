@@ -28,7 +28,7 @@ from kamopt.case.scenario import Scenario
 from kamopt.model.oneyear import KamModel
 from kamopt.solve.backend import Solution
 from kamopt.solve.strategy import solve_model
-from kamopt.solve.tiebreak import _SLACK, _copy, _snapped, _with_row
+from kamopt.solve.tiebreak import STAGE_SLACK, copy_model, snapped, with_row
 
 
 def solve_first_then_net(km: KamModel, scenario: Scenario, first: np.ndarray, name: str, *,
@@ -43,14 +43,14 @@ def solve_first_then_net(km: KamModel, scenario: Scenario, first: np.ndarray, na
     finds no plan, its solution is returned twice with ``km`` as it was.
     """
     first = np.asarray(first, float)
-    km1 = dataclasses.replace(km, lp=_copy(km.lp))
+    km1 = dataclasses.replace(km, lp=copy_model(km.lp))
     km1.lp.obj = [first.copy()]
     one = solve_model(km1, scenario, cancel=cancel)
     if not one.ok:
         return one, one, km
-    v1 = _snapped(one.values)
+    v1 = snapped(one.values)
     f1 = float(first @ v1)
-    km2 = _with_row(km, name, first, lo=f1 - _SLACK * max(1.0, abs(f1)))
+    km2 = with_row(km, name, first, lo=f1 - STAGE_SLACK * max(1.0, abs(f1)))
     two = solve_model(km2, scenario, cancel=cancel, start=v1)  # stage 1's plan meets it
     net = km.lp.arrays()["obj"]
     if not two.ok:  # stage 1's plan is stage 2's too; valued by the usual objective

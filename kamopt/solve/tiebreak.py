@@ -42,7 +42,7 @@ from kamopt.solve.strategy import solve_model
 TIE_BREAK_GAP = 1e-6
 
 #: slack of the rows that hold a figure found by an earlier stage, relative
-_SLACK = 1e-7
+STAGE_SLACK = 1e-7
 
 
 def net_floor(bound: float, gap: float) -> float:
@@ -81,7 +81,7 @@ def disruption_of(km: KamModel, values: np.ndarray, measure: str) -> float:
     return float(disruption_vector(km, measure) @ v)
 
 
-def _copy(lp: LinearModel) -> LinearModel:
+def copy_model(lp: LinearModel) -> LinearModel:
     """A copy of ``lp`` to which rows can be added and whose objective can be set, sharing
     the original's arrays (which neither changes)."""
     return dataclasses.replace(
@@ -90,10 +90,10 @@ def _copy(lp: LinearModel) -> LinearModel:
         row_hi=list(lp.row_hi), _i=list(lp._i), _j=list(lp._j), _v=list(lp._v))
 
 
-def _with_row(km: KamModel, name: str, coef: np.ndarray, lo: float = -INF, hi: float = INF,
+def with_row(km: KamModel, name: str, coef: np.ndarray, lo: float = -INF, hi: float = INF,
               objective: np.ndarray | None = None) -> KamModel:
     """``km`` with the row ``lo <= coef @ v <= hi`` and, if given, a new objective."""
-    lp = _copy(km.lp)
+    lp = copy_model(km.lp)
     on = np.flatnonzero(coef)
     row = lp.add_rows(name, pd.DataFrame(index=[0]), lo=lo, hi=hi)
     lp.add_coefs(np.full(len(on), row[0]), on, coef[on])
@@ -111,24 +111,24 @@ def least_disruption(km: KamModel, scenario: Scenario, measure: str,
     dis = disruption_vector(km, measure)
     net = km.lp.arrays()["obj"]
     if floor is None:
-        km2 = dataclasses.replace(km, lp=_copy(km.lp))
+        km2 = dataclasses.replace(km, lp=copy_model(km.lp))
         km2.lp.obj = [-dis]
     else:
-        slack = _SLACK * max(1.0, abs(floor))
-        km2 = _with_row(km, "net_floor", net, lo=floor - slack, objective=-dis)
+        slack = STAGE_SLACK * max(1.0, abs(floor))
+        km2 = with_row(km, "net_floor", net, lo=floor - slack, objective=-dis)
     return solve_model(km2, scenario.replace(mip_gap=TIE_BREAK_GAP), cancel=cancel)
 
 
 def best_net_within(km: KamModel, scenario: Scenario, measure: str, limit: float, *,
                     cancel=None) -> Solution:
     """The usual plan of ``km`` with disruption in ``measure`` at most ``limit``."""
-    slack = _SLACK * max(1.0, abs(limit))
-    km3 = _with_row(km, f"disruption_{measure}_held", disruption_vector(km, measure),
+    slack = STAGE_SLACK * max(1.0, abs(limit))
+    km3 = with_row(km, f"disruption_{measure}_held", disruption_vector(km, measure),
                     hi=limit + slack)
     return solve_model(km3, scenario, cancel=cancel)
 
 
-def _snapped(values: np.ndarray) -> np.ndarray:
+def snapped(values: np.ndarray) -> np.ndarray:
     """``values`` with what is within 1e-6 of a whole number made whole (a solver's 0.9999999
     for a decision that is 1), so that the net is the plan's."""
     v = np.asarray(values, float)
@@ -158,7 +158,7 @@ def solve_tie_break(km: KamModel, scenario: Scenario, first: Solution, *,
     if third.ok and float(net @ third.values) > float(net @ values) + 1e-9 * max(
             1.0, abs(float(net @ values))) and disruption_of(km, third.values, measure) <= d2 + 1e-9:
         values = third.values
-    values = _snapped(values)
+    values = snapped(values)
     f2 = float(net @ values)
     gap = relative_gap(f2, b1)
     within = gap <= scenario.mip_gap + 1e-7  # the solver's tolerances on the stages' rows
