@@ -581,7 +581,7 @@ def grid(case: Case, scenario: Scenario | None, parameter: str, values, paramete
 
     >>> from kamopt.case.sample import make_case
     >>> g = grid(make_case(customers=30, managers=3, seed=1), Scenario(mip_gap=0.0),
-    ...          "realization", [0.2, 0.4], "capacity_scale", [0.5, 1.0])
+    ...          "realization", [0.2, 0.4], "capacity_scale", [0.6, 1.0])
     >>> g.pivot("key_accounts").shape, len(g.table)
     ((2, 2), 4)
     >>> bool((g.pivot("objective").diff(axis=1).iloc[:, 1] >= -1e-6).all())  # more hours, never less

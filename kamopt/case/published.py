@@ -25,10 +25,15 @@ the least disruption and, among plans with it, the least distance. For the
 second, ``W`` is chosen so that the smallest step of disruption (0.0001, the
 index has four decimals) outweighs any difference in total distance
 (:func:`disruption_weight`), so the one objective is lexicographic.
+
+Also cast here: OR-Library's generalized assignment problems (:func:`gap_case`) and a
+CALLPLAN-style table of sales by hours of effort (:func:`response_table_case`: the
+best allocation of a salesperson's hours).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +44,10 @@ from kamopt.case.records import tiny_case
 from kamopt.case.scenario import Level, Scenario
 from kamopt.case.tables import Case
 
-__all__ = ["GAP_OPTIMA", "GapInstance", "PFIZER_FIGURES", "disruption_weight", "gap_case",
-           "gap_profit", "gap_scenario", "pfizer_turkey", "pfizer_scenario",
-           "read_gap", "read_pfizer_turkey"]
+__all__ = ["CALLPLAN_FIGURES", "GAP_OPTIMA", "GapInstance", "PFIZER_FIGURES",
+           "disruption_weight", "gap_case", "gap_profit", "gap_scenario", "pfizer_turkey",
+           "pfizer_scenario", "read_gap", "read_pfizer_turkey", "read_response_table",
+           "response_table_case", "response_table_sales", "response_table_scenario"]
 
 #: The published (and re-computed) figures of the case, workload band [0.8, 1.2].
 PFIZER_FIGURES = {
@@ -218,3 +224,153 @@ def gap_scenario() -> Scenario:
     under a generous node budget (these instances solve in well under a second)."""
     return Scenario(name="gap", levels=(Level("standard", 1.0, 1.0),), mip_gap=0.0,
                     node_limit=100_000, time_limit=600)
+
+
+# ------------------------------------------- a CALLPLAN-style table of sales by hours
+#: The published figures of the eight-account table of sales by hours of effort
+#: (data/validation/callplan_eight_accounts): the hours to allocate and the sales of the
+#: present allocation.
+CALLPLAN_FIGURES = {"hours": 20, "present_sales": 912}
+
+
+def _bad_table(file: str, row: int, column: str, value: object, expected: str) -> ValueError:
+    return ValueError(f"{file}, row {row}, column {column!r}: got {value!r}; {expected}")
+
+
+def read_response_table(path: str | Path) -> pd.DataFrame:
+    """A table of sales by hours of effort, as in data/validation/callplan_eight_accounts:
+    ``account, sales_0h, sales_1h, .., sales_<n>h[, present_hours]``.
+
+    Returns a frame indexed by account with one column a number of hours ``0 .. n`` (the
+    sales at that effort) and ``present_hours`` (-1 where the file has no such column).
+
+    Raises
+    ------
+    ValueError
+        Naming file, row (as a spreadsheet shows it), column and what was expected: a
+        missing column, a sales figure that is not a number >= 0 or is below the sales at
+        0 hours, present hours that are not a whole number within the table, an account
+        given twice.
+    """
+    path = Path(path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    file = path.name
+    if "account" not in raw.columns:
+        raise _bad_table(file, 1, "account", list(raw.columns), "the header needs a column "
+                         "'account' and columns sales_0h, sales_1h, ..")
+    hours = []
+    while f"sales_{len(hours)}h" in raw.columns:
+        hours.append(len(hours))
+    if len(hours) < 2:
+        raise _bad_table(file, 1, f"sales_{len(hours)}h", list(raw.columns),
+                         "the header needs columns sales_0h, sales_1h, .. (one for each whole "
+                         "number of hours from 0)")
+    accounts = [a.strip() for a in raw["account"]]
+    for k, a in enumerate(accounts):
+        if not a:
+            raise _bad_table(file, k + 2, "account", a, "must name the account")
+        if a in accounts[:k]:
+            raise _bad_table(file, k + 2, "account", a, f"is given twice (first in row "
+                             f"{accounts.index(a) + 2}); one row an account")
+    values = np.zeros((len(raw), len(hours)))
+    for h in hours:
+        col = f"sales_{h}h"
+        for k, text in enumerate(raw[col]):
+            try:
+                v = float(text)
+            except ValueError:
+                v = math.nan
+            if not math.isfinite(v) or v < 0:
+                raise _bad_table(file, k + 2, col, text, "must be a number >= 0 (sales)")
+            if h and v < values[k, 0]:
+                raise _bad_table(file, k + 2, col, text, f"must not be below the sales at 0 h "
+                                 f"({raw['sales_0h'].iloc[k]}): effort cannot lose sales here")
+            values[k, h] = v
+    out = pd.DataFrame(values, index=pd.Index(accounts, name="account"), columns=hours)
+    present = np.full(len(raw), -1, dtype=np.int64)
+    if "present_hours" in raw.columns:
+        for k, text in enumerate(raw["present_hours"]):
+            try:
+                v = float(text)
+            except ValueError:
+                v = math.nan
+            if not (math.isfinite(v) and v == int(v) and 0 <= v <= hours[-1]):
+                raise _bad_table(file, k + 2, "present_hours", text,
+                                 f"must be a whole number of hours from 0 to {hours[-1]}")
+            present[k] = int(v)
+    out["present_hours"] = present
+    return out
+
+
+def _hours_of(table: pd.DataFrame) -> list[int]:
+    return [h for h in table.columns if isinstance(h, int | np.integer)]
+
+
+def response_table_case(table: pd.DataFrame, hours_budget: float = CALLPLAN_FIGURES["hours"]
+                        ) -> Case:
+    """A table of sales by hours (:func:`read_response_table`) as a kamopt :class:`Case`.
+
+    ============================  ==================================================
+    the table                     kamopt
+    ============================  ==================================================
+    account                       a customer (optional: 0 hours is "not a key
+                                  account"), ``kam_hours`` 1, margin 1
+    sales at 0 h                  ``revenue``
+    the most sales less those     ``potential``
+    at 0 h
+    h = 1 .. n hours              ``responses.csv``: level ``<h>h`` with ``hours`` h and
+                                  ``realization`` (sales(h) - sales(0)) / potential
+    the salesperson               one manager ``S1``, ``capacity_hours`` the budget,
+                                  no hourly cost
+    ============================  ==================================================
+
+    With :func:`response_table_scenario` (retention, industry fit and continuity bonus 0)
+    a key account at level ``<h>h`` is worth ``margin * realization * potential`` =
+    sales(h) - sales(0) and an account that is not a key account 0, so the plan's objective
+    is the total sales less the sales at 0 h of every account, a constant:
+    :func:`response_table_sales` adds it back.
+    """
+    hours = _hours_of(table)
+    customers, responses = [], []
+    for a, row in table.iterrows():
+        base = float(row[0])
+        top = max(float(row[h]) for h in hours)
+        potential = top - base
+        customers.append(dict(customer_id=str(a), name=f"Account {a}", revenue=base, margin=1.0,
+                              potential=potential, kam_hours=1.0, current_manager="S1"))
+        responses += [dict(customer_id=str(a), level=f"{h}h", hours=float(h),
+                           realization=(float(row[h]) - base) / potential if potential > 0
+                           else 0.0) for h in hours if h > 0]
+    managers = [dict(manager_id="S1", name="Salesperson", capacity_hours=float(hours_budget),
+                     hourly_cost=0.0)]
+    case = tiny_case(customers, managers, responses=responses)
+    return Case(case.customers, case.managers, case.activities, case.departments,
+                case.responses, source="sales by hours", pair_costs=case.pair_costs)
+
+
+def response_table_scenario(table: pd.DataFrame, hours: dict[str, int] | None = None
+                            ) -> Scenario:
+    """The scenario of :func:`response_table_case`: levels ``1h`` .. ``<n>h`` (the accounts'
+    own in responses.csv), nothing valued but the judged sales (retention, industry fit,
+    continuity bonus 0), solved to optimality (mip_gap 0) under a node budget, the time
+    limit only a safety net.
+
+    ``hours`` (account -> hours) fixes an allocation: each account with hours > 0 at its
+    level (the scenario's ``coverage``), each with 0 hours ``exclude``; e.g.
+    ``table["present_hours"].to_dict()``, the present allocation.
+    """
+    levels = tuple(Level(f"{h}h", float(h), 1.0) for h in _hours_of(table) if h > 0)
+    coverage, exclude = (), ()
+    if hours is not None:
+        coverage = tuple((str(a), f"{int(h)}h") for a, h in hours.items() if int(h) > 0)
+        exclude = tuple(str(a) for a, h in hours.items() if int(h) == 0)
+    return Scenario(name="allocation" if hours is None else "fixed allocation", levels=levels,
+                    retention=0.0, industry_fit=0.0, continuity_bonus=0.0, mip_gap=0.0,
+                    node_limit=100_000, time_limit=3600, coverage=coverage, exclude=exclude)
+
+
+def response_table_sales(table: pd.DataFrame, objective: float) -> float:
+    """The total sales of a plan of :func:`response_table_case` with this objective: the
+    objective plus every account's sales at 0 h."""
+    return float(table[0].sum()) + objective
