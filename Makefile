@@ -40,8 +40,12 @@ test-fast: $(STAMP)
 	$(BIN)/ruff check kamopt tests benchmarks
 	$(BIN)/python -m pytest -q -m "not slow" tests kamopt
 
+# make app CASE=... SCENARIO=...: the app on that case (folder, workbook or database URL) and
+# scenario (YAML); without them, the sample company at the default assumptions
+APP_ENV = $(if $(filter command line environment%,$(origin CASE)),KAMOPT_CASE='$(CASE)') \
+	$(if $(filter command line environment%,$(origin SCENARIO)),KAMOPT_SCENARIO='$(SCENARIO)')
 app: $(STAMP)
-	$(BIN)/voila notebooks/app.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1 --MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60
+	$(APP_ENV) $(BIN)/voila notebooks/app.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1 --MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60
 
 report: $(STAMP)
 	$(BIN)/kamopt report $(CASE) --scenario $(SCENARIO) --out $(OUT)/report.html

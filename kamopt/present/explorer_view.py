@@ -38,6 +38,18 @@ APP_INTRO = N_(
     "infeasible scenario shows <i>why</i> it cannot be met. Give a plan a name to save it, "
     "and compare saved scenarios side by side below.</div>")
 
+#: the same for a case of the user's (``KAMOPT_CASE``, ``make app CASE=...``)
+APP_INTRO_CASE = N_(
+    "<h2 style='margin:0 0 6px'>kamopt · scenario explorer</h2>"
+    "<div style='max-width:900px;line-height:1.4'>What if a manager leaves, key account "
+    "managers are hired, the budget is cut or more cross-selling potential is realised? "
+    "Every assumption of the key-account plan is a control below. A change re-plans the "
+    "case at once: the previous plan, repaired for the change, is shown in amber as "
+    "<i>provisional</i> with the gap it is proven within, and is refined in the background "
+    "to the plan of the scenario at its gap, the same plan <code>kamopt plan</code> writes "
+    "for it. An infeasible scenario shows <i>why</i> it cannot be met. Give a plan a name to "
+    "save it, and compare saved scenarios side by side below.</div>")
+
 #: units as the explorer writes them (messages)
 EUR_YEAR, EUR_HOUR = N_("EUR/yr"), N_("EUR/h")
 
@@ -84,6 +96,7 @@ CONTROL_LABELS = {
     "max_disruption": N_("Changes allowed"),
     "use_balance": N_("Balance workloads"),
     "balance": N_("Within ± of the mean"),
+    "least_largest": N_("Least largest workload first"),
     "unavailable_managers": N_("Managers away"),
     "hires": N_("New KAMs"),
     "hire_seniority": N_("Their seniority"),
@@ -109,7 +122,7 @@ CONTROL_HINTS = {
 
 #: the explorer's tabs (messages)
 TAB_TITLES = (N_("Assumptions"), N_("Managers & hires"), N_("Customers"), N_("Mid-term"),
-              N_("Robustness"))
+              N_("Robustness"), N_("Response"))
 
 #: a plan's status as the status line says it
 STATUS_WORDS = {"optimal": N_("optimal"), "feasible": N_("feasible"),
@@ -238,12 +251,15 @@ def _stop_words(stopped_by: str, scenario: Scenario) -> str:
 
 def limit_controls(base, n: int, text: dict) -> dict:
     """The explorer's limits on who serves whom (issue 23): how many key accounts may change
-    hands (``max_disruption: {accounts: n}``) and how far a manager's KAM hours may be from
-    the mean (``balance: {measure: hours, within: w}``), each with its on/off box."""
+    hands (``max_disruption: {accounts: n}``), how far a manager's KAM hours may be from
+    the mean (``balance: {measure: hours, within: w}``), each with its on/off box, and
+    whether the largest workload is made as small as can be first (``balance: {objective:
+    least_largest_workload}``, then the net contribution)."""
     import ipywidgets as W
 
     cap = dict(base.max_disruption).get("accounts")
     within = base.balance.within if base.balance is not None else None
+    least = base.balance is not None and base.balance.objective is not None
     return {
         "use_disruption": W.Checkbox(value=cap is not None, indent=False),
         "max_disruption": W.BoundedIntText(value=int(cap) if cap is not None else 0, min=0,
@@ -251,25 +267,23 @@ def limit_controls(base, n: int, text: dict) -> dict:
         "use_balance": W.Checkbox(value=within is not None, indent=False),
         "balance": W.BoundedFloatText(value=within if within is not None else 0.2, min=0.0,
                                       max=1.0, step=0.05, **text),
+        "least_largest": W.Checkbox(value=least, indent=False,
+                                    layout=W.Layout(width="auto", margin="0 0 0 16px")),
     }
 
 
 def limit_values(controls: dict, base) -> dict:
     """The scenario fields of :func:`limit_controls`: the base's caps in other measures and
-    its balance measure and objective kept."""
-    import dataclasses
-
-    from kamopt.case.balance import Balance
+    its balance measure kept."""
+    from kamopt.case.balance import BALANCE_OBJECTIVES, Balance
 
     c = controls
     caps = tuple((m, v) for m, v in base.max_disruption if m != "accounts")
     if c["use_disruption"].value:
         caps += (("accounts", float(c["max_disruption"].value)),)
-    balance = base.balance
-    if c["use_balance"].value:
-        balance = dataclasses.replace(balance or Balance(), within=float(c["balance"].value))
-    elif balance is not None and balance.within is not None:
-        balance = (dataclasses.replace(balance, within=None)
-                   if balance.objective is not None else None)
+    within = float(c["balance"].value) if c["use_balance"].value else None
+    objective = BALANCE_OBJECTIVES[0] if c["least_largest"].value else None
+    measure = base.balance.measure if base.balance is not None else "hours"
+    balance = (Balance(measure=measure, within=within, objective=objective)
+               if within is not None or objective is not None else None)
     return {"max_disruption": caps, "balance": balance}
-

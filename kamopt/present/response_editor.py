@@ -121,14 +121,19 @@ class ResponseEditor(W.VBox):
     it): columns customer_id and/or industry, effort, order_intake. It is checked at once
     (a :class:`~kamopt.errors.CaseError` if it has problems). ``on_apply(case)`` is called
     by :meth:`apply` ("Use these responses") with the case whose responses are the fitted
-    ones. State: :attr:`fits` (one a key, the last good fit), :attr:`judgements` (as
-    checked), :attr:`error` (the last refused edit, or None), :attr:`responses`.
+    ones. ``current_scenario()``, if given, is the scenario as it is when the button is
+    pressed (the explorer's; None while it does not read): its levels and retention then
+    replace those of ``scenario`` before the responses are made. State: :attr:`fits` (one a
+    key, the last good fit), :attr:`judgements` (as checked), :attr:`error` (the last
+    refused edit, or None), :attr:`responses`.
     """
 
     def __init__(self, case: Case, scenario, judgements: pd.DataFrame, *,
-                 on_apply: Callable[[Case], object] | None = None, method: str = "auto"):
+                 on_apply: Callable[[Case], object] | None = None, method: str = "auto",
+                 current_scenario: Callable[[], Scenario | None] | None = None):
         self.case = case
         self.scenario = Scenario.coerce(scenario)
+        self.current_scenario = current_scenario
         self.method = method
         self.on_apply = on_apply
         self.applied: Case | None = None
@@ -142,7 +147,8 @@ class ResponseEditor(W.VBox):
         self._writing = False
 
         self.title = W.HTML()
-        self.picker = W.Dropdown(layout=W.Layout(width="420px"))
+        self.picker = W.Dropdown(layout=W.Layout(width="420px"),
+                                 style={"description_width": "initial"})
         self.picker.add_class("kamopt-response-picker")
         self.grid = W.VBox()
         self.grid.add_class("kamopt-response-grid")
@@ -154,7 +160,10 @@ class ResponseEditor(W.VBox):
         self.quality.add_class("kamopt-response-quality")
         self.levels_table = W.HTML("")
         self.levels_table.add_class("kamopt-response-levels")
-        self.chart = W.Image(format="png", layout=W.Layout(width="100%", max_width="760px"))
+        # beside the judgements where there is room (the explorer's 1280 px), else below
+        self.chart = W.Image(format="png", layout=W.Layout(flex="1 1 420px", min_width="0",
+                                                           max_width="760px"))
+        self.chart.add_class("kamopt-response-chart")
         self.button = W.Button(button_style="primary", icon="check",
                                layout=W.Layout(width="220px"))
         self.button.add_class("kamopt-response-apply")
@@ -162,7 +171,7 @@ class ResponseEditor(W.VBox):
         self.status = W.Label("")
         left = W.VBox([self.picker, self.grid, self.message, self.quality, self.levels_table,
                        W.HBox([self.button, self.status])],
-                      layout=W.Layout(width="460px", min_width="380px"))
+                      layout=W.Layout(flex="0 1 auto", min_width="380px", max_width="600px"))
         super().__init__([self.title, W.HBox([left, self.chart],
                                              layout=W.Layout(flex_flow="row wrap"))])
         self.picker.options = self._choices()
@@ -257,6 +266,11 @@ class ResponseEditor(W.VBox):
         if self.error is not None:
             self.status.value = tr("Fix the judgements first.")
             return None
+        now = self.current_scenario() if self.current_scenario is not None else None
+        if now is not None and (now.levels, now.retention) != (self.scenario.levels,
+                                                               self.scenario.retention):
+            self.scenario = self.scenario.replace(levels=now.levels, retention=now.retention)
+            self._draw()  # the levels on the curve as they are now
         self.applied = dataclasses.replace(self.case, responses=self.responses)
         n = len(fitted_responses(self.case, self.scenario, self.fits)["customer_id"].unique())
         self.status.value = tr("Responses of {n} judged accounts in use.", n=n)
@@ -279,7 +293,12 @@ class ResponseEditor(W.VBox):
             self._quiet = False
         self.button.description = tr("Use these responses")
         self.button.tooltip = tr("Plan with the fitted responses of every judged account")
-        self._show_key()
+        if self.inputs:  # the same fields written again, none made anew
+            self._write_labels()
+            self._write_inputs()
+            self._draw()
+        else:
+            self._show_key()
 
     # ------------------------------------------------------------------ showing
     def _show_key(self) -> None:
@@ -287,22 +306,30 @@ class ResponseEditor(W.VBox):
         j = self.judgements
         rows = np.flatnonzero(((j["kind"] == kind) & (j["key"] == key)).to_numpy())
         self._rows = [int(r) for r in rows]
-        self.inputs, lines = [], []
+        self.inputs, self._labels, lines = [], [], []
         for pos in self._rows:
-            effort = float(j["effort"].iloc[pos])
             text = W.Text(continuous_update=False, layout=W.Layout(width="170px"))
             text.add_class("kamopt-response-intake")
             text.observe(lambda change, pos=pos: self._edited(pos, change["new"]), names="value")
             self.inputs.append(text)
-            label = W.HTML(f'<div style="width:130px;text-align:right;padding-right:8px">'
-                           f"{html.escape(_effort_label(effort))}</div>")
-            lines.append(W.HBox([label, text, W.Label("EUR")]))
-        head = W.HTML('<div style="display:flex"><b style="width:138px;text-align:right">{}</b>'
-                      '<b style="padding-left:8px">{}</b></div>'.format(
-                          html.escape(tr("effort")), html.escape(tr("order intake (EUR a year)"))))
-        self.grid.children = [head, *lines]
+            self._labels.append(W.HTML())
+            lines.append(W.HBox([self._labels[-1], text, W.Label("EUR")]))
+        self._head = W.HTML()
+        self.grid.children = [self._head, *lines]
+        self._write_labels()
         self._write_inputs()
         self._draw()
+
+    def _write_labels(self) -> None:
+        """The grid's header and efforts in the current language."""
+        self._head.value = (
+            '<div style="display:flex"><b style="width:138px;text-align:right">{}</b>'
+            '<b style="padding-left:8px">{}</b></div>'.format(
+                html.escape(tr("effort")), html.escape(tr("order intake (EUR a year)"))))
+        efforts = self.judgements["effort"].to_numpy(float)
+        for label, pos in zip(self._labels, self._rows, strict=True):
+            label.value = (f'<div style="width:130px;text-align:right;padding-right:8px">'
+                           f"{html.escape(_effort_label(float(efforts[pos])))}</div>")
 
     def _write_inputs(self) -> None:
         """The amounts of the key on show, in the current language's writing."""
@@ -353,7 +380,7 @@ class ResponseEditor(W.VBox):
                     realization=("realization", "first"), note=("note", "first"),
                     n=("customer_id", "size")))
         heads = [tr("level"), tr("hours"), tr("order intake"), tr("uplift"), tr("realisation")]
-        cell = 'style="padding:2px 8px;text-align:{}"'
+        cell = 'style="padding:2px 8px;white-space:nowrap;text-align:{}"'
         out = ["<table style='border-collapse:collapse;margin-top:6px'><tr>"]
         out += [f"<th {cell.format('left' if k == 0 else 'right')}>{html.escape(h)}</th>"
                 for k, h in enumerate(heads)]

@@ -62,7 +62,8 @@ The other tabs
 The "Mid-term" tab (:class:`~kamopt.present.midterm_tab.MidtermTabMixin`) plans the
 scenario over 1 to 5 years against the case's order-intake targets; the "Robustness" tab
 (:class:`~kamopt.present.robustness_tab.RobustnessTab`, ``explorer.robustness``) plans it
-with one assumption lower and higher.
+with one assumption lower and higher; the "Response" tab (:class:`~kamopt.present.
+response_tab.ResponseTab`, ``explorer.response``) edits judged responses and plans with them.
 
 Examples
 --------
@@ -110,8 +111,9 @@ from kamopt.present.explorer_boxes import (
     parse_excluded_leads,
     parse_leads,
 )
-from kamopt.present.explorer_view import (  # noqa: F401 - APP_INTRO: the app's, from here
+from kamopt.present.explorer_view import (  # noqa: F401 - APP_INTRO(_CASE): the app's
     APP_INTRO,
+    APP_INTRO_CASE,
     CONTROL_HINTS,
     CONTROL_LABELS,
     EUR_HOUR,
@@ -134,6 +136,7 @@ from kamopt.present.explorer_view import (  # noqa: F401 - APP_INTRO: the app's,
 from kamopt.present.inputs import MONEY_HINT, MoneyInput, Picker
 from kamopt.present.midterm_tab import MIDTERM_TIME_LIMIT, MidtermTabMixin
 from kamopt.present.plan_charts import manager_utilisation
+from kamopt.present.response_tab import ResponseTab
 from kamopt.present.robustness_tab import RobustnessTab
 
 #: cases with more customers start with "re-plan on every change" off
@@ -187,6 +190,9 @@ class ScenarioExplorer(MidtermTabMixin):
         Refine each provisional plan in a background thread (default in a
         Jupyter kernel: the app, the notebooks); False (default elsewhere:
         scripts, tests) refines before :meth:`solve` returns.
+    judgements : DataFrame or path, optional
+        The "Response" tab's judgements (judgements.csv's cells, or its path); default the
+        ``judgements.csv`` of the case folder, if there.
     """
 
     def __init__(self, case: Case, scenario: Scenario | None = None, *, auto: bool | None = None,
@@ -195,7 +201,7 @@ class ScenarioExplorer(MidtermTabMixin):
                  midterm_assumptions: MidtermAssumptions | None = None,
                  capacity_by_year: pd.DataFrame | None = None,
                  midterm_time_limit: float = MIDTERM_TIME_LIMIT, background: bool | None = None,
-                 intro: str = ""):
+                 intro: str = "", judgements=None):
         self.case = case
         self.texts = Texts()  # every label, written again when the language is switched
         self.on_language: list = []  # what else to write again then (the library)
@@ -223,6 +229,7 @@ class ScenarioExplorer(MidtermTabMixin):
         self._build_outputs()
         self._build_midterm(targets)
         self.robustness = RobustnessTab(self)
+        self.response = ResponseTab(self, judgements)
         self.intro = self.texts.html(intro) if intro else W.HTML("")
         self.widget = self._layout()
         if solve:
@@ -232,7 +239,7 @@ class ScenarioExplorer(MidtermTabMixin):
     def _build_controls(self, auto: bool) -> None:
         b, m, c = self.base, self.case.managers, self.case.customers
         slider = dict(continuous_update=False, style={"description_width": "150px"},
-                      layout=W.Layout(width="420px"))
+                      layout=W.Layout(width="420px"), readout_format=".2f")
         text = dict(continuous_update=False, style={"description_width": "150px"},
                     layout=W.Layout(width="300px"))
         hire = b.hires[0] if b.hires else median_kam(self.case).__class__(
@@ -243,16 +250,11 @@ class ScenarioExplorer(MidtermTabMixin):
         customers = [(f"{i} {r['name']}", i) for i, r in c.iterrows()]
         self.controls: dict[str, W.Widget] = {
             "capacity_scale": W.FloatSlider(value=b.capacity_scale, min=0.3, max=2.0, step=0.05,
-                                            readout_format=".2f",
                                             **slider),
             "realization": W.FloatSlider(value=b.realization, min=0.0, max=0.8, step=0.01,
-                                         readout_format=".2f",
                                          **slider),
-            "retention": W.FloatSlider(value=b.retention, min=0.0, max=0.3, step=0.01,
-                                       readout_format=".2f",
-                                       **slider),
+            "retention": W.FloatSlider(value=b.retention, min=0.0, max=0.3, step=0.01, **slider),
             "industry_fit": W.FloatSlider(value=b.industry_fit, min=0.0, max=1.0, step=0.01,
-                                          readout_format=".2f",
                                           **slider),
             "continuity_bonus": MoneyInput(b.continuity_bonus, max=1e6, unit=EUR_YEAR,
                                            **money),
@@ -367,7 +369,7 @@ class ScenarioExplorer(MidtermTabMixin):
         t = self.texts
         people = W.VBox([c["unavailable_managers"],
                          W.HBox([c["use_disruption"], c["max_disruption"]]),
-                         W.HBox([c["use_balance"], c["balance"]]),
+                         W.HBox([c["use_balance"], c["balance"], c["least_largest"]]),
                          t.html(N_("<b>Hire new key account managers</b>")),
                          c["hires"], c["hire_seniority"], c["hire_capacity"], c["hire_cost"]])
         customers = W.VBox([c["must"], c["exclude"],
@@ -385,7 +387,7 @@ class ScenarioExplorer(MidtermTabMixin):
                                     self.commit_button]),
                             c["coverage"], c["committed_activities"]])
         self.tabs = tabs = W.Tab(children=[assumptions, people, customers, self.midterm_tab,
-                                           self.robustness.widget])
+                                           self.robustness.widget, self.response.widget])
         tabs.titles = tuple(tr(title) for title in TAB_TITLES)
         kpis = W.GridBox(list(self.kpi_widgets.values()),
                          layout=W.Layout(grid_template_columns="repeat(3, 240px)",
@@ -416,6 +418,7 @@ class ScenarioExplorer(MidtermTabMixin):
                 self._show_again()
                 self._midterm_again()
                 self.robustness.relabel()
+                self.response.relabel()
             except Exception as exc:  # noqa: BLE001 - shown, never raised from a callback
                 self.status.value = f"Error: {type(exc).__name__}: {exc}"
         for relabel in list(self.on_language):
@@ -767,7 +770,8 @@ class ScenarioExplorer(MidtermTabMixin):
         self.status.value = (f"{tr(STATUS_WORDS.get(status, status))} · {gap} {gap_now} · "
                              f"{number(seconds, 2)} s · {accounts}"
                              + (" · " + tr("overrides the case for {customers}",
-                                           customers=customers) if n_over else ""))
+                                           customers=customers) if n_over else "")
+                             + self.response.note())
         if self._note is not None:  # a money field still waits for its amount: still said
             self._say_missing(self._note)
         if not again:
