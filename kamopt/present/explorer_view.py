@@ -97,6 +97,7 @@ CONTROL_LABELS = {
     "use_balance": N_("Balance workloads"),
     "balance": N_("Within ± of the mean"),
     "least_largest": N_("Least largest workload first"),
+    "fewest_moves": N_("Fewest handovers among equally good plans"),
     "unavailable_managers": N_("Managers away"),
     "hires": N_("New KAMs"),
     "hire_seniority": N_("Their seniority"),
@@ -251,7 +252,8 @@ def _stop_words(stopped_by: str, scenario: Scenario) -> str:
 
 def limit_controls(base, n: int, text: dict) -> dict:
     """The explorer's limits on who serves whom (issue 23): how many key accounts may change
-    hands (``max_disruption: {accounts: n}``), how far a manager's KAM hours may be from
+    hands (``max_disruption: {accounts: n}``), whether among the plans within the gap the one
+    that moves fewest is taken (``tie_break: least_disruption``), how far a manager's KAM hours may be from
     the mean (``balance: {measure: hours, within: w}``), each with its on/off box, and
     whether the largest workload is made as small as can be first (``balance: {objective:
     least_largest_workload}``, then the net contribution)."""
@@ -261,6 +263,8 @@ def limit_controls(base, n: int, text: dict) -> dict:
     within = base.balance.within if base.balance is not None else None
     least = base.balance is not None and base.balance.objective is not None
     return {
+        "fewest_moves": W.Checkbox(value=base.tie_break is not None, indent=False,
+                                   layout=W.Layout(width="auto", margin="0 0 0 16px")),
         "use_disruption": W.Checkbox(value=cap is not None, indent=False),
         "max_disruption": W.BoundedIntText(value=int(cap) if cap is not None else 0, min=0,
                                            max=n, **text),
@@ -274,7 +278,7 @@ def limit_controls(base, n: int, text: dict) -> dict:
 
 def limit_values(controls: dict, base) -> dict:
     """The scenario fields of :func:`limit_controls`: the base's caps in other measures and
-    its balance measure kept."""
+    its balance measure and its tie-break's measure kept."""
     from kamopt.case.balance import BALANCE_OBJECTIVES, Balance
 
     c = controls
@@ -286,4 +290,6 @@ def limit_values(controls: dict, base) -> dict:
     measure = base.balance.measure if base.balance is not None else "hours"
     balance = (Balance(measure=measure, within=within, objective=objective)
                if within is not None or objective is not None else None)
-    return {"max_disruption": caps, "balance": balance}
+    tie_break = ((base.tie_break or ("least_disruption", "accounts"))
+                 if c["fewest_moves"].value else None)
+    return {"max_disruption": caps, "balance": balance, "tie_break": tie_break}

@@ -368,7 +368,7 @@ class ScenarioExplorer(MidtermTabMixin):
                               W.HBox([c["use_max"], c["max_key_accounts"]])])
         t = self.texts
         people = W.VBox([c["unavailable_managers"],
-                         W.HBox([c["use_disruption"], c["max_disruption"]]),
+                         W.HBox([c["use_disruption"], c["max_disruption"], c["fewest_moves"]]),
                          W.HBox([c["use_balance"], c["balance"], c["least_largest"]]),
                          t.html(N_("<b>Hire new key account managers</b>")),
                          c["hires"], c["hire_seniority"], c["hire_capacity"], c["hire_cost"]])
