@@ -32,8 +32,8 @@ def _messages_in_code() -> dict[str, str]:
     return found
 
 
-#: the notebooks a report is written from in German (the mid-term report is English)
-TRANSLATED_NOTEBOOKS = ("02_key_account_plan.ipynb",)
+#: the notebooks a report is written from in German
+TRANSLATED_NOTEBOOKS = ("02_key_account_plan.ipynb", "04_midterm_plan.ipynb")
 
 
 def _translated_notebook_cells() -> dict[str, str]:

@@ -27,6 +27,7 @@ from kamopt.case.schema import Column, Table
 from kamopt.case.tables import Case
 from kamopt.case.validate import check_unique, parse_table, provenance
 from kamopt.errors import Problem, ScenarioError
+from kamopt.i18n import localise, number, percent, tr
 
 HIRE_PREFIX = "HIRE-"
 
@@ -262,45 +263,50 @@ class MidtermAssumptions:
         return cls.from_dict(data, file=path.name)
 
     def table(self) -> pd.DataFrame:
-        """The assumptions in words and units, one row each (for a reader, not a file).
+        """The assumptions in words and units, one row each (for a reader, not a file), in the
+        current language (:mod:`kamopt.i18n`).
 
         >>> MidtermAssumptions().table().loc["churn without key-account status", "value"]
         '8% of revenue a year'
         """
+        g = lambda v: localise(f"{v:g}")  # noqa: E731  0.5, 0,5 in German
         rows = {
-            "horizon": f"{self.years} years from {self.start_year}",
-            "ramp-up of realised potential": " / ".join(f"{r:.0%}" for r in self.ramp)
-            + " in the 1st / 2nd / ... year as a key account",
-            "churn without key-account status": f"{self.churn_without_kam:.0%} of revenue a year",
-            "churn with key-account status": f"{self.churn_with_kam:.0%} of revenue a year",
-            "discount rate": f"{self.discount_rate:.0%} a year",
-            "order-intake targets": "must be met" if self.target_mode == "hard" else
-            f"a shortfall costs {self.shortfall_penalty:g} EUR per EUR",
-            "handover": f"{self.handover_hours:g} h for a manager to learn an account",
-            "profiles that can be hired": ", ".join(h.name for h in self.hire_profiles) or "none",
+            tr("horizon"): tr("{n} years from {start}", n=self.years, start=self.start_year),
+            tr("ramp-up of realised potential"): tr(
+                "{shares} in the 1st / 2nd / ... year as a key account",
+                shares=" / ".join(percent(r) for r in self.ramp)),
+            tr("churn without key-account status"): tr("{share} of revenue a year",
+                                                       share=percent(self.churn_without_kam)),
+            tr("churn with key-account status"): tr("{share} of revenue a year",
+                                                    share=percent(self.churn_with_kam)),
+            tr("discount rate"): tr("{share} a year", share=percent(self.discount_rate)),
+            tr("order-intake targets"): tr("must be met") if self.target_mode == "hard" else
+            tr("a shortfall costs {penalty} EUR per EUR", penalty=g(self.shortfall_penalty)),
+            tr("handover"): tr("{hours} h for a manager to learn an account",
+                               hours=g(self.handover_hours)),
+            tr("profiles that can be hired"): ", ".join(h.name for h in self.hire_profiles)
+            or tr("none"),
         }
-        return pd.DataFrame({"value": rows}).rename_axis("assumption")
+        return pd.DataFrame({tr("value"): rows}).rename_axis(tr("assumption"))
 
     def hire_table(self) -> pd.DataFrame:
-        """The profiles that can be hired, with units (for a reader, not a file).
+        """The profiles that can be hired, with units (for a reader, not a file), in the
+        current language.
 
         >>> a = MidtermAssumptions(hire_profiles=(HireProfile(name="sr", cost_per_year=175000),))
         >>> a.hire_table().loc["sr", ["cost a year", "cost an hour", "industries"]].tolist()
         ['175,000 EUR', 'in the yearly cost', 'any']
         """
-        return pd.DataFrame([{
-            "profile": h.name, "seniority": h.seniority,
-            "hours a year": f"{h.capacity_hours:,.0f} h",
-            "cost a year": f"{h.cost_per_year:,.0f} EUR",
-            "cost an hour": f"{h.hourly_cost:,.0f} EUR" if h.hourly_cost else "in the yearly cost",
-            "productive in the hiring year": f"{h.ramp_up:.0%}",
-            "industries": ", ".join(h.industries) or "any",
-            "region": h.region or "any",
-            "at most": h.max_hires,
-        } for h in self.hire_profiles], columns=[
-            "profile", "seniority", "hours a year", "cost a year", "cost an hour",
-            "productive in the hiring year", "industries", "region", "at most",
-        ]).set_index("profile")
+        columns = [tr("profile"), tr("seniority"), tr("hours a year"), tr("cost a year"),
+                   tr("cost an hour"), tr("productive in the hiring year"), tr("industries"),
+                   tr("region"), tr("at most")]
+        return pd.DataFrame([dict(zip(columns, (
+            h.name, h.seniority, f"{number(h.capacity_hours)} h",
+            f"{number(h.cost_per_year)} EUR",
+            f"{number(h.hourly_cost)} EUR" if h.hourly_cost else tr("in the yearly cost"),
+            percent(h.ramp_up), ", ".join(h.industries) or tr("any"), h.region or tr("any"),
+            h.max_hires), strict=True)) for h in self.hire_profiles],
+            columns=columns).set_index(columns[0])
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

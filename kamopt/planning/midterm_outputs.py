@@ -1,5 +1,9 @@
 """The mid-term plan for a reader: tables by year and target, comparisons, the result in
 words, the headline of ``kamopt midterm`` and its output files.
+
+The tables' labels and the words of :func:`explain_targets` are written in the current
+language (:mod:`kamopt.i18n`; the mid-term report, notebook 4, in German or English); the
+headline and the files of ``kamopt midterm`` stay English.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kamopt.i18n import percent, tr
 from kamopt.model.prepare import scenario_notes
 from kamopt.planning.midterm import MidtermPlan, _plain
 from kamopt.solve.midterm import _meur
@@ -29,22 +34,32 @@ def by_year(mp: MidtermPlan) -> pd.DataFrame:
     levels = acc.groupby(["year", "level"]).size().unstack(fill_value=0)
     out = pd.DataFrame(index=y.index)
     targets = y["target"].notna().any()
-    for col in ("intake", "target", "shortfall") if targets else ("intake",):
-        out[f"{col} (M EUR)"] = y[col] / 1e6
+    out[tr("intake (M EUR)")] = y["intake"] / 1e6
     if targets:
-        out["met"] = y["target_met"]
-    out["key accounts"] = y["key_accounts"]
+        out[tr("target (M EUR)")] = y["target"] / 1e6
+        out[tr("shortfall (M EUR)")] = y["shortfall"] / 1e6
+        out[tr("met")] = y["target_met"]
+    out[tr("key accounts")] = y["key_accounts"]
     for lv in levels.columns:
         out[f"  {lv}"] = levels[lv].reindex(y.index).fillna(0).astype(int)
-    out["activities"] = y["activities_run"]
-    out["new hires"] = y["hires"]
-    out["manager changes"] = y["changes"]
-    out["hours used"] = y["hours_used"]
-    out["hours available"] = y["hours_available"]
-    out["KAM cost (M EUR)"] = y["cost_kam"] / 1e6
-    out["hire cost (M EUR)"] = y["hire_cost"] / 1e6
-    out["net (M EUR)"] = y["net"] / 1e6
+    out[tr("activities")] = y["activities_run"]
+    out[tr("new hires")] = y["hires"]
+    out[tr("manager changes")] = y["changes"]
+    out[tr("hours used")] = y["hours_used"]
+    out[tr("hours available")] = y["hours_available"]
+    out[tr("KAM cost (M EUR)")] = y["cost_kam"] / 1e6
+    out[tr("hire cost (M EUR)")] = y["hire_cost"] / 1e6
+    out[tr("net (M EUR)")] = y["net"] / 1e6
     return out
+
+
+def scope_name(scope: str) -> str:
+    """A target's scope for a reader: ``company``, ``region Süd``, ``industry X`` (the kind in
+    the current language, the name as the case has it)."""
+    kind, _, name = str(scope).partition(":")
+    word = {"company": tr("company"), "region": tr("region"),
+            "industry": tr("industry")}.get(kind, kind)
+    return f"{word} {name}" if name else word
 
 
 def target_table(mp: MidtermPlan) -> pd.DataFrame:
@@ -52,12 +67,12 @@ def target_table(mp: MidtermPlan) -> pd.DataFrame:
     shortfall (M EUR), met (yes/no); the company's first, then the regions and industries."""
     t = mp.targets
     return pd.DataFrame({
-        "year": t["year"].to_numpy(),
-        "scope": t["scope"].str.replace(":", " ", regex=False).to_numpy(),
-        "target (M EUR)": (t["order_intake"] / 1e6).to_numpy(),
-        "intake (M EUR)": (t["intake"] / 1e6).to_numpy(),
-        "shortfall (M EUR)": (t["shortfall"] / 1e6).to_numpy(),
-        "met": np.where(t["met"].to_numpy(bool), "yes", "no"),
+        tr("year"): t["year"].to_numpy(),
+        tr("scope"): np.array([scope_name(s) for s in t["scope"]], dtype=object),
+        tr("target (M EUR)"): (t["order_intake"] / 1e6).to_numpy(),
+        tr("intake (M EUR)"): (t["intake"] / 1e6).to_numpy(),
+        tr("shortfall (M EUR)"): (t["shortfall"] / 1e6).to_numpy(),
+        tr("met"): np.where(t["met"].to_numpy(bool), tr("yes"), tr("no")),
     })
 
 
@@ -66,14 +81,14 @@ def compare(plans: dict[str, MidtermPlan]) -> pd.DataFrame:
     rows = {}
     for name, mp in plans.items():
         y = mp.years
-        r = {"status": mp.status, "gap": f"{mp.kpis['mip_gap']:.1%}",
-             "NPV (M EUR)": mp.kpis["npv"] / 1e6,
-             "hires": mp.kpis["hires"],
-             "manager changes": mp.kpis["changes"]}
+        r = {tr("status"): tr(mp.status), tr("MIP gap"): percent(mp.kpis["mip_gap"], 1),
+             tr("NPV (M EUR)"): mp.kpis["npv"] / 1e6,
+             tr("hires"): mp.kpis["hires"],
+             tr("manager changes"): mp.kpis["changes"]}
         for yr in y.index:
-            r[f"intake {yr} (M EUR)"] = y.at[yr, "intake"] / 1e6
+            r[tr("intake {year} (M EUR)", year=yr)] = y.at[yr, "intake"] / 1e6
         for yr in y.index:
-            r[f"key accounts {yr}"] = int(y.at[yr, "key_accounts"])
+            r[tr("key accounts {year}", year=yr)] = int(y.at[yr, "key_accounts"])
         rows[name] = r
     return pd.DataFrame(rows)
 
@@ -89,11 +104,11 @@ def price_of_targets(mp: MidtermPlan, reference: MidtermPlan) -> pd.DataFrame:
     intake cell is empty: intake is not discounted).
     """
     out = pd.DataFrame({
-        "order intake secured (M EUR)": (mp.years["intake"] - reference.years["intake"]) / 1e6,
-        "net contribution it costs (M EUR)": (reference.years["net"] - mp.years["net"]) / 1e6,
+        tr("order intake secured (M EUR)"): (mp.years["intake"] - reference.years["intake"]) / 1e6,
+        tr("net contribution it costs (M EUR)"): (reference.years["net"] - mp.years["net"]) / 1e6,
     })
     out.index = out.index.astype(object)
-    out.loc["NPV"] = [np.nan, (reference.kpis["npv"] - mp.kpis["npv"]) / 1e6]
+    out.loc[tr("NPV")] = [np.nan, (reference.kpis["npv"] - mp.kpis["npv"]) / 1e6]
     return out
 
 
@@ -112,52 +127,73 @@ def explain_targets(mp: MidtermPlan, reference: MidtermPlan | None) -> str:
         met = tg[tg["met"]]
         missed = tg[~tg["met"]]
         name = lambda r: (f"{r['year']}" if r["scope"] == "company"  # noqa: E731
-                          else f"{r['year']} ({r['scope'].replace(':', ' ')})")
+                          else f"{r['year']} ({scope_name(r['scope'])})")
         said = []
-        if len(met):
-            said.append(("the targets of " if len(met) > 1 else "the target of ")
-                        + ", ".join(name(r) for _, r in met.iterrows())
-                        + (" are met" if len(met) > 1 else " is met"))
+        if len(met) > 1:
+            said.append(tr("the targets of {years} are met",
+                           years=", ".join(name(r) for _, r in met.iterrows())))
+        elif len(met):
+            said.append(tr("the target of {year} is met", year=name(met.iloc[0])))
         if len(missed):
             said.append("; ".join(
-                f"{name(r)} is missed by {_meur(r['shortfall'])} "
-                f"({r['shortfall'] / r['order_intake']:.1%} of its {_meur(r['order_intake'])})"
+                tr("{year} is missed by {shortfall} ({share} of its {target})", year=name(r),
+                   shortfall=_meur(r["shortfall"]),
+                   share=percent(r["shortfall"] / r["order_intake"], 1),
+                   target=_meur(r["order_intake"]))
                 for _, r in missed.iterrows()))
         text = "; ".join(said)
-        lines.append(f"**Targets.** {text[0].upper()}{text[1:]}.")
+        lines.append(tr("**Targets.** {text}.", text=text[0].upper() + text[1:]))
     hires = mp.hires
     if len(hires):
-        per_year = [" and ".join(f"{n} {profile}" for profile, n in g.groupby("profile").size().items())
-                    + f" in {year}" for year, g in hires.groupby("year")]
-        lines.append(f"**Hires.** {len(hires)} key account manager{'s' if len(hires) > 1 else ''} "
-                     f"({'; '.join(per_year)}), {_meur(hires['cost_per_year'].sum())} a year "
-                     "from the hiring year on.")
+        and_ = " " + tr("and") + " "
+        per_year = [tr("{hires} in {year}", year=year, hires=and_.join(
+                        f"{n} {profile}" for profile, n in g.groupby("profile").size().items()))
+                    for year, g in hires.groupby("year")]
+        which = "; ".join(per_year)
+        cost = _meur(hires["cost_per_year"].sum())
+        lines.append(
+            tr("**Hires.** {n} key account managers ({which}), {cost} a year from the hiring "
+               "year on.", n=len(hires), which=which, cost=cost) if len(hires) > 1 else
+            tr("**Hires.** 1 key account manager ({which}), {cost} a year from the hiring year "
+               "on.", which=which, cost=cost))
     else:
-        lines.append("**Hires.** None: the current team carries the plan.")
+        lines.append(tr("**Hires.** None: the current team carries the plan."))
     if reference is None:
-        lines.append("**Targets.** None in this case (targets.csv): the plan maximises the net "
-                     "present value alone.")
+        lines.append(tr("**Targets.** None in this case (targets.csv): the plan maximises the "
+                        "net present value alone."))
         return "\n".join(f"* {line}" for line in lines)
     npv_cost = reference.kpis["npv"] - mp.kpis["npv"]
     secured = mp.years["intake"] - reference.years["intake"]
     gaps = [mp.kpis["mip_gap"], reference.kpis["mip_gap"]]
     # each plan's value is known only to within its gap: a price below that may be noise
     noise = max(g * abs(p.kpis["npv"]) for g, p in zip(gaps, (mp, reference), strict=True))
-    proven = ", ".join(f"the plan {which} is proven within {g:.1%} of the best plan {which}"
-                       if math.isfinite(g) else f"the plan {which} has no proven gap"
-                       for which, g in zip(("with targets", "without"), gaps, strict=True))
+    g_with, g_without = gaps
+    proven = ", ".join((
+        tr("the plan with targets is proven within {gap} of the best plan with targets",
+           gap=percent(g_with, 1)) if math.isfinite(g_with)
+        else tr("the plan with targets has no proven gap"),
+        tr("the plan without is proven within {gap} of the best plan without",
+           gap=percent(g_without, 1)) if math.isfinite(g_without)
+        else tr("the plan without has no proven gap")))
     gained = [y for y in secured.index if secured[y] > 0]
     if npv_cost > noise and gained:
-        lines.append(
-            f"**Relaxing the targets** gains {_meur(npv_cost)} of net present value and gives up "
-            + ", ".join(f"{_meur(secured[y])} of order intake in {y}" for y in gained)
-            + f": that is the price of the targets ({proven}).")
+        lines.append(tr(
+            "**Relaxing the targets** gains {npv} of net present value and gives up {intake}: "
+            "that is the price of the targets ({proven}).", npv=_meur(npv_cost), proven=proven,
+            intake=", ".join(tr("{amount} of order intake in {year}", amount=_meur(secured[y]),
+                                year=y) for y in gained)))
+    elif gained:
+        lines.append(tr(
+            "**Relaxing the targets** gains {npv} of net present value, but {proven}: at this "
+            "time limit the price of the targets cannot be told apart from the solver's "
+            "tolerance. A longer time limit tightens both plans.",
+            npv=_meur(max(npv_cost, 0.0)), proven=proven))
     else:
-        lines.append(
-            f"**Relaxing the targets** gains {_meur(max(npv_cost, 0.0))} of net present value"
-            + ("" if gained else " and gives up no order intake in any year")
-            + f", but {proven}: at this time limit the price of the targets cannot be told "
-            "apart from the solver's tolerance. A longer time limit tightens both plans.")
+        lines.append(tr(
+            "**Relaxing the targets** gains {npv} of net present value and gives up no order "
+            "intake in any year, but {proven}: at this time limit the price of the targets "
+            "cannot be told apart from the solver's tolerance. A longer time limit tightens "
+            "both plans.", npv=_meur(max(npv_cost, 0.0)), proven=proven))
     return "\n".join(f"* {line}" for line in lines)
 
 

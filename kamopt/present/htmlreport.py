@@ -231,9 +231,9 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
     title, client, author, date : the key-account report's title block (default: the
         scenario's ``report:`` block, else "Key-account plan", the case's folder or workbook
         name, no author, today).
-    lang : "de" or "en" (default: the scenario's ``lang:``, else English): the key-account
-        report's prose (its Markdown cells, from the catalogue :mod:`kamopt.i18n`), labels,
-        numbers and dates. The mid-term report is written in English.
+    lang : "de" or "en" (default: the scenario's ``lang:``, else English): the report's prose
+        (its Markdown cells, from the catalogue :mod:`kamopt.i18n`), labels, numbers, dates
+        and charts, in the key-account and in the mid-term report.
 
     Returns the path written. Raises :class:`ReportError` if the notebook is
     missing or a cell fails (its error is in the message).
@@ -285,10 +285,11 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                       YEARS=years, CHECK_SAMPLE=False)
         params.update({k: v for k, v in (("MIP_GAP", mip_gap), ("TIME_LIMIT", time_limit))
                        if v is not None})
+        params.update(LANG=lang)
     else:
         params.update(MIP_GAP=mip_gap, HIRE=bool(hire), TITLE=title,
                       CLIENT=client, AUTHOR=author, DATE=date, LANG=lang)
-        translate_cells(nb, lang)
+    translate_cells(nb, lang)
     nb = inject_parameters(nb, **params)
     nb = _execute(nb, src.parent, timeout)
     if nb.cells and nb.cells[0].cell_type == "markdown":  # a report, not notebook 2 of a series
@@ -299,15 +300,15 @@ def render_report(case_path, scenario_path=None, out_html=None, *, mip_gap: floa
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(_remove_tagged_cells(), enabled=True)
-    with language("en" if midterm else lang):
+    with language(lang):
         from kamopt.present.summary import client_name
 
         name = client_name(case_path)
-        title = (f"Mid-term plan: {name}" if midterm else
+        title = (tr("Mid-term plan: {name}", name=name) if midterm else
                  f"{title or info.get('title') or tr('Key-account plan')}: "
                  f"{client or info.get('client') or name}")
     nb.metadata["title"] = title
-    exporter.language_code = "en" if midterm else lang
+    exporter.language_code = lang
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = body.replace("</head>", REPORT_CSS + "</head>", 1)
     with staged_file(out) as tmp:
