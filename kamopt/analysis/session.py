@@ -246,6 +246,13 @@ class PlanSession:
         t0 = time.perf_counter()
         check_against_scenario(self.case, scenario)
         precheck(self.case, scenario)
+        if scenario.balance is not None and scenario.balance.within is not None \
+                and scenario.unavailable_managers:
+            # the structural model's mean counts every manager, the one away too (with no
+            # load): no provisional plan rather than a band that is not the scenario's
+            self.info = {"rebuilt": False, "warm_start": None,
+                         "seconds": time.perf_counter() - t0}
+            return None
         km = build(prepare(self.case, structural_scenario(self.case, scenario), prune=False))
         arr = scenario_bounds(km, self.case, scenario)
         own = prepare(self.case, scenario, prune=True)  # the scenario's managers and reasons

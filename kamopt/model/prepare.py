@@ -681,7 +681,11 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
             raise ScenarioError(Problem(scenario.name or "scenario", "is not an activity of the "
                                         "case (activities.csv)",
                                         column=f"committed_activities.{cid}", value=k))
-    acts = activity_options(case, candidates.difference(no_mgr), min_rate, prune=not balanced,
+    # an activity that does not pay may be needed for hours only: a band in accounts or revenue
+    # does not count activities (exact, and the model keeps its size: docs/benchmarks.md)
+    for_hours = bool((managers["min_hours"] > 0).any()) or (
+        balanced and scenario.balance is not None and scenario.balance.measure == "hours")
+    acts = activity_options(case, candidates.difference(no_mgr), min_rate, prune=not for_hours,
                             keep=scenario.committed_activities)
 
     keep = candidates.difference(no_mgr)

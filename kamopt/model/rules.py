@@ -375,9 +375,13 @@ class RuleBuilder:
         """The scenario's ``balance`` (kamopt.case.balance), per year over the managers with
         capacity (n of them):
 
-        * ``within`` w: a column ``mean_load`` with ``n * mean_load = sum_j load_j`` and
-          ``(1 - w) mean_load <= load_j <= (1 + w) mean_load`` (rows ``balance``, side
-          ``high`` then ``low``);
+        * ``within`` w: a column ``load`` per manager with ``load_j = sum of the manager's
+          terms`` (rows ``load``), a column ``mean_load`` with ``n * mean_load = sum_j
+          load_j`` (row ``mean_load``) and ``(1 - w) mean_load <= load_j <= (1 + w)
+          mean_load`` (rows ``balance``, side ``high`` then ``low``). The load columns
+          keep the rows short: with ``n * mean_load`` equal to every manager's hours in one
+          row HiGHS's cuts were slow and weak (docs/benchmarks.md, "Balanced workloads").
+          No bounds on these columns beyond the rows': a diagnosis relaxes rows;
         * ``objective: least_largest_workload``: a column ``largest_load`` (0 in the
           objective; :mod:`kamopt.solve.lexicographic` minimises it first) with
           ``load_j / capacity_j <= largest_load`` for hours (utilisation), ``load_j <=
@@ -391,33 +395,40 @@ class RuleBuilder:
         lab = self.per_year(pd.DataFrame({"manager_id": self.d.managers.index}))
         years = self.per_year(pd.DataFrame(index=[0]))
         t_of = lab["t"].to_numpy()[sel]
+        load = None  # the columns load_j, when the band made them
         if b.within is not None:
+            w = float(b.within)
+            mgr = lab.iloc[sel].reset_index(drop=True)
+            load = self.var("load", mgr, obj=0.0, ub=INF)
             mean = self.var("mean_load", years, obj=0.0, ub=INF)
+            rows = np.full(len(lab), -1)
+            rows[sel] = self.rows("load", mgr, lo=0.0, hi=0.0)
+            self._load_into(rows, b.measure)
+            self.m.add_coefs(rows[sel], load, -1.0)
             n = self.balanced_managers().sum(axis=1).astype(float)
             total = self.rows("mean_load", years, lo=0.0, hi=0.0)
             self.m.add_coefs(total, mean, n)
-            rows = np.full(len(lab), -1)
-            rows[sel] = total[lab["t"].to_numpy()[sel]]
-            self._load_into(rows, b.measure, -1.0)
+            self.m.add_coefs(total[t_of], load, -1.0)
             # one block, the high rows then the low ones: the group a diagnosis relaxes
-            both = pd.concat([lab.iloc[sel].assign(side=side) for side in ("high", "low")],
+            both = pd.concat([mgr.assign(side=side) for side in ("high", "low")],
                              ignore_index=True)
             k = len(sel)
             block = self.rows("balance", both, lo=np.r_[np.full(k, -INF), np.zeros(k)],
                               hi=np.r_[np.zeros(k), np.full(k, INF)])
-            for half, w in ((block[:k], 1 + b.within), (block[k:], 1 - b.within)):
-                rows = np.full(len(lab), -1)
-                rows[sel] = half
-                self._load_into(rows, b.measure)
-                self.m.add_coefs(half, mean[t_of], -w)
+            for half, share in ((block[:k], 1 + w), (block[k:], 1 - w)):
+                self.m.add_coefs(half, load, 1.0)
+                self.m.add_coefs(half, mean[t_of], -share)
         if b.objective is not None:
             top = self.var("largest_load", years, obj=0.0, ub=INF)
             rows = np.full(len(lab), -1)
             rows[sel] = self.rows("largest_load", lab.iloc[sel].reset_index(drop=True), hi=0.0)
             cap = self.capacity.ravel()
             scale = (np.where(cap > 0, 1.0 / np.where(cap > 0, cap, 1.0), 0.0)
-                     if b.measure == "hours" else 1.0)
-            self._load_into(rows, b.measure, scale)
+                     if b.measure == "hours" else np.ones(len(cap)))
+            if load is not None:
+                self.m.add_coefs(rows[sel], load, scale[sel])
+            else:
+                self._load_into(rows, b.measure, scale)
             self.m.add_coefs(rows[sel], top[t_of], -1.0)
 
     #: the shared rules in the order they add rows

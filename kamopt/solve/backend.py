@@ -236,10 +236,11 @@ def run_highs(h, time_limit: float, mip_gap: float, threads: int | None = None,
     if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
         return Solution("infeasible", None, None, None, seconds, "highs",
                         message=h.modelStatusToString(ms))
-    if not has_primal:
-        return Solution("error", None, None, None, seconds, "highs",
-                        message=f"HiGHS stopped without a plan: {h.modelStatusToString(ms)}",
-                        stopped_by=stopped)
+    if not has_primal:  # the bound HiGHS proved before it stopped still holds
+        dual = float(info.mip_dual_bound) if is_mip else np.nan
+        return Solution("error", None, dual if np.isfinite(dual) else None, None, seconds,
+                        "highs", message=f"HiGHS stopped without a plan: "
+                        f"{h.modelStatusToString(ms)}", stopped_by=stopped)
     obj = float(info.objective_function_value)
     sol = h.getSolution()
     values = np.asarray(sol.col_value, dtype=float)

@@ -187,6 +187,34 @@ def support_mip(km: KamModel, lp_values: np.ndarray, time_limit: float,
                  node_limit=node_limit)
 
 
+def nearby_customers_mip(km: KamModel, lp_values: np.ndarray, reduced_costs: np.ndarray,
+                         time_limit: float, mip_gap: float, more: int = 10,
+                         node_limit: int | None = None, cancel=None) -> Solution:
+    """The MIP over a few customers: those the LP makes key accounts at least in part, the
+    ``must`` accounts and the ``more`` others whose best level is nearest to entering the LP
+    (largest reduced cost of ``z``); every other customer is left out (``z = 0``).
+
+    For a balance band (rows ``balance``), where relax-and-fix, which keeps the LP's
+    integral decisions, finds no plan: the band needs the managers' loads packed into
+    narrow windows with whole accounts, which the LP's split accounts alone cannot do
+    (docs/benchmarks.md, "Balanced workloads"). A heuristic: its bound holds for the
+    restricted model only.
+    """
+    d = km.data
+    cust = d.options["customer_id"].to_numpy()
+    share = pd.Series(lp_values[km.z]).groupby(cust).sum()
+    keep = set(share.index[(share > 1e-6).to_numpy()])
+    keep |= set(d.customers.index[(d.customers["status"] == "must").to_numpy()]) & set(cust)
+    nearest = pd.Series(reduced_costs[km.z]).groupby(cust).max()
+    nearest = nearest.drop(list(keep), errors="ignore")
+    # ties in file order: the same customers on every machine
+    order = np.lexsort((np.arange(len(nearest)), -nearest.to_numpy()))
+    keep |= set(nearest.index[order[:more]])
+    off = km.z[~np.isin(cust, list(keep))]
+    return solve(km.lp, time_limit=time_limit, mip_gap=mip_gap, node_limit=node_limit,
+                 fix=(off, np.zeros(len(off))), cancel=cancel)
+
+
 def neighbourhood_search(lp, values: np.ndarray, *, managers: np.ndarray,
                          weights: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
                          free: Callable[[np.ndarray, np.ndarray], np.ndarray],

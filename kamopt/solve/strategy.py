@@ -6,7 +6,8 @@ sweeps, the frontier, decision-costs) is solved by :func:`solve_model`:
 1. the LP relaxation (its optimum bounds every plan);
 2. a fast plan: relax-and-fix on the LP (:func:`kamopt.solve.search.fix_and_solve`),
    or its greedy rounding; within the gap of the LP bound it is proven and
-   returned;
+   returned. With a balance band and neither: the MIP over the LP's customers
+   and a few more (:func:`kamopt.solve.search.nearby_customers_mip`);
 3. HiGHS on the full model, which proves the gap. **The policy for handing
    plans to HiGHS, chosen by measurement:** HiGHS gets the fast plan as its
    start only when that plan is within :data:`START_WITHIN` times the gap of
@@ -56,6 +57,7 @@ from kamopt.solve.search import (
     greedy_start,
     improve_by_neighbourhoods,
     meets_rows,
+    nearby_customers_mip,
 )
 
 #: HiGHS's default work budget on the full model, in branch-and-bound nodes. Nodes are
@@ -74,6 +76,12 @@ SUB_NODE_LIMIT = 200
 #: of the LP bound; see the module docs
 START_WITHIN = 2.0
 ROOT_NODES = 1
+
+#: a balance band whose relax-and-fix finds no plan: the MIP over the LP's customers and this
+#: many more, at this many nodes (sample, hours within 0.2: 4.23 M EUR in 15-26 s, where
+#: relax-and-fix and HiGHS found none within the 60 s net; docs/benchmarks.md)
+BALANCE_MORE = 10
+BALANCE_NODES = 50
 
 #: neighbourhoods the search tries after HiGHS stopped at its budget
 SEARCH_NEIGHBOURHOODS = 30
@@ -117,6 +125,14 @@ def solve_model(km: KamModel, scenario: Scenario, *, cancel=None,
     # CBC improves little on a start (see _finish_cbc): its relax-and-fix gets more time
     best = fast_plan(km, lp.values, gap, left() if solver == "highs" else
                      max(1.0, min(10.0, 0.25 * T)), cancel=cancel, solver=solver)
+    if not best.ok and solver == "highs" and "balance" in km.lp.rows \
+            and lp.col_duals is not None and not _cancelled(cancel):
+        # a balance band: the MIP over the LP's customers and a few more (a node budget)
+        near = nearby_customers_mip(km, lp.values, lp.col_duals, left(), gap / 4,
+                                    more=BALANCE_MORE, node_limit=BALANCE_NODES, cancel=cancel)
+        if near.ok:
+            best = dataclasses.replace(near, bound=None, message="the LP's customers and "
+                                       f"{BALANCE_MORE} more, for the balance band")
     run = _Run(km, lp.objective, best, gap, t0)
     if start is not None and meets_rows(km.lp, start):  # a plan an earlier stage found
         obj = km.lp.arrays()["obj"]
@@ -189,8 +205,9 @@ class _Run:
         self.km, self.bound, self.best, self.gap, self.t0 = km, bound, best, gap, t0
 
     def take(self, sol: Solution, full_model: bool = True) -> None:
-        """Keep ``sol``'s plan if better and, from a run on the full model, its bound."""
-        if sol.ok and full_model and sol.bound is not None:
+        """Keep ``sol``'s plan if better and, from a run on the full model, its bound (also
+        from a run that stopped before it found a plan: a balance band's root can)."""
+        if full_model and sol.bound is not None and (sol.ok or sol.status == "error"):
             self.bound = min(self.bound, sol.bound)
         if sol.ok and (not self.best.ok or sol.objective > self.best.objective + 1e-9 * max(
                 1.0, abs(self.best.objective))):
