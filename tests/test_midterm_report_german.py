@@ -16,8 +16,22 @@ from kamopt.planning.midterm_outputs import explain_targets
 from kamopt.present.htmlreport import render_report
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "sample"
-YEARS = 2  # the sample's first two years: two plans of two years each
+YEARS = 2  # two plans of two years each
+
+
+def small_case(folder: Path) -> Path:
+    """A 40-customer company with company-wide targets for both years (the sample takes a
+    minute a render; what is checked here is the language, not the sample's figures)."""
+    from kamopt.case.io import save_case
+    from kamopt.case.sample import make_case
+
+    case = make_case(customers=40, managers=4, seed=3)
+    out = save_case(case, folder / "sample")
+    revenue = case.customers["revenue"].sum()
+    (out / "targets.csv").write_text(
+        f"year,scope,order_intake\n2027,company,{0.9 * revenue:.0f}\n"
+        f"2028,company,{1.2 * revenue:.0f}\n", encoding="utf-8")
+    return out
 
 
 def visible_text(page: str) -> str:
@@ -30,7 +44,7 @@ def visible_text(page: str) -> str:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    """The sample's mid-term report in German (the scenario's ``lang: de``) and in English
+    """A small company's mid-term report in German (the scenario's ``lang: de``) and in English
     (``--lang en`` over it): the same plans, stopped by their work budgets (the time limit a
     safety net of an hour)."""
     from kamopt.case.scenario import Scenario
@@ -41,8 +55,9 @@ def reports(tmp_path_factory):
         scenario)
     kwargs = dict(assumptions_path=ROOT / "data" / "scenarios" / "midterm_base.yml",
                   years=YEARS, time_limit=3600)
-    de = render_report(SAMPLE, scenario, folder / "mittelfrist.html", **kwargs)
-    en = render_report(SAMPLE, scenario, folder / "midterm.html", lang="en", **kwargs)
+    case = small_case(folder)
+    de = render_report(case, scenario, folder / "mittelfrist.html", **kwargs)
+    en = render_report(case, scenario, folder / "midterm.html", lang="en", **kwargs)
     return SimpleNamespace(de=de.read_text(encoding="utf-8"), en=en.read_text(encoding="utf-8"))
 
 
