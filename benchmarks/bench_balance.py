@@ -8,6 +8,9 @@ data/sample --scenario FILE`` does (:func:`kamopt.plan`, the one solve strategy)
 * ``hours30``: ``balance: {measure: hours, within: 0.3}``
 * ``accounts30``: ``balance: {measure: accounts, within: 0.3}``
 * ``least_largest``: ``balance: {objective: least_largest_workload}`` (hours)
+* ``util05``, ``util10``, ``util20``: ``balance: {measure: utilisation, within: 0.05}``,
+  ``0.1``, ``0.2`` (each manager's hours as a share of his or her capacity)
+* ``unbalanced``: no ``balance`` (the plan the bands are compared with)
 
     .venv/bin/python benchmarks/bench_balance.py [--only hours30 ...] [--time-limit S]
 
@@ -44,7 +47,14 @@ SCENARIOS = {
     "hours30": {"measure": "hours", "within": 0.3},
     "accounts30": {"measure": "accounts", "within": 0.3},
     "least_largest": {"objective": "least_largest_workload"},
+    "util05": {"measure": "utilisation", "within": 0.05},
+    "util10": {"measure": "utilisation", "within": 0.1},
+    "util20": {"measure": "utilisation", "within": 0.2},
+    "unbalanced": None,
 }
+
+#: run when --only is not given (the unbalanced plan only on request)
+DEFAULT = ("hours20", "hours30", "accounts30", "least_largest", "util05", "util10", "util20")
 
 
 def load() -> str:
@@ -82,6 +92,9 @@ def run(name: str, case, time_limit: float | None) -> dict:
            "gap": k.get("mip_gap"), "key_accounts": int(p.accounts["key_account"].sum()),
            "load_min": k.get("load_min"), "load_max": k.get("load_max"),
            "load_mean": k.get("load_mean"), "plan": digest(p)}
+    m = p.managers[p.managers["capacity"] > 0]  # every plan: hours over capacity, as the band
+    out["utilisation_min"] = round(float(m["utilisation"].min()), 4)
+    out["utilisation_max"] = round(float(m["utilisation"].max()), 4)
     for key in ("largest_load", "largest_load_bound", "largest_load_status"):
         if key in k:
             out[key] = k[key]
@@ -95,7 +108,7 @@ def run(name: str, case, time_limit: float | None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", choices=list(SCENARIOS), default=list(SCENARIOS))
+    ap.add_argument("--only", nargs="*", choices=list(SCENARIOS), default=list(DEFAULT))
     ap.add_argument("--time-limit", type=float, default=None,
                     help="the scenario's safety net in seconds (default: the scenario's 60 s)")
     args = ap.parse_args()

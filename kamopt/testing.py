@@ -34,6 +34,11 @@ def brute_force(case: Case, scenario=None) -> float | None:
     account, or a level x eligible manager x subset of activities) are listed
     from the case, all combinations are evaluated with numpy, and the best
     feasible net contribution is returned (None if no plan is feasible).
+
+    The managers' upper bands (``max_hours``, ``max_share``) and the scenario's ``balance``
+    band (``within``, in any measure: every manager with capacity within +-within of the
+    mean load, utilisation as hours over the scenario's capacity) are kept; the
+    ``least_largest_workload`` objective is not (the best net is returned).
     """
     import itertools
 
@@ -56,11 +61,16 @@ def brute_force(case: Case, scenario=None) -> float | None:
                                                      pc_["cost"], strict=True)}
     factors = _pair_factors(case)  # the pair's hours factor (hours_factor or hours)
     least = mg["min_hours"].to_numpy(float)
+    cap_m = mg["capacity"].to_numpy(float)
+    most = mg["max_load"].to_numpy(float)  # max_hours / max_share; inf: none
+    band = sc.balance if sc.balance is not None and sc.balance.within is not None else None
+    k = len(mids)
+    width = 3 + k + len(deps) + (2 * k if band is not None else 0)  # + revenue, accounts led
     per_customer = []  # list of arrays: rows = options, cols = [net, cost, ka, hours per manager..., dept...]
     for cid, row in c.iterrows():
         opts = []
         if status[cid] != "must":
-            opts.append(np.zeros(3 + len(mids) + len(deps)))
+            opts.append(np.zeros(width))
         if status[cid] != "exclude":
             r = resp[resp["customer_id"] == cid] if len(resp) else resp
             if len(r):
@@ -89,9 +99,12 @@ def brute_force(case: Case, scenario=None) -> float | None:
                         hours = h * hf + a["kam_hours"].sum()
                         cost = mg.at[j, "hourly_cost"] * hours + a["cost"].sum() + pc
                         value = base + (row["margin"] * a["uplift"] * row["potential"]).sum()
-                        vec = np.zeros(3 + len(mids) + len(deps))
+                        vec = np.zeros(width)
                         vec[0], vec[1], vec[2] = value - cost, cost, 1
                         vec[3 + mids.index(j)] = hours
+                        if band is not None:  # revenue and accounts led, by manager
+                            vec[3 + k + len(deps) + mids.index(j)] = row["revenue"]
+                            vec[3 + 2 * k + len(deps) + mids.index(j)] = 1.0
                         for dname, dh in zip(a["department"], a["dept_hours"], strict=True):
                             if dname:
                                 vec[3 + len(mids) + deps.index(dname)] += dh
@@ -103,7 +116,8 @@ def brute_force(case: Case, scenario=None) -> float | None:
                           case.departments["capacity_hours"].to_numpy(float)])
 
     def feasible(total, final: bool):
-        ok = (total[:, 3:] <= cap + 1e-6).all(axis=1)  # capacities (sums only grow)
+        ok = (total[:, 3:3 + k + len(deps)] <= cap + 1e-6).all(axis=1)  # (sums only grow)
+        ok &= (total[:, 3:3 + k] <= most + 1e-6).all(axis=1)  # upper bands
         if sc.budget is not None:
             ok &= total[:, 1] <= sc.budget + 1e-6
         if sc.max_key_accounts is not None:
@@ -112,7 +126,24 @@ def brute_force(case: Case, scenario=None) -> float | None:
             ok &= total[:, 2] >= sc.min_key_accounts
         if final:  # managers' minimum workloads
             ok &= (total[:, 3:3 + len(mids)] >= least - 1e-6).all(axis=1)
+        if final and band is not None:
+            ok &= within_band(total)
         return ok
+
+    def within_band(total):
+        """Every manager with capacity within +-within of the mean load, in the measure."""
+        at = {"hours": 3, "utilisation": 3, "revenue": 3 + k + len(deps),
+              "accounts": 3 + 2 * k + len(deps)}[band.measure]
+        load = total[:, at:at + k]
+        if band.measure == "utilisation":
+            load = load / np.where(cap_m > 0, cap_m, 1.0)
+        load = load[:, cap_m > 0]
+        if load.shape[1] == 0:
+            return np.ones(len(total), bool)
+        mean = load.mean(axis=1, keepdims=True)
+        slack = 1e-7 * np.maximum(1.0, np.abs(mean)) + 1e-6
+        return ((load <= (1 + band.within) * mean + slack)
+                & (load >= (1 - band.within) * mean - slack)).all(axis=1)
 
     total = per_customer[0]
     for block in per_customer[1:]:

@@ -10,18 +10,27 @@ Two inputs bound what a manager carries from above (docs/model.md, "Balanced wor
   the largest load the objective::
 
       balance:
-        measure: hours        # hours (the default), revenue or accounts
+        measure: utilisation  # utilisation, hours (the default), revenue or accounts
         within: 0.2           # every load within +-20% of the mean load
         objective: least_largest_workload   # minimise the largest load first
 
-  The *load* of a manager is the KAM hours of the key accounts he or she leads
-  (``hours``), their revenue (``revenue``) or their number (``accounts``). The mean is
-  over the managers available in the scenario with capacity (hires included, leavers and
-  managers with ``capacity_hours`` 0 not), whether or not they lead an account: a manager
-  with nothing to do is the imbalance a planner means. ``least_largest_workload`` minimises
-  the largest load, in hours as a share of the manager's capacity (utilisation), in revenue
-  or accounts as they are; then, among the plans with that largest load, the net
-  contribution is maximised (:mod:`kamopt.solve.lexicographic`).
+  The *load* of a manager is the KAM hours of the key accounts he or she leads, pair hours
+  factors included (``hours``), those hours as a share of the manager's capacity in the
+  scenario, ``capacity_hours * capacity_scale`` (``utilisation``, also spelt
+  ``utilization``; a hire's own capacity), the revenue of those accounts (``revenue``) or
+  their number (``accounts``). The mean is over the managers available in the scenario
+  with capacity (hires included, leavers and managers with ``capacity_hours`` 0 not),
+  whether or not they lead an account: a manager with nothing to do is the imbalance a
+  planner means. Where capacities differ (executives with a few hundred hours beside KAMs
+  with a thousand), a band in ``hours`` holds every KAM near the executives' hours; a band
+  in ``utilisation`` keeps everyone about equally busy. ``max_share`` of managers.csv is an
+  upper band in the same unit (a share of the same capacity), per manager and absolute
+  rather than around the mean.
+
+  ``least_largest_workload`` minimises the largest load, in hours as a share of the
+  manager's capacity (utilisation: ``hours`` and ``utilisation`` are the same objective),
+  in revenue or accounts as they are; then, among the plans with that largest load, the
+  net contribution is maximised (:mod:`kamopt.solve.lexicographic`).
 """
 
 from __future__ import annotations
@@ -38,8 +47,15 @@ from kamopt.case.numbers import yaml_number
 from kamopt.case.raw import ProblemLog, RawTable, column_key
 from kamopt.case.schema import _g
 
-#: what a manager's load is counted in: KAM hours, revenue of the accounts led, accounts led
-BALANCE_MEASURES = ("hours", "revenue", "accounts")
+#: what a manager's load is counted in: KAM hours, KAM hours over capacity, revenue of the
+#: accounts led, accounts led
+BALANCE_MEASURES = ("hours", "utilisation", "revenue", "accounts")
+
+#: other spellings of a measure, read as it
+MEASURE_ALIASES = {"utilization": "utilisation"}
+
+#: the measures counted in KAM hours (activity hours and pair hours factors included)
+HOURS_MEASURES = ("hours", "utilisation")
 
 #: the objectives a ``balance`` block may set (the net contribution comes second)
 BALANCE_OBJECTIVES = ("least_largest_workload",)
@@ -48,7 +64,8 @@ BALANCE_OBJECTIVES = ("least_largest_workload",)
 BALANCE_KEYS = ("measure", "within", "objective")
 
 #: each measure's unit, in messages and kpis
-LOAD_UNITS = {"hours": "h a year", "revenue": "EUR a year of revenue", "accounts": "key accounts"}
+LOAD_UNITS = {"hours": "h a year", "utilisation": "share of capacity",
+              "revenue": "EUR a year of revenue", "accounts": "key accounts"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,10 @@ class Balance:
     within: float | None = None
     #: ``least_largest_workload`` or None (the net contribution alone)
     objective: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.measure, str):  # utilization: utilisation
+            object.__setattr__(self, "measure", MEASURE_ALIASES.get(self.measure, self.measure))
 
     def to_dict(self) -> dict:
         out: dict = {"measure": self.measure}
@@ -85,6 +106,8 @@ def parse_balance(value: object) -> Balance | None:
 
     >>> parse_balance({"measure": "accounts", "within": 0.1})
     Balance(measure='accounts', within=0.1, objective=None)
+    >>> parse_balance({"measure": "utilization", "within": 0.1}).measure
+    'utilisation'
     >>> parse_balance({"measure": "hours", "withn": 0.1})
     Traceback (most recent call last):
     ...
@@ -95,7 +118,7 @@ def parse_balance(value: object) -> Balance | None:
     if isinstance(value, str):  # balance: least_largest_workload
         return Balance(objective=value.strip())
     if not isinstance(value, dict):
-        raise ValueError("must be a mapping such as '{measure: hours, within: 0.2}' (measure, "
+        raise ValueError("must be a mapping such as '{measure: utilisation, within: 0.2}' (measure, "
                          "within, objective)")
     for key in value:
         if key not in BALANCE_KEYS:
@@ -125,7 +148,7 @@ def balance_problems(b: Balance | None) -> list[tuple[str, object, str]]:
     if b is None:
         return []
     if not isinstance(b, Balance):
-        return [("balance", b, "must be a mapping such as '{measure: hours, within: 0.2}'")]
+        return [("balance", b, "must be a mapping such as '{measure: utilisation, within: 0.2}'")]
     out = []
     if b.measure not in BALANCE_MEASURES:
         out.append(("balance.measure", b.measure,

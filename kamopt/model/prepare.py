@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kamopt.case.balance import upper_band
+from kamopt.case.balance import HOURS_MEASURES, upper_band
 from kamopt.case.scenario import Scenario, hire_ids  # hire_ids: also importable from here
 from kamopt.case.tables import Case
 from kamopt.case.validate import provenance
@@ -681,10 +681,12 @@ def prepare(case: Case, scenario: Scenario, prune: bool = True) -> ModelData:
             raise ScenarioError(Problem(scenario.name or "scenario", "is not an activity of the "
                                         "case (activities.csv)",
                                         column=f"committed_activities.{cid}", value=k))
-    # an activity that does not pay may be needed for hours only: a band in accounts or revenue
-    # does not count activities (exact, and the model keeps its size: docs/benchmarks.md)
+    # an activity that does not pay may be needed for hours only: a band in hours or
+    # utilisation (hours over capacity) counts activities, one in accounts or revenue does not
+    # (exact, and the model keeps its size: docs/benchmarks.md)
     for_hours = bool((managers["min_hours"] > 0).any()) or (
-        balanced and scenario.balance is not None and scenario.balance.measure == "hours")
+        balanced and scenario.balance is not None
+        and scenario.balance.measure in HOURS_MEASURES)
     acts = activity_options(case, candidates.difference(no_mgr), min_rate, prune=not for_hours,
                             keep=scenario.committed_activities)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamopt.case.balance import HOURS_MEASURES
 from kamopt.case.disruption import DISRUPTION_MEASURES
 from kamopt.model.linear import INF, LinearModel
 from kamopt.model.prepare import ModelData, pair_factor
@@ -326,11 +327,13 @@ class RuleBuilder:
     def load_terms(self, measure: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Each manager's load in a year in ``measure`` (kamopt.case.balance) as (positions
         ``j + n_managers * t``, column ids, coefficients): the hours of the accounts and
-        activities led (``g``, ``q`` and :attr:`extra_hours`), or the revenue or number of
-        the key accounts led (``x``)."""
+        activities led (``g``, ``q`` and :attr:`extra_hours`; their coefficients carry the
+        pair hours factors), those hours over the manager's :attr:`capacity` of the year
+        (``utilisation``; 0 for a manager without capacity, who is not balanced), or the
+        revenue or number of the key accounts led (``x``)."""
         mgr = pd.Index(self.d.managers.index)
         pj = mgr.get_indexer(self.d.pairs["manager_id"])
-        if measure == "hours":
+        if measure in HOURS_MEASURES:
             (gl, g), (ql, q) = self.cols["g"], self.cols["q"]
             blocks = [(gl, g, gl["hours"].to_numpy()), (ql, q, ql["hours"].to_numpy()),
                       *self.extra_hours]
@@ -340,10 +343,14 @@ class RuleBuilder:
                  .astype(float).reindex(xl["customer_id"]).fillna(0.0).to_numpy())
             blocks = [(xl, x, w)]
         out = []
+        cap = self.capacity.ravel()
+        per_hour = np.where(cap > 0, 1.0 / np.where(cap > 0, cap, 1.0), 0.0)
         for lab, cols, coef in blocks:
             pos = pj[lab["p"].to_numpy()] + len(mgr) * lab["t"].to_numpy()
-            out.append((pos, np.asarray(cols), np.broadcast_to(np.asarray(coef, float),
-                                                               pos.shape)))
+            coef = np.broadcast_to(np.asarray(coef, float), pos.shape)
+            if measure == "utilisation":  # capacity is a constant of the manager and year
+                coef = coef * per_hour[pos]
+            out.append((pos, np.asarray(cols), coef))
         return out
 
     def _load_into(self, rows: np.ndarray, measure: str, scale: np.ndarray | float = 1.0) -> None:
@@ -376,7 +383,8 @@ class RuleBuilder:
         capacity (n of them):
 
         * ``within`` w: a column ``load`` per manager with ``load_j = sum of the manager's
-          terms`` (rows ``load``), a column ``mean_load`` with ``n * mean_load = sum_j
+          terms`` (rows ``load``; :meth:`load_terms`, for utilisation the hours terms over
+          the manager's capacity), a column ``mean_load`` with ``n * mean_load = sum_j
           load_j`` (row ``mean_load``) and ``(1 - w) mean_load <= load_j <= (1 + w)
           mean_load`` (rows ``balance``, side ``high`` then ``low``). The load columns
           keep the rows short: with ``n * mean_load`` equal to every manager's hours in one
@@ -385,7 +393,8 @@ class RuleBuilder:
         * ``objective: least_largest_workload``: a column ``largest_load`` (0 in the
           objective; :mod:`kamopt.solve.lexicographic` minimises it first) with
           ``load_j / capacity_j <= largest_load`` for hours (utilisation), ``load_j <=
-          largest_load`` for revenue and accounts (rows ``largest_load``).
+          largest_load`` for utilisation (the same rows: its load is already hours over
+          capacity), revenue and accounts (rows ``largest_load``).
         """
         b = self.d.scenario.balance
         if b is None:

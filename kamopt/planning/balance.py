@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamopt.case.balance import HOURS_MEASURES
 from kamopt.case.scenario import Scenario
 from kamopt.case.tables import Case
 from kamopt.units import hours as hours_text
@@ -19,18 +20,21 @@ def manager_loads(acc: pd.DataFrame, case: Case, managers: pd.DataFrame, measure
                   hours_used: pd.Series | None = None) -> pd.Series:
     """Each manager's load in ``measure`` in the plan ``acc``, over the managers with
     capacity (those the ``balance`` counts): the hours ``hours_used`` (by manager; the plan's
-    ``hours`` when None), the revenue of the key accounts led (from the case) or their number.
+    ``hours`` when None), those hours over the manager's ``capacity`` in the scenario
+    (utilisation), the revenue of the key accounts led (from the case) or their number.
     """
-    on = managers.index[managers["capacity"].to_numpy(float) > 0]
+    cap = managers["capacity"].astype(float)
+    on = managers.index[cap.to_numpy() > 0]
     ka = acc["key_account"].astype(int) == 1
     lead = acc.loc[ka, "manager_id"].astype(str)
-    if measure == "hours":
+    if measure in HOURS_MEASURES:
         used = hours_used if hours_used is not None else acc.loc[ka, "hours"].groupby(lead).sum()
     elif measure == "revenue":
         used = case.customers["revenue"].reindex(lead.index).astype(float).groupby(lead).sum()
     else:
         used = lead.groupby(lead).size().astype(float)
-    return used.reindex(on).fillna(0.0).astype(float)
+    used = used.reindex(on).fillna(0.0).astype(float)
+    return used / cap.reindex(on) if measure == "utilisation" else used
 
 
 def balance_kpis(acc: pd.DataFrame, case: Case, managers: pd.DataFrame,
@@ -59,7 +63,8 @@ def balance_kpis(acc: pd.DataFrame, case: Case, managers: pd.DataFrame,
 
 def largest_load(load: pd.Series, managers: pd.DataFrame, measure: str) -> float:
     """The largest load as ``least_largest_workload`` counts it: utilisation (hours over
-    capacity) for hours, else the load itself."""
+    capacity) for hours, else the load itself (for utilisation the same figure as for
+    hours)."""
     if not len(load):
         return 0.0
     if measure == "hours":
@@ -68,8 +73,15 @@ def largest_load(load: pd.Series, managers: pd.DataFrame, measure: str) -> float
 
 
 def _amount(x: float, measure: str) -> str:
+    """A load as the messages write it.
+
+    >>> _amount(0.9512, "utilisation"), _amount(42.0, "hours"), _amount(2.0, "accounts")
+    ('95.12% of capacity', '42 h', '2 accounts')
+    """
     if measure == "hours":
         return f"{hours_text(x)} h"
+    if measure == "utilisation":
+        return f"{x:.2%} of capacity"
     if measure == "revenue":
         return f"{x:,.0f} EUR"
     return f"{x:g} accounts"
@@ -198,7 +210,9 @@ def balance_shortfall(km, time_limit: float = 10.0):
         return None
     dev, m = float(sol.values[u]), float(sol.values[mean])
     unit = LOAD_WORDS[b.measure]
-    return Shortfall("the managers' loads (balance)", unit, dev, b.within * m,
+    # a share of capacity in percentage points (0.075: 7.50), at the Shortfall's precision
+    scale = 100.0 if b.measure == "utilisation" else 1.0
+    return Shortfall("the managers' loads (balance)", unit, scale * dev, scale * b.within * m,
                      f"within {b.within:g} allows {_amount(b.within * m, b.measure)} either side "
                      f"of the mean load of {_amount(m, b.measure)} (the least possible is "
                      f"{dev / m:.1%} of the mean)" if m > 0 else "")
@@ -206,5 +220,92 @@ def balance_shortfall(km, time_limit: float = 10.0):
 
 #: what a deviation from the mean load is counted in, in a shortfall
 LOAD_WORDS = {"hours": "h of deviation from the mean load",
+              "utilisation": "percentage points of capacity of deviation from the mean "
+                             "utilisation",
               "revenue": "EUR of deviation from the mean load (revenue led)",
               "accounts": "key accounts of deviation from the mean load"}
+
+
+# ------------------------------------------------------- the plan without the band first
+def band_free_first(scenario: Scenario) -> bool:
+    """Whether :func:`solve_band_free_first` is tried: a band in ``utilisation``, with the
+    net contribution alone as the objective (no ``least_largest_workload``), on HiGHS. The
+    plan without a band already fills every manager about equally where capacity is what
+    binds (the sample: 92-100% of every manager; docs/benchmarks.md, "Balanced
+    workloads"), so it often meets a utilisation band; in hours, revenue or accounts,
+    between managers of different capacities, it seldom does, and the try would cost a
+    solve."""
+    b = scenario.balance
+    return (b is not None and b.within is not None and b.objective is None
+            and b.measure == "utilisation" and scenario.solver == "highs")
+
+
+def solve_band_free_first(km, case: Case, scenario: Scenario, *, prune: bool = True,
+                          cancel=None):
+    """Solve ``km`` (the model with the scenario's band) by way of the plan without the band.
+
+    Exact: the band only takes plans away, so the proven bound of the plan without it
+    (whose pruning of accounts and activities that do not pay is exact there) bounds every
+    plan with it. That plan's decisions (levels, leads, activities) are carried to ``km`` by
+    their labels and the rest solved with them fixed, which is feasible exactly when the
+    plan meets the band (and ``km``'s other rows). When it is, and within the scenario's gap
+    of the bound without the band, it is the answer, proven. Else ``km`` is solved by the one
+    strategy with what is left of the safety net, and its bound is the smaller of its own and
+    the one without the band. Both solves run on the one strategy with the scenario's work
+    budgets."""
+    import dataclasses
+    import time
+
+    from kamopt.model.oneyear import build
+    from kamopt.model.prepare import prepare
+    from kamopt.solve.backend import relative_gap, run_highs
+    from kamopt.solve.search import fixed_to
+    from kamopt.solve.strategy import solve_model
+
+    t0 = time.perf_counter()
+    free_sc = scenario.replace(balance=None)
+    km0 = build(prepare(case, free_sc, prune=prune))
+    free = solve_model(km0, free_sc, cancel=cancel) if km0.lp.n_cols else None
+    bound = free.bound if free is not None and free.ok and free.bound is not None else None
+    values = carried_over(km0, free.values, km) if bound is not None else None
+    if values is not None:
+        left = max(scenario.time_limit - (time.perf_counter() - t0), 1.0)
+        fixed = run_highs(fixed_to(km, values), left, 0.0)
+        if fixed.ok and fixed.values is not None:  # the plan meets the band
+            gap = relative_gap(fixed.objective, bound)
+            if gap <= scenario.mip_gap + 1e-9:
+                return dataclasses.replace(
+                    fixed, status="optimal", bound=bound, gap=gap, stopped_by="gap",
+                    seconds=time.perf_counter() - t0, message="the plan without the band "
+                    "meets it, within the gap of the bound without it")
+    spent = time.perf_counter() - t0  # the safety net counts the try
+    sol = solve_model(km, scenario.replace(time_limit=max(scenario.time_limit - spent, 1.0)),
+                      cancel=cancel)
+    sol = dataclasses.replace(sol, seconds=sol.seconds + spent)
+    if not sol.ok or bound is None or sol.bound is None or sol.bound <= bound:
+        return sol
+    gap = relative_gap(sol.objective, bound)  # the bound without the band is the tighter
+    proven = gap <= scenario.mip_gap + 1e-9
+    return dataclasses.replace(sol, bound=bound, gap=gap,
+                               status="optimal" if proven else sol.status,
+                               stopped_by="gap" if proven else sol.stopped_by)
+
+
+def carried_over(km0, values0: np.ndarray, km) -> np.ndarray | None:
+    """The integer decisions of ``values0`` (on ``km0``) on ``km``'s columns, matched by their
+    labels: levels (customer, level), leads (customer, manager), activities (customer,
+    activity); 0 elsewhere. None when a decision taken has no column in ``km``."""
+    out = np.zeros(km.lp.n_cols)
+    for frame, cols, keys in (("options", "z", ["customer_id", "level"]),
+                              ("pairs", "x", ["customer_id", "manager_id"]),
+                              ("acts", "a", ["customer_id", "activity_id"])):
+        f0, f1 = getattr(km0.data, frame), getattr(km.data, frame)
+        on = np.round(values0[getattr(km0, cols)]) > 0.5
+        if not on.any():
+            continue
+        where = pd.MultiIndex.from_frame(f1[keys]).get_indexer(
+            pd.MultiIndex.from_frame(f0.loc[on, keys]))
+        if (where < 0).any():
+            return None
+        out[getattr(km, cols)[where]] = 1.0
+    return out

@@ -24,7 +24,12 @@ from kamopt.case.tables import Case
 from kamopt.errors import SolverError, VerificationError
 from kamopt.model.oneyear import KamModel, build
 from kamopt.model.prepare import effective_managers, effective_status, prepare
-from kamopt.planning.balance import balance_kpis, band_violations
+from kamopt.planning.balance import (
+    balance_kpis,
+    band_free_first,
+    band_violations,
+    solve_band_free_first,
+)
 from kamopt.solve.backend import Solution
 from kamopt.solve.pricing import PRICING_THRESHOLD, full_size, solve_by_pricing
 from kamopt.solve.strategy import solve_model
@@ -151,7 +156,9 @@ def plan(case: Case | str | Path, scenario: Scenario | dict | str | Path | None 
     else:
         km = build(data)
         t_build = time.perf_counter() - t0
-        sol = solve_model(km, scenario, cancel=cancel)
+        # a utilisation band: the plan without it first (kamopt.planning.balance)
+        sol = (solve_band_free_first(km, case, scenario, prune=prune, cancel=cancel)
+               if band_free_first(scenario) else solve_model(km, scenario, cancel=cancel))
     tie_break = {}
     if scenario.tie_break is not None and sol.ok:  # among plans within the gap: least moves
         from kamopt.solve.tiebreak import solve_tie_break

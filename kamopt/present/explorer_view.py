@@ -253,8 +253,10 @@ def _stop_words(stopped_by: str, scenario: Scenario) -> str:
 def limit_controls(base, n: int, text: dict) -> dict:
     """The explorer's limits on who serves whom (issue 23): how many key accounts may change
     hands (``max_disruption: {accounts: n}``), whether among the plans within the gap the one
-    that moves fewest is taken (``tie_break: least_disruption``), how far a manager's KAM hours may be from
-    the mean (``balance: {measure: hours, within: w}``), each with its on/off box, and
+    that moves fewest is taken (``tie_break: least_disruption``), how far a manager's share of
+    capacity in use may be from the mean (``balance: {measure: utilisation, within: w}``;
+    managers' capacities differ, so a band in hours would hold everyone near the smallest),
+    each with its on/off box, and
     whether the largest workload is made as small as can be first (``balance: {objective:
     least_largest_workload}``, then the net contribution)."""
     import ipywidgets as W
@@ -278,8 +280,10 @@ def limit_controls(base, n: int, text: dict) -> dict:
 
 def limit_values(controls: dict, base) -> dict:
     """The scenario fields of :func:`limit_controls`: the base's caps in other measures and
-    its balance measure and its tie-break's measure kept."""
-    from kamopt.case.balance import BALANCE_OBJECTIVES, Balance
+    its balance measure and its tie-break's measure kept. A band the base does not have is
+    in utilisation (hours over capacity; with the least largest workload in hours, the same
+    objective); a base's revenue or accounts measure is kept."""
+    from kamopt.case.balance import BALANCE_OBJECTIVES, HOURS_MEASURES, Balance
 
     c = controls
     caps = tuple((m, v) for m, v in base.max_disruption if m != "accounts")
@@ -287,7 +291,10 @@ def limit_values(controls: dict, base) -> dict:
         caps += (("accounts", float(c["max_disruption"].value)),)
     within = float(c["balance"].value) if c["use_balance"].value else None
     objective = BALANCE_OBJECTIVES[0] if c["least_largest"].value else None
-    measure = base.balance.measure if base.balance is not None else "hours"
+    own = base.balance
+    new_band = within is not None and (own is None or own.within is None
+                                       and own.measure in HOURS_MEASURES)
+    measure = "utilisation" if new_band else own.measure if own is not None else "hours"
     balance = (Balance(measure=measure, within=within, objective=objective)
                if within is not None or objective is not None else None)
     tie_break = ((base.tie_break or ("least_disruption", "accounts"))

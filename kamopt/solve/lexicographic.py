@@ -6,7 +6,9 @@ the scenario's ``balance: {objective: least_largest_workload}`` (kamopt.case.bal
 its use here, :func:`solve_least_largest`:
 
 1. stage 1: the same rules with the objective "minimise the largest load" (the column
-   ``largest_load`` of :meth:`kamopt.model.rules.RuleBuilder.add_balance`), proven to the
+   ``largest_load`` of :meth:`kamopt.model.rules.RuleBuilder.add_balance`; for ``hours``
+   and ``utilisation`` alike the largest share of a manager's capacity in use, the same
+   rows, so the two measures give the same plan), proven to the
    scenario's ``mip_gap`` (relative to ``max(|largest load|, 1)``: with utilisation, an
    absolute gap in shares of capacity) under its work budgets;
 2. stage 2: the usual objective, net contribution, with one more row that holds the first
