@@ -160,13 +160,20 @@ def test_every_load_within_the_band_of_the_mean(custs, mgrs, measure, within):
 
 
 # ------------------------------------------------------- least largest workload
-def test_least_largest_workload_is_the_brute_force_min_max_then_the_best_net():
+def must_seven_on_three() -> tuple[list[dict], list[dict]]:
+    """Seven accounts that must be key accounts and three managers of 60, 50 and 40 h (the
+    rows of tiny_case): the largest workload is decided by how the accounts are packed."""
     customers = [dict(customer_id=f"K{i}", revenue=100_000.0 * i, margin=0.2,
                       potential=50_000.0 * (7 - i), kam_hours=h, status="must")
                  for i, h in enumerate([30, 25, 20, 18, 12, 9, 7], start=1)]
     managers = [dict(manager_id="M1", capacity_hours=60, hourly_cost=50),
                 dict(manager_id="M2", capacity_hours=50, hourly_cost=90),
                 dict(manager_id="M3", capacity_hours=40, hourly_cost=70)]
+    return customers, managers
+
+
+def test_least_largest_workload_is_the_brute_force_min_max_then_the_best_net():
+    customers, managers = must_seven_on_three()
     case = tiny_case(customers, managers)
     cap = np.array([60, 50, 40], float)
     for measure in ("hours", "revenue", "accounts"):

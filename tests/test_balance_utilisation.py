@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_balance_bands import must_seven_on_three
 
 import kamopt
 from kamopt.case.balance import Balance, parse_balance
@@ -220,13 +221,7 @@ def test_a_utilisation_band_that_cannot_be_met_is_explained_in_shares_of_capacit
 
 
 def test_least_largest_workload_in_utilisation_is_the_one_in_hours():
-    customers = [dict(customer_id=f"K{i}", revenue=100_000.0 * i, margin=0.2,
-                      potential=50_000.0 * (7 - i), kam_hours=h, status="must")
-                 for i, h in enumerate([30, 25, 20, 18, 12, 9, 7], start=1)]
-    managers = [dict(manager_id="M1", capacity_hours=60, hourly_cost=50),
-                dict(manager_id="M2", capacity_hours=50, hourly_cost=90),
-                dict(manager_id="M3", capacity_hours=40, hourly_cost=70)]
-    case = tiny_case(customers, managers)
+    case = tiny_case(*must_seven_on_three())
     plans = {m: kamopt.plan(case, ONE_LEVEL.replace(
         balance={"measure": m, "objective": "least_largest_workload"}))
         for m in ("hours", "utilisation")}
