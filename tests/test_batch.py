@@ -84,6 +84,20 @@ def die_once(folder: str, item: int):
     return item * 10
 
 
+def cancelled_once(folder: str, item: int):
+    """The first try of item 2 has the cluster cancel its own task, as a lost worker can leave
+    a task the scheduler has forgotten (the marker file says it did)."""
+    marker = Path(folder) / "cancelled"
+    if item == 2 and not marker.exists():
+        from distributed import Future, get_client, get_worker
+
+        marker.write_text("x")
+        client = get_client()
+        client.cancel([Future(get_worker().get_current_task(), client)], force=True)
+        time.sleep(5)  # cancelled meanwhile: this result is never taken
+    return item * 10
+
+
 def slow(folder: str, item: int):
     (Path(folder) / f"started-{item}").write_text("x")
     time.sleep(1.0)
@@ -248,6 +262,13 @@ def test_a_worker_lost_mid_batch_costs_only_its_task(tmp_path):
     runner = Runner(workers=LOCAL, quiet=True)
     assert runner.map(die_once, range(4), shared=str(tmp_path)) == [0, 10, 20, 30]
     assert (tmp_path / "died").exists()  # a worker did die, and its task ran again
+
+
+@pytest.mark.slow
+def test_a_task_the_cluster_cancels_is_submitted_anew(tmp_path):
+    runner = Runner(workers=LOCAL, quiet=True)
+    assert runner.map(cancelled_once, range(4), shared=str(tmp_path)) == [0, 10, 20, 30]
+    assert (tmp_path / "cancelled").exists()  # the task was cancelled, and ran again
 
 
 @pytest.mark.slow

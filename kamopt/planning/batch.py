@@ -56,6 +56,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -222,15 +223,33 @@ class Runner:
         arg = (client.scatter([shared], broadcast=True, hash=False)[0] if shared is not None
                else None)
         futures = {}
+        again = dict.fromkeys(todo, 0)  # how often each item was submitted anew
+
+        def submit(i: int):
+            future = client.submit(_task, func, arg, items[i], retries=RETRIES, pure=False)
+            futures[future] = i
+            return future
+
         try:
-            for i in todo:
-                futures[client.submit(_task, func, arg, items[i], retries=RETRIES,
-                                      pure=False)] = i
-            for future in as_completed(futures, loop=client.loop):
-                ok, value = future.result()
+            pending = as_completed([submit(i) for i in todo], loop=client.loop)
+            for future in pending:
+                i = futures[future]
+                try:
+                    ok, value = future.result()
+                except CancelledError:
+                    # cancelled by the cluster, not by us: a lost worker can take the scheduler's
+                    # memory of a task with it ("already forgotten", seen on a busy machine);
+                    # the item is submitted anew, with the shared object scattered again
+                    if again[i] >= RETRIES:
+                        raise
+                    again[i] += 1
+                    if shared is not None:
+                        arg = client.scatter([shared], broadcast=True, hash=False)[0]
+                    pending.add(submit(i))
+                    continue
                 if not ok:
                     raise value
-                finish(futures[future], value)
+                finish(i, value)
         except BaseException:  # an error, Ctrl-C or SIGTERM: the rest is not wanted
             client.cancel(list(futures))
             raise
