@@ -8,7 +8,7 @@ from __future__ import annotations
 from kamopt.case.records import tiny_case
 from kamopt.case.tables import Case
 
-__all__ = ["assert_plan_sound", "brute_force", "tiny_case"]
+__all__ = ["assert_plan_sound", "brute_force", "brute_force_tie_break", "tiny_case"]
 
 
 def assert_plan_sound(plan, case: Case | None = None) -> None:
@@ -38,8 +38,45 @@ def brute_force(case: Case, scenario=None) -> float | None:
     The managers' upper bands (``max_hours``, ``max_share``) and the scenario's ``balance``
     band (``within``, in any measure: every manager with capacity within +-within of the
     mean load, utilisation as hours over the scenario's capacity) are kept; the
-    ``least_largest_workload`` objective is not (the best net is returned).
+    ``least_largest_workload`` objective is not (the best net is returned), nor is a
+    ``tie_break`` (:func:`brute_force_tie_break`).
     """
+    plans = _feasible_plans(case, scenario)
+    return None if plans is None else float(plans[0][:, 0].max())
+
+
+def brute_force_tie_break(case: Case, scenario) -> tuple[float, float] | None:
+    """The plan of ``tie_break: least_largest_workload`` by enumeration (tiny cases only):
+    among the feasible plans with net at least ``net_floor(best, mip_gap)`` (the best net
+    the exact optimum: with ``mip_gap`` 0 the optimal plans only) the least largest load in
+    the tie-break's measure over the managers with capacity (utilisation: hours over the
+    scenario's capacity), then among those the best net. Returns (net, largest load), None
+    if no plan is feasible."""
+    import numpy as np
+
+    from kamopt.solve.tiebreak import net_floor
+
+    plans = _feasible_plans(case, scenario)
+    if plans is None:
+        return None
+    total, loads = plans
+    measure = scenario.tie_break[1]
+    best = float(total[:, 0].max())
+    floor = net_floor(best, scenario.mip_gap)
+    near = total[:, 0] >= floor - 1e-7 * max(1.0, abs(floor)) - 1e-6
+    load = loads(measure)[near]
+    top = load.max(axis=1) if load.shape[1] else np.zeros(len(load))
+    top = np.maximum(top, 0.0)
+    least = float(top.min())
+    net = total[near, 0][top <= least + 1e-9 * max(1.0, least)]
+    return float(net.max()), least
+
+
+def _feasible_plans(case: Case, scenario=None):
+    """Every feasible plan's totals (rows: [net, cost, key accounts, hours by manager...,
+    hours by department..., revenue led by manager..., accounts led by manager...]) and a
+    function of a measure giving each plan's loads of the managers with capacity; None if
+    no plan is feasible."""
     import itertools
 
     import numpy as np
@@ -65,7 +102,7 @@ def brute_force(case: Case, scenario=None) -> float | None:
     most = mg["max_load"].to_numpy(float)  # max_hours / max_share; inf: none
     band = sc.balance if sc.balance is not None and sc.balance.within is not None else None
     k = len(mids)
-    width = 3 + k + len(deps) + (2 * k if band is not None else 0)  # + revenue, accounts led
+    width = 3 + k + len(deps) + 2 * k  # + revenue, accounts led
     per_customer = []  # list of arrays: rows = options, cols = [net, cost, ka, hours per manager..., dept...]
     for cid, row in c.iterrows():
         opts = []
@@ -102,9 +139,9 @@ def brute_force(case: Case, scenario=None) -> float | None:
                         vec = np.zeros(width)
                         vec[0], vec[1], vec[2] = value - cost, cost, 1
                         vec[3 + mids.index(j)] = hours
-                        if band is not None:  # revenue and accounts led, by manager
-                            vec[3 + k + len(deps) + mids.index(j)] = row["revenue"]
-                            vec[3 + 2 * k + len(deps) + mids.index(j)] = 1.0
+                        # revenue and accounts led, by manager
+                        vec[3 + k + len(deps) + mids.index(j)] = row["revenue"]
+                        vec[3 + 2 * k + len(deps) + mids.index(j)] = 1.0
                         for dname, dh in zip(a["department"], a["dept_hours"], strict=True):
                             if dname:
                                 vec[3 + len(mids) + deps.index(dname)] += dh
@@ -130,14 +167,18 @@ def brute_force(case: Case, scenario=None) -> float | None:
             ok &= within_band(total)
         return ok
 
+    def loads(total, measure):
+        """Each plan's load of the managers with capacity, in ``measure``."""
+        at = {"hours": 3, "utilisation": 3, "revenue": 3 + k + len(deps),
+              "accounts": 3 + 2 * k + len(deps)}[measure]
+        load = total[:, at:at + k]
+        if measure == "utilisation":
+            load = load / np.where(cap_m > 0, cap_m, 1.0)
+        return load[:, cap_m > 0]
+
     def within_band(total):
         """Every manager with capacity within +-within of the mean load, in the measure."""
-        at = {"hours": 3, "utilisation": 3, "revenue": 3 + k + len(deps),
-              "accounts": 3 + 2 * k + len(deps)}[band.measure]
-        load = total[:, at:at + k]
-        if band.measure == "utilisation":
-            load = load / np.where(cap_m > 0, cap_m, 1.0)
-        load = load[:, cap_m > 0]
+        load = loads(total, band.measure)
         if load.shape[1] == 0:
             return np.ones(len(total), bool)
         mean = load.mean(axis=1, keepdims=True)
@@ -152,4 +193,5 @@ def brute_force(case: Case, scenario=None) -> float | None:
     ok = feasible(total, final=True)
     if not ok.any():
         return None
-    return float(total[ok, 0].max())
+    total = total[ok]
+    return total, lambda measure: loads(total, measure)

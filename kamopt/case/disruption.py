@@ -1,11 +1,14 @@
 """The scenario's keys on disruption: ``max_disruption`` (caps on what changes hands) and
-``tie_break: least_disruption`` (among the plans within the gap of the best, the one that
-moves least), read and checked (:class:`kamopt.case.scenario.Scenario` holds them).
+``tie_break`` (among the plans within the gap of the best, the one that moves least,
+``least_disruption``, or the one with the most even workload, ``least_largest_workload``),
+read and checked (:class:`kamopt.case.scenario.Scenario` holds them).
 
 >>> parse_caps({"accounts": 12, "revenue": "5e6"})
 (('accounts', 12.0), ('revenue', 5000000.0))
 >>> normal_tie_break("least_disruption"), normal_tie_break({"least_disruption": "hours"})
 (('least_disruption', 'accounts'), ('least_disruption', 'hours'))
+>>> normal_tie_break("least_largest_workload"), normal_tie_break({"least_largest_workload": "utilization"})
+(('least_largest_workload', 'utilisation'), ('least_largest_workload', 'utilisation'))
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import difflib
 import math
 
+from kamopt.case.balance import BALANCE_MEASURES, MEASURE_ALIASES
 from kamopt.case.numbers import yaml_number
 from kamopt.errors import Problem
 
@@ -21,15 +25,22 @@ from kamopt.errors import Problem
 DISRUPTION_MEASURES = ("accounts", "revenue", "hours")
 
 #: the second objectives of ``tie_break`` (kamopt.solve.tiebreak)
-TIE_BREAKS = ("least_disruption",)
+TIE_BREAKS = ("least_disruption", "least_largest_workload")
+
+#: each tie-break's measures, the first its default (``tie_break: least_disruption`` is by
+#: accounts; ``least_largest_workload`` by utilisation, hours over capacity, else the largest
+#: KAM hours, revenue or number of accounts a manager leads, kamopt.case.balance)
+TIE_BREAK_MEASURES = {"least_disruption": DISRUPTION_MEASURES,
+                      "least_largest_workload": ("utilisation", *(m for m in BALANCE_MEASURES
+                                                                 if m != "utilisation"))}
 
 #: the unit of each measure, in messages
 MEASURE_UNITS = {"accounts": "key accounts", "revenue": "EUR a year of revenue",
                  "hours": "KAM hours at standard coverage"}
 
 _SHAPE = "must map accounts, revenue or hours to a number, e.g. 'max_disruption: {accounts: 12}'"
-_TIE_SHAPE = ("must be 'least_disruption' or '{least_disruption: hours}' (one tie-break and its "
-              "measure: accounts, revenue or hours)")
+_TIE_SHAPE = ("must be 'least_disruption', '{least_disruption: hours}', 'least_largest_workload' "
+              "or '{least_largest_workload: hours}' (one tie-break and its measure)")
 
 
 def _is_num(v: object) -> bool:
@@ -56,15 +67,26 @@ def normal_caps(value: object) -> object:
     return value
 
 
+def default_measure(goal: str) -> str:
+    """The measure of ``tie_break: goal`` given without one (accounts for an unknown goal)."""
+    return TIE_BREAK_MEASURES.get(goal, DISRUPTION_MEASURES)[0]
+
+
 def normal_tie_break(value: object, strict: bool = False) -> object:
     """``tie_break`` as (goal, measure): ``least_disruption`` is by accounts,
-    ``{least_disruption: hours}`` by hours; what has neither shape stays as it is for
+    ``{least_disruption: hours}`` by hours, ``least_largest_workload`` by utilisation
+    (``utilization`` read as it); what has neither shape stays as it is for
     :func:`disruption_problems` to name (``ValueError`` with ``strict``)."""
     if isinstance(value, str):
-        return (value.strip(), "accounts")
+        return (value.strip(), default_measure(value.strip()))
     if isinstance(value, dict) and len(value) == 1:
         (goal, measure), = value.items()
-        return (str(goal).strip(), "accounts" if measure is None else str(measure).strip())
+        goal = str(goal).strip()
+        if measure is None:
+            return (goal, default_measure(goal))
+        measure = str(measure).strip()
+        return (goal, MEASURE_ALIASES.get(measure, measure) if goal == "least_largest_workload"
+                else measure)
     if strict and value is not None:
         raise ValueError(_TIE_SHAPE)
     return value
@@ -98,7 +120,7 @@ def disruption_problems(caps, tie_break, file: str) -> list[Problem]:
     elif tb[0] not in TIE_BREAKS:
         p.append(Problem(file, "unknown tie-break" + _did_you_mean(tb[0], TIE_BREAKS),
                          column="tie_break", value=tb[0]))
-    elif tb[1] not in DISRUPTION_MEASURES:
-        p.append(Problem(file, "unknown measure" + _did_you_mean(tb[1], DISRUPTION_MEASURES),
+    elif tb[1] not in TIE_BREAK_MEASURES[tb[0]]:
+        p.append(Problem(file, "unknown measure" + _did_you_mean(tb[1], TIE_BREAK_MEASURES[tb[0]]),
                          column=f"tie_break.{tb[0]}", value=tb[1]))
     return p

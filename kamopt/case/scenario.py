@@ -24,7 +24,13 @@ from pathlib import Path
 import yaml
 
 from kamopt.case.balance import Balance, balance_problems, normal_balance, parse_balance
-from kamopt.case.disruption import disruption_problems, normal_caps, normal_tie_break, parse_caps
+from kamopt.case.disruption import (
+    default_measure,
+    disruption_problems,
+    normal_caps,
+    normal_tie_break,
+    parse_caps,
+)
 from kamopt.case.limits import (
     LIMITS_DOC,
     MAX_YAML_ALIASES,
@@ -299,7 +305,8 @@ class Scenario:
     #: (``max_disruption: {accounts: 12, hours: 900}``); (): no cap
     max_disruption: tuple[tuple[str, float], ...] = ()
     #: a second objective among the plans within the gap of the best: None, or
-    #: ("least_disruption", measure) (``tie_break: least_disruption`` is by accounts)
+    #: ("least_disruption", measure) (``tie_break: least_disruption`` is by accounts) or
+    #: ("least_largest_workload", measure) (by utilisation; kamopt.solve.tiebreak)
     tie_break: tuple[str, str] | None = None
     #: balanced workloads: a band around the mean load, the least largest load first
     #: (kamopt.case.balance); None: neither
@@ -600,7 +607,8 @@ class Scenario:
             elif f.name == "max_disruption":
                 v = dict(v)
             elif f.name == "tie_break":
-                v = None if v is None else v[0] if v[1] == "accounts" else {v[0]: v[1]}
+                v = (None if v is None else v[0] if v[1] == default_measure(v[0])
+                     else {v[0]: v[1]})
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v

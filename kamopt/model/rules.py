@@ -428,23 +428,46 @@ class RuleBuilder:
                 self.m.add_coefs(half, load, 1.0)
                 self.m.add_coefs(half, mean[t_of], -share)
         if b.objective is not None:
-            top = self.var("largest_load", years, obj=0.0, ub=INF)
-            rows = np.full(len(lab), -1)
-            rows[sel] = self.rows("largest_load", lab.iloc[sel].reset_index(drop=True), hi=0.0)
             cap = self.capacity.ravel()
             scale = (np.where(cap > 0, 1.0 / np.where(cap > 0, cap, 1.0), 0.0)
                      if b.measure == "hours" else np.ones(len(cap)))
-            if load is not None:
-                self.m.add_coefs(rows[sel], load, scale[sel])
-            else:
-                self._load_into(rows, b.measure, scale)
-            self.m.add_coefs(rows[sel], top[t_of], -1.0)
+            self._add_largest("largest_load", b.measure, scale, load)
+
+    def _add_largest(self, name: str, measure: str, scale: np.ndarray | float = 1.0,
+                     load: np.ndarray | None = None) -> None:
+        """A column ``name`` per year at least every balanced manager's load in ``measure``
+        times ``scale`` (rows ``name``, ``scale * load_j - name <= 0``); ``load``: the columns
+        ``load_j`` of a band, used in place of the load's terms when given."""
+        sel = np.flatnonzero(self.balanced_managers().ravel())
+        lab = self.per_year(pd.DataFrame({"manager_id": self.d.managers.index}))
+        years = self.per_year(pd.DataFrame(index=[0]))
+        t_of = lab["t"].to_numpy()[sel]
+        scale = np.broadcast_to(np.asarray(scale, float), (len(lab),))
+        top = self.var(name, years, obj=0.0, ub=INF)
+        rows = np.full(len(lab), -1)
+        rows[sel] = self.rows(name, lab.iloc[sel].reset_index(drop=True), hi=0.0)
+        if load is not None:
+            self.m.add_coefs(rows[sel], load, scale[sel])
+        else:
+            self._load_into(rows, measure, scale)
+        self.m.add_coefs(rows[sel], top[t_of], -1.0)
+
+    def add_tie_break_load(self) -> None:
+        """For the scenario's ``tie_break: least_largest_workload`` (kamopt.solve.tiebreak
+        minimises it in its second stage): a column ``tie_break_load`` per year at least every
+        manager's load in the tie-break's measure (rows ``tie_break_load``; utilisation: hours
+        over capacity, hours, revenue or accounts as they are), over the managers with
+        capacity, no band. 0 in the objective: the usual plan does not see it."""
+        tb = self.d.scenario.tie_break
+        if tb is None or tb[0] != "least_largest_workload":
+            return
+        self._add_largest("tie_break_load", tb[1])
 
     #: the shared rules in the order they add rows
     SHARED = ("add_one_level_per_account", "add_lead_manager_links", "add_activity_hours",
               "add_manager_capacity", "add_activity_needs_key_account",
               "add_department_capacity", "add_budget", "add_key_account_bounds",
-              "add_disruption_cap", "add_workload_bands", "add_balance")
+              "add_disruption_cap", "add_workload_bands", "add_balance", "add_tie_break_load")
 
 
 def disruption_weights(d: ModelData, measure: str) -> tuple[np.ndarray, np.ndarray]:

@@ -101,7 +101,13 @@ def headline(plan: Plan) -> str:
            f"{k['objective']:,.0f} instead of {k['tie_break_stage1_objective']:,.0f} EUR a year "
            f"(at least {k['tie_break_net_floor']:,.0f}: within the gap of the bound "
            f"{k['tie_break_stage1_bound']:,.0f}); least disruption {k['tie_break_status']}"]
-          if "tie_break" in k else []),
+          if "tie_break_disruption" in k else []),
+        *([f"  tie-break         {k['tie_break']}: largest load {k['tie_break_largest_load']:,.6g} "
+           f"instead of {k['tie_break_stage1_largest_load']:,.6g}, net "
+           f"{k['objective']:,.0f} instead of {k['tie_break_stage1_objective']:,.0f} EUR a year "
+           f"(at least {k['tie_break_net_floor']:,.0f}: within the gap of the bound "
+           f"{k['tie_break_stage1_bound']:,.0f}); least largest load {k['tie_break_status']}"]
+          if "tie_break_largest_load" in k else []),
         f"  KAM hours         {hours_text(k['hours_used']):>12} of {hours_text(k['hours_available'])} h"
         f" ({k['hours_used'] / max(k['hours_available'], 1e-9):.0%})",
         f"  activities run    {k['activities_run']:>12,}",
