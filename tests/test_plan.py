@@ -23,7 +23,7 @@ def one_customer(**kw):
 def test_a_profitable_customer_becomes_a_key_account_with_hand_computed_value():
     # value = 0.3 * (0.3 * 1e6 + 0.05 * 1e6) = 105,000; cost = 100 h * 100 EUR = 10,000
     case = tiny_case([one_customer()], [dict(manager_id="M1", capacity_hours=500, hourly_cost=100)])
-    p = plan(case, Scenario(levels=ONE_LEVEL))
+    p = plan(case, Scenario(levels=ONE_LEVEL, time_limit=3600))  # a safety net, not the stop
     assert p.status == "optimal"
     row = p.accounts.loc["A"]
     assert (row["key_account"], row["manager_id"], row["level"]) == (1, "M1", "standard")

@@ -80,7 +80,7 @@ def test_quick_plans_are_sound_provisional_and_bounded_and_build_once(small_case
     ]
     rebuilt = []
     for v in variants:
-        sc = explorer_scenario(**v)
+        sc = explorer_scenario(**v, time_limit=3600)  # a safety net no solve here meets
         got = session.quick(sc)
         rebuilt.append(session.info["rebuilt"])
         ref = plan(small_case, sc)
@@ -104,8 +104,8 @@ def test_a_leaving_managers_accounts_are_repaired_at_once_on_the_sample(sample_c
     """The issue's case: M11 leaves. The provisional plan moves his accounts within a few
     per cent of the bound (the app once showed 16% after its 5 s stop)."""
     session = PlanSession(sample_case)
-    session.quick(explorer_scenario())
-    got = session.quick(explorer_scenario(unavailable_managers=("M11",)))
+    session.quick(explorer_scenario(time_limit=3600))
+    got = session.quick(explorer_scenario(unavailable_managers=("M11",), time_limit=3600))
     got.verify()
     assert "M11" not in got.managers.index
     assert not (got.accounts["manager_id"] == "M11").any()
@@ -114,9 +114,9 @@ def test_a_leaving_managers_accounts_are_repaired_at_once_on_the_sample(sample_c
 
 def test_a_hire_rebuilds_and_the_previous_plan_starts_the_provisional_one(small_case):
     session = PlanSession(small_case)
-    first = session.solve(explorer_scenario())
+    first = session.solve(explorer_scenario(time_limit=3600))  # the gap stops it, not the clock
     sc = explorer_scenario(hires=(Hire(count=2, seniority=3, capacity_hours=800,
-                                        hourly_cost=60),))
+                                        hourly_cost=60),), time_limit=3600)
     more = session.quick(sc)
     assert session.info["rebuilt"] is True
     assert session.info["warm_start"] is not None
@@ -137,7 +137,7 @@ def test_session_agrees_with_brute_force_on_tiny_cases():
     session = PlanSession(case)
     for v in ({}, {"capacity_scale": 0.5}, {"unavailable_managers": ("M1",)},
               {"budget": 9000.0}, {"exclude": ("B",)}):
-        sc = Scenario(levels=one, mip_gap=1e-6, **v)
+        sc = Scenario(levels=one, mip_gap=1e-6, time_limit=3600, **v)
         best = brute_force(case, sc)
         assert session.solve(sc).objective == pytest.approx(best, rel=1e-6), v
 
