@@ -193,9 +193,7 @@ def solve_tie_break(km: KamModel, scenario: Scenario, first: Solution, *,
     if goal == "least_largest_workload":
         return solve_workload_tie_break(km, scenario, first, cancel=cancel)
     net = km.lp.arrays()["obj"]
-    f1 = float(first.objective)
-    b1 = float(first.bound) if first.bound is not None and np.isfinite(first.bound) else f1
-    floor = min(net_floor(b1, scenario.mip_gap), f1)
+    f1, b1, floor = stage_one(first, scenario)
     d1 = disruption_of(km, first.values, measure)
     second = least_disruption(km, scenario, measure, floor, cancel=cancel)
     values, d2 = first.values, d1
@@ -219,9 +217,23 @@ def solve_tie_break(km: KamModel, scenario: Scenario, first: Solution, *,
         "tie_break_net_floor": floor,
         "tie_break_disruption": disruption_of(km, values, measure),
         "tie_break_disruption_bound": d_bound,
-        "tie_break_status": "optimal" if proven else "feasible" if second.ok else "not solved",
+        "tie_break_status": _status(proven, second),
     }
     return sol, figures
+
+
+def stage_one(first: Solution, scenario: Scenario) -> tuple[float, float, float]:
+    """Stage 1's net ``f1``, its proven bound ``B1`` (``f1`` where there is none) and the
+    floor of stages 2 and 3: the least net that keeps the scenario's gap to ``B1``, never
+    above ``f1`` (so that stage 1's plan always qualifies)."""
+    f1 = float(first.objective)
+    b1 = float(first.bound) if first.bound is not None and np.isfinite(first.bound) else f1
+    return f1, b1, min(net_floor(b1, scenario.mip_gap), f1)
+
+
+def _status(proven: bool, second: Solution) -> str:
+    """What the tie-break's kpi ``tie_break_status`` says of stage 2."""
+    return "optimal" if proven else "feasible" if second.ok else "not solved"
 
 
 def _final(first: Solution, scenario: Scenario, net: np.ndarray, values: np.ndarray, b1: float,
@@ -250,9 +262,7 @@ def solve_workload_tie_break(km: KamModel, scenario: Scenario, first: Solution, 
     _, measure = scenario.tie_break
     net = km.lp.arrays()["obj"]
     top = largest_load_vector(km)
-    f1 = float(first.objective)
-    b1 = float(first.bound) if first.bound is not None and np.isfinite(first.bound) else f1
-    floor = min(net_floor(b1, scenario.mip_gap), f1)
+    f1, b1, floor = stage_one(first, scenario)
     v1 = snapped(first.values)
     t1 = largest_load_of(km, v1)
     start1 = v1.copy()
@@ -283,6 +293,6 @@ def solve_workload_tie_break(km: KamModel, scenario: Scenario, first: Solution, 
         "tie_break_stage1_largest_load": t1,
         "tie_break_largest_load": largest_load_of(km, values),
         "tie_break_largest_load_bound": t_bound,
-        "tie_break_status": "optimal" if proven else "feasible" if second.ok else "not solved",
+        "tie_break_status": _status(proven, second),
     }
     return sol, figures
