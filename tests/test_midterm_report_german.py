@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from test_report import company_with_targets
+from test_report import visible_text as report_text
 
 from kamopt.case.assumptions import HireProfile, MidtermAssumptions
 from kamopt.i18n import language
@@ -19,27 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 YEARS = 2  # two plans of two years each
 
 
-def small_case(folder: Path) -> Path:
-    """A 40-customer company with company-wide targets for both years (the sample takes a
-    minute a render; what is checked here is the language, not the sample's figures)."""
-    from kamopt.case.io import save_case
-    from kamopt.case.sample import make_case
-
-    case = make_case(customers=40, managers=4, seed=3)
-    out = save_case(case, folder / "sample")
-    revenue = case.customers["revenue"].sum()
-    (out / "targets.csv").write_text(
-        f"year,scope,order_intake\n2027,company,{0.9 * revenue:.0f}\n"
-        f"2028,company,{1.2 * revenue:.0f}\n", encoding="utf-8")
-    return out
-
-
 def visible_text(page: str) -> str:
-    """What a reader sees of an HTML page: no style, script, tags or entities."""
-    import html as html_
-
-    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
-    return " ".join(html_.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    """What a reader sees of an HTML page (test_report's), its white space made single."""
+    return " ".join(report_text(page).split())
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +39,7 @@ def reports(tmp_path_factory):
         scenario)
     kwargs = dict(assumptions_path=ROOT / "data" / "scenarios" / "midterm_base.yml",
                   years=YEARS, time_limit=3600)
-    case = small_case(folder)
+    case = company_with_targets(folder / "sample")  # the sample takes a minute a render
     de = render_report(case, scenario, folder / "mittelfrist.html", **kwargs)
     en = render_report(case, scenario, folder / "midterm.html", lang="en", **kwargs)
     return SimpleNamespace(de=de.read_text(encoding="utf-8"), en=en.read_text(encoding="utf-8"))

@@ -323,19 +323,27 @@ def test_a_rule_of_thumb_that_cannot_be_filled_is_left_out_with_the_reason(tmp_p
 
 
 # ------------------------------------------------------------ the mid-term report
+def company_with_targets(folder: Path) -> Path:
+    """A 40-customer company saved in ``folder`` with company-wide targets for 2027 (90% of
+    today's revenue: met by retention alone) and 2028 (120%): a mid-term report in seconds."""
+    from kamopt.case.io import save_case
+    from kamopt.case.sample import make_case
+
+    case = make_case(customers=40, managers=4, seed=3)
+    out = save_case(case, folder)
+    revenue = case.customers["revenue"].sum()
+    (out / "targets.csv").write_text(
+        f"year,scope,order_intake\n2027,company,{0.9 * revenue:.0f}\n"
+        f"2028,company,{1.2 * revenue:.0f}\n", encoding="utf-8")
+    return out
+
+
 def test_the_mid_term_report_tells_targets_hires_and_the_price_of_the_targets(tmp_path, capfd):
     """`kamopt report --assumptions`: notebook 4 on another case than the sample, as HTML
     without code; the sample's own checks and the model's formulas are left out."""
-    from kamopt.case.io import save_case
-    from kamopt.case.sample import make_case
     from kamopt.cli import main
 
-    case = make_case(customers=40, managers=4, seed=3)
-    folder = save_case(case, tmp_path / "case")
-    revenue = case.customers["revenue"].sum()
-    (folder / "targets.csv").write_text(
-        f"year,scope,order_intake\n2027,company,{0.9 * revenue:.0f}\n"
-        f"2028,company,{1.2 * revenue:.0f}\n", encoding="utf-8")
+    folder = company_with_targets(tmp_path / "case")
     (tmp_path / "mt.yml").write_text("years: 2\nhandover_hours: 20\n", encoding="utf-8")
     out = tmp_path / "mt.html"
     assert main(["report", str(folder), "--assumptions", str(tmp_path / "mt.yml"),
